@@ -1,0 +1,102 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+let package = Package(
+    name: "hpmanager",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "hpmanagerd", targets: ["hpmanagerd"]),
+        .executable(name: "hpsim", targets: ["hpsim"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-collections", from: "1.6.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+    ],
+    targets: [
+        // System libraries: bindings only, no logic.
+        .systemLibrary(name: "CModbus", pkgConfig: "libmodbus", providers: [.apt(["libmodbus-dev"])]),
+        .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
+        .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
+
+        // The one Swift wrapper around libmodbus (client contexts, server mappings, errno → ModbusError).
+        .target(name: "ModbusKit", dependencies: ["CModbus"]),
+
+        // Value types and configuration loading/validation.
+        .target(
+            name: "HPCore",
+            dependencies: [
+                .product(name: "Yams", package: "Yams"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        // Vendor models as data, register decoding, read-group planning.
+        .target(
+            name: "Drivers",
+            dependencies: ["HPCore"],
+            resources: [
+                .embedInCode("Models/idm_navigator.yml"),
+                .embedInCode("Models/nibe_s.yml"),
+                .embedInCode("Models/luxtronik.yml"),
+                .embedInCode("Models/daikin_altherma.yml"),
+            ]
+        ),
+        // Device actors, Modbus links and their I/O threads, poll scheduling.
+        .target(
+            name: "DeviceActor",
+            dependencies: [
+                "HPCore", "Drivers", "ModbusKit",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "DequeModule", package: "swift-collections"),
+            ]
+        ),
+        // Outputs: the Prometheus metrics file (InfluxDB and SQLite follow).
+        .target(
+            name: "Sinks",
+            dependencies: [
+                "HPCore",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        // Child supervision, restart intensity, live config apply.
+        .target(
+            name: "Supervisor",
+            dependencies: [
+                "HPCore", "Drivers", "DeviceActor", "Sinks",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        .executableTarget(
+            name: "hpmanagerd",
+            dependencies: [
+                "HPCore", "Drivers", "Sinks", "Supervisor", "DeviceActor",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+            ]
+        ),
+        // Modbus TCP/RTU heat-pump simulator. It encodes values itself and never uses Drivers.
+        .executableTarget(
+            name: "hpsim",
+            dependencies: [
+                "ModbusKit",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        // Process/port helpers shared by the tests.
+        .target(name: "TestSupport", path: "Tests/TestSupport"),
+        .testTarget(
+            name: "HPManagerTests",
+            dependencies: [
+                "HPCore", "Drivers", "DeviceActor", "Sinks", "Supervisor", "ModbusKit", "TestSupport",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,106 @@
+import HPCore
+
+/// Turns raw Modbus words or bits into typed, scaled samples. Pure and allocation-light (hot path).
+public enum RegisterDecoder {
+    /// Combines the value's words (wire order) into one unsigned integer per the byte order.
+    ///
+    /// For 16-bit values only the byte swap applies; for 32/64-bit values CDAB/DCBA reverse all words.
+    @inlinable
+    public static func combine(_ words: ArraySlice<UInt16>, order: ByteOrder) -> UInt64 {
+        var bits: UInt64 = 0
+        if order.wordsReversed {
+            for word in words.reversed() {
+                bits = bits << 16 | UInt64(order.bytesSwapped ? word.byteSwapped : word)
+            }
+        } else {
+            for word in words {
+                bits = bits << 16 | UInt64(order.bytesSwapped ? word.byteSwapped : word)
+            }
+        }
+        return bits
+    }
+
+    /// The register's raw integer as a signed 64-bit number (sign-extended for signed types),
+    /// or the IEEE bits for floats. Used for sentinels and enum lookups.
+    @inlinable
+    public static func rawInteger(_ bits: UInt64, type: DataType) -> Int64 {
+        switch type {
+        case .int8: Int64(Int8(truncatingIfNeeded: bits))
+        case .uint8: Int64(bits & 0xFF)
+        case .int16: Int64(Int16(truncatingIfNeeded: bits))
+        case .uint16: Int64(bits & 0xFFFF)
+        case .int32: Int64(Int32(truncatingIfNeeded: bits))
+        case .uint32, .float32: Int64(bits & 0xFFFF_FFFF)
+        case .int64, .uint64, .float64: Int64(bitPattern: bits)
+        case .bool: bits == 0 ? 0 : 1
+        }
+    }
+
+    /// Whether `bits` equals one of the register's "not available" raw values.
+    /// `32768` and `-32768` both name the word 0x8000: comparison is on the value's bit width.
+    @inlinable
+    public static func isUnavailable(_ bits: UInt64, register: RegisterDefinition) -> Bool {
+        guard !register.unavailable.isEmpty else { return false }
+        let mask: UInt64 = switch register.dataType {
+        case .int8, .uint8: 0xFF
+        case .int16, .uint16, .bool: 0xFFFF
+        case .int32, .uint32, .float32: 0xFFFF_FFFF
+        case .int64, .uint64, .float64: .max
+        }
+        let value = bits & mask
+        return register.unavailable.contains { UInt64(bitPattern: $0) & mask == value }
+    }
+
+    /// Decodes one register from the words of a read response (`words` starts at the value).
+    /// Returns nil for "not available" sentinels and non-finite floats.
+    public static func decode(_ register: RegisterDefinition, index: Int, words: ArraySlice<UInt16>) -> Sample? {
+        guard words.count >= register.count else { return nil }
+        let slice = words.prefix(register.count)
+        var bits = combine(slice, order: register.byteOrder)
+        if register.dataType == .int8 || register.dataType == .uint8 {
+            bits &= 0xFF  // UCHAR: the low byte of the (byte-order adjusted) register
+        }
+        if isUnavailable(bits, register: register) { return nil }
+        return sample(register, index: index, bits: bits)
+    }
+
+    /// Decodes a coil or discrete input.
+    public static func decode(_ register: RegisterDefinition, index: Int, bit: Bool) -> Sample? {
+        let bits: UInt64 = bit ? 1 : 0
+        if isUnavailable(bits, register: register) { return nil }
+        return sample(register, index: index, bits: bits)
+    }
+
+    static func sample(_ register: RegisterDefinition, index: Int, bits: UInt64) -> Sample? {
+        let type = register.dataType
+        let identity = register.scale == 1 && register.offset == 0
+        let value: SampleValue
+        switch type {
+        case .bool:
+            value = identity ? .bool(bits != 0) : .double((bits != 0 ? 1 : 0) * register.scale + register.offset)
+        case .float32, .float64:
+            let raw = type == .float32 ? Double(Float(bitPattern: UInt32(truncatingIfNeeded: bits))) : Double(bitPattern: bits)
+            guard raw.isFinite else { return nil }
+            value = .double(identity ? raw : raw * register.scale + register.offset)
+        case .uint64:
+            value = identity ? .uint(bits) : .double(Double(bits) * register.scale + register.offset)
+        default:
+            let raw = rawInteger(bits, type: type)
+            value = identity ? .int(raw) : .double(Double(raw) * register.scale + register.offset)
+        }
+        var label: String?
+        var setBits: [Int] = []
+        if register.isBitmap {
+            var remaining = bits & (type.registerCount == 4 ? .max : (1 << (16 * UInt64(type.registerCount))) - 1)
+            while remaining != 0 {
+                let bit = remaining.trailingZeroBitCount
+                setBits.append(bit)
+                remaining &= remaining - 1
+            }
+        } else if register.isEnum {
+            let raw = rawInteger(bits, type: type)
+            label = register.enumValues[raw] ?? "unknown_\(raw)"
+        }
+        return Sample(register: index, name: register.name, value: value, label: label, bits: setBits)
+    }
+}

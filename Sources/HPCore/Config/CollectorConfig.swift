@@ -1,0 +1,12 @@
+/// Everything in `collector.yml`.
+public struct CollectorConfig: Sendable, Hashable {
+    public var collector = CollectorSettings()
+    public var influxdb = InfluxSettings()
+    public var logging = LoggingSettings()
+    public var metricsFile = MetricsFileSettings()
+    public var sqlite = SQLiteSettings()
+    public var controlSocket = ControlSocketSettings()
+    public var supervisor = SupervisorSettings()
+
+    public init() {}
+}

@@ -1,0 +1,161 @@
+/// Parses `collector.yml`: HPManager's sections plus ours.
+struct CollectorFileParser {
+    let expander: EnvironmentExpander
+
+    func parse(text: String, file: String) throws -> CollectorConfig {
+        var config = CollectorConfig()
+        guard let root = try YAMLDocument.compose(text, file: file, expander: expander) else { return config }
+        let top = try root.mapping()
+        if let node = top.optional("collector") { config.collector = try collector(node) }
+        if let node = top.optional("influxdb") { config.influxdb = try influx(node) }
+        if let node = top.optional("logging") { config.logging = try logging(node) }
+        if let node = top.optional("metrics_file") { config.metricsFile = try metricsFile(node) }
+        if let node = top.optional("sqlite") { config.sqlite = try sqlite(node) }
+        if let node = top.optional("control_socket") { config.controlSocket = try controlSocket(node) }
+        if let node = top.optional("supervisor") { config.supervisor = try supervisor(node) }
+        try top.rejectUnknownKeys()
+        return config
+    }
+
+    private func collector(_ node: YAMLNode) throws -> CollectorSettings {
+        let map = try node.mapping()
+        var s = CollectorSettings()
+        s.pollInterval = try positive(map.optional("poll_interval"), default: s.pollInterval) { try $0.seconds() }
+        s.batchSize = try map.int("batch_size", default: s.batchSize)
+        s.batchInterval = try positive(map.optional("batch_interval"), default: s.batchInterval) { try $0.seconds() }
+        s.maxGap = try ranged(map, "max_gap", s.maxGap, 0...124)
+        s.maxRegistersPerRequest = try ranged(map, "max_registers_per_request", s.maxRegistersPerRequest, 1...125)
+        s.maxBitsPerRequest = try ranged(map, "max_bits_per_request", s.maxBitsPerRequest, 1...2000)
+        s.ioThreads = try ranged(map, "io_threads", s.ioThreads, 1...4096)
+        s.backoffInitial = try positive(map.optional("backoff_initial"), default: s.backoffInitial) { try $0.seconds() }
+        s.backoffMax = try positive(map.optional("backoff_max"), default: s.backoffMax) { try $0.seconds() }
+        s.quarantineRetry = try positive(map.optional("quarantine_retry"), default: s.quarantineRetry) { try $0.seconds() }
+        if s.batchSize < 1 { throw node.error(.invalidValue, "batch_size must be at least 1") }
+        try map.rejectUnknownKeys()
+        return s
+    }
+
+    private func influx(_ node: YAMLNode) throws -> InfluxSettings {
+        let map = try node.mapping()
+        var s = InfluxSettings()
+        s.url = try map.string("url", default: s.url)
+        s.org = try map.string("org", default: s.org)
+        s.bucket = try map.string("bucket", default: s.bucket)
+        s.token = try map.string("token", default: s.token)
+        s.tokenFile = try map.string("token_file", default: s.tokenFile)
+        s.timeout = try positive(map.optional("timeout"), default: s.timeout) { try $0.seconds() }
+        s.retryInterval = try positive(map.optional("retry_interval"), default: s.retryInterval) { try $0.seconds() }
+        s.database = try map.string("database", default: s.database)
+        s.retentionPolicy = try map.string("retention_policy", default: s.retentionPolicy)
+        s.username = try map.string("username", default: s.username)
+        s.password = try map.string("password", default: s.password)
+        s.caFile = try map.string("ca_file", default: s.caFile)
+        s.insecureSkipVerify = try map.bool("insecure_skip_verify", default: false)
+        s.gzip = try map.bool("gzip", default: false)
+        s.spoolMaxMB = try ranged(map, "spool_max_mb", s.spoolMaxMB, 1...1_000_000)
+        let defaultVersion = (!s.database.isEmpty && s.bucket.isEmpty) ? 1 : 2
+        s.version = try map.int("version", default: defaultVersion)
+        guard s.version == 1 || s.version == 2 else { throw node.error(.invalidValue, "version must be 1 or 2, found \(s.version)") }
+        // HPManager has no `enabled`: a section with a URL means "write to InfluxDB".
+        s.enabled = try map.bool("enabled", default: !s.url.isEmpty)
+        try map.rejectUnknownKeys()
+        return s
+    }
+
+    private func logging(_ node: YAMLNode) throws -> LoggingSettings {
+        let map = try node.mapping()
+        var s = LoggingSettings()
+        if let levelNode = map.optional("level") {
+            let text = try levelNode.string()
+            guard let level = Self.logLevel(text) else {
+                throw levelNode.error(.invalidValue, "unknown level \"\(text)\"; expected DEBUG, INFO, WARNING, ERROR or CRITICAL")
+            }
+            s.level = level
+        }
+        if let formatNode = map.optional("format") {
+            let text = try formatNode.string().lowercased()
+            guard let format = LoggingSettings.Format(rawValue: text) else {
+                throw formatNode.error(.invalidValue, "format must be json or text, found \"\(text)\"")
+            }
+            s.format = format
+        }
+        s.file = try map.string("file", default: "")
+        try map.rejectUnknownKeys()
+        return s
+    }
+
+    /// Maps HPManager/Python level names (any case) to swift-log level names.
+    public static func logLevel(_ text: String) -> String? {
+        switch text.lowercased() {
+        case "trace": "trace"
+        case "debug": "debug"
+        case "info": "info"
+        case "notice": "notice"
+        case "warning", "warn": "warning"
+        case "error": "error"
+        case "critical", "fatal": "critical"
+        default: nil
+        }
+    }
+
+    private func metricsFile(_ node: YAMLNode) throws -> MetricsFileSettings {
+        let map = try node.mapping()
+        var s = MetricsFileSettings()
+        s.enabled = try map.bool("enabled", default: true)
+        s.path = try map.string("path", default: s.path)
+        if let intervalNode = map.optional("interval") {
+            s.interval = try positive(intervalNode, default: 1) { try $0.seconds() }
+        }
+        if s.enabled && !s.path.hasSuffix(".prom") {
+            throw node.error(.invalidValue, "path must end in .prom (node_exporter's textfile collector reads only *.prom), found \"\(s.path)\"")
+        }
+        try map.rejectUnknownKeys()
+        return s
+    }
+
+    private func sqlite(_ node: YAMLNode) throws -> SQLiteSettings {
+        let map = try node.mapping()
+        var s = SQLiteSettings()
+        s.path = try map.string("path", default: s.path)
+        s.readingsRetention = try positive(map.optional("readings_retention"), default: s.readingsRetention) { try $0.seconds() }
+        try map.rejectUnknownKeys()
+        return s
+    }
+
+    private func controlSocket(_ node: YAMLNode) throws -> ControlSocketSettings {
+        let map = try node.mapping()
+        var s = ControlSocketSettings()
+        s.path = try map.string("path", default: s.path)
+        if let modeNode = map.optional("mode") {
+            let text = try modeNode.string()
+            guard let mode = Int(text, radix: 8), (0...0o777).contains(mode) else {
+                throw modeNode.error(.invalidValue, "mode must be an octal file mode like 0660, found \"\(text)\"")
+            }
+            s.mode = mode
+        }
+        s.group = try map.string("group", default: "")
+        try map.rejectUnknownKeys()
+        return s
+    }
+
+    private func supervisor(_ node: YAMLNode) throws -> SupervisorSettings {
+        let map = try node.mapping()
+        var s = SupervisorSettings()
+        s.maxRestarts = try ranged(map, "max_restarts", s.maxRestarts, 0...10_000)
+        s.restartWindow = try positive(map.optional("restart_window"), default: s.restartWindow) { try $0.seconds() }
+        s.failedCooldown = try positive(map.optional("failed_cooldown"), default: s.failedCooldown) { try $0.seconds() }
+        s.restartBackoff = try nonNegative(map.optional("restart_backoff"), default: s.restartBackoff) { try $0.seconds() }
+        s.restartBackoffMax = try nonNegative(map.optional("restart_backoff_max"), default: s.restartBackoffMax) { try $0.seconds() }
+        try map.rejectUnknownKeys()
+        return s
+    }
+
+    private func ranged(_ map: YAMLMapping, _ key: String, _ fallback: Int, _ range: ClosedRange<Int>) throws -> Int {
+        guard let node = map.optional(key) else { return fallback }
+        let value = try node.int()
+        guard range.contains(value) else {
+            throw node.error(.invalidValue, "must be within \(range.lowerBound)-\(range.upperBound), found \(value)")
+        }
+        return value
+    }
+}

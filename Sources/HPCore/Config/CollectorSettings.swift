@@ -1,0 +1,98 @@
+/// `collector:` — polling behaviour shared by all devices (HPManager keys plus ours).
+public struct CollectorSettings: Sendable, Hashable {
+    /// Default seconds between polls of a device.
+    public var pollInterval: Double = 30
+    /// Influx batch size and interval (HPManager keys; used by the Influx sink).
+    public var batchSize: Int = 100
+    public var batchInterval: Double = 5
+    /// Largest run of unused registers bridged to merge two reads into one request.
+    public var maxGap: Int = 16
+    /// Upper bound of registers per read request (Modbus allows 125).
+    public var maxRegistersPerRequest: Int = 125
+    /// Upper bound of bits per coil/discrete read request (Modbus allows 2000).
+    public var maxBitsPerRequest: Int = 2000
+    /// Upper bound of threads that run blocking Modbus I/O.
+    public var ioThreads: Int = 64
+    /// Reconnect backoff: first delay and cap, seconds.
+    public var backoffInitial: Double = 1
+    public var backoffMax: Double = 60
+    /// How long a register that answered Illegal Data Address stays out of polls, seconds.
+    public var quarantineRetry: Double = 600
+
+    public init() {}
+}
+
+/// `influxdb:` — kept with HPManager's meaning; used by the Influx sink.
+public struct InfluxSettings: Sendable, Hashable {
+    public var enabled: Bool = false
+    public var url: String = ""
+    public var org: String = ""
+    public var bucket: String = ""
+    public var token: String = ""
+    public var tokenFile: String = ""
+    public var timeout: Double = 10
+    public var retryInterval: Double = 30
+    public var version: Int = 2
+    public var database: String = ""
+    public var retentionPolicy: String = ""
+    public var username: String = ""
+    public var password: String = ""
+    public var caFile: String = ""
+    public var insecureSkipVerify: Bool = false
+    public var gzip: Bool = false
+    public var spoolMaxMB: Int = 256
+
+    public init() {}
+}
+
+/// `logging:` — level, format and optional file.
+public struct LoggingSettings: Sendable, Hashable {
+    public enum Format: String, Sendable { case json, text }
+    /// Normalised swift-log level name: trace, debug, info, notice, warning, error, critical.
+    public var level: String = "info"
+    public var format: Format = .text
+    public var file: String = ""
+
+    public init() {}
+}
+
+/// `metrics_file:` — the Prometheus textfile.
+public struct MetricsFileSettings: Sendable, Hashable {
+    public var enabled: Bool = true
+    public var path: String = "/var/lib/prometheus/node-exporter/hpmanager.prom"
+    /// Seconds between rewrites; nil means "the shortest device poll interval, at most 10 s".
+    public var interval: Double?
+
+    public init() {}
+}
+
+/// `sqlite:` — the embedded store.
+public struct SQLiteSettings: Sendable, Hashable {
+    public var path: String = "/var/lib/hpmanager/hpmanager.db"
+    public var readingsRetention: Double = 3 * 86400
+
+    public init() {}
+}
+
+/// `control_socket:` — the Unix control socket.
+public struct ControlSocketSettings: Sendable, Hashable {
+    public var path: String = "/run/hpmanager/hpmanager.sock"
+    public var mode: Int = 0o660
+    public var group: String = ""
+
+    public init() {}
+}
+
+/// `supervisor:` — restart intensity of device children.
+public struct SupervisorSettings: Sendable, Hashable {
+    /// More than this many restarts of one device within `restartWindow` marks it failed.
+    public var maxRestarts: Int = 5
+    public var restartWindow: Double = 60
+    /// How long a failed device rests before it is tried again, seconds.
+    public var failedCooldown: Double = 600
+    /// First restart delay (doubles per recent restart, capped by `restartBackoffMax`), seconds.
+    public var restartBackoff: Double = 0.5
+    public var restartBackoffMax: Double = 30
+
+    public init() {}
+}

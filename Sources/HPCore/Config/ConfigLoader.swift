@@ -1,0 +1,138 @@
+import Foundation
+
+/// Loads `heatpumps.yml`, `registers.yml` and `collector.yml` from a directory and validates them as one.
+///
+/// Nothing is half-applied: either a complete `Configuration` comes back or `ConfigErrors` listing
+/// every problem with file, line, field and reason.
+public struct ConfigLoader: Sendable {
+    public static let devicesFile = "heatpumps.yml"
+    public static let registersFile = "registers.yml"
+    public static let collectorFile = "collector.yml"
+
+    /// Built-in model files (name, YAML text) in the `registers.yml` schema.
+    public var builtinModelFiles: [(name: String, text: String)]
+    public var environment: [String: String]
+
+    public init(builtinModelFiles: [(name: String, text: String)],
+                environment: [String: String] = ProcessInfo.processInfo.environment) {
+        self.builtinModelFiles = builtinModelFiles
+        self.environment = environment
+    }
+
+    public func load(directory: String) throws -> Configuration {
+        let expander = EnvironmentExpander(environment: environment)
+        var errors: [ConfigError] = []
+        let dir = directory.hasSuffix("/") ? String(directory.dropLast()) : directory
+
+        // collector.yml first: devices take their default poll interval from it.
+        var collector = CollectorConfig()
+        let collectorPath = "\(dir)/\(Self.collectorFile)"
+        if let text = try read(collectorPath, required: false, errors: &errors) {
+            do { collector = try CollectorFileParser(expander: expander).parse(text: text, file: collectorPath) } catch { errors.append(Self.located(error, collectorPath)) }
+        }
+
+        let specs = modelSpecs(directory: dir, expander: expander, errors: &errors)
+        let models = ModelResolver(specs: specs).resolveAll(errors: &errors)
+
+        var devices: [DeviceConfig] = []
+        let devicesPath = "\(dir)/\(Self.devicesFile)"
+        if let text = try read(devicesPath, required: true, errors: &errors) {
+            do {
+                let parser = DevicesFileParser(expander: expander, defaultPollInterval: collector.collector.pollInterval)
+                let located = try parser.parse(text: text, file: devicesPath)
+                devices = validateDevices(located, models: models, errors: &errors)
+            } catch {
+                errors.append(Self.located(error, devicesPath))
+            }
+        }
+        if !errors.isEmpty { throw ConfigErrors(errors) }
+        return Configuration(devices: devices, models: models, collector: collector, directory: dir)
+    }
+
+    /// Parses one device given as YAML/JSON text (for runtime additions), validated against `models`.
+    public func parseDevice(text: String, source: String, models: [String: ModelDefinition], defaultPollInterval: Double) throws -> DeviceConfig {
+        let expander = EnvironmentExpander(environment: environment)
+        guard let node = try YAMLDocument.compose(text, file: source, expander: expander) else {
+            throw ConfigError(.missingKey, file: source, line: 0, field: "", message: "empty device specification")
+        }
+        let device = try DevicesFileParser(expander: expander, defaultPollInterval: defaultPollInterval).parseDevice(node)
+        guard models[device.model] != nil else {
+            throw ConfigError(.unknownModel, file: source, line: node.line, field: "model",
+                              message: "unknown model \"\(device.model)\"; known models: \(models.keys.sorted().joined(separator: ", "))")
+        }
+        return device
+    }
+
+    private func modelSpecs(directory: String, expander: EnvironmentExpander, errors: inout [ConfigError]) -> [String: ModelSpec] {
+        let parser = RegistersFileParser(expander: expander)
+        var specs: [String: ModelSpec] = [:]
+        for (name, text) in builtinModelFiles {
+            do {
+                for spec in try parser.parse(text: text, file: "builtin:\(name)") { specs[spec.name] = spec }
+            } catch {
+                errors.append(Self.located(error, "builtin:\(name)"))
+            }
+        }
+        let path = "\(directory)/\(Self.registersFile)"
+        do {
+            if let text = try read(path, required: false, errors: &errors) {
+                // A user model with a built-in's name replaces it; use `extends` to override single registers.
+                for spec in try parser.parse(text: text, file: path) { specs[spec.name] = spec }
+            }
+        } catch {
+            errors.append(Self.located(error, path))
+        }
+        return specs
+    }
+
+    private func validateDevices(_ located: [DevicesFileParser.Located], models: [String: ModelDefinition],
+                                 errors: inout [ConfigError]) -> [DeviceConfig] {
+        var seen: [String: Int] = [:]
+        var buses: [String: (SerialSettings, Int)] = [:]
+        var devices: [DeviceConfig] = []
+        for item in located {
+            let device = item.device
+            if let line = seen[device.id] {
+                errors.append(ConfigError(.duplicate, file: item.file, line: item.line, field: "\(item.path).id",
+                                          message: "duplicate id \"\(device.id)\" (first defined at line \(line))"))
+                continue
+            }
+            seen[device.id] = item.line
+            if models[device.model] == nil {
+                errors.append(ConfigError(.unknownModel, file: item.file, line: item.line, field: "\(item.path).model",
+                                          message: "unknown model \"\(device.model)\"; known models: \(models.keys.sorted().joined(separator: ", "))"))
+                continue
+            }
+            if case .rtu(let serial) = device.modbus.transport {
+                if let (other, line) = buses[serial.device], other != serial {
+                    errors.append(ConfigError(.invalidValue, file: item.file, line: item.line, field: "\(item.path).modbus",
+                                              message: "serial bus \(serial.device) is configured differently at line \(line); all devices on one bus need the same baudrate, bytesize, parity and stopbits"))
+                    continue
+                }
+                buses[serial.device] = (serial, item.line)
+            }
+            devices.append(device)
+        }
+        return devices
+    }
+
+    private func read(_ path: String, required: Bool, errors: inout [ConfigError]) throws -> String? {
+        guard FileManager.default.fileExists(atPath: path) else {
+            if required {
+                errors.append(ConfigError(.unreadableFile, file: path, line: 0, field: "", message: "file not found"))
+            }
+            return nil
+        }
+        do {
+            return try String(contentsOfFile: path, encoding: .utf8)
+        } catch {
+            errors.append(ConfigError(.unreadableFile, file: path, line: 0, field: "", message: "cannot read: \(error.localizedDescription)"))
+            return nil
+        }
+    }
+
+    private static func located(_ error: any Error, _ file: String) -> ConfigError {
+        if let configError = error as? ConfigError { return configError }
+        return ConfigError(.invalidValue, file: file, line: 0, field: "", message: "\(error)")
+    }
+}

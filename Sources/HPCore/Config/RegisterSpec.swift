@@ -1,0 +1,24 @@
+/// A register as written in a registers file, before model defaults are applied.
+struct RegisterSpec {
+    var definition: RegisterDefinition
+    /// Nil when the register did not set its own byte order (the model's applies).
+    var byteOrder: ByteOrder?
+    var unavailable: [Int64]?
+    var file: String
+    var line: Int
+    var path: String
+}
+
+/// A model as written in a registers file, before `extends` is resolved.
+struct ModelSpec {
+    var name: String
+    var description: String?
+    var manufacturer: String?
+    var byteOrder: ByteOrder?
+    var addressOffset: Int
+    var extends: String?
+    var unavailable: [Int64]?
+    var registers: [RegisterSpec]
+    var file: String
+    var line: Int
+}

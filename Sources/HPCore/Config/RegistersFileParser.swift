@@ -1,0 +1,141 @@
+import Yams
+
+/// Parses the `models:` layout of HPManager's `registers.yml` (and our built-in model files).
+public struct RegistersFileParser {
+    let expander: EnvironmentExpander
+
+    public init(expander: EnvironmentExpander = EnvironmentExpander(environment: [:])) {
+        self.expander = expander
+    }
+
+    func parse(text: String, file: String) throws -> [ModelSpec] {
+        guard let root = try YAMLDocument.compose(text, file: file, expander: expander) else { return [] }
+        let top = try root.mapping()
+        var models: [ModelSpec] = []
+        if let modelsNode = top.optional("models") {
+            let map = try modelsNode.mapping()
+            for key in map.keys {
+                guard let node = map.optional(key) else {
+                    throw ConfigError(.invalidValue, file: file, line: map.line, field: "models.\(key)", message: "model has no content")
+                }
+                models.append(try parseModel(name: key, node: node))
+            }
+        }
+        try top.rejectUnknownKeys()
+        return models
+    }
+
+    private func parseModel(name: String, node: YAMLNode) throws -> ModelSpec {
+        let map = try node.mapping()
+        var byteOrder: ByteOrder?
+        if let orderNode = map.optional("byte_order") {
+            byteOrder = try Self.byteOrder(orderNode)
+        }
+        var spec = ModelSpec(
+            name: name,
+            description: try map.optional("description")?.string(),
+            manufacturer: try map.optional("manufacturer")?.string(),
+            byteOrder: byteOrder,
+            addressOffset: try map.int("address_offset", default: 0),
+            extends: try map.optional("extends")?.string(),
+            unavailable: try map.optional("unavailable").map(Self.rawValues),
+            registers: [],
+            file: node.file,
+            line: node.line
+        )
+        for registerNode in try map.optional("registers")?.sequence() ?? [] {
+            spec.registers.append(try parseRegister(registerNode))
+        }
+        try map.rejectUnknownKeys()
+        return spec
+    }
+
+    private func parseRegister(_ node: YAMLNode) throws -> RegisterSpec {
+        let map = try node.mapping()
+        let name = try map.required("name").string()
+        let addressNode = try map.required("address")
+        let address = try addressNode.int()
+
+        var registerType = RegisterType.holding
+        if let typeNode = map.optional("register_type") {
+            let text = try typeNode.string()
+            guard let parsed = RegisterType(configName: text) else {
+                throw typeNode.error(.invalidValue, "unknown register_type \"\(text)\"; expected holding, input, coil or discrete")
+            }
+            registerType = parsed
+        }
+        var dataType: DataType = registerType.isBitTable ? .bool : .int16
+        if let dataNode = map.optional("data_type") {
+            let text = try dataNode.string()
+            guard let parsed = DataType(configName: text) else {
+                throw dataNode.error(.invalidValue, "unknown data_type \"\(text)\"; expected one of \(DataType.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+            dataType = parsed
+        }
+        var byteOrder: ByteOrder?
+        if let orderNode = map.optional("byte_order") {
+            byteOrder = try Self.byteOrder(orderNode)
+        }
+        var enumValues: [Int64: String] = [:]
+        if let enumNode = map.optional("enum_values") {
+            let enumMap = try enumNode.mapping()
+            for key in enumMap.keys {
+                guard let rawKey = Int64(key.trimmingCharacters(in: " ")) ?? (key.hasPrefix("0x") ? Int64(key.dropFirst(2), radix: 16) : nil) else {
+                    throw enumNode.error(.invalidValue, "enum_values keys must be integers, found \"\(key)\"")
+                }
+                enumValues[rawKey] = try enumMap.optional(key)?.string() ?? ""
+            }
+        }
+        var access = RegisterAccess.read
+        if let accessNode = map.optional("access") {
+            let text = try accessNode.string()
+            guard let parsed = RegisterAccess(configName: text) else {
+                throw accessNode.error(.invalidValue, "unknown access \"\(text)\"; expected read, write or read_write")
+            }
+            access = parsed
+        }
+        let definition = RegisterDefinition(
+            name: name,
+            address: address,
+            registerType: registerType,
+            dataType: dataType,
+            byteOrder: byteOrder ?? .abcd,
+            unit: try map.string("unit", default: ""),
+            scale: try map.double("scale", default: 1),
+            offset: try map.double("offset", default: 0),
+            description: try map.string("description", default: ""),
+            enumValues: enumValues,
+            unavailable: [],
+            access: access,
+            min: try map.optional("min")?.double(),
+            max: try map.optional("max")?.double(),
+            eeprom: try map.bool("eeprom", default: false)
+        )
+        let unavailable = try map.optional("unavailable").map(Self.rawValues)
+        try map.rejectUnknownKeys()
+        return RegisterSpec(definition: definition, byteOrder: byteOrder, unavailable: unavailable,
+                            file: node.file, line: node.line, path: node.path)
+    }
+
+    static func byteOrder(_ node: YAMLNode) throws -> ByteOrder {
+        let text = try node.string()
+        guard let order = ByteOrder(configName: text) else {
+            throw node.error(.invalidValue, "unknown byte_order \"\(text)\"; expected ABCD, CDAB, BADC or DCBA")
+        }
+        return order
+    }
+
+    /// `unavailable: 32768` or `unavailable: [32765, 32766, 32767]`.
+    static func rawValues(_ node: YAMLNode) throws -> [Int64] {
+        let items: [YAMLNode]
+        if case .sequence = node.node { items = try node.sequence() } else { items = [node] }
+        return try items.map { item in
+            let text = try item.string().trimmingCharacters(in: " ")
+            if let value = Int64(text) { return value }
+            if text.lowercased().hasPrefix("0x"), let value = UInt64(text.dropFirst(2), radix: 16) {
+                return Int64(bitPattern: value)
+            }
+            throw item.error(.invalidValue, "unavailable values must be integers (raw register values), found \"\(text)\"")
+        }
+    }
+}

@@ -1,0 +1,50 @@
+/// How the raw words or bits of a register are interpreted.
+public enum DataType: String, Sendable, Hashable, CaseIterable {
+    case int8, uint8
+    case int16, uint16
+    case int32, uint32
+    case int64, uint64
+    case float32, float64
+    case bool
+
+    /// Accepts our names plus common aliases seen in vendor and peer configs.
+    public init?(configName: String) {
+        switch configName.lowercased() {
+        case "int8", "s8", "sint8": self = .int8
+        case "uint8", "u8", "uchar": self = .uint8
+        case "int16", "s16", "sint16", "short": self = .int16
+        case "uint16", "u16", "word": self = .uint16
+        case "int32", "s32", "sint32": self = .int32
+        case "uint32", "u32", "dword": self = .uint32
+        case "int64", "s64", "sint64": self = .int64
+        case "uint64", "u64": self = .uint64
+        case "float32", "float", "f32", "real": self = .float32
+        case "float64", "double", "f64": self = .float64
+        case "bool", "boolean", "bit": self = .bool
+        default: return nil
+        }
+    }
+
+    /// Number of 16-bit registers the value occupies (bits count as 1).
+    public var registerCount: Int {
+        switch self {
+        case .int8, .uint8, .int16, .uint16, .bool: 1
+        case .int32, .uint32, .float32: 2
+        case .int64, .uint64, .float64: 4
+        }
+    }
+
+    public var isInteger: Bool {
+        switch self {
+        case .float32, .float64: false
+        default: true
+        }
+    }
+
+    public var isSigned: Bool {
+        switch self {
+        case .int8, .int16, .int32, .int64: true
+        default: false
+        }
+    }
+}

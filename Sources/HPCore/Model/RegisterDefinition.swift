@@ -1,0 +1,50 @@
+/// One data point of a heat-pump model, as written in `registers.yml`.
+public struct RegisterDefinition: Sendable, Hashable {
+    public var name: String
+    /// PDU address sent on the wire (model address offset already applied).
+    public var address: Int
+    public var registerType: RegisterType
+    public var dataType: DataType
+    public var byteOrder: ByteOrder
+    public var unit: String
+    public var scale: Double
+    public var offset: Double
+    public var description: String
+    public var enumValues: [Int64: String]
+    /// Raw values meaning "not available"; such reads produce no sample.
+    public var unavailable: [Int64]
+    public var access: RegisterAccess
+    public var min: Double?
+    public var max: Double?
+    public var eeprom: Bool
+
+    public init(
+        name: String, address: Int, registerType: RegisterType = .holding, dataType: DataType = .int16,
+        byteOrder: ByteOrder = .abcd, unit: String = "", scale: Double = 1, offset: Double = 0,
+        description: String = "", enumValues: [Int64: String] = [:], unavailable: [Int64] = [],
+        access: RegisterAccess = .read, min: Double? = nil, max: Double? = nil, eeprom: Bool = false
+    ) {
+        self.name = name
+        self.address = address
+        self.registerType = registerType
+        self.dataType = dataType
+        self.byteOrder = byteOrder
+        self.unit = unit
+        self.scale = scale
+        self.offset = offset
+        self.description = description
+        self.enumValues = enumValues
+        self.unavailable = unavailable
+        self.access = access
+        self.min = min
+        self.max = max
+        self.eeprom = eeprom
+    }
+
+    /// Registers (or bits) this value spans.
+    public var count: Int { dataType.registerCount }
+
+    /// Units HPManager uses for enumerations and bit fields.
+    public var isEnum: Bool { !enumValues.isEmpty && unit.lowercased() != "bitmap" }
+    public var isBitmap: Bool { unit.lowercased() == "bitmap" }
+}

@@ -1,0 +1,15 @@
+/// What one poll of one device produced: values (empty when the poll failed) and the device's status.
+public struct PollReport: Sendable {
+    public var device: DeviceLabels
+    /// Wall-clock seconds since 1970 when the poll started (the reading's timestamp).
+    public var timestamp: Double
+    public var samples: [Sample]
+    public var status: DeviceStatus
+
+    public init(device: DeviceLabels, timestamp: Double, samples: [Sample], status: DeviceStatus) {
+        self.device = device
+        self.timestamp = timestamp
+        self.samples = samples
+        self.status = status
+    }
+}

@@ -1,0 +1,19 @@
+/// One register's value in one poll.
+public struct Sample: Sendable, Hashable {
+    /// Index of the register in the device's model (stable while the config is unchanged).
+    public var register: Int
+    public var name: String
+    public var value: SampleValue
+    /// Label from `enum_values`, when the register is an enumeration.
+    public var label: String?
+    /// Set bits (0 = LSB), when the register is a bitmap.
+    public var bits: [Int]
+
+    public init(register: Int, name: String, value: SampleValue, label: String? = nil, bits: [Int] = []) {
+        self.register = register
+        self.name = name
+        self.value = value
+        self.label = label
+        self.bits = bits
+    }
+}

@@ -1,0 +1,16 @@
+/// A decoded register value, typed so sinks can keep integers integral (Influx `i` fields).
+public enum SampleValue: Sendable, Hashable {
+    case int(Int64)
+    case uint(UInt64)
+    case double(Double)
+    case bool(Bool)
+
+    public var doubleValue: Double {
+        switch self {
+        case .int(let v): Double(v)
+        case .uint(let v): Double(v)
+        case .double(let v): v
+        case .bool(let v): v ? 1 : 0
+        }
+    }
+}
