@@ -4,7 +4,10 @@ import Glibc
 #endif
 
 /// A listening Modbus TCP socket (libmodbus `modbus_tcp_listen`); port 0 picks a free port.
-public final class ModbusListener {
+///
+/// `@unchecked Sendable`: all stored properties are immutable after init, and `accept`/`shutdown`
+/// are plain thread-safe syscalls on the socket (shutdown from one thread wakes an accept in another).
+public final class ModbusListener: @unchecked Sendable {
     private let context: OpaquePointer
     public let socket: Int32
     public let port: Int

@@ -1,0 +1,144 @@
+import Drivers
+import Foundation
+import HPCore
+import Logging
+import ModbusKit
+
+/// Polls one heat pump forever: its own schedule, backoff, error counter and quarantine.
+///
+/// Modbus I/O happens on the shared link's I/O thread; the actor only plans, decides and publishes.
+/// It throws only for unexpected faults, which the supervisor answers with a restart.
+public actor DeviceActor {
+    public nonisolated let runtime: DeviceRuntime
+    public nonisolated let board: DeviceStatusBoard
+    private let link: ModbusLink
+    private let sink: any TelemetrySink
+    private let logger: Logger
+    private let clock = ContinuousClock()
+    private var machine: PollStateMachine
+    private var quarantine = QuarantineBook()
+    private var plan: [ReadRequest] = []
+    private var plannedExclusions: Set<Int>?
+    private var failingSince: Double?
+
+    public init(runtime: DeviceRuntime, link: ModbusLink, sink: any TelemetrySink, board: DeviceStatusBoard, logger: Logger) {
+        self.runtime = runtime
+        self.link = link
+        self.sink = sink
+        self.board = board
+        var logger = logger
+        logger[metadataKey: "heatpump_id"] = "\(runtime.device.id)"
+        logger[metadataKey: "address"] = "\(runtime.device.modbus.endpoint)"
+        logger[metadataKey: "unit_id"] = "\(runtime.device.modbus.unitID)"
+        self.logger = logger
+        let interval = Duration.seconds(runtime.device.pollInterval)
+        machine = PollStateMachine(
+            start: ContinuousClock.now,
+            offset: PollStateMachine.spreadOffset(id: runtime.device.id, interval: interval),
+            interval: interval,
+            backoff: Backoff(initial: .seconds(runtime.polling.backoffInitial), cap: .seconds(runtime.polling.backoffMax))
+        )
+    }
+
+    /// Polls until cancelled.
+    public func run() async throws {
+        let status = board.update {
+            $0.state = .connecting
+            $0.link = runtime.device.modbus.endpoint.description
+            $0.backoff = nil
+        }
+        sink.deviceStatusChanged(runtime.labels, status)
+        var due = machine.due
+        while true {
+            try await clock.sleep(until: due)
+            due = try await pollOnce()
+        }
+    }
+
+    /// One poll (with the device's retries); returns when the next is due.
+    private func pollOnce() async throws -> ContinuousClock.Instant {
+        let started = clock.now
+        let wallClock = Date().timeIntervalSince1970
+        let registers = runtime.model.registers
+        let excluded = quarantine.excluded(at: started)
+        if plannedExclusions != excluded {
+            plan = runtime.polling.planner.plan(registers, excluded: excluded,
+                                                forbidden: QuarantineBook.forbidden(excluded, registers: registers))
+            plannedExclusions = excluded
+        }
+        let executor = PollExecutor(unitID: runtime.device.modbus.unitID, timeout: runtime.device.modbus.timeout, registers: registers)
+        let plan = self.plan
+        var outcome = PollOutcome()
+        var attempt = 0
+        while true {
+            outcome = try await link.perform { session in executor.execute(plan, on: session) }
+            try Task.checkCancellation()
+            guard let failure = outcome.failure, attempt < runtime.device.modbus.retries, Self.isRetryable(failure) else { break }
+            attempt += 1
+            logger.debug("poll attempt failed, retrying", metadata: ["attempt": "\(attempt)", "error": "\(failure)"])
+            try await clock.sleep(for: .seconds(runtime.device.modbus.retryDelay))
+        }
+        let finished = clock.now
+        applyQuarantine(outcome, now: finished)
+        let duration = (finished - started) / .seconds(1)
+
+        if let failure = outcome.failure {
+            let (next, delay) = machine.pollFailed(now: finished, jitter: Double.random(in: 0..<1))
+            if failingSince == nil {
+                failingSince = wallClock
+                logger.warning("device not answering; backing off", metadata: ["error": "\(failure)", "backoff_seconds": "\(delay / .seconds(1))"])
+            } else {
+                logger.debug("poll failed", metadata: ["error": "\(failure)", "backoff_seconds": "\(delay / .seconds(1))"])
+            }
+            let status = board.update {
+                $0.state = .backoff
+                $0.up = false
+                $0.lastError = failure.description
+                $0.pollErrorsTotal += 1
+                $0.pollDuration = duration
+                $0.requestsPerPoll = outcome.requests
+                $0.backoff = delay / .seconds(1)
+            }
+            sink.publish(PollReport(device: runtime.labels, timestamp: wallClock, samples: [], status: status))
+            return next
+        }
+
+        let next = machine.pollSucceeded(now: finished)
+        if let since = failingSince {
+            logger.info("device answering again", metadata: ["down_seconds": "\(Int(wallClock - since))"])
+            failingSince = nil
+        }
+        let quarantined = quarantine.all.map { registers[$0].name }
+        let overruns = machine.overruns
+        let status = board.update {
+            $0.state = .polling
+            $0.up = true
+            $0.lastSuccess = wallClock
+            $0.pollDuration = duration
+            $0.requestsPerPoll = outcome.requests
+            $0.quarantinedRegisters = quarantined
+            $0.pollOverrunsTotal = overruns
+            $0.backoff = nil
+        }
+        sink.publish(PollReport(device: runtime.labels, timestamp: wallClock, samples: outcome.samples, status: status))
+        return next
+    }
+
+    private func applyQuarantine(_ outcome: PollOutcome, now: ContinuousClock.Instant) {
+        let registers = runtime.model.registers
+        for index in outcome.answered { quarantine.release(index) }
+        for index in outcome.rejected {
+            let r = registers[index]
+            if quarantine.quarantine(index, now: now, duration: .seconds(runtime.polling.quarantineRetry)) {
+                logger.warning("register rejected by device (Illegal Data Address); quarantined", metadata: [
+                    "register": "\(r.name)", "register_address": "\(r.address)", "retry_seconds": "\(runtime.polling.quarantineRetry)",
+                ])
+            }
+        }
+    }
+
+    /// Timeouts and broken connections are worth another try within the poll; exceptions are not.
+    static func isRetryable(_ error: ModbusError) -> Bool {
+        !error.deviceAnswered && error.code != ECONNREFUSED && error.code != EHOSTUNREACH && error.code != ENETUNREACH
+    }
+}

@@ -1,0 +1,114 @@
+import DequeModule
+import Foundation
+
+/// A bounded pool of OS threads for blocking C calls (libmodbus), kept off Swift's cooperative pool.
+///
+/// Work arrives as `IOStrand`s: serial job queues. A strand with pending jobs is queued here and one
+/// pool thread runs one of its jobs at a time, so jobs of one strand never overlap while different
+/// strands run in parallel. A strand blocked in a timeout holds one thread only; threads are created
+/// on demand up to `maxThreads`.
+///
+/// `@unchecked Sendable`: `ready`, `threads`, `idle` and `stopping` are only accessed under `condition`.
+public final class IOThreadPool: @unchecked Sendable {
+    public let maxThreads: Int
+    private let name: String
+    private let condition = NSCondition()
+    private var ready = Deque<IOStrand>()
+    private var threads = 0
+    private var idle = 0
+    private var stopping = false
+
+    public init(maxThreads: Int, name: String = "hpm-io") {
+        self.maxThreads = max(1, maxThreads)
+        self.name = name
+    }
+
+    /// Threads started so far.
+    public var threadCount: Int { condition.withLock { threads } }
+
+    func schedule(_ strand: IOStrand) {
+        condition.lock()
+        ready.append(strand)
+        if idle > 0 {
+            condition.signal()
+        } else if threads < maxThreads {
+            threads += 1
+            let thread = Thread { [self] in workerLoop() }
+            thread.name = "\(name)-\(threads)"
+            thread.stackSize = 512 * 1024
+            thread.start()
+        }
+        condition.unlock()
+    }
+
+    /// Lets idle threads exit; queued jobs still run.
+    public func shutdown() {
+        condition.withLock {
+            stopping = true
+            condition.broadcast()
+        }
+    }
+
+    private func workerLoop() {
+        while true {
+            condition.lock()
+            while ready.isEmpty && !stopping {
+                idle += 1
+                condition.wait()
+                idle -= 1
+            }
+            guard let strand = ready.popFirst() else {
+                threads -= 1
+                condition.unlock()
+                return
+            }
+            condition.unlock()
+            strand.runNext()
+        }
+    }
+}
+
+/// A serial queue of blocking jobs executed on an `IOThreadPool`.
+///
+/// `@unchecked Sendable`: `jobs` and `scheduled` are only accessed under `lock`; jobs run one at a time.
+public final class IOStrand: @unchecked Sendable {
+    private let pool: IOThreadPool
+    private let lock = NSLock()
+    private var jobs = Deque<@Sendable () -> Void>()
+    private var scheduled = false
+
+    public init(pool: IOThreadPool) {
+        self.pool = pool
+    }
+
+    public func enqueue(_ job: @escaping @Sendable () -> Void) {
+        let mustSchedule = lock.withLock { () -> Bool in
+            jobs.append(job)
+            if scheduled { return false }
+            scheduled = true
+            return true
+        }
+        if mustSchedule { pool.schedule(self) }
+    }
+
+    /// Runs one job, then re-queues the strand behind others if more are pending (fairness).
+    func runNext() {
+        guard let job = lock.withLock({ jobs.popFirst() }) else {
+            lock.withLock { scheduled = false }
+            return
+        }
+        job()
+        let more = lock.withLock { () -> Bool in
+            if jobs.isEmpty { scheduled = false; return false }
+            return true
+        }
+        if more { pool.schedule(self) }
+    }
+
+    /// Runs `body` on the strand and returns its result to the awaiting task.
+    public func run<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { continuation in
+            enqueue { continuation.resume(with: Result { try body() }) }
+        }
+    }
+}

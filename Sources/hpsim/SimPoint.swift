@@ -1,0 +1,23 @@
+/// One value in a simulated device's tables.
+struct SimPoint {
+    var name: String
+    var table: SimTable
+    var address: Int
+    var type: SimValueType
+    var order: SimOrder = .ABCD
+    /// raw = physical / scale (integers rounded).
+    var scale: Double = 1
+    var dynamics: SimDynamics
+    /// Exact raw value for integer points that must not pass through Double (uint64/int64 matrix).
+    var exact: SimScalar?
+
+    func raw(_ physical: Double) -> SimScalar {
+        if let exact { return exact }
+        let scaled = physical / scale
+        switch type {
+        case .float32, .float64: return .real(scaled)
+        case .uint64: return .uint(UInt64(max(0, scaled.rounded())))
+        default: return .int(Int64(scaled.rounded()))
+        }
+    }
+}

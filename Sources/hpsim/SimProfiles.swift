@@ -1,0 +1,116 @@
+/// Built-in simulated devices. Addresses follow shared/reference/heatpump-registers.md, written
+/// here independently of the poller's model files.
+enum SimProfiles {
+    static var idm: SimProfile {
+        func f(_ name: String, _ a: Int, _ d: SimDynamics) -> SimPoint { SimPoint(name: name, table: .input, address: a, type: .float32, order: .CDAB, dynamics: d) }
+        func u8(_ name: String, _ a: Int, _ d: SimDynamics) -> SimPoint { SimPoint(name: name, table: .input, address: a, type: .uint8, dynamics: d) }
+        return SimProfile(name: "idm", points: [
+            f("outdoor_temp", 1000, .outdoor), f("outdoor_temp_avg", 1002, .constant(4.5)),
+            SimPoint(name: "internal_message", table: .input, address: 1004, type: .uint16, dynamics: .constant(0)),
+            u8("system_mode", 1005, .constant(1)),
+            f("storage_temp", 1008, .flow), f("dhw_temp_bottom", 1012, .dhw), f("dhw_temp_top", 1014, .dhw),
+            u8("dhw_setpoint", 1032, .constant(50)),
+            f("hp_flow_temp", 1050, .flow), f("hp_return_temp", 1052, .returnTemp),
+            f("heat_source_inlet_temp", 1056, .constant(8.5)), f("heat_source_outlet_temp", 1058, .constant(5.25)),
+            u8("hp_operating_mode", 1090, .whenRunning(on: 1, off: 0)), u8("hp_sum_alarm", 1099, .constant(0)),
+            u8("compressor_status_1", 1100, .compressor),
+            SimPoint(name: "charging_pump_status", table: .input, address: 1104, type: .int16, dynamics: .whenRunning(on: 80, off: -1)),
+            f("hc_a_flow_temp", 1350, .flow), f("hc_a_room_temp", 1364, .constant(21.25)), f("hc_a_flow_setpoint", 1378, .constant(38)),
+            f("energy_heating", 1748, .counter(base: 15234, perHour: 6)), f("energy_total", 1750, .counter(base: 18011, perHour: 7)),
+            f("energy_dhw", 1754, .counter(base: 2777, perHour: 1)), f("current_power", 1790, .thermalPower),
+        ])
+    }
+
+    static var nibe: SimProfile {
+        func t(_ name: String, _ a: Int, _ d: SimDynamics) -> SimPoint { SimPoint(name: name, table: .input, address: a, type: .int16, scale: 0.1, dynamics: d) }
+        return SimProfile(name: "nibe", points: [
+            t("outdoor_temp", 1, .outdoor), t("supply_temp", 5, .flow), t("return_temp", 7, .returnTemp),
+            t("hot_water_top_temp", 8, .dhw), t("hot_water_charging_temp", 9, .dhw),
+            t("brine_in_temp", 10, .constant(2.1)), t("brine_out_temp", 11, .constant(-0.8)),
+            t("outdoor_temp_avg", 37, .constant(4.5)), t("flow_rate", 40, .constant(18.2)),
+            SimPoint(name: "compressor_frequency", table: .input, address: 1046, type: .uint16, scale: 0.1, dynamics: .whenRunning(on: 55, off: 0)),
+            SimPoint(name: "compressor_power", table: .input, address: 1048, type: .uint16, dynamics: .whenRunning(on: 2400, off: 0)),
+            SimPoint(name: "compressor_starts", table: .input, address: 1083, type: .int32, order: .CDAB, dynamics: .counter(base: 1532, perHour: 2)),
+            SimPoint(name: "compressor_runtime", table: .input, address: 1087, type: .int32, order: .CDAB, dynamics: .counter(base: 8123, perHour: 1)),
+            SimPoint(name: "compressor_status", table: .input, address: 1100, type: .uint8, dynamics: .compressor),
+            SimPoint(name: "alarm_number", table: .input, address: 1975, type: .int16, dynamics: .constant(0)),
+            SimPoint(name: "power_consumption", table: .input, address: 2305, type: .uint32, order: .CDAB, scale: 0.01, dynamics: .power),
+            SimPoint(name: "total_production", table: .input, address: 3821, type: .uint32, order: .CDAB, scale: 0.1, dynamics: .counter(base: 40211, perHour: 8)),
+            SimPoint(name: "total_consumption", table: .input, address: 3823, type: .uint32, order: .CDAB, scale: 0.1, dynamics: .counter(base: 11002, perHour: 2)),
+            SimPoint(name: "degree_minutes", table: .holding, address: 18, type: .int16, scale: 0.1, dynamics: .constant(-120)),
+            SimPoint(name: "heating_offset", table: .holding, address: 30, type: .int16, dynamics: .constant(0)),
+            SimPoint(name: "room_setpoint", table: .holding, address: 206, type: .int16, scale: 0.1, dynamics: .constant(21)),
+        ])
+    }
+
+    static var luxtronik: SimProfile {
+        func t(_ name: String, _ a: Int, _ d: SimDynamics, _ type: SimValueType = .int16) -> SimPoint { SimPoint(name: name, table: .input, address: a, type: type, scale: 0.1, dynamics: d) }
+        func u(_ name: String, _ a: Int, _ d: SimDynamics) -> SimPoint { SimPoint(name: name, table: .input, address: a, type: .uint16, dynamics: d) }
+        return SimProfile(name: "luxtronik", points: [
+            u("heatpump_status", 10000, .compressor), u("operation_mode", 10002, .whenRunning(on: 0, off: 5)),
+            u("heating_status", 10003, .whenRunning(on: 3, off: 1)), u("hot_water_status", 10004, .constant(1)),
+            t("return_temp", 10100, .returnTemp, .uint16), t("return_target_temp", 10101, .constant(30), .uint16),
+            t("flow_temp", 10105, .flow, .uint16),
+            SimPoint(name: "room_temp", table: .input, address: 10106, type: .int16, dynamics: .constant(32767)),  // not available (0x7FFF)
+            t("outdoor_temp", 10108, .outdoor), t("outdoor_temp_avg", 10109, .constant(4.4)),
+            t("heat_source_in_temp", 10110, .constant(7.9)), t("heat_source_out_temp", 10111, .constant(4.2)),
+            t("hot_water_temp", 10120, .dhw), t("hot_water_target_temp", 10121, .constant(48), .uint16),
+            u("error_number", 10201, .constant(0)),
+            t("heating_power", 10300, .thermalPower), t("electric_power", 10301, .power, .uint16),
+            t("electric_energy_total", 10310, .counter(base: 9876, perHour: 2), .int32),
+            t("electric_energy_heating", 10312, .counter(base: 7654, perHour: 1.5), .int32),
+            t("electric_energy_dhw", 10314, .counter(base: 2222, perHour: 0.5), .int32),
+        ])
+    }
+
+    static var daikin: SimProfile {
+        func t(_ name: String, _ a: Int, _ d: SimDynamics) -> SimPoint { SimPoint(name: name, table: .input, address: a, type: .int16, scale: 0.01, dynamics: d) }
+        func h(_ name: String, _ a: Int, _ v: Double) -> SimPoint { SimPoint(name: name, table: .holding, address: a, type: .int16, dynamics: .constant(v)) }
+        func i(_ name: String, _ a: Int, _ d: SimDynamics) -> SimPoint { SimPoint(name: name, table: .input, address: a, type: .int16, dynamics: d) }
+        // PDU addresses (Daikin register number − 1).
+        return SimProfile(name: "daikin", points: [
+            h("lwt_heating_setpoint", 0, 35), h("operation_mode_setting", 2, 1), h("space_heating_on", 3, 1), h("dhw_setpoint", 9, 48),
+            i("unit_error", 20, .constant(0)), i("unit_error_subcode", 22, .constant(32766)),
+            i("circulation_pump_running", 29, .compressor), i("compressor_running", 30, .compressor), i("defrost_active", 34, .constant(0)),
+            t("leaving_water_temp", 39, .flow), t("return_water_temp", 41, .returnTemp), t("dhw_temp", 42, .dhw),
+            t("outdoor_temp", 43, .outdoor), t("flow_rate", 48, .constant(21.5)), t("power_consumption", 50, .power),
+        ], extraWindows: [.holding: 0..<67, .input: 20..<61])
+    }
+
+    /// Every data type × byte order with known values, plus sentinels and bits. Tables answer 0..<1000.
+    static var matrix: SimProfile {
+        var points: [SimPoint] = []
+        var address = 0
+        let values: [(SimValueType, SimScalar)] = [
+            (.int16, .int(-12345)), (.uint16, .uint(54321)),
+            (.int32, .int(-1_234_567_890)), (.uint32, .uint(3_456_789_012)),
+            (.int64, .int(-1_234_567_890_123_456)), (.uint64, .uint(12_345_678_901_234_567_890)),
+            (.float32, .real(-273.125)), (.float64, .real(12345.6789)),
+        ]
+        for (type, value) in values {
+            for order in SimOrder.allCases {
+                points.append(SimPoint(name: "\(type.rawValue)_\(order.rawValue)", table: .holding, address: address, type: type,
+                                       order: order, dynamics: .constant(value.real), exact: value))
+                address += type.words
+            }
+        }
+        points.append(SimPoint(name: "int8_low", table: .holding, address: 200, type: .int8, dynamics: .constant(-42), exact: .int(-42)))
+        points.append(SimPoint(name: "uint8_low", table: .holding, address: 201, type: .uint8, dynamics: .constant(200), exact: .int(200)))
+        points.append(SimPoint(name: "sentinel_8000", table: .holding, address: 210, type: .int16, dynamics: .constant(-32768), exact: .int(-32768)))
+        points.append(SimPoint(name: "sentinel_ffff", table: .holding, address: 211, type: .uint16, dynamics: .constant(65535), exact: .uint(65535)))
+        points.append(SimPoint(name: "sentinel_7fff", table: .holding, address: 212, type: .int16, dynamics: .constant(32767), exact: .int(32767)))
+        points.append(SimPoint(name: "plain_100", table: .holding, address: 213, type: .int16, dynamics: .constant(100), exact: .int(100)))
+        points.append(SimPoint(name: "bool_holding", table: .holding, address: 214, type: .bool, dynamics: .constant(1), exact: .int(1)))
+        points.append(SimPoint(name: "in_int16", table: .input, address: 0, type: .int16, dynamics: .constant(-321), exact: .int(-321)))
+        points.append(SimPoint(name: "in_uint32_CDAB", table: .input, address: 1, type: .uint32, order: .CDAB, dynamics: .constant(305_419_896), exact: .uint(305_419_896)))
+        points.append(SimPoint(name: "in_float32_ABCD", table: .input, address: 3, type: .float32, dynamics: .constant(21.5), exact: .real(21.5)))
+        for (a, on) in [(0, true), (1, false), (2, true), (10, true)] {
+            points.append(SimPoint(name: "coil_\(a)", table: .coil, address: a, type: .bool, dynamics: .constant(on ? 1 : 0), exact: .int(on ? 1 : 0)))
+        }
+        for (a, on) in [(0, true), (1, false), (5, true)] {
+            points.append(SimPoint(name: "discrete_\(a)", table: .discrete, address: a, type: .bool, dynamics: .constant(on ? 1 : 0), exact: .int(on ? 1 : 0)))
+        }
+        return SimProfile(name: "matrix", points: points,
+                          extraWindows: [.holding: 0..<1000, .input: 0..<1000, .coil: 0..<1000, .discrete: 0..<1000])
+    }
+}
