@@ -45,6 +45,7 @@ public actor DeviceActor {
         let status = board.update {
             $0.state = .connecting
             $0.link = runtime.device.modbus.endpoint.description
+            $0.pollInterval = runtime.device.pollInterval
             $0.backoff = nil
         }
         sink.deviceStatusChanged(runtime.labels, status)

@@ -16,10 +16,12 @@ public struct DeviceStatus: Sendable, Hashable {
     /// Current reconnect delay while in backoff, seconds.
     public var backoff: Double?
     public var link: String
+    /// Seconds between polls (for staleness checks).
+    public var pollInterval: Double
 
     public init(state: DeviceState = .connecting, up: Bool = false, lastSuccess: Double? = nil, lastError: String? = nil,
                 pollErrorsTotal: Int = 0, pollOverrunsTotal: Int = 0, restartsTotal: Int = 0, pollDuration: Double = 0,
-                requestsPerPoll: Int = 0, quarantinedRegisters: [String] = [], backoff: Double? = nil, link: String = "") {
+                requestsPerPoll: Int = 0, quarantinedRegisters: [String] = [], backoff: Double? = nil, link: String = "", pollInterval: Double = 0) {
         self.state = state
         self.up = up
         self.lastSuccess = lastSuccess
@@ -32,5 +34,6 @@ public struct DeviceStatus: Sendable, Hashable {
         self.quarantinedRegisters = quarantinedRegisters
         self.backoff = backoff
         self.link = link
+        self.pollInterval = pollInterval
     }
 }

@@ -1,0 +1,185 @@
+import Foundation
+import HPCore
+import Logging
+import ServiceLifecycle
+import Synchronization
+
+/// Writes every device's latest readings and health as a Prometheus textfile for node_exporter.
+///
+/// `publish` only stores the latest report per device (a bounded table, never blocks); a writer loop
+/// renders and atomically replaces the file every `interval`. A device whose poll failed, or whose
+/// last report is older than three poll intervals, keeps `heatpump_up 0` and loses its register series.
+public final class MetricsFileSink: TelemetrySink, Service {
+    struct Entry {
+        var labels: DeviceLabels
+        var status: DeviceStatus
+        var samples: [Sample] = []
+        var reportedAt: Double
+    }
+
+    struct State {
+        var devices: [String: Entry] = [:]
+        var help: [String: String] = [:]
+        var writes = 0
+        var writeErrors = 0
+        var reloadsOK = 0
+        var reloadsFailed = 0
+        var lastReloadOK = true
+        var lastReloadAt: Double = 0
+        var shuttingDown = false
+    }
+
+    public let path: String
+    public let interval: Duration
+    public let version: String
+    private let logger: Logger
+    private let state = Mutex(State())
+
+    public init(path: String, interval: Duration, version: String, logger: Logger) {
+        self.path = path
+        self.interval = interval
+        self.version = version
+        self.logger = logger
+        let now = Date().timeIntervalSince1970
+        state.withLock { $0.lastReloadAt = now }
+    }
+
+    // MARK: TelemetrySink
+
+    public func publish(_ report: PollReport) {
+        state.withLock { state in
+            state.devices[report.device.id] = Entry(labels: report.device, status: report.status,
+                                                    samples: report.status.up ? report.samples : [], reportedAt: report.timestamp)
+        }
+    }
+
+    public func deviceStatusChanged(_ device: DeviceLabels, _ status: DeviceStatus) {
+        let now = Date().timeIntervalSince1970
+        state.withLock { state in
+            var entry = state.devices[device.id] ?? Entry(labels: device, status: status, reportedAt: now)
+            entry.labels = device
+            entry.status = status
+            if !status.up { entry.samples = [] }
+            state.devices[device.id] = entry
+        }
+    }
+
+    public func deviceRemoved(_ id: String) {
+        state.withLock { _ = $0.devices.removeValue(forKey: id) }
+    }
+
+    // MARK: Daemon-level inputs
+
+    /// Register descriptions become HELP texts.
+    public func updateModels(_ models: [String: ModelDefinition]) {
+        var help: [String: String] = [:]
+        for model in models.values.sorted(by: { $0.name < $1.name }) {
+            for r in model.registers where help[r.name] == nil {
+                let unit = r.unit.isEmpty || r.isEnum || r.isBitmap ? "" : " (\(r.unit))"
+                help[r.name] = (r.description.isEmpty ? "Heat pump register \(r.name)" : r.description) + unit
+            }
+        }
+        state.withLock { $0.help = help }
+    }
+
+    public func recordReload(success: Bool) {
+        let now = Date().timeIntervalSince1970
+        state.withLock {
+            if success { $0.reloadsOK += 1 } else { $0.reloadsFailed += 1 }
+            $0.lastReloadOK = success
+            $0.lastReloadAt = now
+        }
+    }
+
+    // MARK: Service
+
+    public func run() async throws {
+        do {
+            try await cancelWhenGracefulShutdown {
+                while true {
+                    self.writeNow()
+                    try await Task.sleep(for: self.interval)
+                }
+            }
+        } catch is CancellationError {
+            // fall through to the final write
+        }
+        state.withLock { $0.shuttingDown = true }
+        writeNow()
+    }
+
+    /// Renders and replaces the file now.
+    public func writeNow() {
+        let text = render(now: Date().timeIntervalSince1970)
+        do {
+            try AtomicFileWriter.write(text, to: path)
+            state.withLock { $0.writes += 1 }
+        } catch {
+            let first = state.withLock { s -> Bool in
+                s.writeErrors += 1
+                return s.writeErrors == 1
+            }
+            if first { logger.error("cannot write metrics file", metadata: ["path": "\(path)", "error": "\(error)"]) }
+        }
+    }
+
+    /// The exposition text for the current state.
+    public func render(now: Double) -> String {
+        let snapshot = state.withLock { $0 }
+        var families = MetricFamilies()
+        for id in snapshot.devices.keys.sorted() {
+            guard let entry = snapshot.devices[id] else { continue }
+            let labels = Self.labelString(entry.labels)
+            var status = entry.status
+            let stale = status.pollInterval > 0 && now - entry.reportedAt > 3 * status.pollInterval + 1
+            if snapshot.shuttingDown { status.up = false; status.state = .stopped }
+            let up = status.up && !stale
+            families.add("heatpump_up", help: "Whether the last poll of the heat pump succeeded (1) or not (0).", labels: labels, value: up ? 1 : 0)
+            if let last = status.lastSuccess {
+                families.add("heatpump_last_success_timestamp_seconds", help: "Unix time of the last successful poll.", labels: labels, value: last)
+            }
+            families.add("heatpump_poll_duration_seconds", help: "Duration of the last poll in seconds.", labels: labels, value: status.pollDuration)
+            families.add("heatpump_poll_errors_total", help: "Failed polls since the daemon started.", kind: .counter, labels: labels, value: Double(status.pollErrorsTotal))
+            families.add("heatpump_restarts_total", help: "Restarts of the device's actor by the supervisor.", kind: .counter, labels: labels, value: Double(status.restartsTotal))
+            families.add("heatpump_poll_overruns_total", help: "Poll slots skipped because a poll overran its interval.", kind: .counter, labels: labels, value: Double(status.pollOverrunsTotal))
+            families.add("heatpump_modbus_requests", help: "Modbus requests the last poll needed.", labels: labels, value: Double(status.requestsPerPoll))
+            families.add("heatpump_quarantined_registers", help: "Registers left out of polls after Illegal Data Address.", labels: labels, value: Double(status.quarantinedRegisters.count))
+            for state in DeviceState.allCases {
+                families.add("heatpump_state", help: "Life-cycle state of the device actor (1 for the current state).",
+                             labels: labels + ",state=\"\(state.rawValue)\"", value: state == status.state ? 1 : 0)
+            }
+            guard up else { continue }
+            for sample in entry.samples {
+                let name = "heatpump_" + PrometheusText.sanitize(sample.name)
+                let help = snapshot.help[sample.name] ?? "Heat pump register \(sample.name)"
+                families.add(name, help: help, labels: labels, value: sample.value.doubleValue)
+                if let label = sample.label {
+                    families.add(name + "_state", help: "Label of \(sample.name) (enum_values); 1 for the current state.",
+                                 labels: labels + ",state=\"\(PrometheusText.escapeLabel(label))\"", value: 1)
+                }
+                for bit in sample.bits {
+                    families.add(name + "_bit", help: "Set bits of \(sample.name) (bitmap); one series per set bit.",
+                                 labels: labels + ",bit=\"\(bit)\"", value: 1)
+                }
+            }
+        }
+        families.add("hpmanager_build_info", help: "hpmanager version.", labels: "version=\"\(PrometheusText.escapeLabel(version))\"", value: 1)
+        var counts: [DeviceState: Int] = [:]
+        for entry in snapshot.devices.values { counts[entry.status.state, default: 0] += 1 }
+        for state in DeviceState.allCases {
+            families.add("hpmanager_devices", help: "Configured devices by life-cycle state.", labels: "state=\"\(state.rawValue)\"", value: Double(counts[state] ?? 0))
+        }
+        families.add("hpmanager_metrics_file_writes_total", help: "Successful rewrites of this file.", kind: .counter, labels: "", value: Double(snapshot.writes))
+        families.add("hpmanager_metrics_file_write_errors_total", help: "Failed rewrites of this file.", kind: .counter, labels: "", value: Double(snapshot.writeErrors))
+        families.add("hpmanager_metrics_file_timestamp_seconds", help: "Unix time this file was rendered.", labels: "", value: (now * 1000).rounded() / 1000)
+        families.add("hpmanager_config_reloads_total", help: "Configuration reloads by result.", kind: .counter, labels: "result=\"success\"", value: Double(snapshot.reloadsOK))
+        families.add("hpmanager_config_reloads_total", help: "Configuration reloads by result.", kind: .counter, labels: "result=\"failure\"", value: Double(snapshot.reloadsFailed))
+        families.add("hpmanager_config_last_reload_successful", help: "Whether the last configuration reload succeeded.", labels: "", value: snapshot.lastReloadOK ? 1 : 0)
+        families.add("hpmanager_config_last_reload_timestamp_seconds", help: "Unix time of the last (re)load attempt.", labels: "", value: snapshot.lastReloadAt.rounded())
+        return families.render()
+    }
+
+    static func labelString(_ d: DeviceLabels) -> String {
+        "heatpump_id=\"\(PrometheusText.escapeLabel(d.id))\",name=\"\(PrometheusText.escapeLabel(d.name))\",location=\"\(PrometheusText.escapeLabel(d.location))\",model=\"\(PrometheusText.escapeLabel(d.model))\",manufacturer=\"\(PrometheusText.escapeLabel(d.manufacturer))\""
+    }
+}

@@ -1,0 +1,94 @@
+import DeviceActor
+import HPCore
+import Logging
+
+/// The set of running devices: turns a configuration into supervised device actors and applies
+/// later configurations as a diff (start added, stop removed, restart changed, keep the rest).
+public actor Fleet {
+    private let supervisor: Supervisor
+    private let links: LinkRegistry
+    private let sink: any TelemetrySink
+    private let logger: Logger
+    private var running: [String: DeviceRuntime] = [:]
+    private var boards: [String: DeviceStatusBoard] = [:]
+
+    public init(links: LinkRegistry, sink: any TelemetrySink, intensity: RestartIntensity, logger: Logger) {
+        self.links = links
+        self.sink = sink
+        self.logger = logger
+        let events = FleetEvents(sink: sink, logger: logger)
+        supervisor = Supervisor(intensity: intensity, onEvent: { events.handle($0) })
+        self.events = events
+    }
+
+    private let events: FleetEvents
+
+    /// Status boards of running devices (read without touching the actors).
+    public var statusBoards: [String: DeviceStatusBoard] { boards }
+
+    public var runtimes: [String: DeviceRuntime] { running }
+
+    /// The desired runtime of every enabled device in `config`.
+    public static func desired(_ config: Configuration) -> [String: DeviceRuntime] {
+        let polling = PollingSettings(config.collector.collector)
+        var result: [String: DeviceRuntime] = [:]
+        for device in config.devices where device.enabled {
+            guard let model = config.models[device.model] else { continue }
+            result[device.id] = DeviceRuntime(device: device, model: model, polling: polling)
+        }
+        return result
+    }
+
+    @discardableResult
+    public func apply(_ config: Configuration) async -> ConfigDiff {
+        let desired = Self.desired(config)
+        let diff = ConfigDiff.compute(running: running, desired: desired)
+        for id in diff.removed {
+            await supervisor.stop(id)
+            if let old = running.removeValue(forKey: id) { links.release(old.device.modbus.endpoint) }
+            boards[id] = nil
+            events.boards.remove(id)
+            sink.deviceRemoved(id)
+        }
+        for id in diff.changed {
+            guard let runtime = desired[id], let old = running[id] else { continue }
+            await supervisor.stop(id)
+            // Acquire before release so a link shared with unchanged devices stays open.
+            let link = links.acquire(runtime.device.modbus.endpoint)
+            links.release(old.device.modbus.endpoint)
+            if old.labels != runtime.labels { sink.deviceRemoved(id) }
+            running[id] = runtime
+            await start(runtime, link: link)
+        }
+        for id in diff.added {
+            guard let runtime = desired[id] else { continue }
+            running[id] = runtime
+            await start(runtime, link: links.acquire(runtime.device.modbus.endpoint))
+        }
+        logger.info("configuration applied", metadata: [
+            "added": "\(diff.added.count)", "removed": "\(diff.removed.count)",
+            "changed": "\(diff.changed.count)", "unchanged": "\(diff.unchanged.count)",
+        ])
+        return diff
+    }
+
+    private func start(_ runtime: DeviceRuntime, link: ModbusLink) async {
+        let id = runtime.device.id
+        let board = boards[id] ?? DeviceStatusBoard()
+        boards[id] = board
+        events.boards.set(id, board: board, labels: runtime.labels)
+        let sink = self.sink
+        let logger = self.logger
+        await supervisor.start(ChildSpec(id: id, restart: .permanent) {
+            let actor = DeviceActor(runtime: runtime, link: link, sink: sink, board: board, logger: logger)
+            try await actor.run()
+        })
+    }
+
+    /// Stops every device (daemon shutdown).
+    public func stopAll() async {
+        await supervisor.stopAll()
+        for runtime in running.values { links.release(runtime.device.modbus.endpoint) }
+        running.removeAll()
+    }
+}

@@ -1,0 +1,113 @@
+import ArgumentParser
+import DeviceActor
+import Drivers
+import Foundation
+import HPCore
+import Logging
+import ServiceLifecycle
+import Sinks
+import Supervisor
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `hpmanagerd`: polls every configured heat pump and exports readings.
+@main
+struct HPManagerDaemon: AsyncParsableCommand {
+    static let version = "0.1.0"
+
+    static let configuration = CommandConfiguration(
+        commandName: "hpmanagerd",
+        abstract: "Heat-pump manager daemon: polls heat pumps over Modbus and exports their readings.",
+        discussion: """
+        Reads heatpumps.yml, registers.yml and collector.yml from --config-dir.
+        Signals: SIGHUP reloads the configuration (an invalid one is rejected and the running one kept);
+        SIGTERM/SIGINT shut down gracefully.
+        """,
+        version: version
+    )
+
+    @Option(name: .customLong("config-dir"), help: "Directory with heatpumps.yml, registers.yml, collector.yml.")
+    var configDir = "config"
+
+    @Option(name: .customLong("log-level"), help: "Override logging.level (debug, info, warning, error, critical).")
+    var logLevel: String?
+
+    @Flag(name: .customLong("check"), help: "Validate the configuration, print a summary and exit.")
+    var check = false
+
+    func run() async throws {
+        let loader = ConfigLoader(builtinModelFiles: BuiltinModels.files)
+        let config: Configuration
+        do {
+            config = try loader.load(directory: configDir)
+        } catch let errors as ConfigErrors {
+            FileHandle.standardError.write(Data("hpmanagerd: invalid configuration in \(configDir):\n\(errors.description)\n".utf8))
+            throw ExitCode(78)  // EX_CONFIG
+        }
+        if check {
+            let enabled = config.devices.filter(\.enabled).count
+            print("configuration OK: \(config.devices.count) heat pumps (\(enabled) enabled), \(config.models.count) models")
+            return
+        }
+        let logger = try bootstrapLogging(config.collector.logging)
+        raiseFileLimit(logger: logger)
+
+        let pool = IOThreadPool(maxThreads: config.collector.collector.ioThreads)
+        let links = LinkRegistry(pool: pool)
+        var sinks: [any TelemetrySink] = []
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = []
+        var metrics: MetricsFileSink?
+        let fileSettings = config.collector.metricsFile
+        if fileSettings.enabled {
+            let shortest = config.devices.filter(\.enabled).map(\.pollInterval).min() ?? config.collector.collector.pollInterval
+            let interval = fileSettings.interval ?? min(max(shortest, 1), 10)
+            let sink = MetricsFileSink(path: fileSettings.path, interval: .seconds(interval), version: Self.version, logger: logger)
+            metrics = sink
+            sinks.append(sink)
+            services.append(.init(service: sink, serviceName: "metrics-file"))
+        }
+        let s = config.collector.supervisor
+        let intensity = RestartIntensity(maxRestarts: s.maxRestarts, window: .seconds(s.restartWindow),
+                                         backoffInitial: .seconds(s.restartBackoff), backoffMax: .seconds(s.restartBackoffMax),
+                                         failedCooldown: .seconds(s.failedCooldown))
+        let fleet = Fleet(links: links, sink: TelemetryFanout(sinks), intensity: intensity, logger: logger)
+        let fleetService = FleetService(initial: config, directory: configDir, loader: loader, fleet: fleet, metrics: metrics, logger: logger)
+        services.append(.init(service: fleetService, serviceName: "fleet"))
+        services.append(.init(service: ReloadOnSignal(fleet: fleetService, logger: logger), serviceName: "reload"))
+
+        logger.info("hpmanagerd starting", metadata: [
+            "version": "\(Self.version)", "config_dir": "\(configDir)",
+            "heatpumps": "\(config.devices.filter(\.enabled).count)", "metrics_file": "\(fileSettings.enabled ? fileSettings.path : "disabled")",
+        ])
+        var groupConfig = ServiceGroupConfiguration(services: services, logger: logger)
+        groupConfig.gracefulShutdownSignals = [.sigterm, .sigint]
+        groupConfig.maximumGracefulShutdownDuration = .seconds(10)
+        let group = ServiceGroup(configuration: groupConfig)
+        try await group.run()
+        pool.shutdown()
+        logger.info("hpmanagerd stopped")
+    }
+
+    private func bootstrapLogging(_ settings: LoggingSettings) throws -> Logger {
+        let levelName = logLevel.flatMap { $0.isEmpty ? nil : $0.lowercased() } ?? settings.level
+        let level = Logger.Level(rawValue: levelName == "warn" ? "warning" : levelName) ?? .info
+        let destination = try LineLogHandler.Destination(path: settings.file.isEmpty ? nil : settings.file)
+        let format: LineLogHandler.Format = settings.format == .json ? .json : .text
+        LoggingSystem.bootstrap { label in
+            LineLogHandler(label: label, format: format, destination: destination, logLevel: level)
+        }
+        return Logger(label: "hpmanagerd")
+    }
+
+    /// Every TCP link needs a descriptor: lift the soft limit to the hard limit.
+    private func raiseFileLimit(logger: Logger) {
+        var limit = rlimit()
+        guard getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) == 0, limit.rlim_cur < limit.rlim_max else { return }
+        let before = limit.rlim_cur
+        limit.rlim_cur = limit.rlim_max
+        if setrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) == 0 {
+            logger.debug("raised RLIMIT_NOFILE", metadata: ["from": "\(before)", "to": "\(limit.rlim_cur)"])
+        }
+    }
+}
