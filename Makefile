@@ -1,0 +1,49 @@
+# hpmanager — `make demo` and `make test` work on a fresh Debian 12 machine.
+SHELL := /bin/bash
+SWIFT ?= swift
+SWIFT_FLAGS ?=
+DEMO_SECONDS ?= 60
+
+# Debian packages the build, the tests and the demo need.
+APT_PACKAGES := pkg-config libmodbus-dev libsqlite3-dev libcurl4-openssl-dev socat mbpoll \
+                influxdb prometheus prometheus-node-exporter
+
+.PHONY: all deps build release test demo check-config clean
+
+all: build
+
+## deps: install missing Debian packages (apt-get update once, then install only what is missing)
+deps:
+	@missing=""; \
+	for p in $(APT_PACKAGES); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  echo "Installing:$$missing"; \
+	  SUDO=""; [ "$$(id -u)" -ne 0 ] && SUDO="sudo"; \
+	  $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
+	  $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
+	else \
+	  echo "All required packages are installed."; \
+	fi
+
+build: deps
+	$(SWIFT) build $(SWIFT_FLAGS)
+
+release: deps
+	$(SWIFT) build -c release $(SWIFT_FLAGS)
+
+## test: build everything (the tests start hpsim, hpmanagerd, influxd, node_exporter) and run swift test
+test: deps
+	$(SWIFT) build --build-tests $(SWIFT_FLAGS)
+	$(SWIFT) test --skip-build $(SWIFT_FLAGS)
+
+## demo: simulated heat pumps + the daemon on the example config; prints live readings
+demo: build
+	DEMO_SECONDS=$(DEMO_SECONDS) ./scripts/demo.sh
+
+check-config: build
+	$(SWIFT) run hpmanagerd --config-dir config --check
+
+clean:
+	rm -rf .build .demo

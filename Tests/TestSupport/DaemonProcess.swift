@@ -1,0 +1,24 @@
+import Foundation
+
+/// A running `hpmanagerd` on a temporary config directory, with its metrics file.
+public final class DaemonProcess: @unchecked Sendable {
+    // `@unchecked Sendable`: stored properties are immutable after init.
+    public let process: ManagedProcess
+    public let configDir: String
+    public let metricsPath: String
+
+    public init(configDir: String, metricsPath: String, logLevel: String = "debug") throws {
+        self.configDir = configDir
+        self.metricsPath = metricsPath
+        process = try ManagedProcess(executable: try Products.path("hpmanagerd"),
+                                     arguments: ["--config-dir", configDir, "--log-level", logLevel])
+    }
+
+    /// The parsed metrics file, or nil while it does not exist yet.
+    public func metrics() -> PromMetrics? {
+        guard let text = try? String(contentsOfFile: metricsPath, encoding: .utf8) else { return nil }
+        return PromMetrics(text)
+    }
+
+    public var log: String { process.stderr.transcript.joined(separator: "\n") }
+}
