@@ -73,7 +73,7 @@ let package = Package(
         .executableTarget(
             name: "hpmanagerd",
             dependencies: [
-                "HPCore", "Drivers", "Sinks", "Supervisor", "DeviceActor",
+                "HPCore", "Drivers", "Sinks", "Supervisor", "DeviceActor", "ModbusKit",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

@@ -1,4 +1,5 @@
 import ArgumentParser
+import ModbusKit
 import DeviceActor
 import Drivers
 import Foundation
@@ -37,6 +38,7 @@ struct HPManagerDaemon: AsyncParsableCommand {
     var check = false
 
     func run() async throws {
+        SignalMask.unblockAll()
         let loader = ConfigLoader(builtinModelFiles: BuiltinModels.files)
         let config: Configuration
         do {

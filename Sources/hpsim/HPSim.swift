@@ -1,4 +1,5 @@
 import ArgumentParser
+import ModbusKit
 import Foundation
 
 /// `hpsim`: simulated heat pumps over Modbus TCP and RTU, with fault injection and request counters.
@@ -41,6 +42,7 @@ struct HPSim: ParsableCommand {
     @Flag(help: "Exit when standard input closes (for test harnesses).") var exitOnEof = false
 
     mutating func run() throws {
+        SignalMask.unblockAll()
         if let name = dumpProfile {
             guard let profile = SimProfile.named(name) else { throw ValidationError("unknown profile \(name); known: \(SimProfile.names.joined(separator: ", "))") }
             Output.line(SimController.json(["profile": profile.name, "points": ProfileDump.points(profile)]))
