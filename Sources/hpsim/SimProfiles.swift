@@ -37,7 +37,7 @@ enum SimProfiles {
             SimPoint(name: "power_consumption", table: .input, address: 2305, type: .uint32, order: .CDAB, scale: 0.01, dynamics: .power),
             SimPoint(name: "total_production", table: .input, address: 3821, type: .uint32, order: .CDAB, scale: 0.1, dynamics: .counter(base: 40211, perHour: 8)),
             SimPoint(name: "total_consumption", table: .input, address: 3823, type: .uint32, order: .CDAB, scale: 0.1, dynamics: .counter(base: 11002, perHour: 2)),
-            SimPoint(name: "degree_minutes", table: .holding, address: 18, type: .int16, scale: 0.1, dynamics: .constant(-120)),
+            SimPoint(name: "degree_minute_balance", table: .holding, address: 18, type: .int16, scale: 0.1, dynamics: .constant(-120)),
             SimPoint(name: "heating_offset", table: .holding, address: 30, type: .int16, dynamics: .constant(0)),
             SimPoint(name: "room_setpoint", table: .holding, address: 206, type: .int16, scale: 0.1, dynamics: .constant(21)),
         ])

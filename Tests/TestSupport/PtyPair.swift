@@ -18,5 +18,9 @@ public final class PtyPair: @unchecked Sendable {
         second = devices[1]
     }
 
-    public func stop() { socat.stop() }
+    /// socat inherits the test runner's blocked SIGTERM, so it is killed outright.
+    public func stop() {
+        socat.signal(SIGKILL)
+        _ = socat.waitForExit(timeout: 5)
+    }
 }

@@ -94,6 +94,17 @@ public struct RegistersFileParser {
             }
             access = parsed
         }
+        var metricType: MetricType?
+        if let typeNode = map.optional("metric_type") {
+            let text = try typeNode.string().lowercased()
+            guard let parsed = MetricType(rawValue: text) else {
+                throw typeNode.error(.invalidValue, "metric_type must be gauge or counter, found \"\(text)\"")
+            }
+            guard parsed == .gauge || name.hasSuffix("_total") else {
+                throw typeNode.error(.invalidValue, "a counter's name must end in _total (Prometheus convention), found \"\(name)\"")
+            }
+            metricType = parsed
+        }
         let definition = RegisterDefinition(
             name: name,
             address: address,
@@ -109,7 +120,8 @@ public struct RegistersFileParser {
             access: access,
             min: try map.optional("min")?.double(),
             max: try map.optional("max")?.double(),
-            eeprom: try map.bool("eeprom", default: false)
+            eeprom: try map.bool("eeprom", default: false),
+            metricType: metricType
         )
         let unavailable = try map.optional("unavailable").map(Self.rawValues)
         try map.rejectUnknownKeys()

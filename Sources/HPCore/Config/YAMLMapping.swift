@@ -30,6 +30,12 @@ final class YAMLMapping {
 
     func required(_ key: String) throws -> YAMLNode {
         guard let value = optional(key) else {
+            // A missing key next to a near-miss is almost always a typo: point at the typo.
+            if let typo = entries.first(where: { $0.key != key && Self.editDistance($0.key, key) <= 2 }) {
+                let field = path.isEmpty ? typo.key : "\(path).\(typo.key)"
+                throw ConfigError(.unknownKey, file: file, line: typo.line, field: field,
+                                  message: "unknown key '\(typo.key)' (did you mean '\(key)'?)")
+            }
             let field = path.isEmpty ? key : "\(path).\(key)"
             throw ConfigError(.missingKey, file: file, line: line, field: field, message: "required key '\(key)' is missing")
         }

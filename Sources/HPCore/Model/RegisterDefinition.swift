@@ -17,12 +17,15 @@ public struct RegisterDefinition: Sendable, Hashable {
     public var min: Double?
     public var max: Double?
     public var eeprom: Bool
+    /// Prometheus type of the register's series.
+    public var metricType: MetricType
 
     public init(
         name: String, address: Int, registerType: RegisterType = .holding, dataType: DataType = .int16,
         byteOrder: ByteOrder = .abcd, unit: String = "", scale: Double = 1, offset: Double = 0,
         description: String = "", enumValues: [Int64: String] = [:], unavailable: [Int64] = [],
-        access: RegisterAccess = .read, min: Double? = nil, max: Double? = nil, eeprom: Bool = false
+        access: RegisterAccess = .read, min: Double? = nil, max: Double? = nil, eeprom: Bool = false,
+        metricType: MetricType? = nil
     ) {
         self.name = name
         self.address = address
@@ -39,6 +42,7 @@ public struct RegisterDefinition: Sendable, Hashable {
         self.min = min
         self.max = max
         self.eeprom = eeprom
+        self.metricType = metricType ?? (name.hasSuffix("_total") ? .counter : .gauge)
     }
 
     /// Registers (or bits) this value spans.
@@ -47,4 +51,10 @@ public struct RegisterDefinition: Sendable, Hashable {
     /// Units HPManager uses for enumerations and bit fields.
     public var isEnum: Bool { !enumValues.isEmpty && unit.lowercased() != "bitmap" }
     public var isBitmap: Bool { unit.lowercased() == "bitmap" }
+}
+
+/// How a register is exposed to Prometheus: counters (cumulative meters) must end in `_total`.
+public enum MetricType: String, Sendable, Hashable {
+    case gauge
+    case counter
 }

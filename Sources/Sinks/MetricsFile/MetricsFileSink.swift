@@ -20,6 +20,7 @@ public final class MetricsFileSink: TelemetrySink, Service {
     struct State {
         var devices: [String: Entry] = [:]
         var help: [String: String] = [:]
+        var counters: Set<String> = []
         var writes = 0
         var writeErrors = 0
         var reloadsOK = 0
@@ -73,13 +74,18 @@ public final class MetricsFileSink: TelemetrySink, Service {
     /// Register descriptions become HELP texts.
     public func updateModels(_ models: [String: ModelDefinition]) {
         var help: [String: String] = [:]
+        var counters: Set<String> = []
         for model in models.values.sorted(by: { $0.name < $1.name }) {
             for r in model.registers where help[r.name] == nil {
                 let unit = r.unit.isEmpty || r.isEnum || r.isBitmap ? "" : " (\(r.unit))"
                 help[r.name] = (r.description.isEmpty ? "Heat pump register \(r.name)" : r.description) + unit
+                if r.metricType == .counter { counters.insert(r.name) }
             }
         }
-        state.withLock { $0.help = help }
+        state.withLock {
+            $0.help = help
+            $0.counters = counters
+        }
     }
 
     public func recordReload(success: Bool) {
@@ -152,7 +158,8 @@ public final class MetricsFileSink: TelemetrySink, Service {
             for sample in entry.samples {
                 let name = "heatpump_" + PrometheusText.sanitize(sample.name)
                 let help = snapshot.help[sample.name] ?? "Heat pump register \(sample.name)"
-                families.add(name, help: help, labels: labels, value: sample.value.doubleValue)
+                let kind: MetricFamily.Kind = snapshot.counters.contains(sample.name) || sample.name.hasSuffix("_total") ? .counter : .gauge
+                families.add(name, help: help, kind: kind, labels: labels, value: sample.value.doubleValue)
                 if let label = sample.label {
                     families.add(name + "_state", help: "Label of \(sample.name) (enum_values); 1 for the current state.",
                                  labels: labels + ",state=\"\(PrometheusText.escapeLabel(label))\"", value: 1)

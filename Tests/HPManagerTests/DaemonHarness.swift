@@ -1,0 +1,99 @@
+import Foundation
+import Testing
+import TestSupport
+
+/// Builds a config directory for hpmanagerd pointing at hpsim ports and runs the daemon.
+struct DaemonHarness {
+    struct Device {
+        var id: String
+        var port: Int
+        var unit = 1
+        var model = "nibe_s1155"
+        var name: String?
+        var location = "Lab"
+        var enabled = true
+    }
+
+    let dir: TemporaryDirectory
+    var metricsPath: String { dir.file("metrics/hpmanager.prom") }
+
+    init(devices: [Device], interval: Double = 0.5, extraCollector: String = "") throws {
+        dir = try TemporaryDirectory(prefix: "hpm-daemon")
+        try writeDevices(devices, interval: interval)
+        try dir.write("collector.yml", """
+        collector:
+          poll_interval: \(interval)
+          backoff_initial: 0.2
+          backoff_max: 1
+        metrics_file:
+          path: \(metricsPath)
+          interval: 0.2
+        logging:
+          level: DEBUG
+          format: text
+        supervisor:
+          max_restarts: 3
+          restart_window: 10
+        \(extraCollector)
+        """)
+    }
+
+    func writeDevices(_ devices: [Device], interval: Double = 0.5) throws {
+        var text = "heatpumps:\n"
+        for d in devices {
+            text += """
+              - id: \(d.id)
+                name: \(d.name ?? d.id)
+                location: \(d.location)
+                model: \(d.model)
+                enabled: \(d.enabled)
+                poll_interval: \(interval)
+                modbus: {type: tcp, host: 127.0.0.1, port: \(d.port), unit_id: \(d.unit), timeout: 0.5, retries: 0, retry_delay: 0.1}
+
+            """
+        }
+        try dir.write("heatpumps.yml", text)
+    }
+
+    func start() throws -> DaemonProcess {
+        try DaemonProcess(configDir: dir.path, metricsPath: metricsPath)
+    }
+
+    /// Waits until the metrics file satisfies `condition`.
+    static func waitFor(_ daemon: DaemonProcess, _ what: String, timeout: Double = 10,
+                        _ condition: @escaping (PromMetrics) -> Bool) async throws -> PromMetrics {
+        do {
+            return try await eventually(what, timeout: timeout, interval: 0.05) {
+                guard let m = daemon.metrics(), condition(m) else { return nil }
+                return m
+            }
+        } catch {
+            Issue.record("daemon log:\n\(daemon.log.suffix(4000))")
+            throw error
+        }
+    }
+
+    static func up(_ m: PromMetrics, _ id: String) -> Double? { m.value("heatpump_up", ["heatpump_id": id]) }
+    static func lastSuccess(_ m: PromMetrics, _ id: String) -> Double? {
+        m.value("heatpump_last_success_timestamp_seconds", ["heatpump_id": id])
+    }
+}
+
+enum Promtool {
+    /// Runs `promtool check metrics` on `text`; returns (exit status, output).
+    static func check(_ text: String) throws -> (Int32, String) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/promtool")
+        process.arguments = ["check", "metrics"]
+        let input = Pipe(), output = Pipe()
+        process.standardInput = input
+        process.standardOutput = output
+        process.standardError = output
+        try process.run()
+        input.fileHandleForWriting.write(Data(text.utf8))
+        try input.fileHandleForWriting.close()
+        let data = output.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+    }
+}
