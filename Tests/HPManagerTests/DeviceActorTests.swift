@@ -124,4 +124,42 @@ struct DeviceActorTests {
         #expect(healthyReports.allSatisfy { $0.status.up })
         #expect(sink.reports(for: "hung").allSatisfy { !$0.status.up })
     }
+
+    @Test("watchdog: a link that stops answering is closed after repeated timeouts and reconnects")
+    func watchdogReconnects() async throws {
+        let sim = try SimulatorProcess(["--tcp", "matrix:0"])
+        let port = sim.ports[0]
+        let link = ModbusLink(endpoint: .tcp(host: "127.0.0.1", port: port), pool: Fixtures.pool)
+        defer { link.close() }
+        let sink = RecordingSink()
+        var collector = CollectorSettings()
+        collector.backoffInitial = 0.1
+        collector.backoffMax = 0.3
+        let runtime = Fixtures.runtime(id: "wd", port: port, registers: Array(Self.scattered.prefix(2)), interval: 0.2, timeout: 0.3, collector: collector)
+        let actor = DeviceActor(runtime: runtime, link: link, sink: sink, board: DeviceStatusBoard(), logger: LogCapture().logger)
+        let task = Task { try await actor.run() }
+        defer { task.cancel() }
+        _ = try await eventually("first success", timeout: 5) { sink.all.last?.status.up == true ? true : nil }
+        try sim.command("hang \(port) 1 on")
+        _ = try await eventually("two timeouts", timeout: 5) { (sink.all.last?.status.pollErrorsTotal ?? 0) >= 2 ? true : nil }
+        #expect(sink.all.last?.status.lastError?.contains("timed out") == true, "\(sink.all.last?.status.lastError ?? "")")
+        try sim.command("hang \(port) 1 off")
+        _ = try await eventually("recovery", timeout: 5) { sink.all.last?.status.up == true ? true : nil }
+        #expect(try sim.portStats(port).connectionsAccepted == 2, "the silent connection was dropped and re-opened")
+    }
+
+    @Test("injected latency shows in the poll duration without failing the poll")
+    func latency() async throws {
+        let sim = try SimulatorProcess(["--tcp", "matrix:0"])
+        let port = sim.ports[0]
+        try sim.command("latency \(port) 1 250")
+        let link = ModbusLink(endpoint: .tcp(host: "127.0.0.1", port: port), pool: Fixtures.pool)
+        defer { link.close() }
+        let sink = RecordingSink()
+        try await Self.run(Fixtures.runtime(id: "slow", port: port, registers: Self.scattered, interval: 0.5), link: link, sink: sink) { $0.count >= 2 }
+        for report in sink.reports(for: "slow") {
+            #expect(report.status.up && report.samples.count == 40)
+            #expect(report.status.pollDuration >= 4 * 0.25, "4 requests × 250 ms: \(report.status.pollDuration)")
+        }
+    }
 }

@@ -16,6 +16,7 @@ final class RecordingSink: TelemetrySink {
     func deviceRemoved(_ id: String) {}
 
     var all: [PollReport] { reports.withLock { $0 } }
+    var statusChanges: [DeviceStatus] { statuses.withLock { $0 } }
     func reports(for id: String) -> [PollReport] { all.filter { $0.device.id == id } }
 }
 
