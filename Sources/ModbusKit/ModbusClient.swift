@@ -10,6 +10,11 @@ public final class ModbusClient {
     public enum Transport: Sendable, Hashable {
         case tcp(host: String, port: Int)
         case rtu(device: String, baudrate: Int, parity: Character, dataBits: Int, stopBits: Int)
+
+        public var isSerial: Bool {
+            if case .rtu = self { return true }
+            return false
+        }
     }
 
     private let context: OpaquePointer
@@ -21,7 +26,8 @@ public final class ModbusClient {
         let created: OpaquePointer?
         switch transport {
         case .tcp(let host, let port):
-            created = modbus_new_tcp(host, Int32(port))
+            // The protocol-independent variant resolves host names (and IPv6) at connect time.
+            created = modbus_new_tcp_pi(host, String(port))
         case .rtu(let device, let baudrate, let parity, let dataBits, let stopBits):
             let parityByte = CChar(parity.asciiValue ?? UInt8(ascii: "N"))
             created = modbus_new_rtu(device, Int32(baudrate), parityByte, Int32(dataBits), Int32(stopBits))

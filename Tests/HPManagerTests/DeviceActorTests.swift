@@ -162,4 +162,25 @@ struct DeviceActorTests {
             #expect(report.status.pollDuration >= 4 * 0.25, "4 requests × 250 ms: \(report.status.pollDuration)")
         }
     }
+
+    @Test("one hung unit behind a gateway neither drops the shared connection nor stalls its neighbour for long")
+    func hungUnitBehindGateway() async throws {
+        let sim = try SimulatorProcess(["--tcp", "matrix:0:1,2"])
+        let port = sim.ports[0]
+        try sim.command("hang \(port) 2 on")
+        let link = ModbusLink(endpoint: .tcp(host: "127.0.0.1", port: port), pool: Fixtures.pool)
+        defer { link.close() }
+        let sink = RecordingSink()
+        let registers = Array(Self.scattered.prefix(2))
+        let good = DeviceActor(runtime: Fixtures.runtime(id: "good", port: port, unit: 1, registers: registers, interval: 0.3),
+                               link: link, sink: sink, board: DeviceStatusBoard(), logger: LogCapture().logger)
+        let dead = DeviceActor(runtime: Fixtures.runtime(id: "dead", port: port, unit: 2, registers: registers, interval: 0.3, timeout: 0.2, retries: 1),
+                               link: link, sink: sink, board: DeviceStatusBoard(), logger: LogCapture().logger)
+        let tasks = [Task { try await good.run() }, Task { try await dead.run() }]
+        defer { tasks.forEach { $0.cancel() } }
+        _ = try await eventually("dead unit failed twice", timeout: 5) { (sink.reports(for: "dead").last?.status.pollErrorsTotal ?? 0) >= 2 ? true : nil }
+        try await Task.sleep(for: .seconds(1))
+        #expect(sink.reports(for: "good").count >= 4 && sink.reports(for: "good").allSatisfy { $0.status.up })
+        #expect(try sim.portStats(port).connectionsAccepted == 1, "the gateway connection survived the dead unit's timeouts")
+    }
 }

@@ -3,9 +3,12 @@ import ModbusKit
 
 /// The link's connection as seen by a job running on the link's strand.
 ///
-/// Reconnects lazily and applies the watchdog: after a timeout pending bytes are flushed, and after
-/// `timeoutsBeforeReconnect` consecutive timeouts without any answer the connection is closed so the
-/// next request reconnects. Connection errors close it at once.
+/// Reconnects lazily and applies the watchdog: after a timeout pending bytes are flushed. A TCP
+/// connection is closed (and the next request reconnects) when it stops answering altogether:
+/// `timeoutsBeforeReconnect` timeouts in a row without any answer, from the only unit on the link
+/// or from different units behind one gateway — one dead unit behind a gateway does not drop the
+/// connection its healthy neighbours use. Connection errors close it at once. Serial lines are
+/// never closed for timeouts: silence on a bus says nothing about the port.
 ///
 /// `@unchecked Sendable`: a session is confined to its link's strand; it is only captured by jobs
 /// enqueued there, and a strand runs one job at a time, so no two threads use it concurrently.
@@ -14,7 +17,9 @@ public final class LinkSession: @unchecked Sendable {
 
     private let transport: ModbusClient.Transport
     private var client: ModbusClient?
-    private var consecutiveTimeouts = 0
+    private var timeoutUnits: [Int] = []
+    private var unitsSeen: Set<Int> = []
+    private var currentUnit = 0
     private var suspect = false
     public private(set) var connectCount = 0
 
@@ -36,6 +41,8 @@ public final class LinkSession: @unchecked Sendable {
         }
         client.setResponseTimeout(seconds: timeout)
         try client.setUnit(unit)
+        currentUnit = unit
+        unitsSeen.insert(unit)
         if suspect {
             client.flush()
             suspect = false
@@ -64,21 +71,27 @@ public final class LinkSession: @unchecked Sendable {
 
     public func close() {
         client?.close()
-        consecutiveTimeouts = 0
+        timeoutUnits.removeAll()
+    }
+
+    /// Whether the timeouts in a row mean the connection itself is dead.
+    private var linkLooksDead: Bool {
+        guard !transport.isSerial, timeoutUnits.count >= Self.timeoutsBeforeReconnect else { return false }
+        return unitsSeen.count <= 1 || Set(timeoutUnits).count >= 2
     }
 
     private func observe<T>(_ call: () throws -> T) throws -> T {
         do {
             let result = try call()
-            consecutiveTimeouts = 0
+            timeoutUnits.removeAll()
             return result
         } catch let error as ModbusError {
             if error.deviceAnswered {
-                consecutiveTimeouts = 0
+                timeoutUnits.removeAll()
             } else if error.isTimeout {
-                consecutiveTimeouts += 1
+                timeoutUnits.append(currentUnit)
                 suspect = true
-                if consecutiveTimeouts >= Self.timeoutsBeforeReconnect { close() }
+                if linkLooksDead { close() }
             } else {
                 // Connection lost or garbled frame: start clean.
                 close()
