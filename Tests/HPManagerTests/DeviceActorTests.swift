@@ -16,8 +16,7 @@ struct DeviceActorTests {
     /// Runs `runtime` until `condition` holds on the recorded reports, then stops it.
     static func run(_ runtime: DeviceRuntime, link: ModbusLink, sink: RecordingSink, logger: LogCapture = LogCapture(),
                     timeout: Double = 10, until condition: @escaping ([PollReport]) -> Bool) async throws {
-        let actor = DeviceActor(runtime: runtime, link: link, sink: sink, board: DeviceStatusBoard(), logger: logger.logger)
-        let task = Task { try await actor.run() }
+        let task = Fixtures.spawn(runtime, link: link, sink: sink, logs: logger)
         defer { task.cancel() }
         _ = try await eventually("reports of \(runtime.device.id)", timeout: timeout) {
             condition(sink.reports(for: runtime.device.id)) ? true : nil
@@ -78,12 +77,9 @@ struct DeviceActorTests {
         let link = ModbusLink(endpoint: .tcp(host: "127.0.0.1", port: port), pool: Fixtures.pool)
         defer { link.close() }
         let sink = RecordingSink()
-        var collector = CollectorSettings()
-        collector.backoffInitial = 0.2
-        collector.backoffMax = 1
+        let collector = Fixtures.quickBackoff(initial: 0.2, max: 1)
         let runtime = Fixtures.runtime(id: "flappy", port: port, registers: Array(Self.scattered.prefix(3)), interval: 0.3, collector: collector)
-        let actor = DeviceActor(runtime: runtime, link: link, sink: sink, board: DeviceStatusBoard(), logger: LogCapture().logger)
-        let task = Task { try await actor.run() }
+        let task = Fixtures.spawn(runtime, link: link, sink: sink)
         defer { task.cancel() }
         _ = try await eventually("first success", timeout: 5) { sink.all.last?.status.up == true ? true : nil }
         try sim.command("down \(port)")
@@ -110,11 +106,10 @@ struct DeviceActorTests {
         defer { hungLink.close(); healthyLink.close() }
         let sink = RecordingSink()
         let registers = Array(Self.scattered.prefix(5))
-        let hung = DeviceActor(runtime: Fixtures.runtime(id: "hung", port: hungPort, registers: registers, interval: 0.2, timeout: 3, retries: 2),
-                               link: hungLink, sink: sink, board: DeviceStatusBoard(), logger: LogCapture().logger)
-        let healthy = DeviceActor(runtime: Fixtures.runtime(id: "healthy", port: healthyPort, registers: registers, interval: 0.2),
-                                  link: healthyLink, sink: sink, board: DeviceStatusBoard(), logger: LogCapture().logger)
-        let tasks = [Task { try await hung.run() }, Task { try await healthy.run() }]
+        let tasks = [
+            Fixtures.spawn(Fixtures.runtime(id: "hung", port: hungPort, registers: registers, interval: 0.2, timeout: 3, retries: 2), link: hungLink, sink: sink),
+            Fixtures.spawn(Fixtures.runtime(id: "healthy", port: healthyPort, registers: registers, interval: 0.2), link: healthyLink, sink: sink),
+        ]
         defer { tasks.forEach { $0.cancel() } }
         try await Task.sleep(for: .seconds(3))
         let healthyReports = sink.reports(for: "healthy")
@@ -132,12 +127,9 @@ struct DeviceActorTests {
         let link = ModbusLink(endpoint: .tcp(host: "127.0.0.1", port: port), pool: Fixtures.pool)
         defer { link.close() }
         let sink = RecordingSink()
-        var collector = CollectorSettings()
-        collector.backoffInitial = 0.1
-        collector.backoffMax = 0.3
+        let collector = Fixtures.quickBackoff(initial: 0.1, max: 0.3)
         let runtime = Fixtures.runtime(id: "wd", port: port, registers: Array(Self.scattered.prefix(2)), interval: 0.2, timeout: 0.3, collector: collector)
-        let actor = DeviceActor(runtime: runtime, link: link, sink: sink, board: DeviceStatusBoard(), logger: LogCapture().logger)
-        let task = Task { try await actor.run() }
+        let task = Fixtures.spawn(runtime, link: link, sink: sink)
         defer { task.cancel() }
         _ = try await eventually("first success", timeout: 5) { sink.all.last?.status.up == true ? true : nil }
         try sim.command("hang \(port) 1 on")
@@ -172,11 +164,10 @@ struct DeviceActorTests {
         defer { link.close() }
         let sink = RecordingSink()
         let registers = Array(Self.scattered.prefix(2))
-        let good = DeviceActor(runtime: Fixtures.runtime(id: "good", port: port, unit: 1, registers: registers, interval: 0.3),
-                               link: link, sink: sink, board: DeviceStatusBoard(), logger: LogCapture().logger)
-        let dead = DeviceActor(runtime: Fixtures.runtime(id: "dead", port: port, unit: 2, registers: registers, interval: 0.3, timeout: 0.2, retries: 1),
-                               link: link, sink: sink, board: DeviceStatusBoard(), logger: LogCapture().logger)
-        let tasks = [Task { try await good.run() }, Task { try await dead.run() }]
+        let tasks = [
+            Fixtures.spawn(Fixtures.runtime(id: "good", port: port, unit: 1, registers: registers, interval: 0.3), link: link, sink: sink),
+            Fixtures.spawn(Fixtures.runtime(id: "dead", port: port, unit: 2, registers: registers, interval: 0.3, timeout: 0.2, retries: 1), link: link, sink: sink),
+        ]
         defer { tasks.forEach { $0.cancel() } }
         _ = try await eventually("dead unit failed twice", timeout: 5) { (sink.reports(for: "dead").last?.status.pollErrorsTotal ?? 0) >= 2 ? true : nil }
         try await Task.sleep(for: .seconds(1))

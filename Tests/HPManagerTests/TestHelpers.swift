@@ -59,6 +59,20 @@ enum Fixtures {
                              polling: PollingSettings(collector))
     }
 
+    /// Collector settings with a quick reconnect backoff (tests wait in wall-clock time).
+    static func quickBackoff(initial: Double, max: Double) -> CollectorSettings {
+        var collector = CollectorSettings()
+        collector.backoffInitial = initial
+        collector.backoffMax = max
+        return collector
+    }
+
+    /// Starts a device actor polling in its own task.
+    static func spawn(_ runtime: DeviceRuntime, link: ModbusLink, sink: RecordingSink, logs: LogCapture = LogCapture()) -> Task<Void, any Error> {
+        let actor = DeviceActor(runtime: runtime, link: link, sink: sink, board: DeviceStatusBoard(), logger: logs.logger)
+        return Task { try await actor.run() }
+    }
+
     /// The sim's matrix points as register definitions (same names, tables, types and orders).
     static func matrixRegisters(_ points: [ProfilePoint]) -> [RegisterDefinition] {
         points.compactMap { p in
