@@ -21,6 +21,16 @@ let package = Package(
         .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
         .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
 
+        // A bounded pool of OS threads with serial strands: blocking C calls never run on the cooperative pool.
+        .target(
+            name: "BlockingIO",
+            dependencies: [.product(name: "DequeModule", package: "swift-collections")]
+        ),
+        // The one Swift wrapper around libsqlite3.
+        .target(name: "SQLiteKit", dependencies: ["CSQLite"]),
+        // The one Swift wrapper around libcurl (HTTP POST with a reused easy handle).
+        .target(name: "CurlKit", dependencies: ["CCurl"]),
+
         // The one Swift wrapper around libmodbus (client contexts, server mappings, errno → ModbusError).
         .target(name: "ModbusKit", dependencies: ["CModbus"]),
 
@@ -47,16 +57,16 @@ let package = Package(
         .target(
             name: "DeviceActor",
             dependencies: [
-                "HPCore", "Drivers", "ModbusKit",
+                "HPCore", "Drivers", "ModbusKit", "BlockingIO",
                 .product(name: "Logging", package: "swift-log"),
-                .product(name: "DequeModule", package: "swift-collections"),
             ]
         ),
         // Outputs: the Prometheus metrics file (InfluxDB and SQLite follow).
         .target(
             name: "Sinks",
             dependencies: [
-                "HPCore",
+                "HPCore", "BlockingIO", "SQLiteKit", "CurlKit",
+                .product(name: "DequeModule", package: "swift-collections"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
@@ -89,11 +99,11 @@ let package = Package(
             ]
         ),
         // Process/port helpers shared by the tests.
-        .target(name: "TestSupport", path: "Tests/TestSupport"),
+        .target(name: "TestSupport", dependencies: ["CurlKit"], path: "Tests/TestSupport"),
         .testTarget(
             name: "HPManagerTests",
             dependencies: [
-                "HPCore", "Drivers", "DeviceActor", "Sinks", "Supervisor", "ModbusKit", "TestSupport",
+                "HPCore", "Drivers", "DeviceActor", "Sinks", "Supervisor", "ModbusKit", "TestSupport", "SQLiteKit", "CurlKit", "BlockingIO",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),

@@ -96,6 +96,7 @@ public actor DeviceActor {
                 $0.up = false
                 $0.lastError = failure.description
                 $0.pollErrorsTotal += 1
+                $0.pollsTotal += 1
                 $0.pollDuration = duration
                 $0.requestsPerPoll = outcome.requests
                 $0.backoff = delay / .seconds(1)
@@ -115,6 +116,7 @@ public actor DeviceActor {
             $0.state = .polling
             $0.up = true
             $0.lastSuccess = wallClock
+            $0.pollsTotal += 1
             $0.pollDuration = duration
             $0.requestsPerPoll = outcome.requests
             $0.quarantinedRegisters = quarantined

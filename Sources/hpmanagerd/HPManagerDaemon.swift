@@ -1,5 +1,6 @@
 import ArgumentParser
 import ModbusKit
+import BlockingIO
 import DeviceActor
 import Drivers
 import Foundation
@@ -68,6 +69,17 @@ struct HPManagerDaemon: AsyncParsableCommand {
             metrics = sink
             sinks.append(sink)
             services.append(.init(service: sink, serviceName: "metrics-file"))
+        }
+        let influx = config.collector.influxdb
+        if influx.enabled {
+            let spoolPath = influx.spoolPath.isEmpty
+                ? ((config.collector.sqlite.path as NSString).deletingLastPathComponent as NSString).appendingPathComponent("influx-spool.db")
+                : influx.spoolPath
+            let sink = InfluxSink(settings: influx, batchSize: config.collector.collector.batchSize,
+                                  batchInterval: config.collector.collector.batchInterval, spoolPath: spoolPath, logger: logger)
+            sinks.append(sink)
+            metrics?.addSource(sink)
+            services.insert(.init(service: sink, serviceName: "influxdb"), at: 0)
         }
         let s = config.collector.supervisor
         let intensity = RestartIntensity(maxRestarts: s.maxRestarts, window: .seconds(s.restartWindow),

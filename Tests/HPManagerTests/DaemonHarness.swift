@@ -17,14 +17,19 @@ struct DaemonHarness {
     let dir: TemporaryDirectory
     var metricsPath: String { dir.file("metrics/hpmanager.prom") }
 
-    init(devices: [Device], interval: Double = 0.5, extraCollector: String = "") throws {
-        dir = try TemporaryDirectory(prefix: "hpm-daemon")
+    /// - Parameters:
+    ///   - collectorKeys: extra lines under `collector:` (indented by two spaces).
+    ///   - extraSections: further top-level sections of collector.yml.
+    init(devices: [Device], interval: Double = 0.5, collectorKeys: String = "", extraSections: String = "",
+         reuse: TemporaryDirectory? = nil) throws {
+        dir = try reuse ?? TemporaryDirectory(prefix: "hpm-daemon")
         try writeDevices(devices, interval: interval)
         try dir.write("collector.yml", """
         collector:
           poll_interval: \(interval)
           backoff_initial: 0.2
           backoff_max: 1
+        \(collectorKeys)
         metrics_file:
           path: \(metricsPath)
           interval: 0.2
@@ -34,7 +39,7 @@ struct DaemonHarness {
         supervisor:
           max_restarts: 3
           restart_window: 10
-        \(extraCollector)
+        \(extraSections)
         """)
     }
 

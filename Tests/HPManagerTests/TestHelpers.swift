@@ -1,3 +1,4 @@
+import BlockingIO
 import DeviceActor
 import Drivers
 import Foundation

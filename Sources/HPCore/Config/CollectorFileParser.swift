@@ -53,11 +53,24 @@ struct CollectorFileParser {
         s.insecureSkipVerify = try map.bool("insecure_skip_verify", default: false)
         s.gzip = try map.bool("gzip", default: false)
         s.spoolMaxMB = try ranged(map, "spool_max_mb", s.spoolMaxMB, 1...1_000_000)
+        s.spoolPath = try map.string("spool_path", default: "")
+        if let precisionNode = map.optional("precision") {
+            let text = try precisionNode.string().lowercased()
+            guard text == "ns" || text == "s" else { throw precisionNode.error(.invalidValue, "precision must be ns or s, found \"\(text)\"") }
+            s.precision = text
+        }
         let defaultVersion = (!s.database.isEmpty && s.bucket.isEmpty) ? 1 : 2
         s.version = try map.int("version", default: defaultVersion)
         guard s.version == 1 || s.version == 2 else { throw node.error(.invalidValue, "version must be 1 or 2, found \(s.version)") }
         // HPManager has no `enabled`: a section with a URL means "write to InfluxDB".
         s.enabled = try map.bool("enabled", default: !s.url.isEmpty)
+        if s.enabled {
+            guard s.url.hasPrefix("http://") || s.url.hasPrefix("https://") else {
+                throw node.error(.invalidValue, "url must start with http:// or https://, found \"\(s.url)\"")
+            }
+            if s.version == 1 && s.database.isEmpty { throw node.error(.missingKey, "version 1 needs database") }
+            if s.version == 2 && (s.org.isEmpty || s.bucket.isEmpty) { throw node.error(.missingKey, "version 2 needs org and bucket") }
+        }
         try map.rejectUnknownKeys()
         return s
     }

@@ -41,6 +41,10 @@ public struct InfluxSettings: Sendable, Hashable {
     public var insecureSkipVerify: Bool = false
     public var gzip: Bool = false
     public var spoolMaxMB: Int = 256
+    /// Spool database; default `influx-spool.db` beside `sqlite.path`.
+    public var spoolPath: String = ""
+    /// Timestamp precision of written points: `ns` or `s`.
+    public var precision: String = "ns"
 
     public init() {}
 }

@@ -6,6 +6,8 @@ public struct DeviceStatus: Sendable, Hashable {
     public var lastSuccess: Double?
     public var lastError: String?
     public var pollErrorsTotal: Int
+    /// Polls attempted (successful or not).
+    public var pollsTotal: Int = 0
     public var pollOverrunsTotal: Int
     public var restartsTotal: Int
     /// Duration of the last poll, seconds.

@@ -35,6 +35,7 @@ public final class MetricsFileSink: TelemetrySink, Service {
     public let version: String
     private let logger: Logger
     private let state = Mutex(State())
+    private let sources = Mutex<[any DaemonMetricsSource]>([])
 
     public init(path: String, interval: Duration, version: String, logger: Logger) {
         self.path = path
@@ -70,6 +71,11 @@ public final class MetricsFileSink: TelemetrySink, Service {
     }
 
     // MARK: Daemon-level inputs
+
+    /// Adds a contributor of `hpmanager_*` series (other sinks, the alert monitor).
+    public func addSource(_ source: any DaemonMetricsSource) {
+        sources.withLock { $0.append(source) }
+    }
 
     /// Register descriptions become HELP texts.
     public func updateModels(_ models: [String: ModelDefinition]) {
@@ -145,6 +151,7 @@ public final class MetricsFileSink: TelemetrySink, Service {
                 families.add("heatpump_last_success_timestamp_seconds", help: "Unix time of the last successful poll.", labels: labels, value: last)
             }
             families.add("heatpump_poll_duration_seconds", help: "Duration of the last poll in seconds.", labels: labels, value: status.pollDuration)
+            families.add("heatpump_polls_total", help: "Polls since the daemon started (successful or not).", kind: .counter, labels: labels, value: Double(status.pollsTotal))
             families.add("heatpump_poll_errors_total", help: "Failed polls since the daemon started.", kind: .counter, labels: labels, value: Double(status.pollErrorsTotal))
             families.add("heatpump_restarts_total", help: "Restarts of the device's actor by the supervisor.", kind: .counter, labels: labels, value: Double(status.restartsTotal))
             families.add("heatpump_poll_overruns_total", help: "Poll slots skipped because a poll overran its interval.", kind: .counter, labels: labels, value: Double(status.pollOverrunsTotal))
@@ -168,6 +175,12 @@ public final class MetricsFileSink: TelemetrySink, Service {
                     families.add(name + "_bit", help: "Set bits of \(sample.name) (bitmap); one series per set bit.",
                                  labels: labels + ",bit=\"\(bit)\"", value: 1)
                 }
+            }
+        }
+        for source in sources.withLock({ $0 }) {
+            for metric in source.daemonMetrics() {
+                let labels = metric.labels.map { "\($0.0)=\"\(PrometheusText.escapeLabel($0.1))\"" }.joined(separator: ",")
+                families.add(metric.name, help: metric.help, kind: metric.kind == .counter ? .counter : .gauge, labels: labels, value: metric.value)
             }
         }
         families.add("hpmanager_build_info", help: "hpmanager version.", labels: "version=\"\(PrometheusText.escapeLabel(version))\"", value: 1)

@@ -1,0 +1,102 @@
+import CSQLite
+import Foundation
+
+/// One SQLite connection. Not thread-safe: its owner confines it to one thread (or strand).
+public final class SQLiteDatabase {
+    let handle: OpaquePointer
+    public let path: String
+    private var cache: [String: SQLiteStatement] = [:]
+
+    /// Opens (creating if needed) with WAL journaling, NORMAL sync and a busy timeout.
+    public init(path: String, busyTimeoutMilliseconds: Int32 = 5000) throws {
+        self.path = path
+        let directory = (path as NSString).deletingLastPathComponent
+        if !directory.isEmpty { try? FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true) }
+        var db: OpaquePointer?
+        let rc = sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nil)
+        guard rc == SQLITE_OK, let db else {
+            let message = db.map { String(cString: sqlite3_errmsg($0)) } ?? "out of memory"
+            sqlite3_close(db)
+            throw SQLiteError(code: rc, message: "\(message) (\(path))")
+        }
+        handle = db
+        sqlite3_busy_timeout(db, busyTimeoutMilliseconds)
+        try execute("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;")
+    }
+
+    deinit {
+        cache.removeAll()
+        sqlite3_close_v2(handle)
+    }
+
+    /// Runs one or more statements without results.
+    public func execute(_ sql: String) throws {
+        var message: UnsafeMutablePointer<CChar>?
+        let rc = sqlite3_exec(handle, sql, nil, nil, &message)
+        guard rc == SQLITE_OK else {
+            let text = message.map { String(cString: $0) } ?? String(cString: sqlite3_errmsg(handle))
+            sqlite3_free(message)
+            throw SQLiteError(code: rc, message: text, sql: sql)
+        }
+    }
+
+    /// A prepared statement, compiled once per SQL text and reused.
+    public func statement(_ sql: String) throws -> SQLiteStatement {
+        if let cached = cache[sql] { return cached }
+        var stmt: OpaquePointer?
+        let rc = sqlite3_prepare_v3(handle, sql, -1, UInt32(SQLITE_PREPARE_PERSISTENT), &stmt, nil)
+        guard rc == SQLITE_OK, let stmt else { throw SQLiteError(code: rc, message: String(cString: sqlite3_errmsg(handle)), sql: sql) }
+        let statement = SQLiteStatement(handle: stmt, database: handle, sql: sql)
+        cache[sql] = statement
+        return statement
+    }
+
+    public func run(_ sql: String, _ values: [SQLiteValue] = []) throws { try statement(sql).run(values) }
+    public func query(_ sql: String, _ values: [SQLiteValue] = []) throws -> [[SQLiteValue]] { try statement(sql).query(values) }
+
+    /// Runs `body` in one transaction (BEGIN IMMEDIATE … COMMIT, rolled back on error).
+    public func transaction<T>(_ body: () throws -> T) throws -> T {
+        try execute("BEGIN IMMEDIATE")
+        do {
+            let result = try body()
+            try execute("COMMIT")
+            return result
+        } catch {
+            try? execute("ROLLBACK")
+            throw error
+        }
+    }
+
+    public var userVersion: Int {
+        get throws { Int(try query("PRAGMA user_version").first?.first?.int ?? 0) }
+    }
+
+    public func setUserVersion(_ version: Int) throws { try execute("PRAGMA user_version = \(version)") }
+
+    public var lastInsertRowID: Int64 { sqlite3_last_insert_rowid(handle) }
+    public var changes: Int { Int(sqlite3_changes(handle)) }
+
+    /// Applies `migrations[i]` for every i ≥ the stored user_version, each in a transaction.
+    public func migrate(_ migrations: [String]) throws {
+        let current = try userVersion
+        guard current < migrations.count else { return }
+        for version in current..<migrations.count {
+            try transaction {
+                try execute(migrations[version])
+                try setUserVersion(version + 1)
+            }
+        }
+    }
+
+    /// `PRAGMA integrity_check` result ("ok" when healthy).
+    public func integrityCheck() throws -> String {
+        try query("PRAGMA integrity_check").compactMap { $0.first?.string }.joined(separator: "; ")
+    }
+
+    /// Database size in bytes (page_count × page_size).
+    public func sizeInBytes() throws -> Int64 {
+        let pages = try query("PRAGMA page_count").first?.first?.int ?? 0
+        let size = try query("PRAGMA page_size").first?.first?.int ?? 0
+        return pages * size
+    }
+}

@@ -1,0 +1,20 @@
+import CSQLite
+
+/// A failed sqlite3 call: result code, sqlite's message, and the statement involved.
+public struct SQLiteError: Error, Sendable, CustomStringConvertible {
+    public var code: Int32
+    public var message: String
+    public var sql: String
+
+    public init(code: Int32, message: String, sql: String = "") {
+        self.code = code
+        self.message = message
+        self.sql = sql
+    }
+
+    public var isBusy: Bool { code & 0xFF == SQLITE_BUSY || code & 0xFF == SQLITE_LOCKED }
+
+    public var description: String {
+        sql.isEmpty ? "sqlite error \(code): \(message)" : "sqlite error \(code): \(message) in \(sql.prefix(120))"
+    }
+}

@@ -1,0 +1,85 @@
+import HPCore
+
+/// InfluxDB line protocol for poll reports: measurement `heatpump_metrics`, tags
+/// `heat_pump_id,name,location,model` (empty values omitted, as the protocol forbids them),
+/// one field per register, the poll's timestamp.
+///
+/// Enum registers write their label as a string field under the register's name (what HPManager
+/// writes) and the number beside it as `<name>_value`.
+public enum LineProtocol {
+    public static let measurement = "heatpump_metrics"
+
+    public enum Precision: String, Sendable { case ns, s }
+
+    public static func line(_ report: PollReport, precision: Precision) -> String? {
+        guard !report.samples.isEmpty else { return nil }
+        var out = measurement
+        let tags = [("heat_pump_id", report.device.id), ("location", report.device.location),
+                    ("model", report.device.model), ("name", report.device.name)]
+        for (key, value) in tags where !value.isEmpty {
+            out += ","
+            out += key
+            out += "="
+            out += escapeTag(value)
+        }
+        var first = true
+        for sample in report.samples {
+            if let label = sample.label {
+                append(&out, &first, key: sample.name, value: quoted(label))
+                append(&out, &first, key: sample.name + "_value", value: field(sample.value))
+            } else {
+                append(&out, &first, key: sample.name, value: field(sample.value))
+            }
+        }
+        let timestamp: Int64 = precision == .ns ? Int64((report.timestamp * 1_000_000).rounded()) * 1000 : Int64(report.timestamp.rounded(.down))
+        out += " \(timestamp)"
+        return out
+    }
+
+    private static func append(_ out: inout String, _ first: inout Bool, key: String, value: String) {
+        out += first ? " " : ","
+        first = false
+        out += escapeTag(key)
+        out += "="
+        out += value
+    }
+
+    public static func field(_ value: SampleValue) -> String {
+        switch value {
+        case .int(let v): return "\(v)i"
+        case .uint(let v): return v <= UInt64(Int64.max) ? "\(v)i" : float(Double(v))
+        case .double(let v): return float(v)
+        case .bool(let v): return v ? "true" : "false"
+        }
+    }
+
+    /// A float that never reads back as an integer ("21.0", not "21").
+    static func float(_ v: Double) -> String {
+        let text = "\(v)"
+        return text.contains(".") || text.contains("e") || text.contains("n") ? text : text + ".0"
+    }
+
+    /// Tag keys, tag values and field keys: escape commas, equals signs and spaces.
+    public static func escapeTag(_ s: String) -> String {
+        guard s.contains(where: { $0 == "," || $0 == "=" || $0 == " " || $0 == "\n" || $0 == "\\" }) else { return s }
+        var out = ""
+        for ch in s {
+            switch ch {
+            case ",", "=", " ": out += "\\"; out.append(ch)
+            case "\n": out += " "  // newlines cannot be escaped in tags
+            default: out.append(ch)
+            }
+        }
+        return out
+    }
+
+    /// String field values: double quotes and backslashes escaped.
+    public static func quoted(_ s: String) -> String {
+        var out = "\""
+        for ch in s {
+            if ch == "\"" || ch == "\\" { out += "\\" }
+            out.append(ch == "\n" ? " " : ch)
+        }
+        return out + "\""
+    }
+}
