@@ -60,33 +60,54 @@ struct HPManagerDaemon: AsyncParsableCommand {
         let links = LinkRegistry(pool: pool)
         var sinks: [any TelemetrySink] = []
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = []
-        var metrics: MetricsFileSink?
-        let fileSettings = config.collector.metricsFile
-        if fileSettings.enabled {
-            let shortest = config.devices.filter(\.enabled).map(\.pollInterval).min() ?? config.collector.collector.pollInterval
-            let interval = fileSettings.interval ?? min(max(shortest, 1), 10)
-            let sink = MetricsFileSink(path: fileSettings.path, interval: .seconds(interval), version: Self.version, logger: logger)
-            metrics = sink
-            sinks.append(sink)
-            services.append(.init(service: sink, serviceName: "metrics-file"))
+
+        // Embedded store: registry, events, alerts, audit, reading history.
+        let store = SQLiteStore(path: config.collector.sqlite.path, retention: config.collector.sqlite.readingsRetention, logger: logger)
+        do {
+            try await store.open()
+        } catch {
+            FileHandle.standardError.write(Data("hpmanagerd: cannot open SQLite store \(config.collector.sqlite.path): \(error)\n".utf8))
+            throw ExitCode(73)  // EX_CANTCREAT
         }
+        sinks.append(store)
+        services.append(.init(service: store, serviceName: "sqlite"))
+
         let influx = config.collector.influxdb
+        var influxSink: InfluxSink?
         if influx.enabled {
             let spoolPath = influx.spoolPath.isEmpty
                 ? ((config.collector.sqlite.path as NSString).deletingLastPathComponent as NSString).appendingPathComponent("influx-spool.db")
                 : influx.spoolPath
             let sink = InfluxSink(settings: influx, batchSize: config.collector.collector.batchSize,
                                   batchInterval: config.collector.collector.batchInterval, spoolPath: spoolPath, logger: logger)
+            influxSink = sink
             sinks.append(sink)
-            metrics?.addSource(sink)
-            services.insert(.init(service: sink, serviceName: "influxdb"), at: 0)
+            services.append(.init(service: sink, serviceName: "influxdb"))
+        }
+
+        let alerts = AlertMonitor(rules: config.collector.alerts, store: store, logger: logger)
+        sinks.append(alerts)
+        services.append(.init(service: alerts, serviceName: "alerts"))
+
+        var metrics: MetricsFileSink?
+        let fileSettings = config.collector.metricsFile
+        if fileSettings.enabled {
+            let shortest = config.devices.filter(\.enabled).map(\.pollInterval).min() ?? config.collector.collector.pollInterval
+            let interval = fileSettings.interval ?? min(max(shortest, 1), 10)
+            let sink = MetricsFileSink(path: fileSettings.path, interval: .seconds(interval), version: Self.version, logger: logger)
+            sink.addSource(store)
+            if let influxSink { sink.addSource(influxSink) }
+            sink.addSource(alerts)
+            metrics = sink
+            sinks.append(sink)
+            services.append(.init(service: sink, serviceName: "metrics-file"))
         }
         let s = config.collector.supervisor
         let intensity = RestartIntensity(maxRestarts: s.maxRestarts, window: .seconds(s.restartWindow),
                                          backoffInitial: .seconds(s.restartBackoff), backoffMax: .seconds(s.restartBackoffMax),
                                          failedCooldown: .seconds(s.failedCooldown))
         let fleet = Fleet(links: links, sink: TelemetryFanout(sinks), intensity: intensity, logger: logger)
-        let fleetService = FleetService(initial: config, directory: configDir, loader: loader, fleet: fleet, metrics: metrics, logger: logger)
+        let fleetService = FleetService(initial: config, directory: configDir, loader: loader, fleet: fleet, metrics: metrics, store: store, logger: logger)
         services.append(.init(service: fleetService, serviceName: "fleet"))
         services.append(.init(service: ReloadOnSignal(fleet: fleetService, logger: logger), serviceName: "reload"))
 

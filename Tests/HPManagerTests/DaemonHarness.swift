@@ -33,6 +33,8 @@ struct DaemonHarness {
         metrics_file:
           path: \(metricsPath)
           interval: 0.2
+        sqlite:
+          path: \(dir.file("state/hpmanager.db"))
         logging:
           level: DEBUG
           format: text

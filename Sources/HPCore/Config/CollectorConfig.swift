@@ -7,6 +7,7 @@ public struct CollectorConfig: Sendable, Hashable {
     public var sqlite = SQLiteSettings()
     public var controlSocket = ControlSocketSettings()
     public var supervisor = SupervisorSettings()
+    public var alerts: [AlertRule] = []
 
     public init() {}
 }

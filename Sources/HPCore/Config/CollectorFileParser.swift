@@ -13,6 +13,7 @@ struct CollectorFileParser {
         if let node = top.optional("sqlite") { config.sqlite = try sqlite(node) }
         if let node = top.optional("control_socket") { config.controlSocket = try controlSocket(node) }
         if let node = top.optional("supervisor") { config.supervisor = try supervisor(node) }
+        if let node = top.optional("alerts") { config.alerts = try alerts(node) }
         try top.rejectUnknownKeys()
         return config
     }
@@ -161,6 +162,49 @@ struct CollectorFileParser {
         s.restartBackoffMax = try nonNegative(map.optional("restart_backoff_max"), default: s.restartBackoffMax) { try $0.seconds() }
         try map.rejectUnknownKeys()
         return s
+    }
+
+    private func alerts(_ node: YAMLNode) throws -> [AlertRule] {
+        var rules: [AlertRule] = []
+        var seen: Set<String> = []
+        for item in try node.sequence() {
+            let map = try item.mapping()
+            let nameNode = try map.required("name")
+            let name = try nameNode.string()
+            guard !name.isEmpty, seen.insert(name).inserted else { throw nameNode.error(.duplicate, "alert name \"\(name)\" is empty or already used") }
+            let register = try map.optional("register")?.string()
+            let above = try map.optional("above")?.double()
+            let below = try map.optional("below")?.double()
+            let offlineFor = try map.optional("offline_for")?.seconds()
+            let errorRate = try map.optional("error_rate_above")?.double()
+            let window = try map.seconds("window", default: 600)
+            let kinds = [above != nil || below != nil, offlineFor != nil, errorRate != nil].filter { $0 }.count
+            guard kinds == 1, !(above != nil && below != nil) else {
+                throw item.error(.invalidValue, "an alert needs exactly one of: register with above or below, offline_for, error_rate_above")
+            }
+            let condition: AlertRule.Condition
+            var duration = try nonNegative(map.optional("for"), default: 0) { try $0.seconds() }
+            if let threshold = above ?? below {
+                guard let register, !register.isEmpty else { throw item.error(.missingKey, "a threshold alert needs register") }
+                condition = above != nil ? .above(register: register, threshold: threshold) : .below(register: register, threshold: threshold)
+            } else if let offlineFor {
+                condition = .offline
+                duration = offlineFor
+            } else {
+                let rate = errorRate ?? 0
+                guard (0..<1).contains(rate) else { throw item.error(.invalidValue, "error_rate_above must be within 0..<1, found \(rate)") }
+                condition = .errorRate(threshold: rate, window: window)
+            }
+            let severity = try map.string("severity", default: "warning").lowercased()
+            guard ["info", "warning", "critical"].contains(severity) else {
+                throw item.error(.invalidValue, "severity must be info, warning or critical, found \"\(severity)\"")
+            }
+            let heatpumps = try map.optional("heatpumps")?.sequence().map { try $0.string() } ?? []
+            rules.append(AlertRule(name: name, condition: condition, duration: duration,
+                                   hysteresis: try map.double("hysteresis", default: 0), severity: severity, heatpumps: heatpumps))
+            try map.rejectUnknownKeys()
+        }
+        return rules
     }
 
     private func ranged(_ map: YAMLMapping, _ key: String, _ fallback: Int, _ range: ClosedRange<Int>) throws -> Int {

@@ -45,6 +45,15 @@ public struct ConfigLoader: Sendable {
                 errors.append(Self.located(error, devicesPath))
             }
         }
+        let knownRegisters = Set(models.values.flatMap { $0.registers.map(\.name) })
+        for rule in collector.alerts {
+            if case .above(let register, _) = rule.condition, !knownRegisters.contains(register) {
+                errors.append(ConfigError(.invalidValue, file: collectorPath, line: 0, field: "alerts.\(rule.name).register", message: "no model has a register named \"\(register)\""))
+            }
+            if case .below(let register, _) = rule.condition, !knownRegisters.contains(register) {
+                errors.append(ConfigError(.invalidValue, file: collectorPath, line: 0, field: "alerts.\(rule.name).register", message: "no model has a register named \"\(register)\""))
+            }
+        }
         if !errors.isEmpty { throw ConfigErrors(errors) }
         return Configuration(devices: devices, models: models, collector: collector, directory: dir)
     }

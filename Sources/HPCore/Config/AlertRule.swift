@@ -1,0 +1,34 @@
+/// An alert rule from `collector.yml` `alerts:`.
+public struct AlertRule: Sendable, Hashable {
+    public enum Condition: Sendable, Hashable {
+        /// The register's value is above / below the threshold.
+        case above(register: String, threshold: Double)
+        case below(register: String, threshold: Double)
+        /// The device has not answered for `duration`.
+        case offline
+        /// More than this fraction of polls failed within `window` seconds.
+        case errorRate(threshold: Double, window: Double)
+    }
+
+    public var name: String
+    public var condition: Condition
+    /// Seconds the condition must hold before the alert is raised.
+    public var duration: Double
+    /// Margin the value must move back past the threshold before the alert resolves.
+    public var hysteresis: Double
+    public var severity: String
+    /// Devices the rule applies to; empty means all.
+    public var heatpumps: [String]
+
+    public init(name: String, condition: Condition, duration: Double = 0, hysteresis: Double = 0,
+                severity: String = "warning", heatpumps: [String] = []) {
+        self.name = name
+        self.condition = condition
+        self.duration = duration
+        self.hysteresis = hysteresis
+        self.severity = severity
+        self.heatpumps = heatpumps
+    }
+
+    public func applies(to id: String) -> Bool { heatpumps.isEmpty || heatpumps.contains(id) }
+}

@@ -1,0 +1,145 @@
+import HPCore
+
+/// A change of an alert's state.
+public enum AlertTransition: Sendable, Hashable {
+    case raised(rule: AlertRule, heatpumpID: String, value: Double?, message: String)
+    case resolved(rule: AlertRule, heatpumpID: String)
+}
+
+/// Alert rules as a pure state machine over poll reports and time (no I/O, no clock).
+public struct AlertEvaluator: Sendable {
+    struct Key: Hashable {
+        var rule: String
+        var device: String
+    }
+
+    struct State {
+        var conditionSince: Double?
+        var active = false
+        var value: Double?
+    }
+
+    public let rules: [AlertRule]
+    private var states: [Key: State] = [:]
+    private var lastSuccess: [String: Double] = [:]
+    private var downSince: [String: Double] = [:]
+    private var outcomes: [String: [(Double, Bool)]] = [:]
+
+    public init(rules: [AlertRule]) {
+        self.rules = rules
+    }
+
+    /// Active alerts as (rule, device).
+    public var active: [(rule: AlertRule, heatpumpID: String)] {
+        rules.flatMap { rule in
+            states.filter { $0.key.rule == rule.name && $0.value.active }.keys.sorted { $0.device < $1.device }.map { (rule, $0.device) }
+        }
+    }
+
+    /// (rule, device) pairs the evaluator has seen, with their state.
+    public func evaluated(_ id: String) -> [(rule: AlertRule, active: Bool)] {
+        rules.filter { $0.applies(to: id) }.map { ($0, states[Key(rule: $0.name, device: id)]?.active ?? false) }
+    }
+
+    public mutating func forget(_ id: String) {
+        states = states.filter { $0.key.device != id }
+        lastSuccess[id] = nil
+        downSince[id] = nil
+        outcomes[id] = nil
+    }
+
+    public mutating func observe(_ report: PollReport, now: Double) -> [AlertTransition] {
+        let id = report.device.id
+        if report.status.up {
+            lastSuccess[id] = report.timestamp
+            downSince[id] = nil
+        } else if downSince[id] == nil {
+            downSince[id] = report.status.lastSuccess ?? report.timestamp
+        }
+        var window = outcomes[id, default: []]
+        window.append((report.timestamp, report.status.up))
+        let longest = rules.compactMap { if case .errorRate(_, let w) = $0.condition { w } else { nil } }.max() ?? 0
+        window.removeAll { $0.0 < now - longest }
+        outcomes[id] = window
+
+        var transitions: [AlertTransition] = []
+        for rule in rules where rule.applies(to: id) {
+            switch rule.condition {
+            case .above(let register, let threshold):
+                guard report.status.up, let value = report.samples.first(where: { $0.name == register })?.value.doubleValue else { continue }
+                update(rule, id, now: now, value: value, firing: value > threshold, clear: value < threshold - rule.hysteresis, into: &transitions)
+            case .below(let register, let threshold):
+                guard report.status.up, let value = report.samples.first(where: { $0.name == register })?.value.doubleValue else { continue }
+                update(rule, id, now: now, value: value, firing: value < threshold, clear: value > threshold + rule.hysteresis, into: &transitions)
+            case .offline:
+                evaluateOffline(rule, id, now: now, into: &transitions)
+            case .errorRate(let threshold, let span):
+                let recent = window.filter { $0.0 >= now - span }
+                guard recent.count >= 5 else { continue }
+                let rate = Double(recent.filter { !$0.1 }.count) / Double(recent.count)
+                update(rule, id, now: now, value: rate, firing: rate > threshold, clear: rate <= threshold - rule.hysteresis, into: &transitions)
+            }
+        }
+        return transitions
+    }
+
+    /// Time-driven rules (offline) between reports.
+    public mutating func tick(now: Double) -> [AlertTransition] {
+        var transitions: [AlertTransition] = []
+        for rule in rules where rule.condition == .offline {
+            for id in Set(downSince.keys).union(lastSuccess.keys).sorted() where rule.applies(to: id) {
+                evaluateOffline(rule, id, now: now, into: &transitions)
+            }
+        }
+        return transitions
+    }
+
+    private mutating func evaluateOffline(_ rule: AlertRule, _ id: String, now: Double, into transitions: inout [AlertTransition]) {
+        let down = downSince[id]
+        let key = Key(rule: rule.name, device: id)
+        var state = states[key] ?? State()
+        if let down, now - down >= rule.duration, !state.active {
+            state.active = true
+            state.value = now - down
+            transitions.append(.raised(rule: rule, heatpumpID: id, value: now - down,
+                                       message: "no answer for \(Int(now - down)) s (limit \(Int(rule.duration)) s)"))
+        } else if down == nil, state.active {
+            state.active = false
+            transitions.append(.resolved(rule: rule, heatpumpID: id))
+        }
+        states[key] = state
+    }
+
+    private mutating func update(_ rule: AlertRule, _ id: String, now: Double, value: Double, firing: Bool, clear: Bool,
+                                 into transitions: inout [AlertTransition]) {
+        let key = Key(rule: rule.name, device: id)
+        var state = states[key] ?? State()
+        state.value = value
+        if state.active {
+            if clear {
+                state.active = false
+                state.conditionSince = nil
+                transitions.append(.resolved(rule: rule, heatpumpID: id))
+            }
+        } else if firing {
+            let since = state.conditionSince ?? now
+            state.conditionSince = since
+            if now - since >= rule.duration {
+                state.active = true
+                transitions.append(.raised(rule: rule, heatpumpID: id, value: value, message: Self.describe(rule, value)))
+            }
+        } else {
+            state.conditionSince = nil
+        }
+        states[key] = state
+    }
+
+    static func describe(_ rule: AlertRule, _ value: Double) -> String {
+        switch rule.condition {
+        case .above(let r, let t): "\(r) = \(value) above \(t)"
+        case .below(let r, let t): "\(r) = \(value) below \(t)"
+        case .errorRate(let t, let w): "error rate \(Int(value * 100))% above \(Int(t * 100))% over \(Int(w)) s"
+        case .offline: "offline"
+        }
+    }
+}

@@ -1,0 +1,80 @@
+import Foundation
+import HPCore
+import Logging
+import ServiceLifecycle
+import Synchronization
+
+/// Evaluates alert rules on every poll (and every second, for offline rules), stores raised and
+/// resolved alerts, logs a raised alert once at warning level, and exports `heatpump_alert_active`.
+public final class AlertMonitor: TelemetrySink, Service, DaemonMetricsSource {
+    private let evaluator: Mutex<AlertEvaluator>
+    private let labels = Mutex<[String: DeviceLabels]>([:])
+    private let store: SQLiteStore?
+    private let logger: Logger
+
+    public init(rules: [AlertRule], store: SQLiteStore?, logger: Logger) {
+        evaluator = Mutex(AlertEvaluator(rules: rules))
+        self.store = store
+        self.logger = logger
+    }
+
+    public func publish(_ report: PollReport) {
+        labels.withLock { $0[report.device.id] = report.device }
+        let now = Date().timeIntervalSince1970
+        handle(evaluator.withLock { $0.observe(report, now: now) }, at: now)
+    }
+
+    public func deviceStatusChanged(_ device: DeviceLabels, _ status: DeviceStatus) {
+        labels.withLock { $0[device.id] = device }
+    }
+
+    public func deviceRemoved(_ id: String) {
+        labels.withLock { _ = $0.removeValue(forKey: id) }
+        evaluator.withLock { $0.forget(id) }
+    }
+
+    public func run() async throws {
+        do {
+            try await cancelWhenGracefulShutdown {
+                while true {
+                    try await Task.sleep(for: .seconds(1))
+                    let now = Date().timeIntervalSince1970
+                    self.handle(self.evaluator.withLock { $0.tick(now: now) }, at: now)
+                }
+            }
+        } catch is CancellationError {
+            // graceful shutdown
+        }
+    }
+
+    private func handle(_ transitions: [AlertTransition], at now: Double) {
+        for transition in transitions {
+            switch transition {
+            case .raised(let rule, let id, let value, let message):
+                logger.warning("alert raised", metadata: ["heatpump_id": "\(id)", "rule": "\(rule.name)", "severity": "\(rule.severity)", "detail": "\(message)"])
+                store?.recordAlertRaised(rule: rule.name, heatpumpID: id, severity: rule.severity, at: now, value: value, message: message)
+            case .resolved(let rule, let id):
+                logger.info("alert resolved", metadata: ["heatpump_id": "\(id)", "rule": "\(rule.name)"])
+                store?.recordAlertResolved(rule: rule.name, heatpumpID: id, at: now)
+            }
+        }
+    }
+
+    public var activeAlerts: [(rule: AlertRule, heatpumpID: String)] { evaluator.withLock { $0.active } }
+
+    public func daemonMetrics() -> [DaemonMetric] {
+        let devices = labels.withLock { $0 }
+        let snapshot = evaluator.withLock { $0 }
+        var metrics: [DaemonMetric] = []
+        for id in devices.keys.sorted() {
+            guard let d = devices[id] else { continue }
+            for (rule, active) in snapshot.evaluated(id) {
+                metrics.append(DaemonMetric("heatpump_alert_active", help: "1 while the alert rule is raised for the heat pump.",
+                                            labels: [("heatpump_id", d.id), ("name", d.name), ("location", d.location), ("model", d.model),
+                                                     ("manufacturer", d.manufacturer), ("rule", rule.name), ("severity", rule.severity)],
+                                            value: active ? 1 : 0))
+            }
+        }
+        return metrics
+    }
+}

@@ -1,0 +1,255 @@
+import BlockingIO
+import DequeModule
+import Foundation
+import HPCore
+import Logging
+import ServiceLifecycle
+import SQLiteKit
+import Synchronization
+
+/// The embedded store: device registry, events, alerts, write audit and reading history in one
+/// SQLite database (WAL, busy timeout, migrations by `user_version`, statements prepared once).
+///
+/// Callers never block: everything is queued in a bounded inbox (overflow dropped and counted) and
+/// written in one transaction per flush on the store's own thread. Old readings are pruned a slice
+/// at a time so pruning never stalls writes.
+public final class SQLiteStore: TelemetrySink, Service, DaemonMetricsSource {
+    enum Item {
+        case reading(id: String, at: Double, data: String)
+        case event(StoredEvent)
+        case alertRaised(rule: String, id: String, severity: String, at: Double, value: Double?, message: String)
+        case alertResolved(rule: String, id: String, at: Double)
+    }
+
+    struct Counters {
+        var dropped = 0
+        var written = 0
+        var pruned = 0
+        var flushErrors = 0
+    }
+
+    /// The connection, confined to `strand`.
+    final class Connection: @unchecked Sendable {
+        var db: SQLiteDatabase?
+    }
+
+    public let path: String
+    public let retention: Double
+    public let inboxCapacity: Int
+    private let flushInterval: Duration
+    private let logger: Logger
+    private let inbox = Mutex(Deque<Item>())
+    private let counters = Mutex(Counters())
+    private let lastUp = Mutex<[String: Bool]>([:])
+    private let pool = IOThreadPool(maxThreads: 1, name: "hpm-sqlite")
+    private let strand: IOStrand
+    private let connection = Connection()
+
+    public init(path: String, retention: Double, flushInterval: Double = 1, inboxCapacity: Int = 100_000, logger: Logger) {
+        self.path = path
+        self.retention = retention
+        self.flushInterval = .seconds(flushInterval)
+        self.inboxCapacity = inboxCapacity
+        var logger = logger
+        logger[metadataKey: "sink"] = "sqlite"
+        self.logger = logger
+        strand = IOStrand(pool: pool)
+    }
+
+    /// Opens and migrates the database (call before `run`, so start-up fails loudly on a bad path).
+    public func open() async throws {
+        try await strand.run { [self] in
+            let db = try SQLiteDatabase(path: path)
+            try db.migrate(StoreSchema.migrations)
+            connection.db = db
+        }
+    }
+
+    // MARK: TelemetrySink
+
+    public func publish(_ report: PollReport) {
+        let id = report.device.id
+        let wasUp = lastUp.withLock { $0.updateValue(report.status.up, forKey: id) }
+        if wasUp != report.status.up {
+            let kind = report.status.up ? "device_up" : "device_down"
+            enqueue(.event(StoredEvent(at: report.timestamp, heatpumpID: id, kind: kind, message: report.status.up ? "" : report.status.lastError ?? "")))
+        }
+        guard report.status.up, !report.samples.isEmpty else { return }
+        enqueue(.reading(id: id, at: report.timestamp, data: Self.json(report.samples)))
+    }
+
+    public func deviceStatusChanged(_ device: DeviceLabels, _ status: DeviceStatus) {
+        let now = Date().timeIntervalSince1970
+        switch status.state {
+        case .restarting: enqueue(.event(StoredEvent(at: now, heatpumpID: device.id, kind: "restart", message: "restart #\(status.restartsTotal)")))
+        case .failed: enqueue(.event(StoredEvent(at: now, heatpumpID: device.id, kind: "failed", message: status.lastError ?? "")))
+        default: break
+        }
+    }
+
+    public func deviceRemoved(_ id: String) {
+        lastUp.withLock { _ = $0.removeValue(forKey: id) }
+        enqueue(.event(StoredEvent(at: Date().timeIntervalSince1970, heatpumpID: id, kind: "removed")))
+    }
+
+    /// Records a daemon-level or device event (config applied/rejected, writes, …).
+    public func recordEvent(kind: String, heatpumpID: String? = nil, message: String = "") {
+        enqueue(.event(StoredEvent(at: Date().timeIntervalSince1970, heatpumpID: heatpumpID, kind: kind, message: message)))
+    }
+
+    public func recordAlertRaised(rule: String, heatpumpID: String, severity: String, at: Double, value: Double?, message: String) {
+        enqueue(.alertRaised(rule: rule, id: heatpumpID, severity: severity, at: at, value: value, message: message))
+    }
+
+    public func recordAlertResolved(rule: String, heatpumpID: String, at: Double) {
+        enqueue(.alertResolved(rule: rule, id: heatpumpID, at: at))
+    }
+
+    private func enqueue(_ item: Item) {
+        let accepted = inbox.withLock { queue -> Bool in
+            guard queue.count < inboxCapacity else { return false }
+            queue.append(item)
+            return true
+        }
+        if !accepted { counters.withLock { $0.dropped += 1 } }
+    }
+
+    /// Register name → value, with enum labels as `<name>_label`.
+    static func json(_ samples: [Sample]) -> String {
+        var object: [String: Any] = [:]
+        for s in samples {
+            switch s.value {
+            case .int(let v): object[s.name] = v
+            case .uint(let v): object[s.name] = v
+            case .double(let v): object[s.name] = v
+            case .bool(let v): object[s.name] = v
+            }
+            if let label = s.label { object[s.name + "_label"] = label }
+        }
+        guard let data = try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]) else { return "{}" }
+        return String(decoding: data, as: UTF8.self)
+    }
+
+    // MARK: Service
+
+    public func run() async throws {
+        if connection.db == nil { try await open() }
+        do {
+            try await cancelWhenGracefulShutdown {
+                var sincePrune = Duration.zero
+                while true {
+                    try await Task.sleep(for: self.flushInterval)
+                    sincePrune += self.flushInterval
+                    let prune = sincePrune >= .seconds(10)
+                    if prune { sincePrune = .zero }
+                    try await self.strand.run { self.flush(prune: prune) }
+                }
+            }
+        } catch is CancellationError {}
+        try await strand.run { [self] in
+            flush(prune: false)
+            connection.db = nil  // closes the database (WAL checkpoint on close)
+        }
+        pool.shutdown()
+    }
+
+    /// Writes everything queued in one transaction; optionally prunes a slice of old readings.
+    func flush(prune: Bool) {
+        guard let db = connection.db else { return }
+        let items = inbox.withLock { queue -> [Item] in
+            let all = Array(queue)
+            queue.removeAll(keepingCapacity: true)
+            return all
+        }
+        do {
+            if !items.isEmpty {
+                try db.transaction {
+                    for item in items { try write(item, db: db) }
+                }
+                counters.withLock { $0.written += items.count }
+            }
+            if prune {
+                try db.run("DELETE FROM readings WHERE rowid IN (SELECT rowid FROM readings WHERE at < ?1 LIMIT 20000)",
+                           [.real(Date().timeIntervalSince1970 - retention)])
+                let removed = db.changes
+                counters.withLock { $0.pruned += removed }
+            }
+        } catch {
+            counters.withLock { $0.flushErrors += 1 }
+            logger.error("SQLite write failed", metadata: ["error": "\(error)", "items": "\(items.count)"])
+        }
+    }
+
+    private func write(_ item: Item, db: SQLiteDatabase) throws {
+        switch item {
+        case .reading(let id, let at, let data):
+            try db.run("INSERT INTO readings (heatpump_id, at, data) VALUES (?1, ?2, ?3)", [.text(id), .real(at), .text(data)])
+        case .event(let e):
+            try db.run("INSERT INTO events (at, heatpump_id, kind, message) VALUES (?1, ?2, ?3, ?4)",
+                       [.real(e.at), SQLiteValue(e.heatpumpID), .text(e.kind), .text(e.message)])
+        case .alertRaised(let rule, let id, let severity, let at, let value, let message):
+            try db.run("INSERT INTO alerts (rule, heatpump_id, severity, raised_at, value, message) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                       [.text(rule), .text(id), .text(severity), .real(at), SQLiteValue(value), .text(message)])
+        case .alertResolved(let rule, let id, let at):
+            try db.run("UPDATE alerts SET resolved_at = ?3 WHERE rule = ?1 AND heatpump_id = ?2 AND resolved_at IS NULL",
+                       [.text(rule), .text(id), .real(at)])
+        }
+    }
+
+    // MARK: Queries (run on the store's thread; pending writes are flushed first)
+
+    public func events(heatpumpID: String? = nil, since: Double = 0, limit: Int = 1000) async throws -> [StoredEvent] {
+        try await strand.run { [self] in
+            flush(prune: false)
+            guard let db = connection.db else { return [] }
+            let rows = try db.query("""
+                SELECT at, heatpump_id, kind, message FROM events
+                WHERE (?1 IS NULL OR heatpump_id = ?1) AND at >= ?2 ORDER BY id DESC LIMIT ?3
+                """, [SQLiteValue(heatpumpID), .real(since), .integer(Int64(limit))])
+            return rows.reversed().map { StoredEvent(at: $0[0].double ?? 0, heatpumpID: $0[1].string, kind: $0[2].string ?? "", message: $0[3].string ?? "") }
+        }
+    }
+
+    public func alerts(heatpumpID: String? = nil, activeOnly: Bool = false) async throws -> [StoredAlert] {
+        try await strand.run { [self] in
+            flush(prune: false)
+            guard let db = connection.db else { return [] }
+            let rows = try db.query("""
+                SELECT rule, heatpump_id, severity, raised_at, resolved_at, value, message FROM alerts
+                WHERE (?1 IS NULL OR heatpump_id = ?1) AND (?2 = 0 OR resolved_at IS NULL) ORDER BY id
+                """, [SQLiteValue(heatpumpID), .integer(activeOnly ? 1 : 0)])
+            return rows.map {
+                StoredAlert(rule: $0[0].string ?? "", heatpumpID: $0[1].string ?? "", severity: $0[2].string ?? "",
+                            raisedAt: $0[3].double ?? 0, resolvedAt: $0[4].double, value: $0[5].double, message: $0[6].string ?? "")
+            }
+        }
+    }
+
+    public func history(heatpumpID: String, register: String, since: Double = 0, limit: Int = 10_000) async throws -> [HistoryPoint] {
+        try await strand.run { [self] in
+            flush(prune: false)
+            guard let db = connection.db else { return [] }
+            let rows = try db.query("""
+                SELECT at, json_extract(data, '$.' || ?2) FROM readings
+                WHERE heatpump_id = ?1 AND at >= ?3 AND json_extract(data, '$.' || ?2) IS NOT NULL ORDER BY at LIMIT ?4
+                """, [.text(heatpumpID), .text("\"\(register)\""), .real(since), .integer(Int64(limit))])
+            return rows.compactMap { row in row[1].double.map { HistoryPoint(at: row[0].double ?? 0, value: $0) } }
+        }
+    }
+
+    // MARK: Metrics
+
+    public func daemonMetrics() -> [DaemonMetric] {
+        let c = counters.withLock { $0 }
+        let depth = inbox.withLock { $0.count }
+        let sink = [("sink", "sqlite")]
+        return [
+            DaemonMetric("hpmanager_sink_queue_depth", help: "Points waiting in a sink's in-memory inbox.", labels: sink, value: Double(depth)),
+            DaemonMetric("hpmanager_sink_queue_capacity", help: "Capacity of a sink's in-memory inbox.", labels: sink, value: Double(inboxCapacity)),
+            DaemonMetric("hpmanager_sink_dropped_total", help: "Points a sink dropped (inbox full or spool over its bound).", kind: .counter, labels: sink, value: Double(c.dropped)),
+            DaemonMetric("hpmanager_sqlite_rows_written_total", help: "Rows the SQLite store wrote.", kind: .counter, value: Double(c.written)),
+            DaemonMetric("hpmanager_sqlite_readings_pruned_total", help: "Readings removed after sqlite.readings_retention.", kind: .counter, value: Double(c.pruned)),
+            DaemonMetric("hpmanager_sqlite_write_errors_total", help: "Failed SQLite flushes.", kind: .counter, value: Double(c.flushErrors)),
+        ]
+    }
+}

@@ -1,0 +1,57 @@
+/// Schema migrations of the SQLite store, applied in order by `PRAGMA user_version`.
+enum StoreSchema {
+    static let migrations: [String] = [
+        """
+        CREATE TABLE heatpumps (
+            id TEXT PRIMARY KEY,
+            name TEXT NOT NULL,
+            location TEXT NOT NULL DEFAULT '',
+            manufacturer TEXT NOT NULL DEFAULT '',
+            model TEXT NOT NULL,
+            connection TEXT NOT NULL,          -- JSON: the modbus block
+            config TEXT NOT NULL,              -- JSON: the whole device spec
+            enabled INTEGER NOT NULL DEFAULT 1,
+            created_at REAL NOT NULL,
+            updated_at REAL NOT NULL
+        );
+        CREATE TABLE events (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            at REAL NOT NULL,
+            heatpump_id TEXT,
+            kind TEXT NOT NULL,                -- device_up, device_down, restart, failed, removed, config_applied, config_rejected, …
+            message TEXT NOT NULL DEFAULT ''
+        );
+        CREATE INDEX events_by_device ON events (heatpump_id, at);
+        CREATE TABLE alerts (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            rule TEXT NOT NULL,
+            heatpump_id TEXT NOT NULL,
+            severity TEXT NOT NULL,
+            raised_at REAL NOT NULL,
+            resolved_at REAL,
+            value REAL,
+            message TEXT NOT NULL DEFAULT ''
+        );
+        CREATE INDEX alerts_open ON alerts (heatpump_id, rule, resolved_at);
+        CREATE TABLE write_audit (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            at REAL NOT NULL,
+            heatpump_id TEXT NOT NULL,
+            register TEXT NOT NULL,
+            requested TEXT NOT NULL,
+            previous TEXT,
+            read_back TEXT,
+            result TEXT NOT NULL,              -- ok, rejected, failed
+            message TEXT NOT NULL DEFAULT '',
+            client TEXT NOT NULL DEFAULT ''
+        );
+        CREATE TABLE readings (
+            heatpump_id TEXT NOT NULL,
+            at REAL NOT NULL,
+            data TEXT NOT NULL                 -- JSON object: register name → value (enum labels as "<name>_label")
+        );
+        CREATE INDEX readings_by_device ON readings (heatpump_id, at);
+        CREATE INDEX readings_by_time ON readings (at);
+        """,
+    ]
+}
