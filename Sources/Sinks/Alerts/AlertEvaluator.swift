@@ -54,7 +54,7 @@ public struct AlertEvaluator: Sendable {
             lastSuccess[id] = report.timestamp
             downSince[id] = nil
         } else if downSince[id] == nil {
-            downSince[id] = report.status.lastSuccess ?? report.timestamp
+            downSince[id] = report.status.lastSuccess ?? lastSuccess[id] ?? report.timestamp
         }
         var window = outcomes[id, default: []]
         window.append((report.timestamp, report.status.up))

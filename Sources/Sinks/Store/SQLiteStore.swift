@@ -136,7 +136,7 @@ public final class SQLiteStore: TelemetrySink, Service, DaemonMetricsSource {
         if connection.db == nil { try await open() }
         do {
             try await cancelWhenGracefulShutdown {
-                var sincePrune = Duration.zero
+                var sincePrune = Duration.seconds(10)  // prune once right after start, then every 10 s
                 while true {
                     try await Task.sleep(for: self.flushInterval)
                     sincePrune += self.flushInterval

@@ -1,0 +1,57 @@
+import HPCore
+import Sinks
+import Testing
+
+@Suite("Alert rules (pure)")
+struct AlertEvaluatorTests {
+    let device = DeviceLabels(id: "a", name: "a", location: "", model: "m", manufacturer: "")
+
+    func report(_ value: Double?, up: Bool = true, at t: Double) -> PollReport {
+        let samples = value.map { [Sample(register: 0, name: "flow", value: .double($0))] } ?? []
+        return PollReport(device: device, timestamp: t, samples: samples, status: DeviceStatus(up: up, lastSuccess: up ? t : nil))
+    }
+
+    func names(_ transitions: [AlertTransition]) -> [String] {
+        transitions.map { if case .raised(let r, _, _, _) = $0 { "raised \(r.name)" } else if case .resolved(let r, _) = $0 { "resolved \(r.name)" } else { "" } }
+    }
+
+    @Test("threshold above: raised only after holding for the duration, resolved past the hysteresis")
+    func above() {
+        var e = AlertEvaluator(rules: [AlertRule(name: "hot", condition: .above(register: "flow", threshold: 50), duration: 10, hysteresis: 2)])
+        #expect(names(e.observe(report(55, at: 0), now: 0)).isEmpty)
+        #expect(names(e.observe(report(49, at: 5), now: 5)).isEmpty, "dipped below: the timer restarts")
+        #expect(names(e.observe(report(55, at: 6), now: 6)).isEmpty)
+        #expect(names(e.observe(report(56, at: 16), now: 16)) == ["raised hot"])
+        #expect(names(e.observe(report(57, at: 17), now: 17)).isEmpty, "raised once, not every poll")
+        #expect(names(e.observe(report(49, at: 18), now: 18)).isEmpty, "inside the hysteresis band")
+        #expect(names(e.observe(report(47.9, at: 19), now: 19)) == ["resolved hot"])
+        #expect(e.active.isEmpty)
+    }
+
+    @Test("offline: raised by time alone, resolved by the next success")
+    func offline() {
+        var e = AlertEvaluator(rules: [AlertRule(name: "gone", condition: .offline, duration: 30)])
+        _ = e.observe(report(1, at: 0), now: 0)
+        #expect(names(e.observe(report(nil, up: false, at: 10), now: 10)).isEmpty)
+        #expect(names(e.tick(now: 29)).isEmpty)
+        #expect(names(e.tick(now: 31)) == ["raised gone"])
+        #expect(names(e.tick(now: 40)).isEmpty)
+        #expect(names(e.observe(report(1, at: 50), now: 50)) == ["resolved gone"])
+    }
+
+    @Test("error rate over a window")
+    func errorRate() {
+        var e = AlertEvaluator(rules: [AlertRule(name: "flaky", condition: .errorRate(threshold: 0.4, window: 100))])
+        var all: [String] = []
+        for i in 0..<10 { all += names(e.observe(report(i % 2 == 0 ? nil : 1, up: i % 2 != 0, at: Double(i)), now: Double(i))) }
+        #expect(all == ["raised flaky"])
+        for i in 10..<40 { all += names(e.observe(report(1, at: Double(i)), now: Double(i))) }
+        #expect(all == ["raised flaky", "resolved flaky"])
+    }
+
+    @Test("rules apply only to the listed heat pumps")
+    func filter() {
+        var e = AlertEvaluator(rules: [AlertRule(name: "hot", condition: .above(register: "flow", threshold: 50), heatpumps: ["b"])])
+        #expect(e.observe(report(99, at: 0), now: 0).isEmpty)
+    }
+}
