@@ -5,7 +5,7 @@ SWIFT_FLAGS ?=
 DEMO_SECONDS ?= 60
 
 # Debian packages the build, the tests and the demo need.
-APT_PACKAGES := pkg-config libmodbus-dev libsqlite3-dev libcurl4-openssl-dev socat mbpoll \
+APT_PACKAGES := pkg-config libmodbus-dev libsqlite3-dev libcurl4-openssl-dev zlib1g-dev socat mbpoll \
                 influxdb prometheus prometheus-node-exporter
 
 .PHONY: all deps build release test demo check-config clean

@@ -20,6 +20,7 @@ let package = Package(
         .systemLibrary(name: "CModbus", pkgConfig: "libmodbus", providers: [.apt(["libmodbus-dev"])]),
         .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
         .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
 
         // A bounded pool of OS threads with serial strands: blocking C calls never run on the cooperative pool.
         .target(
@@ -29,7 +30,7 @@ let package = Package(
         // The one Swift wrapper around libsqlite3.
         .target(name: "SQLiteKit", dependencies: ["CSQLite"]),
         // The one Swift wrapper around libcurl (HTTP POST with a reused easy handle).
-        .target(name: "CurlKit", dependencies: ["CCurl"]),
+        .target(name: "CurlKit", dependencies: ["CCurl", "CZlib"]),
 
         // The one Swift wrapper around libmodbus (client contexts, server mappings, errno → ModbusError).
         .target(name: "ModbusKit", dependencies: ["CModbus"]),

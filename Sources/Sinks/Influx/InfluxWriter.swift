@@ -15,6 +15,7 @@ final class InfluxWriter {
 
     let url: String
     private let headers: [String]
+    private let gzip: Bool
     private let client: CurlHTTPClient
 
     init(settings: InfluxSettings) throws {
@@ -25,6 +26,8 @@ final class InfluxWriter {
             token = (try String(contentsOfFile: settings.tokenFile, encoding: .utf8)).trimmingCharacters(in: .whitespacesAndNewlines)
         }
         var headers = ["Content-Type: text/plain; charset=utf-8"]
+        gzip = settings.gzip
+        if settings.gzip { headers.append("Content-Encoding: gzip") }
         if settings.version == 1 {
             var query = "db=\(q(settings.database))&precision=\(settings.precision)"
             if !settings.retentionPolicy.isEmpty { query += "&rp=\(q(settings.retentionPolicy))" }
@@ -42,7 +45,8 @@ final class InfluxWriter {
 
     func write(_ body: String) -> Outcome {
         do {
-            let response = try client.post(url: url, body: Array(body.utf8), headers: headers)
+            let bytes = gzip ? try Gzip.compress(Array(body.utf8)) : Array(body.utf8)
+            let response = try client.post(url: url, body: bytes, headers: headers)
             switch response.status {
             case 200..<300: return .accepted
             case 429, 500...599: return .retry(reason: "HTTP \(response.status): \(response.body.prefix(200))", after: response.retryAfter)

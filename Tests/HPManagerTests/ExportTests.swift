@@ -1,0 +1,62 @@
+import Foundation
+import Testing
+import TestSupport
+
+@Suite("Exports: node_exporter scrape and the InfluxDB v2 API", .serialized)
+struct ExportTests {
+    @Test("a real node_exporter (textfile collector only) serves our series with the right labels and values")
+    func nodeExporter() async throws {
+        let sim = try SimulatorProcess(["--tcp", "luxtronik:0"])
+        let harness = try DaemonHarness(devices: [.init(id: "lux", port: sim.ports[0], model: "luxtronik_2_1", name: "Lux \"1\"", location: "Roof")])
+        let daemon = try harness.start()
+        _ = try await DaemonHarness.waitFor(daemon, "values") { $0.has("heatpump_outdoor_temp_avg", ["heatpump_id": "lux"]) }
+        let exporter = try NodeExporter(textfileDirectory: (harness.metricsPath as NSString).deletingLastPathComponent)
+        let scraped = try await eventually("scrape with our series", timeout: 10) { () -> PromMetrics? in
+            let m = try exporter.scrape()
+            return m.has("heatpump_up", ["heatpump_id": "lux"]) ? m : nil
+        }
+        #expect(scraped.value("node_textfile_scrape_error") == 0, "the file parses and has no timestamps")
+        let labels = ["heatpump_id": "lux", "name": "Lux \"1\"", "location": "Roof", "model": "luxtronik_2_1", "manufacturer": "Alpha Innotec"]
+        #expect(scraped.value("heatpump_up", labels) == 1)
+        #expect(scraped.value("heatpump_outdoor_temp_avg", labels).map { abs($0 - 4.4) < 1e-9 } == true)
+        #expect(scraped.has("hpmanager_build_info"))
+        #expect(scraped.has("node_textfile_mtime_seconds", ["file": "hpmanager.prom"]) || scraped.has("node_textfile_mtime_seconds"))
+    }
+
+    @Test("InfluxDB v2: /api/v2/write with org, bucket, precision, token header and gzip body")
+    func influxV2() async throws {
+        let dir = try TemporaryDirectory(prefix: "hpm-v2")
+        let server = try RecordingHTTPServer(directory: dir)
+        try dir.write("token", "s3cr3t-token\n")
+        let sim = try SimulatorProcess(["--tcp", "nibe:0"])
+        let harness = try DaemonHarness(devices: [.init(id: "a", port: sim.ports[0])], interval: 0.3,
+                                        collectorKeys: "  batch_interval: 0.3", extraSections: """
+        influxdb:
+          url: http://127.0.0.1:\(server.port)
+          org: my org
+          bucket: heat&pumps
+          token_file: \(dir.file("token"))
+          precision: s
+          gzip: true
+          spool_path: \(dir.file("spool.db"))
+        """)
+        let daemon = try harness.start()
+        let requests = try await eventually("v2 writes", timeout: 10) { () -> [[String: Any]]? in
+            let r = server.requests()
+            return r.count >= 2 ? r : nil
+        }
+        daemon.process.stop()
+        for request in requests {
+            #expect(request["path"] as? String == "/api/v2/write?org=my%20org&bucket=heat%26pumps&precision=s")
+            let headers = request["headers"] as? [String: String] ?? [:]
+            #expect(headers["Authorization"] == "Token s3cr3t-token")
+            #expect(headers["Content-Encoding"] == "gzip")
+            let body = request["body"] as? String ?? ""
+            for line in body.split(separator: "\n") {
+                #expect(line.hasPrefix("heatpump_metrics,heat_pump_id=a,location=Lab,model=nibe_s1155,name=a "))
+                #expect(line.split(separator: " ").last.map { $0.count == 10 } == true, "second precision timestamp")
+            }
+        }
+        #expect(!daemon.log.contains("s3cr3t"), "the token is never logged")
+    }
+}

@@ -1,0 +1,79 @@
+import CurlKit
+import Foundation
+
+/// `prometheus-node-exporter` with only the textfile collector, on a free loopback port.
+public final class NodeExporter: @unchecked Sendable {
+    // `@unchecked Sendable`: immutable after init.
+    public let port: Int
+    private let process: ManagedProcess
+
+    public init(textfileDirectory: String) throws {
+        port = try freeLoopbackPort()
+        process = try ManagedProcess(executable: "/usr/bin/prometheus-node-exporter", arguments: [
+            "--web.listen-address=127.0.0.1:\(port)", "--collector.disable-defaults", "--collector.textfile",
+            "--collector.textfile.directory=\(textfileDirectory)", "--web.disable-exporter-metrics",
+        ])
+        let deadline = Date().addingTimeInterval(15)
+        while Date() < deadline {
+            if (try? scrape()) != nil { return }
+            usleep(50_000)
+        }
+        throw DeadlineExceeded(what: "node_exporter /metrics", seconds: 15)
+    }
+
+    deinit { process.stop() }
+
+    /// One scrape of /metrics.
+    public func scrape() throws -> PromMetrics {
+        let response = try CurlHTTPClient(options: .init(timeout: 2)).get(url: "http://127.0.0.1:\(port)/metrics")
+        guard response.status == 200 else { throw DeadlineExceeded(what: "HTTP 200 from node_exporter", seconds: 0) }
+        return PromMetrics(response.body)
+    }
+}
+
+/// A tiny HTTP endpoint (python3 http.server) that records every request as a JSON line and
+/// answers with a fixed status: stands in for InfluxDB 2.x, which Debian does not package.
+public final class RecordingHTTPServer: @unchecked Sendable {
+    // `@unchecked Sendable`: immutable after init.
+    public let port: Int
+    public let log: String
+    private let process: ManagedProcess
+
+    static let script = """
+    import http.server, json, sys, gzip
+    port, log, status = int(sys.argv[1]), sys.argv[2], int(sys.argv[3])
+    class H(http.server.BaseHTTPRequestHandler):
+        def do_POST(self):
+            body = self.rfile.read(int(self.headers.get('Content-Length', 0)))
+            if self.headers.get('Content-Encoding') == 'gzip':
+                body = gzip.decompress(body)
+            with open(log, 'a') as f:
+                f.write(json.dumps({'path': self.path, 'headers': dict(self.headers), 'body': body.decode()}) + '\\n')
+            self.send_response(status)
+            self.end_headers()
+        def log_message(self, *a):
+            pass
+    http.server.HTTPServer(('127.0.0.1', port), H).serve_forever()
+    """
+
+    public init(status: Int = 204, directory: TemporaryDirectory) throws {
+        port = try freeLoopbackPort()
+        log = directory.file("requests.jsonl")
+        process = try ManagedProcess(executable: "/usr/bin/env", arguments: ["python3", "-c", Self.script, "\(port)", log, "\(status)"])
+        let deadline = Date().addingTimeInterval(10)
+        while Date() < deadline {
+            if let r = try? CurlHTTPClient(options: .init(timeout: 1)).post(url: "http://127.0.0.1:\(port)/probe", body: [], headers: []), r.status > 0 { return }
+            usleep(50_000)
+        }
+        throw DeadlineExceeded(what: "python http.server", seconds: 10)
+    }
+
+    deinit { process.signal(SIGKILL) }
+
+    /// Recorded requests (the start-up probe excluded).
+    public func requests() -> [[String: Any]] {
+        guard let text = try? String(contentsOfFile: log, encoding: .utf8) else { return [] }
+        return text.split(separator: "\n").compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
+            .filter { ($0["path"] as? String) != "/probe" }
+    }
+}
