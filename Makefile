@@ -8,7 +8,7 @@ DEMO_SECONDS ?= 60
 APT_PACKAGES := pkg-config libmodbus-dev libsqlite3-dev libcurl4-openssl-dev zlib1g-dev socat mbpoll \
                 influxdb prometheus prometheus-node-exporter
 
-.PHONY: all deps build release test demo check-config clean
+.PHONY: all deps build release test demo bench check-config clean
 
 all: build
 
@@ -41,6 +41,10 @@ test: deps
 ## demo: simulated heat pumps + the daemon on the example config; prints live readings
 demo: build
 	DEMO_SECONDS=$(DEMO_SECONDS) ./scripts/demo.sh
+
+## bench: release build, then the benchmarks (tables on stdout, JSON under bench/results/)
+bench: release
+	$(SWIFT) run -c release --skip-build hpmbench --scenario sinks
 
 check-config: build
 	$(SWIFT) run hpmanagerd --config-dir config --check

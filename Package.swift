@@ -99,6 +99,15 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+        // Benchmarks (`make bench`), never part of `swift test`.
+        .executableTarget(
+            name: "hpmbench",
+            dependencies: [
+                "HPCore", "Sinks", "TestSupport", "SQLiteKit",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         // Process/port helpers shared by the tests.
         .target(name: "TestSupport", dependencies: ["CurlKit"], path: "Tests/TestSupport"),
         .testTarget(

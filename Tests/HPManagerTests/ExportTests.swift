@@ -59,4 +59,29 @@ struct ExportTests {
         }
         #expect(!daemon.log.contains("s3cr3t"), "the token is never logged")
     }
+
+    @Test("429 with Retry-After: points are spooled and the next attempt waits as long as the server asked")
+    func retryAfter() async throws {
+        let dir = try TemporaryDirectory(prefix: "hpm-429")
+        let server = try RecordingHTTPServer(status: 429, retryAfter: "2", directory: dir)
+        let sim = try SimulatorProcess(["--tcp", "nibe:0"])
+        let harness = try DaemonHarness(devices: [.init(id: "a", port: sim.ports[0])], interval: 0.2,
+                                        collectorKeys: "  batch_interval: 0.2", extraSections: """
+        influxdb:
+          url: http://127.0.0.1:\(server.port)
+          org: o
+          bucket: b
+          retry_interval: 1
+          spool_path: \(dir.file("spool.db"))
+        """)
+        let daemon = try harness.start()
+        let attempts = try await eventually("two attempts", timeout: 10) { () -> [Double]? in
+            let at = server.requests().compactMap { $0["at"] as? Double }
+            return at.count >= 2 ? at : nil
+        }
+        #expect(attempts[1] - attempts[0] >= 1.9, "Retry-After 2 s honoured although retry_interval is 1 s")
+        let m = try #require(daemon.metrics())
+        #expect((m.value("hpmanager_influx_spooled_points") ?? 0) > 0 && (m.value("hpmanager_influx_write_failures_total") ?? 0) >= 1)
+        #expect(m.value("hpmanager_influx_points_sent_total") == 0)
+    }
 }

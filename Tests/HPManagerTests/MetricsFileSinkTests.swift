@@ -1,7 +1,7 @@
 import Foundation
 import HPCore
 import Logging
-import Sinks
+@testable import Sinks
 import Testing
 import TestSupport
 
@@ -72,5 +72,21 @@ struct MetricsFileSinkTests {
         #expect(PromMetrics(text).value("hpmanager_metrics_file_writes_total") == 1)
         let leftovers = try FileManager.default.contentsOfDirectory(atPath: dir.path).filter { $0.hasSuffix(".tmp") }
         #expect(leftovers.isEmpty)
+    }
+}
+
+@Suite("SQLite store JSON rows")
+struct StoreJSONTests {
+    @Test("readings JSON is valid and escapes labels")
+    func json() throws {
+        let text = SQLiteStore.json([
+            Sample(register: 0, name: "t", value: .double(2.1)),
+            Sample(register: 1, name: "n", value: .int(-5)),
+            Sample(register: 2, name: "b", value: .bool(true)),
+            Sample(register: 3, name: "mode", value: .int(1), label: "on \"hot\"\\\n"),
+        ])
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any])
+        #expect(object["t"] as? Double == 2.1 && object["n"] as? Int == -5 && object["b"] as? Bool == true)
+        #expect(object["mode_label"] as? String == "on \"hot\"\\\n")
     }
 }

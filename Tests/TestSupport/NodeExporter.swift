@@ -40,26 +40,28 @@ public final class RecordingHTTPServer: @unchecked Sendable {
     private let process: ManagedProcess
 
     static let script = """
-    import http.server, json, sys, gzip
-    port, log, status = int(sys.argv[1]), sys.argv[2], int(sys.argv[3])
+    import http.server, json, sys, gzip, time
+    port, log, status, retry_after = int(sys.argv[1]), sys.argv[2], int(sys.argv[3]), sys.argv[4]
     class H(http.server.BaseHTTPRequestHandler):
         def do_POST(self):
             body = self.rfile.read(int(self.headers.get('Content-Length', 0)))
             if self.headers.get('Content-Encoding') == 'gzip':
                 body = gzip.decompress(body)
             with open(log, 'a') as f:
-                f.write(json.dumps({'path': self.path, 'headers': dict(self.headers), 'body': body.decode()}) + '\\n')
+                f.write(json.dumps({'at': time.time(), 'path': self.path, 'headers': dict(self.headers), 'body': body.decode()}) + '\\n')
             self.send_response(status)
+            if retry_after:
+                self.send_header('Retry-After', retry_after)
             self.end_headers()
         def log_message(self, *a):
             pass
     http.server.HTTPServer(('127.0.0.1', port), H).serve_forever()
     """
 
-    public init(status: Int = 204, directory: TemporaryDirectory) throws {
+    public init(status: Int = 204, retryAfter: String = "", directory: TemporaryDirectory) throws {
         port = try freeLoopbackPort()
         log = directory.file("requests.jsonl")
-        process = try ManagedProcess(executable: "/usr/bin/env", arguments: ["python3", "-c", Self.script, "\(port)", log, "\(status)"])
+        process = try ManagedProcess(executable: "/usr/bin/env", arguments: ["python3", "-c", Self.script, "\(port)", log, "\(status)", retryAfter])
         let deadline = Date().addingTimeInterval(10)
         while Date() < deadline {
             if let r = try? CurlHTTPClient(options: .init(timeout: 1)).post(url: "http://127.0.0.1:\(port)/probe", body: [], headers: []), r.status > 0 { return }

@@ -114,20 +114,49 @@ public final class SQLiteStore: TelemetrySink, Service, DaemonMetricsSource {
         if !accepted { counters.withLock { $0.dropped += 1 } }
     }
 
-    /// Register name → value, with enum labels as `<name>_label`.
+    /// Register name → value, with enum labels as `<name>_label`. Hand-written: this runs for every
+    /// poll and Foundation's JSONSerialization measured ~20× slower (bench: sinks).
     static func json(_ samples: [Sample]) -> String {
-        var object: [String: Any] = [:]
-        for s in samples {
+        var out = "{"
+        out.reserveCapacity(samples.count * 24)
+        for (i, s) in samples.enumerated() {
+            if i > 0 { out += "," }
+            appendString(s.name, to: &out)
+            out += ":"
             switch s.value {
-            case .int(let v): object[s.name] = v
-            case .uint(let v): object[s.name] = v
-            case .double(let v): object[s.name] = v
-            case .bool(let v): object[s.name] = v
+            case .int(let v): out += String(v)
+            case .uint(let v): out += String(v)
+            case .double(let v): out += v.isFinite ? "\(v)" : "null"
+            case .bool(let v): out += v ? "true" : "false"
             }
-            if let label = s.label { object[s.name + "_label"] = label }
+            if let label = s.label {
+                out += ","
+                appendString(s.name + "_label", to: &out)
+                out += ":"
+                appendString(label, to: &out)
+            }
         }
-        guard let data = try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]) else { return "{}" }
-        return String(decoding: data, as: UTF8.self)
+        return out + "}"
+    }
+
+    private static func appendString(_ s: String, to out: inout String) {
+        out += "\""
+        for scalar in s.unicodeScalars {
+            switch scalar {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            default:
+                if scalar.value < 0x20 {
+                    out += String(format: "\\u%04x", scalar.value)
+                } else {
+                    out.unicodeScalars.append(scalar)
+                }
+            }
+        }
+        out += "\""
     }
 
     // MARK: Service

@@ -1,0 +1,117 @@
+import Foundation
+import HPCore
+import Logging
+import ServiceLifecycle
+import Sinks
+import SQLiteKit
+import TestSupport
+
+/// Feeds synthetic polls (devices × registers every interval) into the sinks at the fleet's rate
+/// and measures this process's CPU share, next to a baseline in the same run.
+struct SinkBenchmark {
+    let devices: Int
+    let registers: Int
+    let interval: Double
+    let seconds: Double
+
+    struct Row {
+        var name: String
+        var offered: Double
+        var done: Double
+        var cpu: Double
+    }
+
+    func reports(tick: Int) -> [PollReport] {
+        let now = Date().timeIntervalSince1970
+        return (0..<devices).map { d in
+            let labels = DeviceLabels(id: "hp-\(d)", name: "Heat pump \(d)", location: "Building \(d % 50)", model: "nibe_s1155", manufacturer: "NIBE")
+            let samples = (0..<registers).map { r in
+                Sample(register: r, name: "register_\(r)", value: r % 3 == 0 ? .int(Int64(d + r + tick)) : .double(Double(d) * 0.1 + Double(r) + Double(tick) * 0.01))
+            }
+            return PollReport(device: labels, timestamp: now, samples: samples, status: DeviceStatus(state: .polling, up: true, lastSuccess: now))
+        }
+    }
+
+    /// Offers one interval's worth of polls spread evenly over `seconds`, like a real fleet.
+    func drive(_ publish: ([PollReport]) -> Void) async throws -> Double {
+        let perSecond = Double(devices) / interval
+        let slices = Int(seconds * 10)
+        let all = reports(tick: 0)
+        let perSlice = Int((perSecond / 10).rounded())
+        let clock = ContinuousClock()
+        let start = clock.now
+        var offset = 0
+        for slice in 0..<slices {
+            var batch: [PollReport] = []
+            batch.reserveCapacity(perSlice)
+            for _ in 0..<perSlice {
+                batch.append(all[offset % all.count])
+                offset += 1
+            }
+            publish(batch)
+            try await clock.sleep(until: start + .milliseconds(100 * (slice + 1)))
+        }
+        return Double(offset * registers)
+    }
+
+    func measure(_ name: String, _ body: () async throws -> Double) async throws -> Row {
+        let cpu0 = ProcessCPU.seconds()
+        let wall0 = Date()
+        let done = try await body()
+        let wall = Date().timeIntervalSince(wall0)
+        let cpu = ProcessCPU.seconds() - cpu0
+        return Row(name: name, offered: Double(devices * registers) / interval, done: done / wall, cpu: cpu / wall)
+    }
+
+    func run() async throws -> [Row] {
+        let logger = Logger(label: "bench")
+        let dir = try TemporaryDirectory(prefix: "hpm-bench")
+        var rows: [Row] = []
+
+        // Baseline: producing the polls alone (what the sinks add is measured on top of this).
+        rows.append(try await measure("baseline: produce polls only") { try await drive { _ in } })
+
+        // SQLite store: one JSON row per poll, batched per second.
+        let store = SQLiteStore(path: dir.file("store.db"), retention: 86400, flushInterval: 1, logger: logger)
+        try await store.open()
+        let storeTask = Task { try await store.run() }
+        rows.append(try await measure("sqlite store (row per poll)") {
+            let fields = try await drive { batch in for r in batch { store.publish(r) } }
+            return fields
+        })
+        storeTask.cancel()
+        _ = try? await storeTask.value
+
+        // Alternative design measured for the decision: one SQLite row per register.
+        let alt = try SQLiteDatabase(path: dir.file("alt.db"))
+        try alt.execute("CREATE TABLE readings (heatpump_id TEXT, at REAL, register TEXT, value REAL)")
+        rows.append(try await measure("alternative: sqlite row per register") {
+            try await drive { batch in
+                try? alt.transaction {
+                    for r in batch { for s in r.samples { try alt.run("INSERT INTO readings VALUES (?1, ?2, ?3, ?4)", [.text(r.device.id), .real(r.timestamp), .text(s.name), .real(s.value.doubleValue)]) } }
+                }
+            }
+        })
+
+        // InfluxDB sink: encode + batch + send to a real influxd.
+        let influx = try InfluxServer()
+        try influx.query("CREATE DATABASE bench")
+        var settings = InfluxSettings()
+        settings.enabled = true
+        settings.url = influx.url
+        settings.version = 1
+        settings.database = "bench"
+        let sink = InfluxSink(settings: settings, batchSize: 5000, batchInterval: 1, spoolPath: dir.file("spool.db"), logger: logger)
+        let sinkTask = Task { try await sink.run() }
+        rows.append(try await measure("influx sink (encode + send)") {
+            try await drive { batch in for r in batch { sink.publish(r) } }
+        })
+        sinkTask.cancel()
+        _ = try? await sinkTask.value
+        let stats = Dictionary(sink.daemonMetrics().map { ($0.name, $0.value) }, uniquingKeysWith: { a, _ in a })
+        let stored = Dictionary(store.daemonMetrics().map { ($0.name, $0.value) }, uniquingKeysWith: { a, _ in a })
+        print("check: influxd accepted \(Int(stats["hpmanager_influx_points_sent_total"] ?? 0)) points, spooled \(Int(stats["hpmanager_influx_spooled_points"] ?? 0)), failed writes \(Int(stats["hpmanager_influx_write_failures_total"] ?? 0)); sqlite wrote \(Int(stored["hpmanager_sqlite_rows_written_total"] ?? 0)) rows, dropped \(Int(stored["hpmanager_sink_dropped_total"] ?? 0))")
+        influx.stop()
+        return rows
+    }
+}
