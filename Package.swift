@@ -7,6 +7,7 @@ let package = Package(
     products: [
         .executable(name: "hpmanagerd", targets: ["hpmanagerd"]),
         .executable(name: "hpsim", targets: ["hpsim"]),
+        .executable(name: "hpmanagerctl", targets: ["hpmanagerctl"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -14,6 +15,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-collections", from: "1.6.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
     ],
     targets: [
         // System libraries: bindings only, no logic.
@@ -72,14 +74,22 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
-        // Child supervision, restart intensity, live config apply.
+        // The control socket's wire format (newline-delimited JSON), shared by daemon and CLI.
+        .target(name: "ControlProtocol"),
+        // Child supervision, restart intensity, live config apply, control-socket server.
         .target(
             name: "Supervisor",
             dependencies: [
-                "HPCore", "Drivers", "DeviceActor", "Sinks",
+                "HPCore", "Drivers", "DeviceActor", "Sinks", "ControlProtocol", "BlockingIO",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
             ]
+        ),
+        .executableTarget(
+            name: "hpmanagerctl",
+            dependencies: ["ControlProtocol", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         .executableTarget(
             name: "hpmanagerd",
@@ -113,7 +123,7 @@ let package = Package(
         .testTarget(
             name: "HPManagerTests",
             dependencies: [
-                "HPCore", "Drivers", "DeviceActor", "Sinks", "Supervisor", "ModbusKit", "TestSupport", "SQLiteKit", "CurlKit", "BlockingIO",
+                "HPCore", "Drivers", "DeviceActor", "Sinks", "Supervisor", "ModbusKit", "TestSupport", "SQLiteKit", "CurlKit", "BlockingIO", "ControlProtocol",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),

@@ -24,10 +24,12 @@ for _ in $(seq 1 50); do grep -q '"ready"' "$DEMO_DIR/hpsim.log" 2>/dev/null && 
 grep -q '"ready"' "$DEMO_DIR/hpsim.log" || { echo "hpsim did not start:"; cat "$DEMO_DIR/hpsim.log"; exit 1; }
 
 HPMANAGER_METRICS_FILE="$METRICS" HPMANAGER_STATE_DIR="$DEMO_DIR" HPMANAGER_LOG_FILE="$DEMO_DIR/hpmanagerd.log" \
+  HPMANAGER_SOCKET="$DEMO_DIR/hpmanager.sock" \
   "$BIN/hpmanagerd" --config-dir config &
 DAEMON_PID=$!
 echo "hpsim (pid $SIM_PID) serves 5 heat pumps on 127.0.0.1:15020-15023; hpmanagerd (pid $DAEMON_PID) polls them."
 echo "Metrics file: $METRICS   Daemon log: $DEMO_DIR/hpmanagerd.log"
+echo "Try: $BIN/hpmanagerctl --socket $DEMO_DIR/hpmanager.sock status"
 
 show() {
   # One row per heat pump: up flag and a few well-known readings from the metrics file.

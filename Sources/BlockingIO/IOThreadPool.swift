@@ -81,9 +81,10 @@ public final class IOStrand: @unchecked Sendable {
         self.pool = pool
     }
 
-    public func enqueue(_ job: @escaping @Sendable () -> Void) {
+    /// Queues a job; a `priority` job runs before the strand's other waiting jobs (operator reads/writes).
+    public func enqueue(priority: Bool = false, _ job: @escaping @Sendable () -> Void) {
         let mustSchedule = lock.withLock { () -> Bool in
-            jobs.append(job)
+            if priority { jobs.prepend(job) } else { jobs.append(job) }
             if scheduled { return false }
             scheduled = true
             return true
@@ -106,9 +107,9 @@ public final class IOStrand: @unchecked Sendable {
     }
 
     /// Runs `body` on the strand and returns its result to the awaiting task.
-    public func run<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+    public func run<T: Sendable>(priority: Bool = false, _ body: @escaping @Sendable () throws -> T) async throws -> T {
         try await withCheckedThrowingContinuation { continuation in
-            enqueue { continuation.resume(with: Result { try body() }) }
+            enqueue(priority: priority) { continuation.resume(with: Result { try body() }) }
         }
     }
 }

@@ -11,7 +11,8 @@ import ModbusKit
 public actor DeviceActor {
     public nonisolated let runtime: DeviceRuntime
     public nonisolated let board: DeviceStatusBoard
-    private let link: ModbusLink
+    let link: ModbusLink
+    var lastEEPROMWrite: [String: Date] = [:]
     private let sink: any TelemetrySink
     private let logger: Logger
     private let clock = ContinuousClock()

@@ -107,8 +107,19 @@ struct HPManagerDaemon: AsyncParsableCommand {
                                          backoffInitial: .seconds(s.restartBackoff), backoffMax: .seconds(s.restartBackoffMax),
                                          failedCooldown: .seconds(s.failedCooldown))
         let fleet = Fleet(links: links, sink: TelemetryFanout(sinks), intensity: intensity, logger: logger)
-        let fleetService = FleetService(initial: config, directory: configDir, loader: loader, fleet: fleet, metrics: metrics, store: store, logger: logger)
+        let control = FleetControl(initial: config, directory: configDir, loader: loader, fleet: fleet, store: store, metrics: metrics, logger: logger)
+        let fleetService = FleetService(control: control)
         services.append(.init(service: fleetService, serviceName: "fleet"))
+        if !config.collector.controlSocket.path.isEmpty {
+            do {
+                try ControlServer.prepare(path: config.collector.controlSocket.path)
+            } catch {
+                FileHandle.standardError.write(Data("hpmanagerd: \(error)\n".utf8))
+                throw ExitCode(75)  // EX_TEMPFAIL: another instance is running
+            }
+            let commands = ControlCommands(control: control, store: store, testPool: IOThreadPoolProvider(pool), version: Self.version)
+            services.append(.init(service: ControlServer(settings: config.collector.controlSocket, commands: commands, logger: logger), serviceName: "control-socket"))
+        }
         services.append(.init(service: ReloadOnSignal(fleet: fleetService, logger: logger), serviceName: "reload"))
 
         logger.info("hpmanagerd starting", metadata: [

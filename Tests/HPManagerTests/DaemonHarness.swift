@@ -16,6 +16,7 @@ struct DaemonHarness {
 
     let dir: TemporaryDirectory
     var metricsPath: String { dir.file("metrics/hpmanager.prom") }
+    var socketPath: String { dir.file("run/hpm.sock") }
 
     /// - Parameters:
     ///   - collectorKeys: extra lines under `collector:` (indented by two spaces).
@@ -35,6 +36,8 @@ struct DaemonHarness {
           interval: 0.2
         sqlite:
           path: \(dir.file("state/hpmanager.db"))
+        control_socket:
+          path: \(dir.file("run/hpm.sock"))
         logging:
           level: DEBUG
           format: text

@@ -24,9 +24,10 @@ public final class ModbusLink: @unchecked Sendable {
     }
 
     /// Runs `body` with exclusive use of the connection, on the link's I/O strand.
-    public func perform<T: Sendable>(_ body: @escaping @Sendable (LinkSession) throws -> T) async throws -> T {
+    /// `priority` jobs (operator reads and writes) go ahead of queued polls.
+    public func perform<T: Sendable>(priority: Bool = false, _ body: @escaping @Sendable (LinkSession) throws -> T) async throws -> T {
         let session = self.session
-        return try await strand.run { try body(session) }
+        return try await strand.run(priority: priority) { try body(session) }
     }
 
     /// Closes the connection (after jobs already queued).

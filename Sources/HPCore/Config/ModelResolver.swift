@@ -29,6 +29,7 @@ struct ModelResolver {
         }
         var base = ModelDefinition(name: name, registers: [], source: spec.file)
         var inheritedOrder = ByteOrder.abcd
+        var inheritedWriteMultiple = false
         if let parentName = spec.extends {
             guard specs[parentName] != nil else {
                 throw ConfigError(.unknownModel, file: spec.file, line: spec.line, field: "models.\(name).extends",
@@ -42,6 +43,7 @@ struct ModelResolver {
             base.name = name
             base.source = spec.file
             inheritedOrder = specs[parentName]?.byteOrder ?? .abcd
+            inheritedWriteMultiple = specs[parentName]?.writeMultiple ?? false
         }
         let modelOrder = spec.byteOrder ?? inheritedOrder
         base.description = spec.description ?? base.description
@@ -53,6 +55,7 @@ struct ModelResolver {
             definition.byteOrder = register.byteOrder ?? modelOrder
             definition.unavailable = register.unavailable ?? spec.unavailable ?? []
             definition.address += spec.addressOffset
+            definition.writeMultiple = spec.writeMultiple ?? inheritedWriteMultiple
             try validate(definition, spec: register)
             if let line = seen[definition.name] {
                 throw ConfigError(.duplicate, file: register.file, line: register.line, field: "\(register.path).name",

@@ -18,6 +18,7 @@ struct ModelSpec {
     var addressOffset: Int
     var extends: String?
     var unavailable: [Int64]?
+    var writeMultiple: Bool?
     var registers: [RegisterSpec]
     var file: String
     var line: Int

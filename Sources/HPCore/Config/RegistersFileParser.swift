@@ -39,6 +39,7 @@ public struct RegistersFileParser {
             addressOffset: try map.int("address_offset", default: 0),
             extends: try map.optional("extends")?.string(),
             unavailable: try map.optional("unavailable").map(Self.rawValues),
+            writeMultiple: try map.optional("write_multiple")?.bool(),
             registers: [],
             file: node.file,
             line: node.line

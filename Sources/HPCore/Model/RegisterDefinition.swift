@@ -19,6 +19,8 @@ public struct RegisterDefinition: Sendable, Hashable {
     public var eeprom: Bool
     /// Prometheus type of the register's series.
     public var metricType: MetricType
+    /// Write single registers with FC16 (write multiple) instead of FC06, as IDM, NIBE and Luxtronik expect.
+    public var writeMultiple: Bool = false
 
     public init(
         name: String, address: Int, registerType: RegisterType = .holding, dataType: DataType = .int16,

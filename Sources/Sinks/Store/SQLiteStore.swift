@@ -227,6 +227,15 @@ public final class SQLiteStore: TelemetrySink, Service, DaemonMetricsSource {
 
     // MARK: Queries (run on the store's thread; pending writes are flushed first)
 
+    /// Runs `body` with the database on the store's thread, after flushing queued writes.
+    func onStore<T: Sendable>(_ body: @escaping @Sendable (SQLiteDatabase) throws -> T) async throws -> T {
+        try await strand.run { [self] in
+            flush(prune: false)
+            guard let db = connection.db else { throw SQLiteError(code: 21, message: "store is closed") }
+            return try body(db)
+        }
+    }
+
     public func events(heatpumpID: String? = nil, since: Double = 0, limit: Int = 1000) async throws -> [StoredEvent] {
         try await strand.run { [self] in
             flush(prune: false)

@@ -53,5 +53,12 @@ enum StoreSchema {
         CREATE INDEX readings_by_device ON readings (heatpump_id, at);
         CREATE INDEX readings_by_time ON readings (at);
         """,
+        """
+        CREATE TABLE overrides (
+            heatpump_id TEXT PRIMARY KEY,      -- a heatpumps.yml device switched at runtime
+            enabled INTEGER NOT NULL,
+            updated_at REAL NOT NULL
+        );
+        """,
     ]
 }

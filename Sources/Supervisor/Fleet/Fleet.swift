@@ -1,6 +1,7 @@
 import DeviceActor
 import HPCore
 import Logging
+import Synchronization
 
 /// The set of running devices: turns a configuration into supervised device actors and applies
 /// later configurations as a diff (start added, stop removed, restart changed, keep the rest).
@@ -11,6 +12,7 @@ public actor Fleet {
     private let logger: Logger
     private var running: [String: DeviceRuntime] = [:]
     private var boards: [String: DeviceStatusBoard] = [:]
+    private let actors = ActorDirectory()
 
     public init(links: LinkRegistry, sink: any TelemetrySink, intensity: RestartIntensity, logger: Logger) {
         self.links = links
@@ -47,6 +49,7 @@ public actor Fleet {
             await supervisor.stop(id)
             if let old = running.removeValue(forKey: id) { links.release(old.device.modbus.endpoint) }
             boards[id] = nil
+            actors.remove(id)
             events.boards.remove(id)
             sink.deviceRemoved(id)
         }
@@ -79,10 +82,17 @@ public actor Fleet {
         events.boards.set(id, board: board, labels: runtime.labels)
         let sink = self.sink
         let logger = self.logger
+        let actors = self.actors
         await supervisor.start(ChildSpec(id: id, restart: .permanent) {
             let actor = DeviceActor(runtime: runtime, link: link, sink: sink, board: board, logger: logger)
+            actors.set(id, actor)
             try await actor.run()
         })
+    }
+
+    /// The running actor of a device (for operator reads and writes).
+    public func actor(for id: String) -> DeviceActor? {
+        actors.get(id)
     }
 
     /// Stops every device (daemon shutdown).
@@ -91,4 +101,13 @@ public actor Fleet {
         for runtime in running.values { links.release(runtime.device.modbus.endpoint) }
         running.removeAll()
     }
+}
+
+/// The running actor of each device, set by the child on every (re)start.
+final class ActorDirectory: Sendable {
+    private let entries = Mutex<[String: DeviceActor]>([:])
+
+    func set(_ id: String, _ actor: DeviceActor) { entries.withLock { $0[id] = actor } }
+    func remove(_ id: String) { entries.withLock { _ = $0.removeValue(forKey: id) } }
+    func get(_ id: String) -> DeviceActor? { entries.withLock { $0[id] } }
 }

@@ -1,0 +1,27 @@
+/// Why an operator's read or write on a device failed.
+public struct DeviceOperationError: Error, Sendable, CustomStringConvertible {
+    public enum Code: String, Sendable {
+        case unknownRegister = "unknown_register"
+        case rejected
+        case deviceError = "device_error"
+    }
+
+    public var code: Code
+    public var message: String
+
+    public init(_ code: Code, _ message: String) {
+        self.code = code
+        self.message = message
+    }
+
+    public var description: String { message }
+}
+
+/// The outcome of a verified write.
+public struct WriteResult: Sendable {
+    public var register: String
+    public var requested: Double
+    public var previous: Double?
+    public var readBack: Double?
+    public var verified: Bool
+}

@@ -1,0 +1,208 @@
+import ControlProtocol
+import BlockingIO
+import DeviceActor
+import Foundation
+import HPCore
+import Sinks
+
+/// Executes control requests against the fleet, its status boards and the SQLite store.
+public final class ControlCommands: Sendable {
+    public static let commands = ["ping", "list", "status", "add", "update", "remove", "enable", "disable", "reload",
+                                  "read", "write", "test", "models", "alerts", "events", "history"]
+
+    private let control: FleetControl
+    private let store: SQLiteStore?
+    private let pool: IOThreadPoolProvider
+    private let version: String
+
+    public init(control: FleetControl, store: SQLiteStore?, testPool: IOThreadPoolProvider, version: String) {
+        self.control = control
+        self.store = store
+        pool = testPool
+        self.version = version
+    }
+
+    func handle(_ decoded: DecodedRequest) async -> ControlResponse {
+        switch decoded {
+        case .reply(let response): return response
+        case .request(let request):
+            do {
+                return .success(try await execute(request), id: request.id)
+            } catch let error as ControlError {
+                return .failure(error.code, error.message, id: request.id)
+            } catch let error as DeviceOperationError {
+                return .failure(error.code.rawValue, error.message, id: request.id)
+            } catch {
+                return .failure("internal", "\(error)", id: request.id)
+            }
+        }
+    }
+
+    private func execute(_ request: ControlRequest) async throws -> JSONValue {
+        let args = request.args ?? [:]
+        func string(_ key: String) throws -> String {
+            guard let value = args[key]?.string, !value.isEmpty else { throw ControlError("bad_request", "\(request.cmd) needs \"\(key)\"") }
+            return value
+        }
+        func spec() throws -> String {
+            guard let device = args["device"] else { throw ControlError("bad_request", "\(request.cmd) needs \"device\" (a heatpumps.yml entry as JSON)") }
+            if let text = device.string { return text }
+            let data = try JSONEncoder().encode(device)
+            return String(decoding: data, as: UTF8.self)
+        }
+        switch request.cmd {
+        case "ping":
+            return .object(["version": .string(version), "protocol": JSONValue(controlProtocolVersion)])
+        case "list":
+            return .object(["heatpumps": .array(try await summaries(nil, full: false))])
+        case "status":
+            let id = args["id"]?.string
+            let rows = try await summaries(id, full: true)
+            if let id, rows.isEmpty { throw ControlError("not_found", "no heat pump \(id)") }
+            return .object(["heatpumps": .array(rows)])
+        case "add":
+            let device = try await control.add(spec: try spec())
+            return .object(["added": .string(device.id)])
+        case "update":
+            let device = try await control.update(id: try string("id"), spec: try spec())
+            return .object(["updated": .string(device.id)])
+        case "remove":
+            let id = try string("id")
+            try await control.remove(id: id)
+            return .object(["removed": .string(id)])
+        case "enable", "disable":
+            let id = try string("id")
+            try await control.setEnabled(id: id, request.cmd == "enable")
+            return .object(["id": .string(id), "enabled": .bool(request.cmd == "enable")])
+        case "reload":
+            switch await control.reload() {
+            case .success(let diff):
+                return .object(["added": .array(diff.added.map { .string($0) }), "removed": .array(diff.removed.map { .string($0) }),
+                                "changed": .array(diff.changed.map { .string($0) }), "unchanged": JSONValue(diff.unchanged.count)])
+            case .failure(let errors):
+                throw ControlError("config_invalid", errors.description)
+            }
+        case "read":
+            let id = try string("id")
+            let names = args["registers"]?.array?.compactMap(\.string) ?? []
+            let samples = try await actor(id).readNow(names)
+            return .object(["id": .string(id), "values": .array(samples.map(Self.sample))])
+        case "write":
+            return try await write(id: try string("id"), register: try string("register"), value: try string("value"),
+                                   client: args["client"]?.string ?? "control-socket")
+        case "test":
+            return try await test(spec: try spec())
+        case "models":
+            let config = await control.configuration
+            return .object(["models": .array(config.models.values.sorted { $0.name < $1.name }.map { m in
+                .object(["name": .string(m.name), "manufacturer": .string(m.manufacturer), "description": .string(m.description),
+                         "registers": JSONValue(m.registers.count), "source": .string(m.source.hasPrefix("builtin") ? "builtin" : m.source)])
+            })])
+        case "alerts":
+            let rows = try await requireStore().alerts(heatpumpID: args["id"]?.string, activeOnly: args["active"]?.bool ?? false)
+            return .object(["alerts": .array(rows.map { a in
+                .object(["rule": .string(a.rule), "heatpump_id": .string(a.heatpumpID), "severity": .string(a.severity),
+                         "raised_at": .number(a.raisedAt), "resolved_at": JSONValue(a.resolvedAt), "value": JSONValue(a.value), "message": .string(a.message)])
+            })])
+        case "events":
+            let rows = try await requireStore().events(heatpumpID: args["id"]?.string, since: args["since"]?.number ?? 0)
+            return .object(["events": .array(rows.map { e in
+                .object(["at": .number(e.at), "heatpump_id": JSONValue(e.heatpumpID), "kind": .string(e.kind), "message": .string(e.message)])
+            })])
+        case "history":
+            let points = try await requireStore().history(heatpumpID: try string("id"), register: try string("register"), since: args["since"]?.number ?? 0)
+            return .object(["points": .array(points.map { .array([.number($0.at), .number($0.value)]) })])
+        default:
+            throw ControlError("unknown_command", "unknown command \"\(request.cmd)\"; commands: \(Self.commands.joined(separator: ", "))")
+        }
+    }
+
+    private func requireStore() throws -> SQLiteStore {
+        guard let store else { throw ControlError("unavailable", "the SQLite store is not available") }
+        return store
+    }
+
+    private func actor(_ id: String) async throws -> DeviceActor {
+        if let actor = await control.fleet.actor(for: id) { return actor }
+        if await control.configuration.device(id) != nil { throw ControlError("disabled", "\(id) is disabled or not running") }
+        throw ControlError("not_found", "no heat pump \(id)")
+    }
+
+    static func sample(_ s: Sample) -> JSONValue {
+        var o: [String: JSONValue] = ["register": .string(s.name), "value": .number(s.value.doubleValue)]
+        if let label = s.label { o["label"] = .string(label) }
+        if !s.bits.isEmpty { o["bits"] = .array(s.bits.map { JSONValue($0) }) }
+        return .object(o)
+    }
+
+    private func summaries(_ only: String?, full: Bool) async throws -> [JSONValue] {
+        let config = await control.configuration
+        let boards = await control.fleet.statusBoards
+        var rows: [JSONValue] = []
+        for device in config.devices where only == nil || device.id == only {
+            var o: [String: JSONValue] = [
+                "id": .string(device.id), "name": .string(device.name), "location": .string(device.location), "model": .string(device.model),
+                "enabled": .bool(device.enabled), "source": .string(await control.source(of: device.id)),
+            ]
+            let status = boards[device.id]?.snapshot
+            o["state"] = .string(device.enabled ? (status?.state.rawValue ?? "connecting") : "disabled")
+            o["up"] = .bool(status?.up ?? false)
+            if full, let s = status {
+                o["link"] = .string(s.link)
+                o["unit_id"] = JSONValue(device.modbus.unitID)
+                o["poll_interval"] = .number(device.pollInterval)
+                o["last_success"] = JSONValue(s.lastSuccess)
+                o["last_error"] = JSONValue(s.lastError)
+                o["polls"] = JSONValue(s.pollsTotal)
+                o["errors"] = JSONValue(s.pollErrorsTotal)
+                o["overruns"] = JSONValue(s.pollOverrunsTotal)
+                o["backoff"] = JSONValue(s.backoff)
+                o["restarts"] = JSONValue(s.restartsTotal)
+                o["requests_per_poll"] = JSONValue(s.requestsPerPoll)
+                o["poll_duration"] = .number(s.pollDuration)
+                o["quarantined"] = .array(s.quarantinedRegisters.map { .string($0) })
+            }
+            rows.append(.object(o))
+        }
+        return rows
+    }
+
+    private func write(id: String, register: String, value: String, client: String) async throws -> JSONValue {
+        let actor = try await actor(id)
+        do {
+            let r = try await actor.write(register: register, value: value)
+            try await store?.audit(WriteAuditEntry(heatpumpID: id, register: register, requested: value, previous: r.previous.map { "\($0)" },
+                                                   readBack: r.readBack.map { "\($0)" }, result: r.verified ? "ok" : "unverified",
+                                                   message: r.verified ? "" : "read-back differs", client: client))
+            return .object(["id": .string(id), "register": .string(register), "requested": .number(r.requested),
+                            "previous": JSONValue(r.previous), "read_back": JSONValue(r.readBack), "verified": .bool(r.verified)])
+        } catch let error as DeviceOperationError {
+            try? await store?.audit(WriteAuditEntry(heatpumpID: id, register: register, requested: value, previous: nil, readBack: nil,
+                                                    result: error.code == .rejected ? "rejected" : "failed", message: error.message, client: client))
+            throw error
+        }
+    }
+
+    /// Connects to a device that is not added and reads every register once.
+    private func test(spec: String) async throws -> JSONValue {
+        let device = try await control.validate(spec: spec)
+        let config = await control.configuration
+        guard let model = config.models[device.model] else { throw ControlError("invalid_device", "unknown model \(device.model)") }
+        let runtime = DeviceRuntime(device: device, model: model, polling: PollingSettings(config.collector.collector))
+        let link = ModbusLink(endpoint: device.modbus.endpoint, pool: pool.pool)
+        defer { link.close() }
+        let plan = runtime.polling.planner.plan(model.registers)
+        let executor = PollExecutor(unitID: device.modbus.unitID, timeout: device.modbus.timeout, registers: model.registers)
+        let started = Date()
+        let outcome = try await link.perform { executor.execute(plan, on: $0) }
+        if let failure = outcome.failure { throw ControlError("device_error", failure.description) }
+        return .object(["id": .string(device.id), "requests": JSONValue(outcome.requests), "duration": .number(Date().timeIntervalSince(started)),
+                        "rejected": .array(outcome.rejected.map { .string(model.registers[$0].name) }), "values": .array(outcome.samples.map(Self.sample))])
+    }
+}
+
+/// Gives the control commands the daemon's I/O pool (for `test`).
+public struct IOThreadPoolProvider: Sendable {
+    public let pool: IOThreadPool
+    public init(_ pool: IOThreadPool) { self.pool = pool }
+}

@@ -1,0 +1,171 @@
+import Foundation
+import HPCore
+import Logging
+import NIOCore
+import NIOPosix
+import ServiceLifecycle
+import Synchronization
+import ControlProtocol
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The Unix control socket: newline-delimited JSON, one request → one response, on SwiftNIO.
+///
+/// Bounded: request size, idle time and concurrent clients are limited; garbage gets an error reply
+/// or a closed connection, never a crash. Requests are answered from status snapshots; only
+/// read/write/test wait on Modbus I/O (on the devices' links, never on the event loop).
+public final class ControlServer: Service {
+    public struct Limits: Sendable {
+        public var maxRequestBytes = 64 * 1024
+        public var idleTimeout: TimeAmount = .seconds(30)
+        public var maxClients = 128
+
+        public init() {}
+    }
+
+    public struct StartError: Error, CustomStringConvertible {
+        public let description: String
+    }
+
+    public let settings: ControlSocketSettings
+    public let limits: Limits
+    private let commands: ControlCommands
+    private let logger: Logger
+    private let clients = Mutex(0)
+
+    public init(settings: ControlSocketSettings, limits: Limits = Limits(), commands: ControlCommands, logger: Logger) {
+        self.settings = settings
+        self.limits = limits
+        self.commands = commands
+        self.logger = logger
+    }
+
+    /// Creates the parent directory (0750) and removes a stale socket file; refuses when a live
+    /// daemon answers on the path.
+    public static func prepare(path: String) throws {
+        let directory = (path as NSString).deletingLastPathComponent
+        if !directory.isEmpty && !FileManager.default.fileExists(atPath: directory) {
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o750])
+        }
+        guard FileManager.default.fileExists(atPath: path) else { return }
+        if isLive(path) {
+            throw StartError(description: "another hpmanagerd is already listening on \(path)")
+        }
+        guard unlink(path) == 0 else {
+            throw StartError(description: "cannot remove stale socket \(path): \(String(cString: strerror(errno)))")
+        }
+    }
+
+    private static func isLive(_ path: String) -> Bool {
+        let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { return false }
+        defer { close(fd) }
+        var address = sockaddr_un()
+        address.sun_family = sa_family_t(AF_UNIX)
+        let bytes = Array(path.utf8.prefix(MemoryLayout.size(ofValue: address.sun_path) - 1))
+        withUnsafeMutableBytes(of: &address.sun_path) { raw in
+            for (i, b) in bytes.enumerated() { raw[i] = b }
+        }
+        let result = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+        }
+        return result == 0
+    }
+
+    public func run() async throws {
+        let limits = self.limits
+        let server = try await ServerBootstrap(group: NIOSingletons.posixEventLoopGroup)
+            .serverChannelOption(.backlog, value: 512)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            // A client may send its requests and shut down its write side: answers still go out.
+            .childChannelOption(.allowRemoteHalfClosure, value: true)
+            .bind(unixDomainSocketPath: settings.path, cleanupExistingSocketFile: false) { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    let sync = channel.pipeline.syncOperations
+                    try sync.addHandler(IdleStateHandler(readTimeout: limits.idleTimeout))
+                    try sync.addHandler(CloseOnIdleHandler())
+                    try sync.addHandler(ByteToMessageHandler(LineFrameDecoder(maxLength: limits.maxRequestBytes)))
+                    return try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel)
+                }
+            }
+        try applyPermissions()
+        logger.info("control socket listening", metadata: ["path": "\(settings.path)", "mode": "\(String(settings.mode, radix: 8))"])
+        defer { unlink(settings.path) }
+        try await withGracefulShutdownHandler {
+            try await withThrowingDiscardingTaskGroup { group in
+                try await server.executeThenClose { connections in
+                    for try await connection in connections {
+                        group.addTask { await self.serve(connection) }
+                    }
+                }
+            }
+        } onGracefulShutdown: {
+            server.channel.close(promise: nil)
+        }
+    }
+
+    private func applyPermissions() throws {
+        guard chmod(settings.path, mode_t(settings.mode)) == 0 else {
+            throw StartError(description: "chmod \(settings.path): \(String(cString: strerror(errno)))")
+        }
+        if !settings.group.isEmpty {
+            guard let group = getgrnam(settings.group) else { throw StartError(description: "unknown group \(settings.group)") }
+            guard chown(settings.path, uid_t.max, group.pointee.gr_gid) == 0 else {
+                throw StartError(description: "chown \(settings.path): \(String(cString: strerror(errno)))")
+            }
+        }
+    }
+
+    private func serve(_ connection: NIOAsyncChannel<ByteBuffer, ByteBuffer>) async {
+        let admitted = clients.withLock { count -> Bool in
+            guard count < limits.maxClients else { return false }
+            count += 1
+            return true
+        }
+        defer { if admitted { clients.withLock { $0 -= 1 } } }
+        try? await connection.executeThenClose { inbound, outbound in
+            guard admitted else {
+                try await outbound.write(Self.line(.failure("busy", "too many clients (limit \(limits.maxClients))", id: nil)))
+                return
+            }
+            do {
+                for try await frame in inbound {
+                    let response = await commands.handle(Self.decode(frame))
+                    try await outbound.write(Self.line(response))
+                }
+            } catch is LineFrameDecoder.RequestTooLarge {
+                try? await outbound.write(Self.line(.failure("request_too_large", "request exceeds \(limits.maxRequestBytes) bytes", id: nil)))
+            }
+        }
+    }
+
+    /// A frame as a request, or the error to answer with.
+    static func decode(_ frame: ByteBuffer) -> DecodedRequest {
+        let bytes = frame.readableBytesView
+        guard let text = String(validating: bytes, as: UTF8.self) else {
+            return .reply(.failure("invalid_utf8", "request is not valid UTF-8", id: nil))
+        }
+        let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard !trimmed.isEmpty else { return .reply(.failure("bad_request", "empty request", id: nil)) }
+        do {
+            let request = try JSONDecoder().decode(ControlRequest.self, from: Data(trimmed.utf8))
+            if let v = request.v, v != controlProtocolVersion {
+                return .reply(.failure("unsupported_version", "protocol version \(v) is not supported (this daemon speaks \(controlProtocolVersion))", id: request.id))
+            }
+            return .request(request)
+        } catch {
+            return .reply(.failure("bad_request", "expected one JSON object per line like {\"cmd\":\"status\"}", id: nil))
+        }
+    }
+
+    static func line(_ response: ControlResponse) -> ByteBuffer {
+        ByteBuffer(string: response.line() + "\n")
+    }
+}
+
+/// A decoded line: a request to execute, or an error reply for a line that was not one.
+enum DecodedRequest {
+    case request(ControlRequest)
+    case reply(ControlResponse)
+}
