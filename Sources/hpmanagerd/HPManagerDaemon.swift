@@ -118,7 +118,12 @@ struct HPManagerDaemon: AsyncParsableCommand {
                 throw ExitCode(75)  // EX_TEMPFAIL: another instance is running
             }
             let commands = ControlCommands(control: control, store: store, testPool: IOThreadPoolProvider(pool), version: Self.version)
-            services.append(.init(service: ControlServer(settings: config.collector.controlSocket, commands: commands, logger: logger), serviceName: "control-socket"))
+            var limits = ControlServer.Limits()
+            limits.idleTimeout = .milliseconds(Int64(config.collector.controlSocket.idleTimeout * 1000))
+            limits.maxClients = config.collector.controlSocket.maxClients
+            limits.maxRequestBytes = config.collector.controlSocket.maxRequestBytes
+            services.append(.init(service: ControlServer(settings: config.collector.controlSocket, limits: limits, commands: commands, logger: logger),
+                                  serviceName: "control-socket"))
         }
         services.append(.init(service: ReloadOnSignal(fleet: fleetService, logger: logger), serviceName: "reload"))
 

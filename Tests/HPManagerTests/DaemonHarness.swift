@@ -38,6 +38,7 @@ struct DaemonHarness {
           path: \(dir.file("state/hpmanager.db"))
         control_socket:
           path: \(dir.file("run/hpm.sock"))
+          idle_timeout: 1
         logging:
           level: DEBUG
           format: text

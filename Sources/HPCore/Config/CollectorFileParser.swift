@@ -148,6 +148,10 @@ struct CollectorFileParser {
             s.mode = mode
         }
         s.group = try map.string("group", default: "")
+        s.idleTimeout = try positive(map.optional("idle_timeout"), default: s.idleTimeout) { try $0.seconds() }
+        s.maxClients = try ranged(map, "max_clients", s.maxClients, 1...10_000)
+        s.maxRequestBytes = try ranged(map, "max_request_bytes", s.maxRequestBytes, 256...16_777_216)
+        if s.path.utf8.count > 107 { throw node.error(.invalidValue, "path is longer than the 107 bytes a Unix socket path may have") }
         try map.rejectUnknownKeys()
         return s
     }

@@ -83,6 +83,12 @@ public struct ControlSocketSettings: Sendable, Hashable {
     public var path: String = "/run/hpmanager/hpmanager.sock"
     public var mode: Int = 0o660
     public var group: String = ""
+    /// Seconds a client may stay silent before it is disconnected.
+    public var idleTimeout: Double = 30
+    /// Concurrent clients; more are answered "busy" and closed.
+    public var maxClients: Int = 128
+    /// Longest request line, bytes.
+    public var maxRequestBytes: Int = 65536
 
     public init() {}
 }
