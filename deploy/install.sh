@@ -6,6 +6,7 @@ make release
 BIN=$(swift build -c release --show-bin-path)
 install -m 0755 "$BIN/hpmanagerd" /usr/local/bin/hpmanagerd
 install -m 0755 "$BIN/hpsim" /usr/local/bin/hpsim
+install -m 0755 "$BIN/hpmanagerctl" /usr/local/bin/hpmanagerctl
 id hpmanager >/dev/null 2>&1 || useradd --system --home /var/lib/hpmanager --shell /usr/sbin/nologin hpmanager
 install -d -m 0755 /etc/hpmanager
 for f in heatpumps.yml registers.yml collector.yml; do
