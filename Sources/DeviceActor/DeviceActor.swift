@@ -53,13 +53,15 @@ public actor DeviceActor {
         var due = machine.due
         while true {
             try await clock.sleep(until: due)
-            due = try await pollOnce()
+            due = try await pollOnce(due: due)
         }
     }
 
     /// One poll (with the device's retries); returns when the next is due.
-    private func pollOnce() async throws -> ContinuousClock.Instant {
+    private func pollOnce(due: ContinuousClock.Instant) async throws -> ContinuousClock.Instant {
         let started = clock.now
+        let lag = max(0, (started - due) / .seconds(1))
+        let late = machine.state == .polling && lag > runtime.device.pollInterval * 0.1
         let wallClock = Date().timeIntervalSince1970
         let registers = runtime.model.registers
         let excluded = quarantine.excluded(at: started)
@@ -98,6 +100,8 @@ public actor DeviceActor {
                 $0.lastError = failure.description
                 $0.pollErrorsTotal += 1
                 $0.pollsTotal += 1
+                $0.pollLag = lag
+                if late { $0.pollsLateTotal += 1 }
                 $0.pollDuration = duration
                 $0.requestsPerPoll = outcome.requests
                 $0.backoff = delay / .seconds(1)
@@ -118,6 +122,8 @@ public actor DeviceActor {
             $0.up = true
             $0.lastSuccess = wallClock
             $0.pollsTotal += 1
+            $0.pollLag = lag
+            if late { $0.pollsLateTotal += 1 }
             $0.pollDuration = duration
             $0.requestsPerPoll = outcome.requests
             $0.quarantinedRegisters = quarantined

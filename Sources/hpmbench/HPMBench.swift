@@ -6,7 +6,8 @@ import Foundation
 struct HPMBench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "hpmbench", abstract: "hpmanager benchmarks (not part of swift test).")
 
-    @Option(help: "Scenario: sinks.") var scenario = "sinks"
+    @Option(help: "Scenario: sinks, fleet (100/1,000/10,000 devices and 1,000 with 10% broken), or one of fleet-100, fleet-1000, fleet-10000, fleet-broken.") var scenario = "sinks"
+    @Option(help: "Measured seconds per fleet scenario.") var duration = 60.0
     @Option(help: "Simulated heat pumps.") var devices = 10_000
     @Option(help: "Registers per heat pump.") var registers = 50
     @Option(help: "Poll interval, seconds.") var interval = 10.0
@@ -14,6 +15,10 @@ struct HPMBench: AsyncParsableCommand {
     @Option(help: "Directory for the JSON results.") var results = "bench/results"
 
     func run() async throws {
+        if scenario.hasPrefix("fleet") {
+            try await runFleet()
+            return
+        }
         let bench = SinkBenchmark(devices: devices, registers: registers, interval: interval, seconds: seconds)
         let rows = try await bench.run()
         let baseline = rows.first?.cpu ?? 0
@@ -36,6 +41,53 @@ struct HPMBench: AsyncParsableCommand {
         let stamp = ISO8601DateFormatter().string(from: Date()).replacingOccurrences(of: ":", with: "")
         let data = try JSONSerialization.data(withJSONObject: ["scenario": scenario, "devices": devices, "registers": registers,
                                                                "interval": interval, "rows": json, "sinks_cpu_share": sinks], options: [.prettyPrinted, .sortedKeys])
+        try data.write(to: URL(fileURLWithPath: "\(results)/\(scenario)-\(stamp).json"))
+    }
+
+    func runFleet() async throws {
+        var scenarios: [FleetBenchmark] = []
+        let all = scenario == "fleet"
+        if all || scenario == "fleet-100" { scenarios.append(FleetBenchmark(name: "100 TCP", devices: 100, interval: interval, duration: duration)) }
+        if all || scenario == "fleet-1000" { scenarios.append(FleetBenchmark(name: "1,000 TCP", devices: 1000, interval: interval, duration: duration)) }
+        if all || scenario == "fleet-broken" {
+            scenarios.append(FleetBenchmark(name: "1,000 TCP, 5% hung + 5% refusing", devices: 1000, interval: interval, duration: duration,
+                                            hungFraction: 0.05, refusedFraction: 0.05))
+        }
+        if all || scenario == "fleet-10000" { scenarios.append(FleetBenchmark(name: "10,000 TCP", devices: 10_000, interval: interval, duration: duration)) }
+        var rows: [(String, [String: Double])] = []
+        for s in scenarios {
+            FileHandle.standardError.write(Data("running \(s.name) for \(Int(s.duration)) s …\n".utf8))
+            rows.append((s.name, try await s.run()))
+        }
+        func pad(_ s: String, _ n: Int, left: Bool = false) -> String {
+            let padding = String(repeating: " ", count: max(0, n - s.count))
+            return left ? s + padding : padding + s
+        }
+        let columns: [(String, String, String)] = [
+            ("on time", "on_time_ratio", "%.4f"), ("p50 ms", "poll_p50", "ms"), ("p99 ms", "poll_p99", "ms"), ("max ms", "poll_max", "ms"),
+            ("req/poll", "requests_per_poll", "%.1f"), ("naive", "naive_requests", "%.0f"), ("CPU %", "cpu_share", "pct"),
+            ("RSS MiB", "rss_mib", "%.0f"), ("threads", "threads", "%.0f"), ("queue", "queue_max", "%.0f"),
+            ("all up s", "startup_all_up_s", "%.1f"), ("stop s", "shutdown_s", "%.2f"),
+        ]
+        print("fleet: registers/device 50, interval \(interval) s, \(Int(duration)) s measured after start-up")
+        print(pad("scenario", 34, left: true) + columns.map { pad($0.0, 10) }.joined())
+        var json: [[String: Any]] = []
+        for (name, r) in rows {
+            let cells = columns.map { c -> String in
+                let v = r[c.1] ?? 0
+                switch c.2 {
+                case "ms": return pad(String(format: "%.1f", v * 1000), 10)
+                case "pct": return pad(String(format: "%.1f", v * 100), 10)
+                default: return pad(String(format: c.2, v), 10)
+                }
+            }
+            print(pad(name, 34, left: true) + cells.joined())
+            json.append(["scenario": name, "values": r])
+        }
+        try FileManager.default.createDirectory(atPath: results, withIntermediateDirectories: true)
+        let stamp = ISO8601DateFormatter().string(from: Date()).replacingOccurrences(of: ":", with: "")
+        let data = try JSONSerialization.data(withJSONObject: ["scenario": scenario, "interval": interval, "duration": duration, "rows": json],
+                                              options: [.prettyPrinted, .sortedKeys])
         try data.write(to: URL(fileURLWithPath: "\(results)/\(scenario)-\(stamp).json"))
     }
 }

@@ -27,9 +27,10 @@ struct SimProfile {
         case "luxtronik", "luxtronik_2_1": SimProfiles.luxtronik
         case "daikin", "daikin_altherma": SimProfiles.daikin
         case "matrix": SimProfiles.matrix
+        case "bench": SimProfiles.bench
         default: nil
         }
     }
 
-    static let names = ["idm", "nibe", "luxtronik", "daikin", "matrix"]
+    static let names = ["idm", "nibe", "luxtronik", "daikin", "matrix", "bench"]
 }

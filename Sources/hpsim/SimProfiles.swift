@@ -77,6 +77,16 @@ enum SimProfiles {
         ], extraWindows: [.holding: 0..<67, .input: 20..<61])
     }
 
+    /// 50 registers for fleet benchmarks: 30 int16 inputs (every other address from 0), 10 float32
+    /// holdings from 100, 10 uint16 inputs from 500 — three requests per poll when coalesced.
+    static var bench: SimProfile {
+        var points: [SimPoint] = []
+        for i in 0..<30 { points.append(SimPoint(name: "t\(i)", table: .input, address: 2 * i, type: .int16, scale: 0.1, dynamics: i % 3 == 0 ? .outdoor : .constant(Double(i)))) }
+        for i in 0..<10 { points.append(SimPoint(name: "f\(i)", table: .holding, address: 100 + 2 * i, type: .float32, dynamics: i % 2 == 0 ? .flow : .constant(Double(i) + 0.5))) }
+        for i in 0..<10 { points.append(SimPoint(name: "u\(i)", table: .input, address: 500 + i, type: .uint16, dynamics: .counter(base: Double(1000 * i), perHour: 10))) }
+        return SimProfile(name: "bench", points: points)
+    }
+
     /// Every data type × byte order with known values, plus sentinels and bits. Tables answer 0..<1000.
     static var matrix: SimProfile {
         var points: [SimPoint] = []

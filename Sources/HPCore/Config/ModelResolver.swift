@@ -2,7 +2,7 @@
 struct ModelResolver {
     /// Metric names the daemon itself emits per device; registers may not shadow them.
     static let reservedNames: Set<String> = [
-        "up", "last_success_timestamp_seconds", "poll_duration_seconds", "poll_errors_total", "polls_total",
+        "up", "last_success_timestamp_seconds", "poll_duration_seconds", "poll_errors_total", "polls_total", "polls_late_total", "poll_lag_seconds",
         "restarts_total", "poll_overruns_total", "modbus_requests", "quarantined_registers",
         "state", "info", "alert_active",
     ]

@@ -8,6 +8,10 @@ public struct DeviceStatus: Sendable, Hashable {
     public var pollErrorsTotal: Int
     /// Polls attempted (successful or not).
     public var pollsTotal: Int = 0
+    /// Polls that started more than 10 % of the interval after they were due.
+    public var pollsLateTotal: Int = 0
+    /// How late the last poll started, seconds.
+    public var pollLag: Double = 0
     public var pollOverrunsTotal: Int
     public var restartsTotal: Int
     /// Duration of the last poll, seconds.

@@ -1,6 +1,6 @@
 /// One metric family being rendered: HELP, TYPE and its sample lines (kept together, as the format requires).
 struct MetricFamily {
-    enum Kind: String { case gauge, counter }
+    enum Kind: String, Sendable { case gauge, counter }
 
     let name: String
     let help: String

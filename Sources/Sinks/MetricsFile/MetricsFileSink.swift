@@ -122,9 +122,9 @@ public final class MetricsFileSink: TelemetrySink, Service {
 
     /// Renders and replaces the file now.
     public func writeNow() {
-        let text = render(now: Date().timeIntervalSince1970)
+        let bytes = renderBytes(now: Date().timeIntervalSince1970)
         do {
-            try AtomicFileWriter.write(text, to: path)
+            try AtomicFileWriter.write(bytes, to: path)
             state.withLock { $0.writes += 1 }
         } catch {
             let first = state.withLock { s -> Bool in
@@ -137,46 +137,60 @@ public final class MetricsFileSink: TelemetrySink, Service {
 
     /// The exposition text for the current state.
     public func render(now: Double) -> String {
+        String(decoding: renderBytes(now: now), as: UTF8.self)
+    }
+
+    /// Streams the exposition into one byte buffer: families outer, devices inner, no per-line
+    /// strings kept (10,000 devices × 50 registers is ~600,000 lines per write).
+    func renderBytes(now: Double) -> [UInt8] {
         let snapshot = state.withLock { $0 }
-        var families = MetricFamilies()
+        var rows: [Row] = []
+        rows.reserveCapacity(snapshot.devices.count)
         for id in snapshot.devices.keys.sorted() {
             guard let entry = snapshot.devices[id] else { continue }
-            let labels = Self.labelString(entry.labels)
             var status = entry.status
             let stale = status.pollInterval > 0 && now - entry.reportedAt > 3 * status.pollInterval + 1
             if snapshot.shuttingDown { status.up = false; status.state = .stopped }
             let up = status.up && !stale
-            families.add("heatpump_up", help: "Whether the last poll of the heat pump succeeded (1) or not (0).", labels: labels, value: up ? 1 : 0)
-            if let last = status.lastSuccess {
-                families.add("heatpump_last_success_timestamp_seconds", help: "Unix time of the last successful poll.", labels: labels, value: last)
+            rows.append(Row(labels: Self.labelString(entry.labels), status: status, up: up, samples: up ? entry.samples : []))
+        }
+        var r = MetricsRenderer()
+        r.out.reserveCapacity(4096 + rows.count * (400 + 160 * (rows.first?.samples.count ?? 0)))
+        for family in Self.deviceFamilies where rows.contains(where: { family.value($0) != nil }) {
+            r.header(family.name, family.help, family.kind)
+            for row in rows { if let v = family.value(row) { r.line(family.name, row.labels, nil, v) } }
+        }
+        if !rows.isEmpty {
+            r.header("heatpump_state", "Life-cycle state of the device actor (1 for the current state).", .gauge)
+            for row in rows {
+                for state in DeviceState.allCases { r.line("heatpump_state", row.labels, "state=\"\(state.rawValue)\"", state == row.status.state ? 1 : 0) }
             }
-            families.add("heatpump_poll_duration_seconds", help: "Duration of the last poll in seconds.", labels: labels, value: status.pollDuration)
-            families.add("heatpump_polls_total", help: "Polls since the daemon started (successful or not).", kind: .counter, labels: labels, value: Double(status.pollsTotal))
-            families.add("heatpump_poll_errors_total", help: "Failed polls since the daemon started.", kind: .counter, labels: labels, value: Double(status.pollErrorsTotal))
-            families.add("heatpump_restarts_total", help: "Restarts of the device's actor by the supervisor.", kind: .counter, labels: labels, value: Double(status.restartsTotal))
-            families.add("heatpump_poll_overruns_total", help: "Poll slots skipped because a poll overran its interval.", kind: .counter, labels: labels, value: Double(status.pollOverrunsTotal))
-            families.add("heatpump_modbus_requests", help: "Modbus requests the last poll needed.", labels: labels, value: Double(status.requestsPerPoll))
-            families.add("heatpump_quarantined_registers", help: "Registers left out of polls after Illegal Data Address.", labels: labels, value: Double(status.quarantinedRegisters.count))
-            for state in DeviceState.allCases {
-                families.add("heatpump_state", help: "Life-cycle state of the device actor (1 for the current state).",
-                             labels: labels + ",state=\"\(state.rawValue)\"", value: state == status.state ? 1 : 0)
-            }
-            guard up else { continue }
-            for sample in entry.samples {
-                let name = "heatpump_" + PrometheusText.sanitize(sample.name)
-                let help = snapshot.help[sample.name] ?? "Heat pump register \(sample.name)"
-                let kind: MetricFamily.Kind = snapshot.counters.contains(sample.name) || sample.name.hasSuffix("_total") ? .counter : .gauge
-                families.add(name, help: help, kind: kind, labels: labels, value: sample.value.doubleValue)
-                if let label = sample.label {
-                    families.add(name + "_state", help: "Label of \(sample.name) (enum_values); 1 for the current state.",
-                                 labels: labels + ",state=\"\(PrometheusText.escapeLabel(label))\"", value: 1)
+        }
+        // Register families: index (row, sample) by family, then stream each family.
+        var index: [String: [(Int, Int)]] = [:]
+        for (rowIndex, row) in rows.enumerated() {
+            for (sampleIndex, sample) in row.samples.enumerated() { index[sample.name, default: []].append((rowIndex, sampleIndex)) }
+        }
+        for name in index.keys.sorted() {
+            guard let members = index[name] else { continue }
+            let metric = "heatpump_" + PrometheusText.sanitize(name)
+            let kind: MetricFamily.Kind = snapshot.counters.contains(name) || name.hasSuffix("_total") ? .counter : .gauge
+            r.header(metric, snapshot.help[name] ?? "Heat pump register \(name)", kind)
+            for (ri, si) in members { r.line(metric, rows[ri].labels, nil, rows[ri].samples[si].value.doubleValue) }
+            if members.contains(where: { rows[$0.0].samples[$0.1].label != nil }) {
+                r.header(metric + "_state", "Label of \(name) (enum_values); 1 for the current state.", .gauge)
+                for (ri, si) in members {
+                    if let label = rows[ri].samples[si].label { r.line(metric + "_state", rows[ri].labels, "state=\"\(PrometheusText.escapeLabel(label))\"", 1) }
                 }
-                for bit in sample.bits {
-                    families.add(name + "_bit", help: "Set bits of \(sample.name) (bitmap); one series per set bit.",
-                                 labels: labels + ",bit=\"\(bit)\"", value: 1)
+            }
+            if members.contains(where: { !rows[$0.0].samples[$0.1].bits.isEmpty }) {
+                r.header(metric + "_bit", "Set bits of \(name) (bitmap); one series per set bit.", .gauge)
+                for (ri, si) in members {
+                    for bit in rows[ri].samples[si].bits { r.line(metric + "_bit", rows[ri].labels, "bit=\"\(bit)\"", 1) }
                 }
             }
         }
+        var families = MetricFamilies()
         for source in sources.withLock({ $0 }) {
             for metric in source.daemonMetrics() {
                 let labels = metric.labels.map { "\($0.0)=\"\(PrometheusText.escapeLabel($0.1))\"" }.joined(separator: ",")
@@ -185,7 +199,7 @@ public final class MetricsFileSink: TelemetrySink, Service {
         }
         families.add("hpmanager_build_info", help: "hpmanager version.", labels: "version=\"\(PrometheusText.escapeLabel(version))\"", value: 1)
         var counts: [DeviceState: Int] = [:]
-        for entry in snapshot.devices.values { counts[entry.status.state, default: 0] += 1 }
+        for row in rows { counts[row.status.state, default: 0] += 1 }
         for state in DeviceState.allCases {
             families.add("hpmanager_devices", help: "Configured devices by life-cycle state.", labels: "state=\"\(state.rawValue)\"", value: Double(counts[state] ?? 0))
         }
@@ -196,8 +210,37 @@ public final class MetricsFileSink: TelemetrySink, Service {
         families.add("hpmanager_config_reloads_total", help: "Configuration reloads by result.", kind: .counter, labels: "result=\"failure\"", value: Double(snapshot.reloadsFailed))
         families.add("hpmanager_config_last_reload_successful", help: "Whether the last configuration reload succeeded.", labels: "", value: snapshot.lastReloadOK ? 1 : 0)
         families.add("hpmanager_config_last_reload_timestamp_seconds", help: "Unix time of the last (re)load attempt.", labels: "", value: snapshot.lastReloadAt.rounded())
-        return families.render()
+        r.out.append(contentsOf: families.render().utf8)
+        return r.out
     }
+
+    struct Row: Sendable {
+        var labels: String
+        var status: DeviceStatus
+        var up: Bool
+        var samples: [Sample]
+    }
+
+    struct DeviceFamily: Sendable {
+        var name: String
+        var help: String
+        var kind: MetricFamily.Kind
+        var value: @Sendable (Row) -> Double?
+    }
+
+    static let deviceFamilies: [DeviceFamily] = [
+        DeviceFamily(name: "heatpump_up", help: "Whether the last poll of the heat pump succeeded (1) or not (0).", kind: .gauge) { $0.up ? 1 : 0 },
+        DeviceFamily(name: "heatpump_last_success_timestamp_seconds", help: "Unix time of the last successful poll.", kind: .gauge) { $0.status.lastSuccess },
+        DeviceFamily(name: "heatpump_poll_duration_seconds", help: "Duration of the last poll in seconds.", kind: .gauge) { $0.status.pollDuration },
+        DeviceFamily(name: "heatpump_polls_total", help: "Polls since the daemon started (successful or not).", kind: .counter) { Double($0.status.pollsTotal) },
+        DeviceFamily(name: "heatpump_polls_late_total", help: "Scheduled polls that started more than 10% of the interval late.", kind: .counter) { Double($0.status.pollsLateTotal) },
+        DeviceFamily(name: "heatpump_poll_lag_seconds", help: "How late the last poll started after its slot.", kind: .gauge) { $0.status.pollLag },
+        DeviceFamily(name: "heatpump_poll_errors_total", help: "Failed polls since the daemon started.", kind: .counter) { Double($0.status.pollErrorsTotal) },
+        DeviceFamily(name: "heatpump_restarts_total", help: "Restarts of the device's actor by the supervisor.", kind: .counter) { Double($0.status.restartsTotal) },
+        DeviceFamily(name: "heatpump_poll_overruns_total", help: "Poll slots skipped because a poll overran its interval.", kind: .counter) { Double($0.status.pollOverrunsTotal) },
+        DeviceFamily(name: "heatpump_modbus_requests", help: "Modbus requests the last poll needed.", kind: .gauge) { Double($0.status.requestsPerPoll) },
+        DeviceFamily(name: "heatpump_quarantined_registers", help: "Registers left out of polls after Illegal Data Address.", kind: .gauge) { Double($0.status.quarantinedRegisters.count) },
+    ]
 
     static func labelString(_ d: DeviceLabels) -> String {
         "heatpump_id=\"\(PrometheusText.escapeLabel(d.id))\",name=\"\(PrometheusText.escapeLabel(d.name))\",location=\"\(PrometheusText.escapeLabel(d.location))\",model=\"\(PrometheusText.escapeLabel(d.model))\",manufacturer=\"\(PrometheusText.escapeLabel(d.manufacturer))\""

@@ -1,0 +1,30 @@
+/// Appends exposition-format lines to one byte buffer.
+struct MetricsRenderer {
+    var out: [UInt8] = []
+
+    mutating func header(_ name: String, _ help: String, _ kind: MetricFamily.Kind) {
+        out.append(contentsOf: "# HELP ".utf8)
+        out.append(contentsOf: name.utf8)
+        out.append(UInt8(ascii: " "))
+        out.append(contentsOf: PrometheusText.escapeHelp(help).utf8)
+        out.append(contentsOf: "\n# TYPE ".utf8)
+        out.append(contentsOf: name.utf8)
+        out.append(UInt8(ascii: " "))
+        out.append(contentsOf: kind.rawValue.utf8)
+        out.append(UInt8(ascii: "\n"))
+    }
+
+    /// `name{labels[,extra]} value`
+    mutating func line(_ name: String, _ labels: String, _ extra: String?, _ value: Double) {
+        out.append(contentsOf: name.utf8)
+        out.append(UInt8(ascii: "{"))
+        out.append(contentsOf: labels.utf8)
+        if let extra {
+            out.append(UInt8(ascii: ","))
+            out.append(contentsOf: extra.utf8)
+        }
+        out.append(contentsOf: "} ".utf8)
+        out.append(contentsOf: PrometheusText.format(value).utf8)
+        out.append(UInt8(ascii: "\n"))
+    }
+}

@@ -1,0 +1,156 @@
+import Foundation
+import TestSupport
+
+/// Starts hpsim with a fleet and hpmanagerd against it for a fixed time; measures what DESIGN.md
+/// and the scale issue ask for: on-time polls, latency, requests per poll, CPU, RSS, threads, queues.
+struct FleetBenchmark {
+    var name: String
+    var devices: Int
+    var interval: Double = 10
+    var duration: Double = 60
+    var unitsPerGateway = 100
+    var hungFraction = 0.0
+    var refusedFraction = 0.0
+
+    static let naiveRequests = 50
+
+    /// The bench model, written here from the simulator's documented layout (not from its code).
+    static let registersYAML: String = {
+        var lines = ["models:", "  bench_model:", "    manufacturer: Bench", "    registers:"]
+        for i in 0..<30 { lines.append("      - {name: t\(i), address: \(2 * i), register_type: input, data_type: int16, scale: 0.1}") }
+        for i in 0..<10 { lines.append("      - {name: f\(i), address: \(100 + 2 * i), register_type: holding, data_type: float32}") }
+        for i in 0..<10 { lines.append("      - {name: u\(i), address: \(500 + i), register_type: input, data_type: uint16}") }
+        return lines.joined(separator: "\n") + "\n"
+    }()
+
+    struct Result {
+        var values: [String: Double] = [:]
+    }
+
+    func run() async throws -> [String: Double] {
+        let hung = Int((Double(devices) * hungFraction).rounded())
+        let refused = Int((Double(devices) * refusedFraction).rounded())
+        let healthy = devices - hung - refused
+        let gateways = (healthy + unitsPerGateway - 1) / unitsPerGateway
+        var simArgs: [String] = []
+        for g in 0..<gateways {
+            let units = min(unitsPerGateway, healthy - g * unitsPerGateway)
+            simArgs += ["--tcp", "bench:0:1-\(units)"]
+        }
+        for _ in 0..<hung { simArgs += ["--tcp", "bench:0:1"] }
+        let sim = try SimulatorProcess(simArgs)
+        for port in sim.ports.suffix(hung) { try sim.command("hang \(port) * on") }
+
+        let dir = try TemporaryDirectory(prefix: "hpm-fleet")
+        var text = "heatpumps:\n"
+        var healthyIDs: [String] = []
+        for g in 0..<gateways {
+            let units = min(unitsPerGateway, healthy - g * unitsPerGateway)
+            for u in 1...max(units, 1) where units > 0 {
+                let id = "g\(g)u\(u)"
+                healthyIDs.append(id)
+                text += "  - {id: \(id), model: bench_model, modbus: {host: 127.0.0.1, port: \(sim.ports[g]), unit_id: \(u), timeout: 1, retries: 1, retry_delay: 0.2}}\n"
+            }
+        }
+        for (i, port) in sim.ports.suffix(hung).enumerated() {
+            text += "  - {id: hung\(i), model: bench_model, modbus: {host: 127.0.0.1, port: \(port), timeout: 1, retries: 1, retry_delay: 0.2}}\n"
+        }
+        for i in 0..<refused {
+            text += "  - {id: refused\(i), model: bench_model, modbus: {host: 127.0.0.1, port: \(try freeLoopbackPort()), timeout: 1, retries: 1}}\n"
+        }
+        try dir.write("heatpumps.yml", text)
+        try dir.write("registers.yml", Self.registersYAML)
+        try dir.write("collector.yml", """
+        collector:
+          poll_interval: \(interval)
+          backoff_max: 60
+        logging:
+          level: WARNING
+        metrics_file:
+          path: \(dir.file("metrics/hpmanager.prom"))
+          interval: \(min(interval, 10))
+        sqlite:
+          path: \(dir.file("state/hpmanager.db"))
+        control_socket:
+          path: \(dir.file("hpm.sock"))
+        """)
+        let daemon = try DaemonProcess(configDir: dir.path, metricsPath: dir.file("metrics/hpmanager.prom"), logLevel: "warning")
+        let sampler = ProcessSampler(pid: daemon.process.pid)
+        let started = Date()
+
+        // Start-up: until every healthy device had a successful poll.
+        var allUpAfter = -1.0
+        while Date().timeIntervalSince(started) < interval * 3 {
+            try await Task.sleep(for: .seconds(0.5))
+            if let m = daemon.metrics(), healthyIDs.allSatisfy({ m.value("heatpump_up", ["heatpump_id": $0]) == 1 }) {
+                allUpAfter = Date().timeIntervalSince(started)
+                break
+            }
+        }
+        try await Task.sleep(for: .seconds(interval))  // settle
+
+        let first = try snapshot(daemon, healthyIDs)
+        let cpu0 = sampler.cpuSeconds()
+        let wall0 = Date()
+        var durations: [Double] = []
+        var maxRSS = 0.0, maxThreads = 0, maxQueue = 0.0
+        while Date().timeIntervalSince(wall0) < duration {
+            try await Task.sleep(for: .seconds(min(interval, 10)))
+            let (rss, threads) = sampler.memoryAndThreads()
+            maxRSS = max(maxRSS, rss)
+            maxThreads = max(maxThreads, threads)
+            if let m = daemon.metrics() {
+                let ids = Set(healthyIDs)
+                durations += m.samples.filter { $0.name == "heatpump_poll_duration_seconds" && ids.contains($0.labels["heatpump_id"] ?? "") }.map(\.value)
+                maxQueue = max(maxQueue, m.values("hpmanager_sink_queue_depth").max() ?? 0)
+            }
+        }
+        let cpu = (sampler.cpuSeconds() - cpu0) / Date().timeIntervalSince(wall0)
+        let last = try snapshot(daemon, healthyIDs)
+
+        let stopStart = Date()
+        daemon.process.signal(SIGTERM)
+        let exited = daemon.process.waitForExit(timeout: 30)
+        let shutdown = exited == nil ? -1 : Date().timeIntervalSince(stopStart)
+
+        durations.sort()
+        func quantile(_ q: Double) -> Double { durations.isEmpty ? 0 : durations[min(durations.count - 1, Int(Double(durations.count) * q))] }
+        let polls = last.polls - first.polls
+        let late = last.late - first.late
+        return [
+            "devices": Double(devices), "healthy": Double(healthy), "hung": Double(hung), "refused": Double(refused),
+            "interval": interval, "polls": polls, "on_time_ratio": polls > 0 ? 1 - late / polls : 0,
+            "poll_p50": quantile(0.5), "poll_p99": quantile(0.99), "poll_max": durations.last ?? 0,
+            "requests_per_poll": last.requestsPerPoll, "naive_requests": Double(Self.naiveRequests),
+            "cpu_share": cpu, "rss_mib": maxRSS / 1_048_576, "threads": Double(maxThreads), "queue_max": maxQueue,
+            "startup_all_up_s": allUpAfter, "shutdown_s": shutdown,
+            "broken_polls": last.brokenPolls - first.brokenPolls,
+        ]
+    }
+
+    struct Snapshot {
+        var polls = 0.0
+        var late = 0.0
+        var requestsPerPoll = 0.0
+        var brokenPolls = 0.0
+    }
+
+    func snapshot(_ daemon: DaemonProcess, _ healthy: [String]) throws -> Snapshot {
+        guard let m = daemon.metrics() else { return Snapshot() }
+        let ids = Set(healthy)
+        var s = Snapshot()
+        var requests: [Double] = []
+        for sample in m.samples {
+            guard let id = sample.labels["heatpump_id"] else { continue }
+            let isHealthy = ids.contains(id)
+            switch sample.name {
+            case "heatpump_polls_total": if isHealthy { s.polls += sample.value } else { s.brokenPolls += sample.value }
+            case "heatpump_polls_late_total": if isHealthy { s.late += sample.value }
+            case "heatpump_modbus_requests": if isHealthy { requests.append(sample.value) }
+            default: break
+            }
+        }
+        s.requestsPerPoll = requests.isEmpty ? 0 : requests.reduce(0, +) / Double(requests.count)
+        return s
+    }
+}
