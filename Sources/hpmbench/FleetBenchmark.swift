@@ -78,18 +78,22 @@ struct FleetBenchmark {
         let sampler = ProcessSampler(pid: daemon.process.pid)
         let started = Date()
 
-        // Start-up: until every healthy device had a successful poll.
+        // Start-up: until every healthy device had a successful poll (asked over the control socket,
+        // which answers from the actors' status boards).
+        let socket = dir.file("hpm.sock")
+        let healthySet = Set(healthyIDs)
         var allUpAfter = -1.0
         while Date().timeIntervalSince(started) < interval * 3 {
-            try await Task.sleep(for: .seconds(0.5))
-            if let m = daemon.metrics(), healthyIDs.allSatisfy({ m.value("heatpump_up", ["heatpump_id": $0]) == 1 }) {
+            try await Task.sleep(for: .seconds(0.25))
+            let rows = status(socket)
+            if rows.filter({ healthySet.contains($0["id"] as? String ?? "") && $0["up"] as? Bool == true }).count == healthy {
                 allUpAfter = Date().timeIntervalSince(started)
                 break
             }
         }
         try await Task.sleep(for: .seconds(interval))  // settle
 
-        let first = try snapshot(daemon, healthyIDs)
+        let first = snapshot(status(socket), healthySet)
         let cpu0 = sampler.cpuSeconds()
         let wall0 = Date()
         var durations: [Double] = []
@@ -99,14 +103,11 @@ struct FleetBenchmark {
             let (rss, threads) = sampler.memoryAndThreads()
             maxRSS = max(maxRSS, rss)
             maxThreads = max(maxThreads, threads)
-            if let m = daemon.metrics() {
-                let ids = Set(healthyIDs)
-                durations += m.samples.filter { $0.name == "heatpump_poll_duration_seconds" && ids.contains($0.labels["heatpump_id"] ?? "") }.map(\.value)
-                maxQueue = max(maxQueue, m.values("hpmanager_sink_queue_depth").max() ?? 0)
-            }
+            durations += status(socket).filter { healthySet.contains($0["id"] as? String ?? "") }.compactMap { $0["poll_duration"] as? Double }
+            if let m = daemon.metrics() { maxQueue = max(maxQueue, m.values("hpmanager_sink_queue_depth").max() ?? 0) }
         }
         let cpu = (sampler.cpuSeconds() - cpu0) / Date().timeIntervalSince(wall0)
-        let last = try snapshot(daemon, healthyIDs)
+        let last = snapshot(status(socket), healthySet)
 
         let stopStart = Date()
         daemon.process.signal(SIGTERM)
@@ -135,19 +136,28 @@ struct FleetBenchmark {
         var brokenPolls = 0.0
     }
 
-    func snapshot(_ daemon: DaemonProcess, _ healthy: [String]) throws -> Snapshot {
-        guard let m = daemon.metrics() else { return Snapshot() }
-        let ids = Set(healthy)
+    /// Every device's status over the control socket.
+    func status(_ socket: String) -> [[String: Any]] {
+        guard let client = try? UnixSocketClient(path: socket) else { return [] }
+        client.send("{\"cmd\":\"status\"}\n")
+        guard let line = client.readLine(timeout: 30),
+              let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
+              let result = object["result"] as? [String: Any] else { return [] }
+        return result["heatpumps"] as? [[String: Any]] ?? []
+    }
+
+    func snapshot(_ rows: [[String: Any]], _ healthy: Set<String>) -> Snapshot {
         var s = Snapshot()
         var requests: [Double] = []
-        for sample in m.samples {
-            guard let id = sample.labels["heatpump_id"] else { continue }
-            let isHealthy = ids.contains(id)
-            switch sample.name {
-            case "heatpump_polls_total": if isHealthy { s.polls += sample.value } else { s.brokenPolls += sample.value }
-            case "heatpump_polls_late_total": if isHealthy { s.late += sample.value }
-            case "heatpump_modbus_requests": if isHealthy { requests.append(sample.value) }
-            default: break
+        for row in rows {
+            let isHealthy = healthy.contains(row["id"] as? String ?? "")
+            let polls = row["polls"] as? Double ?? 0
+            if isHealthy {
+                s.polls += polls
+                s.late += row["late"] as? Double ?? 0
+                if let r = row["requests_per_poll"] as? Double { requests.append(r) }
+            } else {
+                s.brokenPolls += polls
             }
         }
         s.requestsPerPoll = requests.isEmpty ? 0 : requests.reduce(0, +) / Double(requests.count)

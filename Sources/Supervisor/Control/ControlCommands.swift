@@ -155,6 +155,8 @@ public final class ControlCommands: Sendable {
                 o["last_error"] = JSONValue(s.lastError)
                 o["polls"] = JSONValue(s.pollsTotal)
                 o["errors"] = JSONValue(s.pollErrorsTotal)
+                o["late"] = JSONValue(s.pollsLateTotal)
+                o["lag"] = .number(s.pollLag)
                 o["overruns"] = JSONValue(s.pollOverrunsTotal)
                 o["backoff"] = JSONValue(s.backoff)
                 o["restarts"] = JSONValue(s.restartsTotal)
