@@ -50,6 +50,8 @@ public actor DeviceActor {
             $0.backoff = nil
         }
         sink.deviceStatusChanged(runtime.labels, status)
+        let id = runtime.device.id
+        defer { link.forget(device: id) }
         var due = machine.due
         while true {
             try await clock.sleep(until: due)
@@ -87,6 +89,8 @@ public actor DeviceActor {
         let duration = (finished - started) / .seconds(1)
 
         if let failure = outcome.failure {
+            // A failing device backs off on its own; its timeouts must not stretch its neighbours.
+            link.forget(device: runtime.device.id)
             let (next, delay) = machine.pollFailed(now: finished, jitter: Double.random(in: 0..<1))
             if failingSince == nil {
                 failingSince = wallClock
@@ -110,6 +114,7 @@ public actor DeviceActor {
             return next
         }
 
+        adaptToLinkLoad(busTime: outcome.linkTime)
         let next = machine.pollSucceeded(now: finished)
         if let since = failingSince {
             logger.info("device answering again", metadata: ["down_seconds": "\(Int(wallClock - since))"])
@@ -132,6 +137,31 @@ public actor DeviceActor {
         }
         sink.publish(PollReport(device: runtime.labels, timestamp: wallClock, samples: outcome.samples, status: status))
         return next
+    }
+
+    /// On a saturated shared link (an RTU bus, a slow gateway) every device stretches its interval to
+    /// the measured cycle; the first device to notice logs one warning with the cycle time.
+    private func adaptToLinkLoad(busTime: Double) {
+        let configured = runtime.device.pollInterval
+        let report = link.recordPoll(device: runtime.device.id, busTime: busTime, interval: configured)
+        let load = link.currentLoad
+        let effective = load.effectiveInterval(configured: configured)
+        if load.saturated {
+            // Quantised so small changes of the measured cycle do not reshuffle the schedule every poll.
+            let stretched = (effective * 4).rounded(.up) / 4
+            machine.reschedule(interval: .seconds(stretched), anchor: load.epoch + .seconds(load.slot(for: runtime.device.id, interval: stretched)))
+        } else {
+            machine.restoreSchedule()
+        }
+        if report.changed {
+            if report.saturated {
+                logger.warning("link saturated: one polling cycle over its devices takes longer than the poll interval; stretching the schedule evenly", metadata: [
+                    "cycle_seconds": "\(report.cycle)", "poll_interval": "\(configured)", "effective_interval": "\(effective)",
+                ])
+            } else {
+                logger.info("link no longer saturated; back to the configured interval", metadata: ["cycle_seconds": "\(report.cycle)"])
+            }
+        }
     }
 
     private func applyQuarantine(_ outcome: PollOutcome, now: ContinuousClock.Instant) {

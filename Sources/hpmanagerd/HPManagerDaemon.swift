@@ -98,6 +98,7 @@ struct HPManagerDaemon: AsyncParsableCommand {
             sink.addSource(store)
             if let influxSink { sink.addSource(influxSink) }
             sink.addSource(alerts)
+            sink.addSource(links)
             metrics = sink
             sinks.append(sink)
             services.append(.init(service: sink, serviceName: "metrics-file"))

@@ -1,6 +1,7 @@
 import BlockingIO
 import HPCore
 import ModbusKit
+import Synchronization
 
 /// One Modbus connection (TCP gateway or serial bus) shared by every device behind it.
 ///
@@ -12,6 +13,7 @@ public final class ModbusLink: @unchecked Sendable {
     public let endpoint: LinkEndpoint
     private let strand: IOStrand
     private let session: LinkSession
+    private let load = Mutex(LinkLoad())
 
     public init(endpoint: LinkEndpoint, pool: IOThreadPool) {
         self.endpoint = endpoint
@@ -29,6 +31,17 @@ public final class ModbusLink: @unchecked Sendable {
         let session = self.session
         return try await strand.run(priority: priority) { try body(session) }
     }
+
+    /// Records a device's bus time and returns the link's load (shared by every device on it).
+    public func recordPoll(device: String, busTime: Double, interval: Double) -> LinkLoad.Report {
+        load.withLock { $0.record(device: device, busTime: busTime, interval: interval) }
+    }
+
+    public func forget(device: String) {
+        load.withLock { $0.forget(device: device) }
+    }
+
+    public var currentLoad: LinkLoad { load.withLock { $0 } }
 
     /// Closes the connection (after jobs already queued).
     public func close() {

@@ -19,6 +19,7 @@ public struct PollExecutor: Sendable {
 
     public func execute(_ plan: [ReadRequest], on session: LinkSession) -> PollOutcome {
         var outcome = PollOutcome()
+        let start = ContinuousClock.now
         do {
             try session.prepare(unit: unitID, timeout: timeout)
             var words: [UInt16] = []
@@ -32,6 +33,7 @@ public struct PollExecutor: Sendable {
             outcome.failure = ModbusError(operation: "poll", code: -1, message: "\(error)")
             outcome.samples.removeAll()
         }
+        outcome.linkTime = (ContinuousClock.now - start) / .seconds(1)
         return outcome
     }
 

@@ -12,6 +12,8 @@ public struct PollOutcome: Sendable {
     public var answered: [Int] = []
     /// Set when the poll as a whole failed (connection, timeout, other exception).
     public var failure: ModbusError?
+    /// Seconds the poll occupied the link (bus time, without waiting for other devices).
+    public var linkTime: Double = 0
 
     public init() {}
 }

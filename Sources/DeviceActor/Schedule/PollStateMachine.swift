@@ -8,18 +8,22 @@ import HPCore
 public struct PollStateMachine: Sendable {
     public typealias Instant = ContinuousClock.Instant
 
-    public let interval: Duration
+    public private(set) var interval: Duration
     public private(set) var state: DeviceState = .connecting
     public private(set) var due: Instant
     public private(set) var overruns = 0
     public private(set) var backoff: Backoff
-    private let anchor: Instant
+    private var anchor: Instant
+    private let configuredInterval: Duration
+    private let configuredAnchor: Instant
 
     /// - Parameter offset: where in the interval this device's slot lies (spreads devices out).
     public init(start: Instant, offset: Duration, interval: Duration, backoff: Backoff) {
         self.interval = interval
         self.backoff = backoff
         anchor = start + offset
+        configuredAnchor = anchor
+        configuredInterval = interval
         due = anchor
     }
 
@@ -31,6 +35,20 @@ public struct PollStateMachine: Sendable {
             hash = hash &* 0x100_0000_01b3
         }
         return interval * (Double(hash % 10_000) / 10_000)
+    }
+
+    /// Moves the schedule to a new grid `anchor + k × interval` (e.g. a stretched, evenly shared
+    /// slot on a saturated bus); the next poll is the grid's first tick after the current due time.
+    public mutating func reschedule(interval newInterval: Duration, anchor newAnchor: Instant) {
+        guard newInterval > .zero, newInterval != interval || newAnchor != anchor else { return }
+        interval = newInterval
+        anchor = newAnchor
+        due = firstTick(after: due - .nanoseconds(1))
+    }
+
+    /// Back to the configured interval and the device's own slot.
+    public mutating func restoreSchedule() {
+        reschedule(interval: configuredInterval, anchor: configuredAnchor)
     }
 
     /// The poll that was due finished successfully at `now`; returns when the next one is due.

@@ -1,0 +1,69 @@
+import DeviceActor
+import Foundation
+import Testing
+import TestSupport
+
+@Suite("Saturated links")
+struct SaturationTests {
+    @Test("link load: cycle, hysteresis, even slots (pure)")
+    func load() {
+        var load = LinkLoad()
+        var report = load.record(device: "d0", busTime: 0.6, interval: 2)
+        #expect(!report.saturated)
+        for i in 1..<4 { report = load.record(device: "d\(i)", busTime: 0.6, interval: 2) }
+        #expect(report.saturated && report.changed && abs(report.cycle - 2.4) < 1e-9)
+        #expect(abs(load.effectiveInterval(configured: 2) - 2.64) < 1e-9)
+        #expect(load.slot(for: "d2", interval: 4) == 2)
+        report = load.record(device: "d0", busTime: 0.1, interval: 2)  // 1.9 s: still saturated (hysteresis)
+        #expect(report.saturated && !report.changed)
+        report = load.record(device: "d1", busTime: 0.1, interval: 2)  // 1.4 s < 80 % of 2 s: cleared
+        #expect(!report.saturated && report.changed)
+        #expect(load.effectiveInterval(configured: 2) == 2)
+    }
+
+    @Test("an RTU bus whose cycle cannot fit the interval: detected once, schedule stretched evenly, no pile-up")
+    func rtuBus() async throws {
+        let pty = try PtyPair()
+        defer { pty.stop() }
+        let sim = try SimulatorProcess(["--rtu", "bench:\(pty.first):1-8", "--baudrate", "9600", "--emulate-line-time"])
+        _ = sim
+        let dir = try TemporaryDirectory(prefix: "hpm-rtu")
+        var devices = "heatpumps:\n"
+        for unit in 1...8 {
+            devices += "  - {id: bus\(unit), model: bench_model, poll_interval: 1, modbus: {type: rtu, port: \(pty.second), baudrate: 9600, unit_id: \(unit), timeout: 2, retries: 0}}\n"
+        }
+        try dir.write("heatpumps.yml", devices)
+        var registers = "models:\n  bench_model:\n    registers:\n"
+        for i in 0..<30 { registers += "      - {name: t\(i), address: \(2 * i), register_type: input, data_type: int16, scale: 0.1}\n" }
+        for i in 0..<10 { registers += "      - {name: f\(i), address: \(100 + 2 * i), register_type: holding, data_type: float32}\n" }
+        for i in 0..<10 { registers += "      - {name: u\(i), address: \(500 + i), register_type: input, data_type: uint16}\n" }
+        try dir.write("registers.yml", registers)
+        try dir.write("collector.yml", """
+        metrics_file:
+          path: \(dir.file("m/hpmanager.prom"))
+          interval: 0.5
+        sqlite:
+          path: \(dir.file("state/hpm.db"))
+        control_socket:
+          path: \(dir.file("hpm.sock"))
+        """)
+        let daemon = try DaemonProcess(configDir: dir.path, metricsPath: dir.file("m/hpmanager.prom"))
+        let saturated = try await DaemonHarness.waitFor(daemon, "bus saturated", timeout: 20) { ($0.values("hpmanager_link_saturated").first ?? 0) == 1 }
+        let cycle = try #require(saturated.values("hpmanager_link_cycle_seconds").first)
+        #expect(cycle > 1, "8 devices × ~0.23 s of line time at 9600 baud: \(cycle) s")
+        // Let the stretched schedule run a few cycles, then check for pile-up and drift.
+        try await Task.sleep(for: .seconds(3 * cycle * 1.1 + 1))
+        let before = try #require(daemon.metrics())
+        try await Task.sleep(for: .seconds(2 * cycle * 1.1))
+        let after = try #require(daemon.metrics())
+        for unit in 1...8 {
+            let id = ["heatpump_id": "bus\(unit)"]
+            #expect(after.value("heatpump_up", id) == 1)
+            let polls = (after.value("heatpump_polls_total", id) ?? 0) - (before.value("heatpump_polls_total", id) ?? 0)
+            #expect(polls >= 1 && polls <= 3, "bus\(unit) polled \(polls) times in two stretched cycles")
+            #expect((after.value("heatpump_poll_lag_seconds", id) ?? 99) < cycle / 2, "bus\(unit) starts near its slot")
+        }
+        #expect(daemon.log.components(separatedBy: "link saturated").count - 1 == 1, "one warning with the measured cycle time")
+        #expect(daemon.log.contains("cycle_seconds="))
+    }
+}
