@@ -11,6 +11,8 @@ struct FleetBenchmark {
     var unitsPerGateway = 100
     var hungFraction = 0.0
     var refusedFraction = 0.0
+    var ioThreads = 64
+    var rtuDevices = 0
 
     static let naiveRequests = 50
 
@@ -64,6 +66,7 @@ struct FleetBenchmark {
         collector:
           poll_interval: \(interval)
           backoff_max: 60
+          io_threads: \(ioThreads)
         logging:
           level: WARNING
         metrics_file:

@@ -6,8 +6,9 @@ import Foundation
 struct HPMBench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "hpmbench", abstract: "hpmanager benchmarks (not part of swift test).")
 
-    @Option(help: "Scenario: sinks, fleet (100/1,000/10,000 devices and 1,000 with 10% broken), or one of fleet-100, fleet-1000, fleet-10000, fleet-broken.") var scenario = "sinks"
+    @Option(help: "Scenario: sinks, rtu, fleet (100/1,000/10,000 devices and 1,000 with 10% broken), or one of fleet-100, fleet-1000, fleet-10000, fleet-broken.") var scenario = "sinks"
     @Option(help: "Measured seconds per fleet scenario.") var duration = 60.0
+    @Option(help: "collector.io_threads for fleet scenarios (comma list runs each).") var ioThreads = "64"
     @Option(help: "Simulated heat pumps.") var devices = 10_000
     @Option(help: "Registers per heat pump.") var registers = 50
     @Option(help: "Poll interval, seconds.") var interval = 10.0
@@ -15,6 +16,16 @@ struct HPMBench: AsyncParsableCommand {
     @Option(help: "Directory for the JSON results.") var results = "bench/results"
 
     func run() async throws {
+        if scenario == "rtu" {
+            let r = try await RTUBenchmark(duration: duration).run()
+            print("rtu: 16 devices × 50 registers on one 9600-baud bus, configured interval 2 s, \(Int(duration)) s measured")
+            for key in r.keys.sorted() { print("  \(key.padding(toLength: 22, withPad: " ", startingAt: 0)) \(String(format: "%.3f", r[key] ?? 0))") }
+            try FileManager.default.createDirectory(atPath: results, withIntermediateDirectories: true)
+            let stamp = ISO8601DateFormatter().string(from: Date()).replacingOccurrences(of: ":", with: "")
+            try JSONSerialization.data(withJSONObject: ["scenario": "rtu", "values": r], options: [.prettyPrinted, .sortedKeys])
+                .write(to: URL(fileURLWithPath: "\(results)/rtu-\(stamp).json"))
+            return
+        }
         if scenario.hasPrefix("fleet") {
             try await runFleet()
             return
@@ -50,10 +61,20 @@ struct HPMBench: AsyncParsableCommand {
         if all || scenario == "fleet-100" { scenarios.append(FleetBenchmark(name: "100 TCP", devices: 100, interval: interval, duration: duration)) }
         if all || scenario == "fleet-1000" { scenarios.append(FleetBenchmark(name: "1,000 TCP", devices: 1000, interval: interval, duration: duration)) }
         if all || scenario == "fleet-broken" {
-            scenarios.append(FleetBenchmark(name: "1,000 TCP, 5% hung + 5% refusing", devices: 1000, interval: interval, duration: duration,
-                                            hungFraction: 0.05, refusedFraction: 0.05))
+            for threads in ioThreads.split(separator: ",").compactMap({ Int($0) }) {
+                var s = FleetBenchmark(name: "1,000: 5% hung, 5% refusing, io \(threads)", devices: 1000, interval: interval, duration: duration,
+                                       hungFraction: 0.05, refusedFraction: 0.05)
+                s.ioThreads = threads
+                scenarios.append(s)
+            }
         }
-        if all || scenario == "fleet-10000" { scenarios.append(FleetBenchmark(name: "10,000 TCP", devices: 10_000, interval: interval, duration: duration)) }
+        if all || scenario == "fleet-10000" {
+            for threads in ioThreads.split(separator: ",").compactMap({ Int($0) }) {
+                var s = FleetBenchmark(name: "10,000 TCP, io_threads \(threads)", devices: 10_000, interval: interval, duration: duration)
+                s.ioThreads = threads
+                scenarios.append(s)
+            }
+        }
         var rows: [(String, [String: Double])] = []
         for s in scenarios {
             FileHandle.standardError.write(Data("running \(s.name) for \(Int(s.duration)) s …\n".utf8))
