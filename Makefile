@@ -42,8 +42,12 @@ test: deps
 demo: build
 	DEMO_SECONDS=$(DEMO_SECONDS) ./scripts/demo.sh
 
-## bench: release build, then the benchmarks (tables on stdout, JSON under bench/results/)
+## bench: release build, then the benchmarks (tables on stdout, JSON under bench/results/); ~10 min
+BENCH_DURATION ?= 60
 bench: release
+	$(SWIFT) run -c release --skip-build hpmbench --scenario fleet --duration $(BENCH_DURATION)
+	$(SWIFT) run -c release --skip-build hpmbench --scenario fleet-broken --io-threads 4,16,64 --duration 30
+	$(SWIFT) run -c release --skip-build hpmbench --scenario rtu --duration $(BENCH_DURATION)
 	$(SWIFT) run -c release --skip-build hpmbench --scenario sinks
 
 check-config: build
