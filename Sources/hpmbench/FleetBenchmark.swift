@@ -12,22 +12,8 @@ struct FleetBenchmark {
     var hungFraction = 0.0
     var refusedFraction = 0.0
     var ioThreads = 64
-    var rtuDevices = 0
 
     static let naiveRequests = 50
-
-    /// The bench model, written here from the simulator's documented layout (not from its code).
-    static let registersYAML: String = {
-        var lines = ["models:", "  bench_model:", "    manufacturer: Bench", "    registers:"]
-        for i in 0..<30 { lines.append("      - {name: t\(i), address: \(2 * i), register_type: input, data_type: int16, scale: 0.1}") }
-        for i in 0..<10 { lines.append("      - {name: f\(i), address: \(100 + 2 * i), register_type: holding, data_type: float32}") }
-        for i in 0..<10 { lines.append("      - {name: u\(i), address: \(500 + i), register_type: input, data_type: uint16}") }
-        return lines.joined(separator: "\n") + "\n"
-    }()
-
-    struct Result {
-        var values: [String: Double] = [:]
-    }
 
     func run() async throws -> [String: Double] {
         let hung = Int((Double(devices) * hungFraction).rounded())
@@ -61,7 +47,7 @@ struct FleetBenchmark {
             text += "  - {id: refused\(i), model: bench_model, modbus: {host: 127.0.0.1, port: \(try freeLoopbackPort()), timeout: 1, retries: 1}}\n"
         }
         try dir.write("heatpumps.yml", text)
-        try dir.write("registers.yml", Self.registersYAML)
+        try dir.write("registers.yml", BenchModel.registersYAML)
         try dir.write("collector.yml", """
         collector:
           poll_interval: \(interval)

@@ -14,12 +14,8 @@ struct RTUBenchmark {
         defer { pty.stop() }
         let sim = try SimulatorProcess(["--rtu", "bench:\(pty.first):1-\(devices)", "--baudrate", "\(baudrate)", "--emulate-line-time"])
         let dir = try TemporaryDirectory(prefix: "hpm-rtu-bench")
-        var text = "heatpumps:\n"
-        for unit in 1...devices {
-            text += "  - {id: bus\(unit), model: bench_model, poll_interval: \(interval), modbus: {type: rtu, port: \(pty.second), baudrate: \(baudrate), unit_id: \(unit), timeout: 2, retries: 0}}\n"
-        }
-        try dir.write("heatpumps.yml", text)
-        try dir.write("registers.yml", FleetBenchmark.registersYAML)
+        try dir.write("heatpumps.yml", BenchModel.rtuDevices(units: devices, device: pty.second, baudrate: baudrate, interval: interval))
+        try dir.write("registers.yml", BenchModel.registersYAML)
         try dir.write("collector.yml", """
         logging:
           level: WARNING

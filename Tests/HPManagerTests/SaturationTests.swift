@@ -28,16 +28,8 @@ struct SaturationTests {
         let sim = try SimulatorProcess(["--rtu", "bench:\(pty.first):1-8", "--baudrate", "9600", "--emulate-line-time"])
         _ = sim
         let dir = try TemporaryDirectory(prefix: "hpm-rtu")
-        var devices = "heatpumps:\n"
-        for unit in 1...8 {
-            devices += "  - {id: bus\(unit), model: bench_model, poll_interval: 1, modbus: {type: rtu, port: \(pty.second), baudrate: 9600, unit_id: \(unit), timeout: 2, retries: 0}}\n"
-        }
-        try dir.write("heatpumps.yml", devices)
-        var registers = "models:\n  bench_model:\n    registers:\n"
-        for i in 0..<30 { registers += "      - {name: t\(i), address: \(2 * i), register_type: input, data_type: int16, scale: 0.1}\n" }
-        for i in 0..<10 { registers += "      - {name: f\(i), address: \(100 + 2 * i), register_type: holding, data_type: float32}\n" }
-        for i in 0..<10 { registers += "      - {name: u\(i), address: \(500 + i), register_type: input, data_type: uint16}\n" }
-        try dir.write("registers.yml", registers)
+        try dir.write("heatpumps.yml", BenchModel.rtuDevices(units: 8, device: pty.second, baudrate: 9600, interval: 1))
+        try dir.write("registers.yml", BenchModel.registersYAML)
         try dir.write("collector.yml", """
         metrics_file:
           path: \(dir.file("m/hpmanager.prom"))
