@@ -113,7 +113,7 @@ let package = Package(
         .executableTarget(
             name: "hpmbench",
             dependencies: [
-                "HPCore", "Sinks", "TestSupport", "SQLiteKit",
+                "HPCore", "Sinks", "TestSupport", "SQLiteKit", "Drivers",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]

@@ -6,7 +6,7 @@ import Foundation
 struct HPMBench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "hpmbench", abstract: "hpmanager benchmarks (not part of swift test).")
 
-    @Option(help: "Scenario: sinks, rtu, fleet (100/1,000/10,000 devices and 1,000 with 10% broken), or one of fleet-100, fleet-1000, fleet-10000, fleet-broken.") var scenario = "sinks"
+    @Option(help: "Scenario: sinks, decode, rtu, fleet (100/1,000/10,000 devices and 1,000 with 10% broken), or one of fleet-100, fleet-1000, fleet-10000, fleet-broken.") var scenario = "sinks"
     @Option(help: "Measured seconds per fleet scenario.") var duration = 60.0
     @Option(help: "collector.io_threads for fleet scenarios (comma list runs each).") var ioThreads = "64"
     @Option(help: "Simulated heat pumps.") var devices = 10_000
@@ -16,6 +16,16 @@ struct HPMBench: AsyncParsableCommand {
     @Option(help: "Directory for the JSON results.") var results = "bench/results"
 
     func run() async throws {
+        if scenario == "decode" {
+            let rows = DecodeBenchmark(polls: 200_000).run()
+            let base = rows.last?.1 ?? 1
+            print("decode: 50 registers per poll (30 int16 ×0.1, 10 float32 CDAB, 10 uint16 with a sentinel), 200,000 polls")
+            print("row".padding(toLength: 32, withPad: " ", startingAt: 0) + "ns/register".leftPad(14) + "µs/poll".leftPad(12) + "× baseline".leftPad(12))
+            for (name, ns, us) in rows {
+                print(name.padding(toLength: 32, withPad: " ", startingAt: 0) + String(format: "%.1f", ns).leftPad(14) + String(format: "%.2f", us).leftPad(12) + String(format: "%.2f", ns / base).leftPad(12))
+            }
+            return
+        }
         if scenario == "rtu" {
             let r = try await RTUBenchmark(duration: duration).run()
             print("rtu: 16 devices × 50 registers on one 9600-baud bus, configured interval 2 s, \(Int(duration)) s measured")
@@ -111,4 +121,8 @@ struct HPMBench: AsyncParsableCommand {
                                               options: [.prettyPrinted, .sortedKeys])
         try data.write(to: URL(fileURLWithPath: "\(results)/\(scenario)-\(stamp).json"))
     }
+}
+
+extension String {
+    func leftPad(_ n: Int) -> String { String(repeating: " ", count: max(0, n - count)) + self }
 }

@@ -19,6 +19,7 @@ public struct PollExecutor: Sendable {
 
     public func execute(_ plan: [ReadRequest], on session: LinkSession) -> PollOutcome {
         var outcome = PollOutcome()
+        outcome.samples.reserveCapacity(registers.count)  // one allocation per poll for the results
         let start = ContinuousClock.now
         do {
             try session.prepare(unit: unitID, timeout: timeout)

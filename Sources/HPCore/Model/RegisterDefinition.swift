@@ -51,8 +51,9 @@ public struct RegisterDefinition: Sendable, Hashable {
     public var count: Int { dataType.registerCount }
 
     /// Units HPManager uses for enumerations and bit fields.
-    public var isEnum: Bool { !enumValues.isEmpty && unit.lowercased() != "bitmap" }
-    public var isBitmap: Bool { unit.lowercased() == "bitmap" }
+    public var isEnum: Bool { !enumValues.isEmpty && !isBitmap }
+    /// Checked on every decode: the length test keeps the common case free of allocations.
+    public var isBitmap: Bool { unit.utf8.count == 6 && unit.lowercased() == "bitmap" }
 }
 
 /// How a register is exposed to Prometheus: counters (cumulative meters) must end in `_total`.
