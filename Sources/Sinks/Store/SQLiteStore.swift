@@ -89,7 +89,7 @@ public final class SQLiteStore: TelemetrySink, Service, DaemonMetricsSource {
 
     public func deviceRemoved(_ id: String) {
         lastUp.withLock { _ = $0.removeValue(forKey: id) }
-        enqueue(.event(StoredEvent(at: Date().timeIntervalSince1970, heatpumpID: id, kind: "removed")))
+        enqueue(.event(StoredEvent(at: Date().timeIntervalSince1970, heatpumpID: id, kind: "device_stopped", message: "stopped and its series forgotten (removed, disabled or relabelled)")))
     }
 
     /// Records a daemon-level or device event (config applied/rejected, writes, …).

@@ -18,7 +18,7 @@ enum StoreSchema {
             id INTEGER PRIMARY KEY AUTOINCREMENT,
             at REAL NOT NULL,
             heatpump_id TEXT,
-            kind TEXT NOT NULL,                -- device_up, device_down, restart, failed, removed, config_applied, config_rejected, …
+            kind TEXT NOT NULL,                -- device_up, device_down, restart, failed, device_stopped, config_applied, config_rejected, …
             message TEXT NOT NULL DEFAULT ''
         );
         CREATE INDEX events_by_device ON events (heatpump_id, at);
