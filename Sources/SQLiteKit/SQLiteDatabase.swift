@@ -73,7 +73,6 @@ public final class SQLiteDatabase {
 
     public func setUserVersion(_ version: Int) throws { try execute("PRAGMA user_version = \(version)") }
 
-    public var lastInsertRowID: Int64 { sqlite3_last_insert_rowid(handle) }
     public var changes: Int { Int(sqlite3_changes(handle)) }
 
     /// Applies `migrations[i]` for every i ≥ the stored user_version, each in a transaction.
@@ -93,10 +92,4 @@ public final class SQLiteDatabase {
         try query("PRAGMA integrity_check").compactMap { $0.first?.string }.joined(separator: "; ")
     }
 
-    /// Database size in bytes (page_count × page_size).
-    public func sizeInBytes() throws -> Int64 {
-        let pages = try query("PRAGMA page_count").first?.first?.int ?? 0
-        let size = try query("PRAGMA page_size").first?.first?.int ?? 0
-        return pages * size
-    }
 }

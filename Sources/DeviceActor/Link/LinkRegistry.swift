@@ -58,6 +58,4 @@ public final class LinkRegistry: Sendable, DaemonMetricsSource {
         return metrics
     }
 
-    /// Number of distinct links currently open.
-    public var count: Int { entries.withLock { $0.count } }
 }

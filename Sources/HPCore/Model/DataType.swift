@@ -41,10 +41,4 @@ public enum DataType: String, Sendable, Hashable, CaseIterable {
         }
     }
 
-    public var isSigned: Bool {
-        switch self {
-        case .int8, .int16, .int32, .int64: true
-        default: false
-        }
-    }
 }

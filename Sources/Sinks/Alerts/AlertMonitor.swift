@@ -60,8 +60,6 @@ public final class AlertMonitor: TelemetrySink, Service, DaemonMetricsSource {
         }
     }
 
-    public var activeAlerts: [(rule: AlertRule, heatpumpID: String)] { evaluator.withLock { $0.active } }
-
     public func daemonMetrics() -> [DaemonMetric] {
         let devices = labels.withLock { $0 }
         let snapshot = evaluator.withLock { $0 }

@@ -73,5 +73,4 @@ final class InfluxSpool {
                    [.real(Date().timeIntervalSince1970), .integer(Int64(status)), .text(message), .text(lines.joined(separator: "\n"))])
     }
 
-    var deadLetterCount: Int { (try? db.query("SELECT COUNT(*) FROM dead_letters").first?.first?.int).flatMap { $0.map(Int.init) } ?? 0 }
 }

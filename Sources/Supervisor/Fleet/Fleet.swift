@@ -28,8 +28,6 @@ public actor Fleet {
     /// Status boards of running devices (read without touching the actors).
     public var statusBoards: [String: DeviceStatusBoard] { boards }
 
-    public var runtimes: [String: DeviceRuntime] { running }
-
     /// The desired runtime of every enabled device in `config`.
     public static func desired(_ config: Configuration) -> [String: DeviceRuntime] {
         let polling = PollingSettings(config.collector.collector)
