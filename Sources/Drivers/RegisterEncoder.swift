@@ -53,7 +53,7 @@ public enum RegisterEncoder {
             }
             bits = rounded < 0 ? UInt64(bitPattern: Int64(rounded)) : UInt64(rounded)
         }
-        return (.words(words(bits, count: register.count, order: register.byteOrder)), value)
+        return (.words(words(bits, count: register.count, order: register.writeByteOrder ?? register.byteOrder)), value)
     }
 
     static func rawLimits(_ type: DataType) -> ClosedRange<Double> {

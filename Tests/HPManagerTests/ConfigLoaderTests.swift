@@ -44,6 +44,8 @@ struct ConfigLoaderTests {
         }
         let daikin = try #require(config.models["daikin_altherma"])
         #expect(daikin.registers.first { $0.name == "outdoor_temp" }?.address == 43, "1-based register 44 goes on the wire as PDU 43")
+        let nibe = try #require(config.models["nibe_s1155"])
+        #expect(nibe.registers.allSatisfy { $0.writeByteOrder == .abcd && $0.writeMultiple })
         let idm = try #require(config.models["idm_navigator_2"])
         #expect(idm.registers.first { $0.name == "outdoor_temp" }?.byteOrder == .cdab)
     }

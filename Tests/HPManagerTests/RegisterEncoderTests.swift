@@ -37,6 +37,15 @@ struct RegisterEncoderTests {
         #expect(throws: RegisterEncoder.Rejected.self) { try RegisterEncoder.encode(r, text: "22.55") }
     }
 
+    @Test("a separate write byte order (NIBE: read CDAB, write ABCD)")
+    func writeOrder() throws {
+        var r = RegisterDefinition(name: "dm", address: 0, dataType: .int32, byteOrder: .cdab, access: .readWrite)
+        r.writeByteOrder = .abcd
+        #expect(try RegisterEncoder.encode(r, text: "305419896").payload == .words([0x1234, 0x5678]))
+        r.writeByteOrder = nil
+        #expect(try RegisterEncoder.encode(r, text: "305419896").payload == .words([0x5678, 0x1234]))
+    }
+
     @Test("limits, access, type range, enum labels and coils")
     func validation() throws {
         let limited = RegisterDefinition(name: "sp", address: 0, dataType: .int16, access: .readWrite, min: 5, max: 30)

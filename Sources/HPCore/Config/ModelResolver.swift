@@ -30,6 +30,7 @@ struct ModelResolver {
         var base = ModelDefinition(name: name, registers: [], source: spec.file)
         var inheritedOrder = ByteOrder.abcd
         var inheritedWriteMultiple = false
+        var inheritedWriteOrder: ByteOrder?
         if let parentName = spec.extends {
             guard specs[parentName] != nil else {
                 throw ConfigError(.unknownModel, file: spec.file, line: spec.line, field: "models.\(name).extends",
@@ -44,6 +45,7 @@ struct ModelResolver {
             base.source = spec.file
             inheritedOrder = specs[parentName]?.byteOrder ?? .abcd
             inheritedWriteMultiple = specs[parentName]?.writeMultiple ?? false
+            inheritedWriteOrder = specs[parentName]?.writeByteOrder
         }
         let modelOrder = spec.byteOrder ?? inheritedOrder
         base.description = spec.description ?? base.description
@@ -56,6 +58,7 @@ struct ModelResolver {
             definition.unavailable = register.unavailable ?? spec.unavailable ?? []
             definition.address += spec.addressOffset
             definition.writeMultiple = spec.writeMultiple ?? inheritedWriteMultiple
+            definition.writeByteOrder = register.writeByteOrder ?? spec.writeByteOrder ?? inheritedWriteOrder
             try validate(definition, spec: register)
             if let line = seen[definition.name] {
                 throw ConfigError(.duplicate, file: register.file, line: register.line, field: "\(register.path).name",

@@ -3,6 +3,7 @@ struct RegisterSpec {
     var definition: RegisterDefinition
     /// Nil when the register did not set its own byte order (the model's applies).
     var byteOrder: ByteOrder?
+    var writeByteOrder: ByteOrder?
     var unavailable: [Int64]?
     var file: String
     var line: Int
@@ -15,6 +16,7 @@ struct ModelSpec {
     var description: String?
     var manufacturer: String?
     var byteOrder: ByteOrder?
+    var writeByteOrder: ByteOrder?
     var addressOffset: Int
     var extends: String?
     var unavailable: [Int64]?

@@ -36,6 +36,7 @@ public struct RegistersFileParser {
             description: try map.optional("description")?.string(),
             manufacturer: try map.optional("manufacturer")?.string(),
             byteOrder: byteOrder,
+            writeByteOrder: try map.optional("write_byte_order").map(Self.byteOrder),
             addressOffset: try map.int("address_offset", default: 0),
             extends: try map.optional("extends")?.string(),
             unavailable: try map.optional("unavailable").map(Self.rawValues),
@@ -125,8 +126,9 @@ public struct RegistersFileParser {
             metricType: metricType
         )
         let unavailable = try map.optional("unavailable").map(Self.rawValues)
+        let writeByteOrder = try map.optional("write_byte_order").map(Self.byteOrder)
         try map.rejectUnknownKeys()
-        return RegisterSpec(definition: definition, byteOrder: byteOrder, unavailable: unavailable,
+        return RegisterSpec(definition: definition, byteOrder: byteOrder, writeByteOrder: writeByteOrder, unavailable: unavailable,
                             file: node.file, line: node.line, path: node.path)
     }
 

@@ -21,6 +21,8 @@ public struct RegisterDefinition: Sendable, Hashable {
     public var metricType: MetricType
     /// Write single registers with FC16 (write multiple) instead of FC06, as IDM, NIBE and Luxtronik expect.
     public var writeMultiple: Bool = false
+    /// Byte order for writes when it differs from reads (NIBE S-series over TCP: read CDAB, write ABCD).
+    public var writeByteOrder: ByteOrder?
 
     public init(
         name: String, address: Int, registerType: RegisterType = .holding, dataType: DataType = .int16,
