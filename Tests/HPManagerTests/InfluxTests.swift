@@ -33,12 +33,16 @@ struct InfluxTests {
         Int((m.value("heatpump_polls_total", ["heatpump_id": id]) ?? 0) - (m.value("heatpump_poll_errors_total", ["heatpump_id": id]) ?? 0))
     }
 
-    /// Takes the devices offline and waits until the sink has delivered everything.
-    static func quiesce(_ daemon: DaemonProcess, sim: SimulatorProcess, ids: [String]) async throws -> PromMetrics {
+    /// Takes the devices offline and waits until InfluxDB acknowledged every successful poll
+    /// (`alreadySent`/`earlierPolls` carry a previous daemon run's numbers).
+    static func quiesce(_ daemon: DaemonProcess, sim: SimulatorProcess, ids: [String],
+                        alreadySent: Double = 0, earlierPolls: Int = 0) async throws -> PromMetrics {
         for port in sim.ports { try sim.command("down \(port)") }
         _ = try await DaemonHarness.waitFor(daemon, "devices down") { m in ids.allSatisfy { DaemonHarness.up(m, $0) == 0 } }
         return try await DaemonHarness.waitFor(daemon, "influx sink drained", timeout: 20) { m in
-            m.value("hpmanager_influx_spooled_points") == 0 && m.value("hpmanager_sink_queue_depth", ["sink": "influxdb"]) == 0
+            let polls = ids.reduce(earlierPolls) { $0 + successfulPolls(m, $1) }
+            return m.value("hpmanager_influx_spooled_points") == 0 && m.value("hpmanager_sink_queue_depth", ["sink": "influxdb"]) == 0
+                && (m.value("hpmanager_influx_points_sent_total") ?? 0) + alreadySent >= Double(polls)
         }
     }
 
@@ -107,7 +111,8 @@ struct InfluxTests {
         let second = try harness.start()
         _ = try await DaemonHarness.waitFor(second, "second run polling") { ($0.value("heatpump_polls_total", ["heatpump_id": "a"]) ?? 0) >= 3 }
         try influx.start()
-        let m = try await Self.quiesce(second, sim: sim, ids: ["a"])
+        let m = try await Self.quiesce(second, sim: sim, ids: ["a"], alreadySent: firstRun.value("hpmanager_influx_points_sent_total") ?? 0,
+                                       earlierPolls: firstPolls)
         #expect(try Self.count(influx, "a") == firstPolls + Self.successfulPolls(m, "a"), "every point of both runs, once")
         #expect(second.log.contains("replaying spooled points"))
     }
