@@ -147,9 +147,7 @@ public actor DeviceActor {
         let load = link.currentLoad
         let effective = load.effectiveInterval(configured: configured)
         if load.saturated {
-            // Quantised so small changes of the measured cycle do not reshuffle the schedule every poll.
-            let stretched = (effective * 4).rounded(.up) / 4
-            machine.reschedule(interval: .seconds(stretched), anchor: load.epoch + .seconds(load.slot(for: runtime.device.id, interval: stretched)))
+            machine.reschedule(interval: .seconds(effective), anchor: load.epoch + .seconds(load.slot(for: runtime.device.id, interval: effective)))
         } else {
             machine.restoreSchedule()
         }

@@ -12,9 +12,11 @@ struct SaturationTests {
         #expect(!report.saturated)
         for i in 1..<4 { report = load.record(device: "d\(i)", busTime: 0.6, interval: 2) }
         #expect(report.saturated && report.changed && abs(report.cycle - 2.4) < 1e-9)
-        #expect(abs(load.effectiveInterval(configured: 2) - 2.64) < 1e-9)
+        #expect(load.effectiveInterval(configured: 2) == 3, "cycle 2.4 s + 10 % in 0.5 s steps")
+        _ = load.record(device: "d0", busTime: 0.65, interval: 2)  // cycle 2.45 s: still fits 3 s, no reshuffle
+        #expect(load.effectiveInterval(configured: 2) == 3)
         #expect(load.slot(for: "d2", interval: 4) == 2)
-        report = load.record(device: "d0", busTime: 0.1, interval: 2)  // 1.9 s: still saturated (hysteresis)
+        report = load.record(device: "d0", busTime: 0.05, interval: 2)  // 1.85 s: still saturated (hysteresis)
         #expect(report.saturated && !report.changed)
         report = load.record(device: "d1", busTime: 0.1, interval: 2)  // 1.4 s < 80 % of 2 s: cleared
         #expect(!report.saturated && report.changed)

@@ -17,6 +17,9 @@ public struct LinkLoad: Sendable {
     private var lastBusTime: [String: Double] = [:]
     public private(set) var saturated = false
     public private(set) var cycle = 0.0
+    /// The shared stretched interval while saturated: grows at once when the cycle needs it, shrinks
+    /// only when it is well above the need, so a noisy cycle does not reshuffle every device's slot.
+    public private(set) var stretched: Double?
     /// Common reference of the stretched schedule, so devices' slots do not collide.
     public let epoch: ContinuousClock.Instant
 
@@ -30,6 +33,16 @@ public struct LinkLoad: Sendable {
         let wasSaturated = saturated
         // Hysteresis: saturated above 95 % of the interval, clear again below 80 %.
         if cycle > interval * 0.95 { saturated = true } else if cycle < interval * 0.8 { saturated = false }
+        if saturated {
+            let need = (cycle * Self.headroom * 2).rounded(.up) / 2  // 0.5 s steps
+            if let current = stretched, need <= current, need >= current * 0.8 {
+                // still fits: keep every device's slot
+            } else {
+                stretched = max(need, interval)
+            }
+        } else {
+            stretched = nil
+        }
         return Report(cycle: cycle, saturated: saturated, changed: saturated != wasSaturated)
     }
 
@@ -40,7 +53,7 @@ public struct LinkLoad: Sendable {
 
     /// The interval a device should use on this link.
     public func effectiveInterval(configured: Double) -> Double {
-        saturated ? max(configured, cycle * Self.headroom) : configured
+        max(configured, stretched ?? configured)
     }
 
     /// While saturated, devices take evenly spaced slots of the stretched interval by rank.
