@@ -98,16 +98,11 @@ public actor DeviceActor {
             } else {
                 logger.debug("poll failed", metadata: ["error": "\(failure)", "backoff_seconds": "\(delay / .seconds(1))"])
             }
-            let status = board.update {
+            let status = recordPoll(lag: lag, late: late, duration: duration, requests: outcome.requests) {
                 $0.state = .backoff
                 $0.up = false
                 $0.lastError = failure.description
                 $0.pollErrorsTotal += 1
-                $0.pollsTotal += 1
-                $0.pollLag = lag
-                if late { $0.pollsLateTotal += 1 }
-                $0.pollDuration = duration
-                $0.requestsPerPoll = outcome.requests
                 $0.backoff = delay / .seconds(1)
             }
             sink.publish(PollReport(device: runtime.labels, timestamp: wallClock, samples: [], status: status))
@@ -122,21 +117,28 @@ public actor DeviceActor {
         }
         let quarantined = quarantine.all.map { registers[$0].name }
         let overruns = machine.overruns
-        let status = board.update {
+        let status = recordPoll(lag: lag, late: late, duration: duration, requests: outcome.requests) {
             $0.state = .polling
             $0.up = true
             $0.lastSuccess = wallClock
-            $0.pollsTotal += 1
-            $0.pollLag = lag
-            if late { $0.pollsLateTotal += 1 }
-            $0.pollDuration = duration
-            $0.requestsPerPoll = outcome.requests
             $0.quarantinedRegisters = quarantined
             $0.pollOverrunsTotal = overruns
             $0.backoff = nil
         }
         sink.publish(PollReport(device: runtime.labels, timestamp: wallClock, samples: outcome.samples, status: status))
         return next
+    }
+
+    /// Updates the counters every poll shares, then the outcome-specific fields.
+    private func recordPoll(lag: Double, late: Bool, duration: Double, requests: Int, _ outcome: (inout DeviceStatus) -> Void) -> DeviceStatus {
+        board.update {
+            $0.pollsTotal += 1
+            $0.pollLag = lag
+            if late { $0.pollsLateTotal += 1 }
+            $0.pollDuration = duration
+            $0.requestsPerPoll = requests
+            outcome(&$0)
+        }
     }
 
     /// On a saturated shared link (an RTU bus, a slow gateway) every device stretches its interval to
