@@ -48,28 +48,22 @@ struct FleetBenchmark {
         }
         try dir.write("heatpumps.yml", text)
         try dir.write("registers.yml", BenchModel.registersYAML)
-        try dir.write("collector.yml", """
+        let files = IsolatedDaemonFiles(dir)
+        try dir.write("collector.yml", files.collectorYAML(metricsInterval: min(interval, 10), extra: """
         collector:
           poll_interval: \(interval)
           backoff_max: 60
           io_threads: \(ioThreads)
         logging:
           level: WARNING
-        metrics_file:
-          path: \(dir.file("metrics/hpmanager.prom"))
-          interval: \(min(interval, 10))
-        sqlite:
-          path: \(dir.file("state/hpmanager.db"))
-        control_socket:
-          path: \(dir.file("hpm.sock"))
-        """)
-        let daemon = try DaemonProcess(configDir: dir.path, metricsPath: dir.file("metrics/hpmanager.prom"), logLevel: "warning")
+        """))
+        let daemon = try DaemonProcess(configDir: dir.path, metricsPath: files.metricsPath, logLevel: "warning")
         let sampler = ProcessSampler(pid: daemon.process.pid)
         let started = Date()
 
         // Start-up: until every healthy device had a successful poll (asked over the control socket,
         // which answers from the actors' status boards).
-        let socket = dir.file("hpm.sock")
+        let socket = files.socketPath
         let healthySet = Set(healthyIDs)
         var allUpAfter = -1.0
         while Date().timeIntervalSince(started) < interval * 3 {

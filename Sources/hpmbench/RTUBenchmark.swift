@@ -16,18 +16,9 @@ struct RTUBenchmark {
         let dir = try TemporaryDirectory(prefix: "hpm-rtu-bench")
         try dir.write("heatpumps.yml", BenchModel.rtuDevices(units: devices, device: pty.second, baudrate: baudrate, interval: interval))
         try dir.write("registers.yml", BenchModel.registersYAML)
-        try dir.write("collector.yml", """
-        logging:
-          level: WARNING
-        metrics_file:
-          path: \(dir.file("m/hpmanager.prom"))
-          interval: 1
-        sqlite:
-          path: \(dir.file("state/hpm.db"))
-        control_socket:
-          path: \(dir.file("hpm.sock"))
-        """)
-        let daemon = try DaemonProcess(configDir: dir.path, metricsPath: dir.file("m/hpmanager.prom"), logLevel: "warning")
+        let files = IsolatedDaemonFiles(dir)
+        try dir.write("collector.yml", files.collectorYAML(metricsInterval: 1, extra: "logging:\n  level: WARNING"))
+        let daemon = try DaemonProcess(configDir: dir.path, metricsPath: files.metricsPath, logLevel: "warning")
         try await Task.sleep(for: .seconds(20))  // detect and settle
         let first = daemon.metrics()
         try await Task.sleep(for: .seconds(duration))

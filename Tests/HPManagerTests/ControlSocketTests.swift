@@ -89,7 +89,7 @@ struct ControlSocketTests {
         #expect(list.first { $0["id"] as? String == "yaml1" }?["state"] as? String == "disabled")
         daemon.process.stop()
 
-        let db = try SQLiteDatabase(path: harness.dir.file("state/hpmanager.db"))
+        let db = try SQLiteDatabase(path: harness.files.databasePath)
         let audit = try db.query("SELECT heatpump_id, register, requested, previous, read_back, result FROM write_audit ORDER BY id")
         #expect(audit.count == 3)
         #expect(audit.first.map { [$0[0].string, $0[1].string, $0[2].string, $0[4].string, $0[5].string] } == ["rt1", "room_setpoint", "22.5", "22.5", "ok"])

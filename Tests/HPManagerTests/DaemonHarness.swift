@@ -15,8 +15,9 @@ struct DaemonHarness {
     }
 
     let dir: TemporaryDirectory
-    var metricsPath: String { dir.file("metrics/hpmanager.prom") }
-    var socketPath: String { dir.file("run/hpm.sock") }
+    var files: IsolatedDaemonFiles { IsolatedDaemonFiles(dir) }
+    var metricsPath: String { files.metricsPath }
+    var socketPath: String { files.socketPath }
 
     /// - Parameters:
     ///   - collectorKeys: extra lines under `collector:` (indented by two spaces).
@@ -25,20 +26,12 @@ struct DaemonHarness {
          reuse: TemporaryDirectory? = nil) throws {
         dir = try reuse ?? TemporaryDirectory(prefix: "hpm-daemon")
         try writeDevices(devices, interval: interval)
-        try dir.write("collector.yml", """
+        try dir.write("collector.yml", IsolatedDaemonFiles(dir).collectorYAML(metricsInterval: 0.2, socketIdleTimeout: 1, extra: """
         collector:
           poll_interval: \(interval)
           backoff_initial: 0.2
           backoff_max: 1
         \(collectorKeys)
-        metrics_file:
-          path: \(metricsPath)
-          interval: 0.2
-        sqlite:
-          path: \(dir.file("state/hpmanager.db"))
-        control_socket:
-          path: \(dir.file("run/hpm.sock"))
-          idle_timeout: 1
         logging:
           level: DEBUG
           format: text
@@ -46,7 +39,7 @@ struct DaemonHarness {
           max_restarts: 3
           restart_window: 10
         \(extraSections)
-        """)
+        """))
     }
 
     func writeDevices(_ devices: [Device], interval: Double = 0.5) throws {

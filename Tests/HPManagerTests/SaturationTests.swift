@@ -32,16 +32,9 @@ struct SaturationTests {
         let dir = try TemporaryDirectory(prefix: "hpm-rtu")
         try dir.write("heatpumps.yml", BenchModel.rtuDevices(units: 8, device: pty.second, baudrate: 9600, interval: 1))
         try dir.write("registers.yml", BenchModel.registersYAML)
-        try dir.write("collector.yml", """
-        metrics_file:
-          path: \(dir.file("m/hpmanager.prom"))
-          interval: 0.5
-        sqlite:
-          path: \(dir.file("state/hpm.db"))
-        control_socket:
-          path: \(dir.file("hpm.sock"))
-        """)
-        let daemon = try DaemonProcess(configDir: dir.path, metricsPath: dir.file("m/hpmanager.prom"))
+        let files = IsolatedDaemonFiles(dir)
+        try dir.write("collector.yml", files.collectorYAML(metricsInterval: 0.5))
+        let daemon = try DaemonProcess(configDir: dir.path, metricsPath: files.metricsPath)
         let saturated = try await DaemonHarness.waitFor(daemon, "bus saturated", timeout: 20) { ($0.values("hpmanager_link_saturated").first ?? 0) == 1 }
         let cycle = try #require(saturated.values("hpmanager_link_cycle_seconds").first)
         #expect(cycle > 1, "8 devices × ~0.23 s of line time at 9600 baud: \(cycle) s")

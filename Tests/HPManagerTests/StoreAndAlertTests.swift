@@ -38,7 +38,7 @@ struct StoreAndAlertTests {
         _ = try await DaemonHarness.waitFor(daemon, "offline resolved") { $0.value("heatpump_alert_active", offline) == 0 }
         daemon.process.stop()
 
-        let db = try SQLiteDatabase(path: harness.dir.file("state/hpmanager.db"))
+        let db = try SQLiteDatabase(path: harness.files.databasePath)
         let rows = try db.query("SELECT rule, heatpump_id, severity, raised_at, resolved_at, value FROM alerts ORDER BY id")
         #expect(rows.map { $0[0].string ?? "" } == ["brine_cold", "offline"])
         #expect(rows.allSatisfy { $0[1].string == "a" && $0[3].double != nil && $0[4].double != nil && $0[4].double! >= $0[3].double! })
@@ -57,7 +57,7 @@ struct StoreAndAlertTests {
         _ = try await DaemonHarness.waitFor(daemon, "reload") { $0.value("hpmanager_config_reloads_total", ["result": "success"]) == 1 }
         #expect(daemon.process.stop() == 0)
         let polls = Int(daemon.metrics()?.value("heatpump_polls_total", ["heatpump_id": "a"]) ?? 0)
-        let db = try SQLiteDatabase(path: harness.dir.file("state/hpmanager.db"))
+        let db = try SQLiteDatabase(path: harness.files.databasePath)
         #expect(try db.integrityCheck() == "ok")
         #expect(try db.userVersion == 2, "both schema migrations applied")
         let readings = try db.query("SELECT COUNT(*), MIN(json_extract(data, '$.brine_in_temp')), MAX(json_extract(data, '$.brine_in_temp')) FROM readings WHERE heatpump_id = 'a'").first
@@ -93,7 +93,7 @@ struct StoreAndAlertTests {
         }
         daemon.process.signal(SIGKILL)
         _ = daemon.process.waitForExit(timeout: 5)
-        let store = try SQLiteDatabase(path: harness.dir.file("state/hpmanager.db"))
+        let store = try SQLiteDatabase(path: harness.files.databasePath)
         #expect(try store.integrityCheck() == "ok")
         #expect((try store.query("SELECT COUNT(*) FROM readings").first?.first?.int ?? 0) > 0)
         let spoolDB = try SQLiteDatabase(path: spool.file("spool.db"))

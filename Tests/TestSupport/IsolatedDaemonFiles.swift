@@ -1,0 +1,26 @@
+/// Paths and collector.yml that keep everything a test or benchmark daemon writes (metrics file,
+/// SQLite store, control socket) inside one temporary directory.
+public struct IsolatedDaemonFiles: Sendable {
+    public let directory: String
+
+    public init(_ directory: TemporaryDirectory) { self.directory = directory.path }
+
+    public var metricsPath: String { directory + "/metrics/hpmanager.prom" }
+    public var databasePath: String { directory + "/state/hpmanager.db" }
+    public var socketPath: String { directory + "/run/hpm.sock" }
+
+    /// collector.yml with the isolated paths; `extra` holds further top-level sections.
+    public func collectorYAML(metricsInterval: Double, socketIdleTimeout: Double = 30, extra: String = "") -> String {
+        """
+        metrics_file:
+          path: \(metricsPath)
+          interval: \(metricsInterval)
+        sqlite:
+          path: \(databasePath)
+        control_socket:
+          path: \(socketPath)
+          idle_timeout: \(socketIdleTimeout)
+        \(extra)
+        """
+    }
+}
