@@ -180,4 +180,47 @@ struct ControlSocketTests {
         }
         #expect(fdsAfter <= fdsBefore + 2, "fds before \(fdsBefore), after \(fdsAfter)")
     }
+
+    @Test("test, models, reload, events, history and alerts through hpmanagerctl")
+    func queries() async throws {
+        let sim = try SimulatorProcess(["--tcp", "nibe:0", "--tcp", "daikin:0"])
+        let harness = try DaemonHarness(devices: [.init(id: "a", port: sim.ports[0])], interval: 0.3)
+        let daemon = try harness.start()
+        let s = harness.socketPath
+        _ = try await DaemonHarness.waitFor(daemon, "a polled a few times") { ($0.value("heatpump_polls_total", ["heatpump_id": "a"]) ?? 0) >= 3 }
+
+        var r = try Self.ctl(s, ["test", "--json", "--id", "probe", "--model", "daikin_altherma", "--host", "127.0.0.1", "--port", "\(sim.ports[1])"])
+        #expect(r.0 == 0, "\(r.2)")
+        let values = (Self.json(r.1)["values"] as? [[String: Any]]) ?? []
+        #expect(values.contains { $0["register"] as? String == "flow_rate" && $0["value"] as? Double == 21.5 })
+        #expect(Self.json(r.1)["requests"] as? Double == 2)
+        r = try Self.ctl(s, ["test", "--id", "probe", "--model", "daikin_altherma", "--host", "127.0.0.1", "--port", "\(try freeLoopbackPort())"])
+        #expect(r.0 == 1 && r.2.contains("device_error"))
+        r = try Self.ctl(s, ["list", "--json"])
+        #expect(((Self.json(r.1)["heatpumps"] as? [[String: Any]]) ?? []).count == 1, "test adds nothing")
+
+        r = try Self.ctl(s, ["models"])
+        #expect(r.0 == 0 && r.1.contains("idm_navigator_2") && r.1.contains("builtin"))
+
+        r = try Self.ctl(s, ["reload", "--json"])
+        #expect(r.0 == 0 && (Self.json(r.1)["unchanged"] as? Double) == 1)
+        try harness.dir.write("heatpumps.yml", "heatpumps:\n  - {id: a, model: nope, modbus: {host: 127.0.0.1}}\n")
+        r = try Self.ctl(s, ["reload"])
+        #expect(r.0 == 1 && r.2.contains("config_invalid") && r.2.contains("unknown model"))
+
+        r = try Self.ctl(s, ["events", "--json", "a"])
+        let kinds = ((Self.json(r.1)["events"] as? [[String: Any]]) ?? []).compactMap { $0["kind"] as? String }
+        #expect(kinds.contains("device_up"))
+        r = try Self.ctl(s, ["events", "--json"])
+        #expect(((Self.json(r.1)["events"] as? [[String: Any]]) ?? []).contains { $0["kind"] as? String == "config_rejected" })
+
+        r = try Self.ctl(s, ["history", "--json", "a", "brine_in_temp"])
+        let points = (Self.json(r.1)["points"] as? [[Double]]) ?? []
+        #expect(points.count >= 3 && points.allSatisfy { $0.count == 2 && $0[1] == 2.1 })
+        r = try Self.ctl(s, ["history", "a", "brine_in_temp"])
+        #expect(r.0 == 0 && r.1.contains("BRINE_IN_TEMP"))
+
+        r = try Self.ctl(s, ["alerts", "--json"])
+        #expect(r.0 == 0 && ((Self.json(r.1)["alerts"] as? [Any]) ?? [1]).isEmpty)
+    }
 }
