@@ -74,7 +74,7 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
-        // The control socket's wire format (newline-delimited JSON), shared by daemon and CLI.
+        // The control socket's wire format (newline-delimited JSON) and address, shared by daemon, CLI and tests.
         .target(name: "ControlProtocol"),
         // Child supervision, restart intensity, live config apply, control-socket server.
         .target(
@@ -119,7 +119,7 @@ let package = Package(
             ]
         ),
         // Process/port helpers shared by the tests.
-        .target(name: "TestSupport", dependencies: ["CurlKit"], path: "Tests/TestSupport"),
+        .target(name: "TestSupport", dependencies: ["CurlKit", "ControlProtocol"], path: "Tests/TestSupport"),
         .testTarget(
             name: "HPManagerTests",
             dependencies: [

@@ -21,19 +21,13 @@ struct ControlClient {
         defer { close(fd) }
         var tv = timeval(tv_sec: Int(timeout), tv_usec: 0)
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
-        var address = sockaddr_un()
-        address.sun_family = sa_family_t(AF_UNIX)
-        let bytes = Array(path.utf8)
-        guard bytes.count < MemoryLayout.size(ofValue: address.sun_path) else { throw Failure.io("socket path too long: \(path)") }
-        withUnsafeMutableBytes(of: &address.sun_path) { raw in for (i, b) in bytes.enumerated() { raw[i] = b } }
-        let connected = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
-        }
-        if connected != 0 {
-            let code = errno
+        let code = UnixSocketAddress.connect(fd, to: path)
+        if code != 0 {
             switch code {
             case ENOENT, ECONNREFUSED, ENOTDIR:
                 throw Failure.notRunning("hpmanagerd is not running (nothing listens on \(path))")
+            case ENAMETOOLONG:
+                throw Failure.io("socket path too long: \(path)")
             case EACCES, EPERM:
                 throw Failure.permissionDenied("permission denied on \(path): run as root or as a member of the socket's group")
             default:

@@ -28,7 +28,7 @@ struct FleetTests {
         let events = FleetEvents(sink: sink, logger: LogCapture().logger)
         let board = DeviceStatusBoard(DeviceStatus(state: .polling, up: true))
         let r = runtime("a")
-        events.boards.set("a", board: board, labels: r.labels)
+        events.boards.set("a", BoardEntry(board: board, labels: r.labels))
         events.handle(.restarting(id: "a", error: "boom", delay: .seconds(1), restarts: 1))
         events.handle(.restarting(id: "a", error: "boom", delay: .seconds(2), restarts: 2))
         #expect(board.snapshot.restartsTotal == 2 && board.snapshot.state == .restarting && !board.snapshot.up)

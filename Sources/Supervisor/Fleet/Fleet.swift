@@ -1,7 +1,6 @@
 import DeviceActor
 import HPCore
 import Logging
-import Synchronization
 
 /// The set of running devices: turns a configuration into supervised device actors and applies
 /// later configurations as a diff (start added, stop removed, restart changed, keep the rest).
@@ -12,7 +11,7 @@ public actor Fleet {
     private let logger: Logger
     private var running: [String: DeviceRuntime] = [:]
     private var boards: [String: DeviceStatusBoard] = [:]
-    private let actors = ActorDirectory()
+    private let actors = DeviceDirectory<DeviceActor>()
 
     public init(links: LinkRegistry, sink: any TelemetrySink, intensity: RestartIntensity, logger: Logger) {
         self.links = links
@@ -77,7 +76,7 @@ public actor Fleet {
         let id = runtime.device.id
         let board = boards[id] ?? DeviceStatusBoard()
         boards[id] = board
-        events.boards.set(id, board: board, labels: runtime.labels)
+        events.boards.set(id, BoardEntry(board: board, labels: runtime.labels))
         let sink = self.sink
         let logger = self.logger
         let actors = self.actors
@@ -99,13 +98,4 @@ public actor Fleet {
         for runtime in running.values { links.release(runtime.device.modbus.endpoint) }
         running.removeAll()
     }
-}
-
-/// The running actor of each device, set by the child on every (re)start.
-final class ActorDirectory: Sendable {
-    private let entries = Mutex<[String: DeviceActor]>([:])
-
-    func set(_ id: String, _ actor: DeviceActor) { entries.withLock { $0[id] = actor } }
-    func remove(_ id: String) { entries.withLock { _ = $0.removeValue(forKey: id) } }
-    func get(_ id: String) -> DeviceActor? { entries.withLock { $0[id] } }
 }

@@ -1,13 +1,12 @@
 import DeviceActor
 import HPCore
 import Logging
-import Synchronization
 
 /// Turns supervisor events into status, metrics and log lines.
 final class FleetEvents: Sendable {
     let sink: any TelemetrySink
     let logger: Logger
-    let boards = BoardDirectory()
+    let boards = DeviceDirectory<BoardEntry>()
 
     init(sink: any TelemetrySink, logger: Logger) {
         self.sink = sink
@@ -32,25 +31,14 @@ final class FleetEvents: Sendable {
     }
 
     private func publish(_ id: String, _ change: (inout DeviceStatus) -> Void) {
-        guard let (board, labels) = boards.get(id) else { return }
-        let status = board.update(change)
-        sink.deviceStatusChanged(labels, status)
+        guard let entry = boards.get(id) else { return }
+        let status = entry.board.update(change)
+        sink.deviceStatusChanged(entry.labels, status)
     }
 }
 
-/// Boards by device id, shared between the fleet (writer) and event handler (reader).
-final class BoardDirectory: Sendable {
-    private let entries = Mutex<[String: (DeviceStatusBoard, DeviceLabels)]>([:])
-
-    func set(_ id: String, board: DeviceStatusBoard, labels: DeviceLabels) {
-        entries.withLock { $0[id] = (board, labels) }
-    }
-
-    func remove(_ id: String) {
-        entries.withLock { _ = $0.removeValue(forKey: id) }
-    }
-
-    func get(_ id: String) -> (DeviceStatusBoard, DeviceLabels)? {
-        entries.withLock { $0[id] }
-    }
+/// A device's status board with the labels its series carry.
+struct BoardEntry: Sendable {
+    var board: DeviceStatusBoard
+    var labels: DeviceLabels
 }
