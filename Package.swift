@@ -56,12 +56,15 @@ let package = Package(
                 .embedInCode("Models/daikin_altherma.yml"),
             ]
         ),
-        // Device actors, Modbus links and their I/O threads, poll scheduling.
+        // Device actors, event-driven Modbus links (SwiftNIO for TCP, a thread per serial bus), poll scheduling.
         .target(
             name: "DeviceActor",
             dependencies: [
                 "HPCore", "Drivers", "ModbusKit", "BlockingIO",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "DequeModule", package: "swift-collections"),
             ]
         ),
         // Outputs: the Prometheus metrics file (InfluxDB and SQLite follow).
@@ -96,6 +99,7 @@ let package = Package(
             dependencies: [
                 "HPCore", "Drivers", "Sinks", "Supervisor", "DeviceActor", "ModbusKit",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
@@ -125,6 +129,8 @@ let package = Package(
             dependencies: [
                 "HPCore", "Drivers", "DeviceActor", "Sinks", "Supervisor", "ModbusKit", "TestSupport", "SQLiteKit", "CurlKit", "BlockingIO", "ControlProtocol",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
             ]
         ),
     ],

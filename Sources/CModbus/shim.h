@@ -11,6 +11,7 @@ static inline int hp_modbus_enobase(void) { return MODBUS_ENOBASE; }
 static inline int hp_modbus_embbaddata(void) { return EMBBADDATA; }
 static inline int hp_modbus_embbadcrc(void) { return EMBBADCRC; }
 static inline int hp_modbus_embmdata(void) { return EMBMDATA; }
+static inline int hp_modbus_embbadslave(void) { return EMBBADSLAVE; }
 static inline int hp_modbus_tcp_max_adu(void) { return MODBUS_TCP_MAX_ADU_LENGTH; }
 static inline int hp_modbus_rtu_max_adu(void) { return MODBUS_RTU_MAX_ADU_LENGTH; }
 #endif

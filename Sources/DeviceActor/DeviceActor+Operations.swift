@@ -19,14 +19,14 @@ extension DeviceActor {
         }
         let excluded = Set(registers.indices).subtracting(selected)
         let plan = runtime.polling.planner.plan(registers, excluded: excluded)
-        let executor = PollExecutor(unitID: runtime.device.modbus.unitID, timeout: runtime.device.modbus.timeout, registers: registers)
-        let outcome = try await link.perform(priority: true) { session in executor.execute(plan, on: session) }
+        let outcome = try await executor.execute(plan, on: link, priority: true)
         if let failure = outcome.failure { throw DeviceOperationError(.deviceError, failure.description) }
         return outcome.samples
     }
 
     /// Validates, writes and reads back one register, ahead of queued polls.
-    /// EEPROM registers accept at most one write per minute (flash wear).
+    /// EEPROM registers accept at most one write per minute (flash wear); the slot is taken before
+    /// the first `await`, so two concurrent writes can never both pass the check.
     public func write(register name: String, value text: String) async throws -> WriteResult {
         let registers = runtime.model.registers
         guard let index = registers.firstIndex(where: { $0.name == name }) else {
@@ -40,40 +40,42 @@ extension DeviceActor {
             throw DeviceOperationError(.rejected, error.message)
         }
         let now = Date()
-        if register.eeprom, let last = lastEEPROMWrite[name], now.timeIntervalSince(last) < 60 {
-            throw DeviceOperationError(.rejected, "\(name) is stored in EEPROM; one write per 60 s (last \(Int(now.timeIntervalSince(last))) s ago)")
+        let previousSlot = lastEEPROMWrite[name]
+        if register.eeprom {
+            if let last = previousSlot, now.timeIntervalSince(last) < 60 {
+                throw DeviceOperationError(.rejected, "\(name) is stored in EEPROM; one write per 60 s (last \(Int(now.timeIntervalSince(last))) s ago)")
+            }
+            lastEEPROMWrite[name] = now
         }
-        let unit = runtime.device.modbus.unitID
-        let timeout = runtime.device.modbus.timeout
+        let request: ModbusRequest = switch encoded.payload {
+        case .bit(let bit): .writeSingleCoil(address: register.address, value: bit)
+        case .words(let words) where words.count == 1 && !register.writeMultiple: .writeSingleRegister(address: register.address, value: words[0])
+        case .words(let words): .writeMultipleRegisters(address: register.address, values: words)
+        }
+        let executor = self.executor
         let readable = register.access.isReadable
-        let result: (previous: Sample?, readBack: Sample?)
+        var previous: Sample?
+        var readBack: Sample?
         do {
-            result = try await link.perform(priority: true) { session in
-            try session.prepare(unit: unit, timeout: timeout)
-            func read() throws -> Sample? {
-                guard readable else { return nil }
-                if register.registerType == .coil {
-                    let bits = try session.readBits(discrete: false, address: register.address, count: 1)
-                    return RegisterDecoder.decode(register, index: index, bit: bits[0])
-                }
-                var words: [UInt16] = []
-                try session.readRegisters(input: false, address: register.address, count: register.count, into: &words)
-                return RegisterDecoder.decode(register, index: index, words: words[...])
-            }
-            let previous = try read()
-            switch encoded.payload {
-            case .bit(let bit): try session.writeBit(address: register.address, value: bit)
-            case .words(let words): try session.writeRegisters(address: register.address, words: words, forceMultiple: register.writeMultiple)
-            }
-            return (previous, try read())
-            }
+            if readable { previous = try await executor.read(register: index, on: link, priority: true) }
+            _ = try await link.transact(request, unit: runtime.device.modbus.unitID, timeout: runtime.device.modbus.timeout, priority: true)
         } catch let error as ModbusError {
+            // Nothing was written: give the EEPROM slot back.
+            if register.eeprom { lastEEPROMWrite[name] = previousSlot }
             throw DeviceOperationError(.deviceError, error.description)
         }
-        if register.eeprom { lastEEPROMWrite[name] = now }
-        let readBack = result.readBack?.value.doubleValue
+        do {
+            if readable { readBack = try await executor.read(register: index, on: link, priority: true) }
+        } catch let error as ModbusError {
+            throw DeviceOperationError(.deviceError, "written, but the read-back failed: \(error.description)")
+        }
+        let readBackValue = readBack?.value.doubleValue
         let tolerance = register.dataType.isInteger ? abs(register.scale) / 2 : max(1e-6, abs(encoded.value) * 1e-6)
-        return WriteResult(register: name, requested: encoded.value, previous: result.previous?.value.doubleValue,
-                           readBack: readBack, verified: readBack.map { abs($0 - encoded.value) <= tolerance } ?? false)
+        return WriteResult(register: name, requested: encoded.value, previous: previous?.value.doubleValue,
+                           readBack: readBackValue, verified: readBackValue.map { abs($0 - encoded.value) <= tolerance } ?? false)
+    }
+
+    var executor: PollExecutor {
+        PollExecutor(unitID: runtime.device.modbus.unitID, timeout: runtime.device.modbus.timeout, registers: runtime.model.registers)
     }
 }

@@ -3,12 +3,22 @@ import Foundation
 import HPCore
 import Logging
 import ModbusKit
+import NIOCore
 
 /// Polls one heat pump forever: its own schedule, backoff, error counter and quarantine.
 ///
-/// Modbus I/O happens on the shared link's I/O thread; the actor only plans, decides and publishes.
-/// It throws only for unexpected faults, which the supervisor answers with a restart.
+/// The actor runs on its link's event loop (its executor), so requests, deadlines and its poll timer
+/// are events on that loop: waiting for a device costs no thread, and the timer is one entry in the
+/// loop's timer heap, not a sleeping thread. It throws only for unexpected faults, which the
+/// supervisor answers with a restart.
+///
+/// Bulkheads: a device that stopped answering is probed (one one-register read with a short deadline)
+/// at its backoff pace and polled in full only once it answers again; on a shared gateway a timeout is
+/// never retried within the poll, so a dark unit costs its neighbours at most one deadline per poll.
 public actor DeviceActor {
+    /// Deadline of a probe of a device that is not answering (capped by its own timeout).
+    public static let probeTimeout = 2.0
+
     public nonisolated let runtime: DeviceRuntime
     public nonisolated let board: DeviceStatusBoard
     let link: ModbusLink
@@ -16,6 +26,7 @@ public actor DeviceActor {
     private let sink: any TelemetrySink
     private let logger: Logger
     private let clock = ContinuousClock()
+    public nonisolated var unownedExecutor: UnownedSerialExecutor { link.unownedExecutor }
     private var machine: PollStateMachine
     private var quarantine = QuarantineBook()
     private var plan: [ReadRequest] = []
@@ -54,8 +65,26 @@ public actor DeviceActor {
         defer { link.forget(device: id) }
         var due = machine.due
         while true {
-            try await clock.sleep(until: due)
+            try await sleep(until: due)
             due = try await pollOnce(due: due)
+        }
+    }
+
+    /// Waits on the link's event loop: one scheduled task in the loop's timer heap, cancelled at once
+    /// when the actor's task is cancelled.
+    private func sleep(until deadline: ContinuousClock.Instant) async throws {
+        try Task.checkCancellation()
+        let delay = deadline - clock.now
+        guard delay > .zero else { return }
+        let scheduled = link.loop.scheduleTask(in: TimeAmount(delay)) {}
+        try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+                scheduled.futureResult.whenComplete { result in
+                    continuation.resume(with: result.mapError { _ in CancellationError() })
+                }
+            }
+        } onCancel: {
+            scheduled.cancel()
         }
     }
 
@@ -75,14 +104,20 @@ public actor DeviceActor {
         let executor = PollExecutor(unitID: runtime.device.modbus.unitID, timeout: runtime.device.modbus.timeout, registers: registers)
         let plan = self.plan
         var outcome = PollOutcome()
-        var attempt = 0
-        while true {
-            outcome = try await link.perform { session in executor.execute(plan, on: session) }
-            try Task.checkCancellation()
-            guard let failure = outcome.failure, attempt < runtime.device.modbus.retries, Self.isRetryable(failure) else { break }
-            attempt += 1
-            logger.debug("poll attempt failed, retrying", metadata: ["attempt": "\(attempt)", "error": "\(failure)"])
-            try await clock.sleep(for: .seconds(runtime.device.modbus.retryDelay))
+        if machine.state != .polling, let failure = try await executor.probe(plan, on: link, timeout: Self.probeTimeout) {
+            outcome.failure = failure  // still dark: no full poll
+            outcome.requests = 1
+        } else {
+            var attempt = 0
+            while true {
+                outcome = try await executor.execute(plan, on: link)
+                try Task.checkCancellation()
+                guard let failure = outcome.failure, attempt < runtime.device.modbus.retries,
+                      Self.isRetryable(failure, sharedLink: link.deviceCount > 1) else { break }
+                attempt += 1
+                logger.debug("poll attempt failed, retrying", metadata: ["attempt": "\(attempt)", "error": "\(failure)"])
+                try await sleep(until: clock.now + .seconds(runtime.device.modbus.retryDelay))
+            }
         }
         let finished = clock.now
         applyQuarantine(outcome, now: finished)
@@ -94,7 +129,9 @@ public actor DeviceActor {
             let (next, delay) = machine.pollFailed(now: finished, jitter: Double.random(in: 0..<1))
             if failingSince == nil {
                 failingSince = wallClock
-                logger.warning("device not answering; backing off", metadata: ["error": "\(failure)", "backoff_seconds": "\(delay / .seconds(1))"])
+                logger.warning("\(Self.failureSummary(failure)); backing off", metadata: [
+                    "error": "\(failure)", "cause": "\(failure.cause)", "backoff_seconds": "\(delay / .seconds(1))",
+                ])
             } else {
                 logger.debug("poll failed", metadata: ["error": "\(failure)", "backoff_seconds": "\(delay / .seconds(1))"])
             }
@@ -177,8 +214,22 @@ public actor DeviceActor {
         }
     }
 
-    /// Timeouts and broken connections are worth another try within the poll; exceptions are not.
-    static func isRetryable(_ error: ModbusError) -> Bool {
-        !error.deviceAnswered && error.code != ECONNREFUSED && error.code != EHOSTUNREACH && error.code != ENETUNREACH
+    /// Timeouts and broken connections are worth another try within the poll; exceptions, refused
+    /// connects and unresolvable names are not. On a shared gateway a timeout is not retried either:
+    /// the retry would hold every neighbour behind another deadline.
+    static func isRetryable(_ error: ModbusError, sharedLink: Bool) -> Bool {
+        if error.deviceAnswered || error.isDNSFailure { return false }
+        if error.isTimeout && sharedLink { return false }
+        return error.code != ECONNREFUSED && error.code != EHOSTUNREACH && error.code != ENETUNREACH
+    }
+
+    /// One line an operator can act on: what went wrong, in words.
+    static func failureSummary(_ error: ModbusError) -> String {
+        if error.isTimeout { return "device not answering" }
+        if error.isDNSFailure { return "host name does not resolve" }
+        if error.isProtocolViolation { return "device sent an invalid response" }
+        if error.deviceAnswered { return "device answered with a Modbus exception" }
+        if error.code == ECONNREFUSED { return "connection refused" }
+        return "device unreachable"
     }
 }

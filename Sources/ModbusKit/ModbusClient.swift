@@ -42,9 +42,11 @@ public final class ModbusClient {
     }
 
     /// Sets how long to wait for a response (and between bytes of one response).
+    /// Values outside 1 ms … 1 h are clamped (configuration rejects them before they get here).
     public func setResponseTimeout(seconds: Double) {
-        let whole = UInt32(max(0, seconds.rounded(.down)))
-        let micros = UInt32(max(0, (seconds - Double(whole)) * 1_000_000))
+        let bounded = seconds.isFinite ? min(max(seconds, 0.001), 3600) : 3600
+        let whole = UInt32(bounded.rounded(.down))
+        let micros = UInt32(min(999_999, (bounded - Double(whole)) * 1_000_000))
         modbus_set_response_timeout(context, whole, micros)
         modbus_set_byte_timeout(context, whole, micros)
     }

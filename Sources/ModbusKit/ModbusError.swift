@@ -12,7 +12,7 @@ public struct ModbusError: Error, Sendable, Hashable, CustomStringConvertible {
     public init(operation: String, code: Int32, message: String? = nil) {
         self.operation = operation
         self.code = code
-        self.message = message ?? String(cString: modbus_strerror(code))
+        self.message = message ?? (code < 0 ? "error \(code)" : String(cString: modbus_strerror(code)))
     }
 
     /// Captures `errno` now; call immediately after the failing libmodbus function.
@@ -30,8 +30,34 @@ public struct ModbusError: Error, Sendable, Hashable, CustomStringConvertible {
     public var isIllegalDataAddress: Bool { exceptionCode == 2 }
     public var isTimeout: Bool { code == ETIMEDOUT }
 
-    /// The device answered (exception or malformed frame); the link itself is healthy.
+    /// The device answered with a Modbus exception; the link itself is healthy.
     public var deviceAnswered: Bool { exceptionCode != nil }
+
+    /// The errno-style code of Modbus exception `n` (libmodbus' convention, `MODBUS_ENOBASE + n`).
+    public static func exceptionCode(_ n: Int) -> Int32 { hp_modbus_exception_errno(Int32(n)) }
+    /// A response that breaks the protocol (libmodbus' EMBBADDATA): garbage, wrong length, wrong echo.
+    public static var protocolViolationCode: Int32 { hp_modbus_embbaddata() }
+    /// A response from another unit than the one asked (libmodbus' EMBBADSLAVE).
+    public static var wrongUnitCode: Int32 { hp_modbus_embbadslave() }
+    /// A request that can never be valid (address or count out of the protocol's range).
+    public static var invalidRequestCode: Int32 { EINVAL }
+    /// The host name could not be resolved.
+    public static let dnsFailureCode: Int32 = -2
+
+    /// The response broke the protocol (garbage, wrong unit, wrong length or echo).
+    public var isProtocolViolation: Bool { code == Self.protocolViolationCode || code == Self.wrongUnitCode }
+    public var isDNSFailure: Bool { code == Self.dnsFailureCode }
+
+    /// What kind of failure this is, in words an operator can act on.
+    public var cause: String {
+        if let exception = exceptionCode { return "exception \(exception)" }
+        if isTimeout { return "timeout" }
+        if isProtocolViolation { return "protocol_error" }
+        if isDNSFailure { return "dns_failure" }
+        if code == ECONNREFUSED { return "connection_refused" }
+        if isConnectionLost { return "connection_lost" }
+        return "error"
+    }
 
     /// The connection is broken and must be re-established.
     public var isConnectionLost: Bool {

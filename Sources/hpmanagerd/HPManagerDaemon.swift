@@ -1,6 +1,6 @@
 import ArgumentParser
 import ModbusKit
-import BlockingIO
+import NIOPosix
 import DeviceActor
 import Drivers
 import Foundation
@@ -56,8 +56,10 @@ struct HPManagerDaemon: AsyncParsableCommand {
         let logger = try bootstrapLogging(config.collector.logging)
         raiseFileLimit(logger: logger)
 
-        let pool = IOThreadPool(maxThreads: config.collector.collector.ioThreads)
-        let links = LinkRegistry(pool: pool)
+        // Modbus TCP runs on a few event loops (epoll): waiting for a device costs no thread.
+        let eventLoops = MultiThreadedEventLoopGroup(numberOfThreads: config.collector.collector.ioThreads)
+        let c = config.collector.collector
+        let links = LinkRegistry(group: eventLoops, throttle: ConnectThrottle(rate: c.reconnectRate, burst: Double(c.reconnectBurst)))
         var sinks: [any TelemetrySink] = []
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = []
 
@@ -118,7 +120,7 @@ struct HPManagerDaemon: AsyncParsableCommand {
                 FileHandle.standardError.write(Data("hpmanagerd: \(error)\n".utf8))
                 throw ExitCode(75)  // EX_TEMPFAIL: another instance is running
             }
-            let commands = ControlCommands(control: control, store: store, testPool: IOThreadPoolProvider(pool), version: Self.version)
+            let commands = ControlCommands(control: control, store: store, links: links, version: Self.version)
             var limits = ControlServer.Limits()
             limits.idleTimeout = .milliseconds(Int64(config.collector.controlSocket.idleTimeout * 1000))
             limits.maxClients = config.collector.controlSocket.maxClients
@@ -137,7 +139,7 @@ struct HPManagerDaemon: AsyncParsableCommand {
         groupConfig.maximumGracefulShutdownDuration = .seconds(10)
         let group = ServiceGroup(configuration: groupConfig)
         try await group.run()
-        pool.shutdown()
+        try? await eventLoops.shutdownGracefully()
         logger.info("hpmanagerd stopped")
     }
 

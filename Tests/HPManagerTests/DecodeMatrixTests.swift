@@ -51,7 +51,7 @@ struct DecodeMatrixTests {
     static func poll(_ link: ModbusLink, unit: Int, registers: [RegisterDefinition], timeout: Double = 2) async throws -> PollOutcome {
         let plan = ReadPlanner().plan(registers)
         let executor = PollExecutor(unitID: unit, timeout: timeout, registers: registers)
-        return try await link.perform { executor.execute(plan, on: $0) }
+        return try await executor.execute(plan, on: link)
     }
 
     static func check(_ outcome: PollOutcome, _ expectations: [Expectation]) {
@@ -74,7 +74,7 @@ struct DecodeMatrixTests {
         let expectations = Self.expectations(points)
         #expect(expectations.count > 60)
         let sim = try SimulatorProcess(["--tcp", "matrix:0:1,2"])
-        let link = ModbusLink(endpoint: .tcp(host: "127.0.0.1", port: sim.ports[0]), pool: Fixtures.pool)
+        let link = ModbusLink(endpoint: .tcp(host: "127.0.0.1", port: sim.ports[0]), loop: Fixtures.loops.next())
         defer { link.close() }
         for unit in [1, 2] {
             Self.check(try await Self.poll(link, unit: unit, registers: expectations.map(\.register)), expectations)
@@ -92,7 +92,7 @@ struct DecodeMatrixTests {
         let expectations = Self.expectations(points)
         let sim = try SimulatorProcess(["--rtu", "matrix:\(pty.first):1,2", "--baudrate", "19200", "--parity", "E"])
         let serial = SerialSettings(device: pty.second, baudrate: 19200, bytesize: 8, parity: "E", stopbits: 1)
-        let link = ModbusLink(endpoint: .rtu(serial), pool: Fixtures.pool)
+        let link = ModbusLink(endpoint: .rtu(serial), loop: Fixtures.loops.next())
         defer { link.close() }
         for unit in [1, 2] {
             Self.check(try await Self.poll(link, unit: unit, registers: expectations.map(\.register)), expectations)

@@ -27,14 +27,14 @@ struct DeviceActorTests {
     func coalescing() async throws {
         let sim = try SimulatorProcess(["--tcp", "matrix:0"])
         let port = sim.ports[0]
-        let link = ModbusLink(endpoint: .tcp(host: "127.0.0.1", port: port), pool: Fixtures.pool)
+        let link = ModbusLink(endpoint: .tcp(host: "127.0.0.1", port: port), loop: Fixtures.loops.next())
         defer { link.close() }
         let plan = ReadPlanner().plan(Self.scattered)
         #expect(plan.count == 4, "minimal for 4 clusters separated by more than max_gap")
         let executor = PollExecutor(unitID: 1, timeout: 2, registers: Self.scattered)
         for _ in 0..<3 {
             let before = try sim.portStats(port)
-            let outcome = try await link.perform { executor.execute(plan, on: $0) }
+            let outcome = try await executor.execute(plan, on: link)
             let after = try sim.portStats(port)
             #expect(outcome.failure == nil && outcome.samples.count == 40)
             #expect(after.requestsTotal - before.requestsTotal == 4, "hpsim served 4 requests, not 40")
@@ -51,7 +51,7 @@ struct DeviceActorTests {
         let sim = try SimulatorProcess(["--tcp", "matrix:0"])
         let port = sim.ports[0]
         try sim.command("exception \(port) 1 holding 306 2")
-        let link = ModbusLink(endpoint: .tcp(host: "127.0.0.1", port: port), pool: Fixtures.pool)
+        let link = ModbusLink(endpoint: .tcp(host: "127.0.0.1", port: port), loop: Fixtures.loops.next())
         defer { link.close() }
         let sink = RecordingSink()
         let logs = LogCapture()
@@ -74,7 +74,7 @@ struct DeviceActorTests {
     func downAndUp() async throws {
         let sim = try SimulatorProcess(["--tcp", "matrix:0"])
         let port = sim.ports[0]
-        let link = ModbusLink(endpoint: .tcp(host: "127.0.0.1", port: port), pool: Fixtures.pool)
+        let link = ModbusLink(endpoint: .tcp(host: "127.0.0.1", port: port), loop: Fixtures.loops.next())
         defer { link.close() }
         let sink = RecordingSink()
         let collector = Fixtures.quickBackoff(initial: 0.2, max: 1)
@@ -101,8 +101,8 @@ struct DeviceActorTests {
         let sim = try SimulatorProcess(["--tcp", "matrix:0", "--tcp", "matrix:0"])
         let (hungPort, healthyPort) = (sim.ports[0], sim.ports[1])
         try sim.command("hang \(hungPort) * on")
-        let hungLink = ModbusLink(endpoint: .tcp(host: "127.0.0.1", port: hungPort), pool: Fixtures.pool)
-        let healthyLink = ModbusLink(endpoint: .tcp(host: "127.0.0.1", port: healthyPort), pool: Fixtures.pool)
+        let hungLink = ModbusLink(endpoint: .tcp(host: "127.0.0.1", port: hungPort), loop: Fixtures.loops.next())
+        let healthyLink = ModbusLink(endpoint: .tcp(host: "127.0.0.1", port: healthyPort), loop: Fixtures.loops.next())
         defer { hungLink.close(); healthyLink.close() }
         let sink = RecordingSink()
         let registers = Array(Self.scattered.prefix(5))
@@ -125,7 +125,7 @@ struct DeviceActorTests {
     func watchdogReconnects() async throws {
         let sim = try SimulatorProcess(["--tcp", "matrix:0"])
         let port = sim.ports[0]
-        let link = ModbusLink(endpoint: .tcp(host: "127.0.0.1", port: port), pool: Fixtures.pool)
+        let link = ModbusLink(endpoint: .tcp(host: "127.0.0.1", port: port), loop: Fixtures.loops.next())
         defer { link.close() }
         let sink = RecordingSink()
         let collector = Fixtures.quickBackoff(initial: 0.1, max: 0.3)
@@ -146,7 +146,7 @@ struct DeviceActorTests {
         let sim = try SimulatorProcess(["--tcp", "matrix:0"])
         let port = sim.ports[0]
         try sim.command("latency \(port) 1 250")
-        let link = ModbusLink(endpoint: .tcp(host: "127.0.0.1", port: port), pool: Fixtures.pool)
+        let link = ModbusLink(endpoint: .tcp(host: "127.0.0.1", port: port), loop: Fixtures.loops.next())
         defer { link.close() }
         let sink = RecordingSink()
         try await Self.run(Fixtures.runtime(id: "slow", port: port, registers: Self.scattered, interval: 0.5), link: link, sink: sink) { $0.count >= 2 }
@@ -161,7 +161,7 @@ struct DeviceActorTests {
         let sim = try SimulatorProcess(["--tcp", "matrix:0:1,2"])
         let port = sim.ports[0]
         try sim.command("hang \(port) 2 on")
-        let link = ModbusLink(endpoint: .tcp(host: "127.0.0.1", port: port), pool: Fixtures.pool)
+        let link = ModbusLink(endpoint: .tcp(host: "127.0.0.1", port: port), loop: Fixtures.loops.next())
         defer { link.close() }
         let sink = RecordingSink()
         let registers = Array(Self.scattered.prefix(2))

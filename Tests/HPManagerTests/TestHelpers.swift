@@ -1,4 +1,4 @@
-import BlockingIO
+import NIOPosix
 import DeviceActor
 import Drivers
 import Foundation
@@ -48,7 +48,7 @@ final class LogCapture: Sendable {
 }
 
 enum Fixtures {
-    static let pool = IOThreadPool(maxThreads: 16, name: "test-io")
+    static let loops = MultiThreadedEventLoopGroup(numberOfThreads: 2)
 
     static func runtime(id: String, port: Int, unit: Int = 1, registers: [RegisterDefinition], interval: Double = 0.5,
                         timeout: Double = 1, retries: Int = 0, collector: CollectorSettings = CollectorSettings()) -> DeviceRuntime {

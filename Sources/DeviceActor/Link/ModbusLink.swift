@@ -1,51 +1,353 @@
-import BlockingIO
+import DequeModule
 import HPCore
 import ModbusKit
+import NIOCore
+import NIOPosix
 import Synchronization
+#if canImport(Glibc)
+import Glibc
+#endif
 
-/// One Modbus connection (TCP gateway or serial bus) shared by every device behind it.
+/// One Modbus connection (a TCP gateway or a serial bus) shared by every device behind it.
 ///
-/// All libmodbus calls run as jobs on the link's `IOStrand`, never on the cooperative pool; jobs of
-/// devices sharing the link are serialised, different links run in parallel.
+/// The link is an actor whose executor is its event loop, like the device actors that use it, so a
+/// device's request reaches the link without a thread hop. Over TCP nothing ever blocks a thread: the
+/// connect, the response and the deadline are events on the loop (epoll underneath). Requests of all
+/// devices on the link queue here and go out one at a time (many gateways handle only one transaction
+/// at a time); each has one overall deadline from send to the last byte of its answer. Responses are
+/// matched by transaction id and unit: late, duplicate and wrong answers are discarded and counted.
 ///
-/// `@unchecked Sendable`: `session` is only touched inside jobs of `strand`, which never overlap.
-public final class ModbusLink: @unchecked Sendable {
-    public let endpoint: LinkEndpoint
-    private let strand: IOStrand
-    private let session: LinkSession
-    private let load = Mutex(LinkLoad())
+/// Watchdog: a connection is dropped (and re-opened on the next request) when it stops answering
+/// altogether: `timeoutsBeforeReconnect` timeouts in a row from its only unit or from different
+/// units behind one gateway. One dead unit behind a gateway never drops its neighbours' connection.
+/// Reconnects are paced fleet-wide by a `ConnectThrottle`.
+///
+/// Serial buses keep libmodbus on a dedicated thread per bus (`SerialBus`).
+public actor ModbusLink {
+    public static let timeoutsBeforeReconnect = 2
 
-    public init(endpoint: LinkEndpoint, pool: IOThreadPool) {
+    /// A successful request: the reply and how long it occupied the link (send to answer).
+    public struct Response: Sendable {
+        public var reply: ModbusReply
+        public var busTime: Double
+    }
+
+    private struct Pending {
+        var id: UInt64
+        var request: ModbusRequest
+        var unit: UInt8
+        var timeout: Double
+        var continuation: CheckedContinuation<Response, any Error>
+    }
+
+    private struct InFlight {
+        var pending: Pending
+        var transactionID: UInt16
+        var deadline: Scheduled<Void>
+        var sentAt: ContinuousClock.Instant
+    }
+
+    private enum Connection {
+        case idle
+        case waitingForSlot
+        case connecting
+        case connected(any Channel)
+        case closed
+    }
+
+    public nonisolated let endpoint: LinkEndpoint
+    public nonisolated let loop: any EventLoop
+    public nonisolated var unownedExecutor: UnownedSerialExecutor { loop.executor.asUnownedSerialExecutor() }
+
+    private nonisolated let load = Mutex(LinkLoad())
+    private nonisolated let statistics = Mutex(LinkStatistics())
+    private nonisolated let users = Atomic<Int>(0)
+    private nonisolated let throttle: ConnectThrottle
+    private nonisolated let serial: SerialBus?
+
+    private var connection = Connection.idle
+    private var urgent = Deque<Pending>()
+    private var queue = Deque<Pending>()
+    private var inFlight: InFlight?
+    private var nextTransaction: UInt16 = 0
+    private var nextPending: UInt64 = 0
+    private var timeoutUnits: [UInt8] = []
+    private var unitsSeen: Set<UInt8> = []
+    private var hasConnected = false
+
+    public init(endpoint: LinkEndpoint, loop: any EventLoop, throttle: ConnectThrottle = ConnectThrottle(rate: 100, burst: 100)) {
         self.endpoint = endpoint
-        strand = IOStrand(pool: pool)
-        let transport: ModbusClient.Transport = switch endpoint {
-        case .tcp(let host, let port): .tcp(host: host, port: port)
-        case .rtu(let s): .rtu(device: s.device, baudrate: s.baudrate, parity: s.parity, dataBits: s.bytesize, stopBits: s.stopbits)
-        }
-        session = LinkSession(transport: transport)
+        self.loop = loop
+        self.throttle = throttle
+        if case .rtu(let settings) = endpoint { serial = SerialBus(settings) } else { serial = nil }
     }
 
-    /// Runs `body` with exclusive use of the connection, on the link's I/O strand.
-    /// `priority` jobs (operator reads and writes) go ahead of queued polls.
-    public func perform<T: Sendable>(priority: Bool = false, _ body: @escaping @Sendable (LinkSession) throws -> T) async throws -> T {
-        let session = self.session
-        return try await strand.run(priority: priority) { try body(session) }
+    /// Sends `request` to `unit` and waits (as an event, not a thread) for its answer, at most
+    /// `timeout` seconds from the moment it goes out. `priority` requests (operator reads and writes)
+    /// go ahead of queued polls.
+    public func transact(_ request: ModbusRequest, unit: Int, timeout: Double, priority: Bool = false) async throws -> Response {
+        try request.validate()
+        guard let unitID = UInt8(exactly: unit) else {
+            throw ModbusError(operation: request.operation, code: ModbusError.invalidRequestCode, message: "unit id \(unit) outside 0…255")
+        }
+        guard timeout.isFinite, timeout > 0 else {
+            throw ModbusError(operation: request.operation, code: ModbusError.invalidRequestCode, message: "timeout \(timeout) s")
+        }
+        if let serial { return try await serial.perform(request, unit: unit, timeout: timeout, priority: priority) }
+        try Task.checkCancellation()
+        nextPending &+= 1
+        let id = nextPending
+        return try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Response, any Error>) in
+                let pending = Pending(id: id, request: request, unit: unitID, timeout: timeout, continuation: continuation)
+                if case .closed = connection {
+                    continuation.resume(throwing: Self.closedError(request))
+                    return
+                }
+                if priority { urgent.append(pending) } else { queue.append(pending) }
+                pump()
+            }
+        } onCancel: {
+            loop.execute { self.assumeIsolated { $0.cancel(id) } }
+        }
     }
+
+    /// Devices using the link (kept by the registry); a shared link never retries timeouts within a poll.
+    public nonisolated var deviceCount: Int { users.load(ordering: .relaxed) }
+    nonisolated func addUser(_ delta: Int) { users.add(delta, ordering: .relaxed) }
+
+    public nonisolated var currentStatistics: LinkStatistics { statistics.withLock { $0 } }
 
     /// Records a device's bus time and returns the link's load (shared by every device on it).
-    public func recordPoll(device: String, busTime: Double, interval: Double) -> LinkLoad.Report {
+    public nonisolated func recordPoll(device: String, busTime: Double, interval: Double) -> LinkLoad.Report {
         load.withLock { $0.record(device: device, busTime: busTime, interval: interval) }
     }
 
-    public func forget(device: String) {
+    public nonisolated func forget(device: String) {
         load.withLock { $0.forget(device: device) }
     }
 
-    public var currentLoad: LinkLoad { load.withLock { $0 } }
+    public nonisolated var currentLoad: LinkLoad { load.withLock { $0 } }
 
-    /// Closes the connection (after jobs already queued).
-    public func close() {
-        let session = self.session
-        strand.enqueue { session.close() }
+    /// Closes the connection; waiting and later requests fail at once.
+    public nonisolated func close() {
+        serial?.close()
+        loop.execute { self.assumeIsolated { $0.closeNow() } }
+    }
+
+    // MARK: Queue
+
+    private func pump() {
+        guard inFlight == nil, let head = urgent.first ?? queue.first else { return }
+        switch connection {
+        case .connected(let channel):
+            send(urgent.popFirst() ?? queue.removeFirst(), on: channel)
+        case .idle:
+            connect(timeout: head.timeout)
+        case .waitingForSlot, .connecting, .closed:
+            return
+        }
+    }
+
+    private func send(_ pending: Pending, on channel: any Channel) {
+        nextTransaction &+= 1  // the first request of a connection carries id 1, like libmodbus
+        let tid = nextTransaction
+        let frame = MBAPFrame.request(pending.request, transactionID: tid, unit: pending.unit)
+        var buffer = channel.allocator.buffer(capacity: frame.count)
+        buffer.writeBytes(frame)
+        channel.writeAndFlush(buffer, promise: nil)
+        let deadline = loop.scheduleTask(in: TimeAmount.nanoseconds(Int64(pending.timeout * 1e9))) {
+            self.assumeIsolated { $0.deadlinePassed(tid) }
+        }
+        inFlight = InFlight(pending: pending, transactionID: tid, deadline: deadline, sentAt: .now)
+        unitsSeen.insert(pending.unit)
+    }
+
+    private func failAllQueued(_ error: any Error) {
+        let waiting = Array(urgent) + Array(queue)
+        urgent.removeAll()
+        queue.removeAll()
+        for p in waiting { p.continuation.resume(throwing: error) }
+    }
+
+    private func cancel(_ id: UInt64) {
+        if let i = urgent.firstIndex(where: { $0.id == id }) {
+            urgent.remove(at: i).continuation.resume(throwing: CancellationError())
+        } else if let i = queue.firstIndex(where: { $0.id == id }) {
+            queue.remove(at: i).continuation.resume(throwing: CancellationError())
+        } else if let f = inFlight, f.pending.id == id {
+            // Its answer, if one still comes, is discarded by transaction id.
+            inFlight = nil
+            f.deadline.cancel()
+            f.pending.continuation.resume(throwing: CancellationError())
+            pump()
+        }
+    }
+
+    private func closeNow() {
+        if case .connected(let channel) = connection { channel.close(promise: nil) }
+        connection = .closed
+        if let f = inFlight {
+            inFlight = nil
+            f.deadline.cancel()
+            f.pending.continuation.resume(throwing: Self.closedError(f.pending.request))
+        }
+        failAllQueued(ModbusError(operation: "link", code: ECONNABORTED, message: "link closed"))
+    }
+
+    private static func closedError(_ request: ModbusRequest) -> ModbusError {
+        ModbusError(operation: request.operation, code: ECONNABORTED, message: "link closed")
+    }
+
+    // MARK: Connection
+
+    private func connect(timeout: Double) {
+        // The first connect follows the device's poll slot (already spread); reconnects are paced.
+        let wait = hasConnected ? throttle.reserve() : .zero
+        hasConnected = true
+        if wait > .zero {
+            connection = .waitingForSlot
+            loop.scheduleTask(in: TimeAmount(wait)) {
+                self.assumeIsolated { link in
+                    guard case .waitingForSlot = link.connection else { return }
+                    link.openConnection(timeout: timeout)
+                }
+            }
+        } else {
+            openConnection(timeout: timeout)
+        }
+    }
+
+    private func openConnection(timeout: Double) {
+        guard case .tcp(let host, let port) = endpoint else { return }
+        connection = .connecting
+        statistics.withLock { $0.connects += 1 }
+        let bootstrap = ClientBootstrap(group: loop)
+            .connectTimeout(TimeAmount.nanoseconds(Int64(min(timeout, 3600) * 1e9)))
+            .channelOption(.tcpOption(.tcp_nodelay), value: 1)
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(MBAPFrameDecoder()))
+                    try channel.pipeline.syncOperations.addHandler(ModbusTCPResponseHandler(link: self))
+                }
+            }
+        let future: EventLoopFuture<any Channel>
+        if let address = try? SocketAddress(ipAddress: host, port: port) {
+            future = bootstrap.connect(to: address)  // a literal address needs no resolver
+        } else {
+            future = bootstrap.connect(host: host, port: port)
+        }
+        future.whenComplete { result in
+            self.assumeIsolated { $0.connectFinished(result) }
+        }
+    }
+
+    private func connectFinished(_ result: Result<any Channel, any Error>) {
+        switch result {
+        case .success(let channel):
+            guard case .connecting = connection else {
+                channel.close(promise: nil)  // closed meanwhile
+                return
+            }
+            connection = .connected(channel)
+            timeoutUnits.removeAll()
+            pump()
+        case .failure(let error):
+            guard case .connecting = connection else { return }
+            connection = .idle
+            // Every unit behind this address is unreachable alike: fail everything waiting at once.
+            failAllQueued(Self.connectError(error, endpoint: endpoint))
+        }
+    }
+
+    /// Maps NIO's connect failures to errno-style Modbus errors that name the cause.
+    static func connectError(_ error: any Error, endpoint: LinkEndpoint) -> ModbusError {
+        if let e = error as? NIOConnectionError {
+            if e.connectionErrors.isEmpty {
+                return ModbusError(operation: "connect", code: ModbusError.dnsFailureCode, message: "cannot resolve host \(e.host)")
+            }
+            if let first = e.connectionErrors.first?.error { return connectError(first, endpoint: endpoint) }
+        }
+        if let e = error as? IOError {
+            return ModbusError(operation: "connect", code: e.errnoCode, message: "\(String(cString: strerror(e.errnoCode))) (\(endpoint))")
+        }
+        if let e = error as? ChannelError, case .connectTimeout = e {
+            return ModbusError(operation: "connect", code: ETIMEDOUT, message: "connect timed out (\(endpoint))")
+        }
+        return ModbusError(operation: "connect", code: ECONNREFUSED, message: "\(error) (\(endpoint))")
+    }
+
+    private var linkLooksDead: Bool {
+        guard timeoutUnits.count >= Self.timeoutsBeforeReconnect else { return false }
+        return unitsSeen.count <= 1 || Set(timeoutUnits).count >= 2
+    }
+
+    private func dropConnection() {
+        if case .connected(let channel) = connection {
+            channel.close(promise: nil)
+            connection = .idle
+        }
+        timeoutUnits.removeAll()
+    }
+
+    // MARK: Events from the channel and the deadline timer
+
+    func received(_ frame: MBAPFrame, channel: ObjectIdentifier) {
+        guard case .connected(let current) = connection, ObjectIdentifier(current) == channel else { return }
+        guard let f = inFlight, f.transactionID == frame.transactionID else {
+            statistics.withLock { $0.staleResponses += 1 }
+            return
+        }
+        inFlight = nil
+        f.deadline.cancel()
+        timeoutUnits.removeAll()
+        let busTime = (ContinuousClock.now - f.sentAt) / .seconds(1)
+        if frame.unitID != f.pending.unit {
+            statistics.withLock { $0.protocolErrors += 1 }
+            f.pending.continuation.resume(throwing: ModbusError(
+                operation: f.pending.request.operation, code: ModbusError.wrongUnitCode,
+                message: "invalid response: from unit \(frame.unitID) to a request for unit \(f.pending.unit)"))
+        } else {
+            do {
+                let reply = try f.pending.request.parseResponse(frame.pdu[...])
+                f.pending.continuation.resume(returning: Response(reply: reply, busTime: busTime))
+            } catch {
+                if error.isProtocolViolation { statistics.withLock { $0.protocolErrors += 1 } }
+                f.pending.continuation.resume(throwing: error)
+            }
+        }
+        pump()
+    }
+
+    private func deadlinePassed(_ tid: UInt16) {
+        guard let f = inFlight, f.transactionID == tid else { return }
+        inFlight = nil
+        statistics.withLock { $0.timeouts += 1 }
+        timeoutUnits.append(f.pending.unit)
+        if linkLooksDead { dropConnection() }
+        f.pending.continuation.resume(throwing: ModbusError(
+            operation: f.pending.request.operation, code: ETIMEDOUT,
+            message: "timed out: no complete response within \(f.pending.timeout) s"))
+        pump()
+    }
+
+    func connectionLost(channel: ObjectIdentifier, error: (any Error)?) {
+        guard case .connected(let current) = connection, ObjectIdentifier(current) == channel else { return }
+        connection = .idle
+        timeoutUnits.removeAll()
+        let failure: ModbusError
+        if let error = error as? ModbusError {
+            statistics.withLock { $0.protocolErrors += 1 }
+            failure = error
+        } else {
+            failure = ModbusError(operation: "receive", code: ECONNRESET, message: "connection closed by \(endpoint)")
+        }
+        if error != nil { current.close(promise: nil) }
+        if let f = inFlight {
+            inFlight = nil
+            f.deadline.cancel()
+            f.pending.continuation.resume(throwing: failure)
+        }
+        pump()
     }
 }

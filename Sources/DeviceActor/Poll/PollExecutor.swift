@@ -2,10 +2,12 @@ import Drivers
 import HPCore
 import ModbusKit
 
-/// Executes a read plan against a device; runs on the link's I/O thread.
+/// Executes a read plan against a device over its link: the one read path for polls, operator reads,
+/// `test` and write read-backs.
 ///
 /// A request answered with Illegal Function or Illegal Data Address is bisected until the offending
 /// registers are isolated; they are reported in `rejected` while every other register still arrives.
+/// It runs in its caller's isolation (the device actor, on the link's event loop): no thread hop.
 public struct PollExecutor: Sendable {
     public let unitID: Int
     public let timeout: Double
@@ -17,37 +19,68 @@ public struct PollExecutor: Sendable {
         self.registers = registers
     }
 
-    public func execute(_ plan: [ReadRequest], on session: LinkSession) -> PollOutcome {
+    /// Runs `plan`; Modbus failures end up in the outcome, only cancellation throws.
+    public func execute(_ plan: [ReadRequest], on link: ModbusLink, priority: Bool = false,
+                        isolation: isolated (any Actor)? = #isolation) async throws -> PollOutcome {
         var outcome = PollOutcome()
         outcome.samples.reserveCapacity(registers.count)  // one allocation per poll for the results
-        let start = ContinuousClock.now
         do {
-            try session.prepare(unit: unitID, timeout: timeout)
-            var words: [UInt16] = []
             for request in plan {
-                try read(request.registerType, members: request.members, words: &words, outcome: &outcome, session: session)
+                try await read(request.registerType, members: request.members, outcome: &outcome, link: link, priority: priority)
             }
         } catch let error as ModbusError {
             outcome.failure = error
             outcome.samples.removeAll()
-        } catch {
-            outcome.failure = ModbusError(operation: "poll", code: -1, message: "\(error)")
-            outcome.samples.removeAll()
         }
-        outcome.linkTime = (ContinuousClock.now - start) / .seconds(1)
         return outcome
     }
 
-    private func read(_ type: RegisterType, members: [Int], words: inout [UInt16], outcome: inout PollOutcome,
-                      session: LinkSession) throws {
+    /// A one-register read with a short deadline: is the device answering at all?
+    public func probe(_ plan: [ReadRequest], on link: ModbusLink, timeout probeTimeout: Double,
+                      isolation: isolated (any Actor)? = #isolation) async throws -> ModbusError? {
+        guard let first = plan.first, let member = first.members.first else { return nil }
+        let request = Self.request(first.registerType, address: registers[member].address, count: 1)
+        do {
+            _ = try await link.transact(request, unit: unitID, timeout: min(timeout, probeTimeout))
+            return nil
+        } catch let error as ModbusError {
+            // An exception is an answer: the device is there.
+            return error.deviceAnswered ? nil : error
+        }
+    }
+
+    /// Reads one register (operator writes read back through here).
+    public func read(register index: Int, on link: ModbusLink, priority: Bool,
+                     isolation: isolated (any Actor)? = #isolation) async throws -> Sample? {
+        var outcome = PollOutcome()
+        try await read(registers[index].registerType, members: [index], outcome: &outcome, link: link, priority: priority)
+        if let rejected = outcome.rejected.first {
+            throw ModbusError(operation: "read", code: ModbusError.exceptionCode(2), message: "\(registers[rejected].name): illegal data address")
+        }
+        return outcome.samples.first
+    }
+
+    static func request(_ type: RegisterType, address: Int, count: Int) -> ModbusRequest {
+        switch type {
+        case .holding: .readHoldingRegisters(address: address, count: count)
+        case .input: .readInputRegisters(address: address, count: count)
+        case .coil: .readCoils(address: address, count: count)
+        case .discrete: .readDiscreteInputs(address: address, count: count)
+        }
+    }
+
+    private func read(_ type: RegisterType, members: [Int], outcome: inout PollOutcome, link: ModbusLink, priority: Bool,
+                      isolation: isolated (any Actor)? = #isolation) async throws {
         guard !members.isEmpty else { return }
         let start = members.map { registers[$0].address }.min() ?? 0
         let end = members.map { registers[$0].address + registers[$0].count }.max() ?? start
         outcome.requests += 1
         do {
-            switch type {
-            case .holding, .input:
-                try session.readRegisters(input: type == .input, address: start, count: end - start, into: &words)
+            let response = try await link.transact(Self.request(type, address: start, count: end - start), unit: unitID,
+                                                   timeout: timeout, priority: priority)
+            outcome.linkTime += response.busTime
+            switch response.reply {
+            case .registers(let words):
                 for index in members {
                     let r = registers[index]
                     let offset = r.address - start
@@ -55,13 +88,14 @@ public struct PollExecutor: Sendable {
                         outcome.samples.append(sample)
                     }
                 }
-            case .coil, .discrete:
-                let bits = try session.readBits(discrete: type == .discrete, address: start, count: end - start)
+            case .bits(let bits):
                 for index in members {
                     if let sample = RegisterDecoder.decode(registers[index], index: index, bit: bits[registers[index].address - start]) {
                         outcome.samples.append(sample)
                     }
                 }
+            case .written:
+                throw ModbusError(operation: "read", code: ModbusError.protocolViolationCode, message: "invalid response: write answer to a read")
             }
             outcome.answered.append(contentsOf: members)
         } catch let error as ModbusError where error.exceptionCode == 1 || error.exceptionCode == 2 {
@@ -70,8 +104,8 @@ public struct PollExecutor: Sendable {
                 return
             }
             let half = members.count / 2
-            try read(type, members: Array(members[..<half]), words: &words, outcome: &outcome, session: session)
-            try read(type, members: Array(members[half...]), words: &words, outcome: &outcome, session: session)
+            try await read(type, members: Array(members[..<half]), outcome: &outcome, link: link, priority: priority)
+            try await read(type, members: Array(members[half...]), outcome: &outcome, link: link, priority: priority)
         }
     }
 }

@@ -27,7 +27,9 @@ struct CollectorFileParser {
         s.maxGap = try ranged(map, "max_gap", s.maxGap, 0...124)
         s.maxRegistersPerRequest = try ranged(map, "max_registers_per_request", s.maxRegistersPerRequest, 1...125)
         s.maxBitsPerRequest = try ranged(map, "max_bits_per_request", s.maxBitsPerRequest, 1...2000)
-        s.ioThreads = try ranged(map, "io_threads", s.ioThreads, 1...4096)
+        s.ioThreads = try ranged(map, "io_threads", s.ioThreads, 1...64)
+        s.reconnectRate = try positive(map.optional("reconnect_rate"), default: s.reconnectRate) { try $0.double() }
+        s.reconnectBurst = try ranged(map, "reconnect_burst", s.reconnectBurst, 1...100_000)
         s.backoffInitial = try positive(map.optional("backoff_initial"), default: s.backoffInitial) { try $0.seconds() }
         s.backoffMax = try positive(map.optional("backoff_max"), default: s.backoffMax) { try $0.seconds() }
         s.quarantineRetry = try positive(map.optional("quarantine_retry"), default: s.quarantineRetry) { try $0.seconds() }

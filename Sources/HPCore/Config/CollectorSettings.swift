@@ -1,3 +1,5 @@
+import Foundation
+
 /// `collector:` — polling behaviour shared by all devices (HPManager keys plus ours).
 public struct CollectorSettings: Sendable, Hashable {
     /// Default seconds between polls of a device.
@@ -11,8 +13,14 @@ public struct CollectorSettings: Sendable, Hashable {
     public var maxRegistersPerRequest: Int = 125
     /// Upper bound of bits per coil/discrete read request (Modbus allows 2000).
     public var maxBitsPerRequest: Int = 2000
-    /// Upper bound of threads that run blocking Modbus I/O.
-    public var ioThreads: Int = 64
+    /// Event-loop threads that run every Modbus TCP link (waits are events, not threads).
+    public var ioThreads: Int = CollectorSettings.defaultEventLoops
+    /// Fleet-wide reconnect pacing: connects per second and the burst allowed at once.
+    public var reconnectRate: Double = 100
+    public var reconnectBurst: Int = 100
+
+    /// One event loop per core, at most 4 (a loop handles thousands of links).
+    public static var defaultEventLoops: Int { min(max(ProcessInfo.processInfo.activeProcessorCount, 1), 4) }
     /// Reconnect backoff: first delay and cap, seconds.
     public var backoffInitial: Double = 1
     public var backoffMax: Double = 60

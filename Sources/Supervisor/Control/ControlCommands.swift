@@ -1,9 +1,9 @@
 import ControlProtocol
-import BlockingIO
 import DeviceActor
 import Foundation
 import HPCore
 import Sinks
+import Synchronization
 
 /// Executes control requests against the fleet, its status boards and the SQLite store.
 public final class ControlCommands: Sendable {
@@ -12,13 +12,16 @@ public final class ControlCommands: Sendable {
 
     private let control: FleetControl
     private let store: SQLiteStore?
-    private let pool: IOThreadPoolProvider
+    private let links: LinkRegistry
+    /// `test` connects to devices nobody polls; a few at a time, so a flood of tests stays cheap.
+    public static let maxConcurrentTests = 4
+    private let runningTests = Mutex(0)
     private let version: String
 
-    public init(control: FleetControl, store: SQLiteStore?, testPool: IOThreadPoolProvider, version: String) {
+    public init(control: FleetControl, store: SQLiteStore?, links: LinkRegistry, version: String) {
         self.control = control
         self.store = store
-        pool = testPool
+        self.links = links
         self.version = version
     }
 
@@ -191,20 +194,22 @@ public final class ControlCommands: Sendable {
         let config = await control.configuration
         guard let model = config.models[device.model] else { throw ControlError("invalid_device", "unknown model \(device.model)") }
         let runtime = DeviceRuntime(device: device, model: model, polling: PollingSettings(config.collector.collector))
-        let link = ModbusLink(endpoint: device.modbus.endpoint, pool: pool.pool)
+        let admitted = runningTests.withLock { running -> Bool in
+            guard running < Self.maxConcurrentTests else { return false }
+            running += 1
+            return true
+        }
+        guard admitted else { throw ControlError("busy", "\(Self.maxConcurrentTests) tests are already running; try again shortly") }
+        defer { runningTests.withLock { $0 -= 1 } }
+        // A link of its own (never the polling link): a test can never delay a poll.
+        let link = ModbusLink(endpoint: device.modbus.endpoint, loop: links.group.next(), throttle: links.throttle)
         defer { link.close() }
         let plan = runtime.polling.planner.plan(model.registers)
         let executor = PollExecutor(unitID: device.modbus.unitID, timeout: device.modbus.timeout, registers: model.registers)
         let started = Date()
-        let outcome = try await link.perform { executor.execute(plan, on: $0) }
+        let outcome = try await executor.execute(plan, on: link)
         if let failure = outcome.failure { throw ControlError("device_error", failure.description) }
         return .object(["id": .string(device.id), "requests": JSONValue(outcome.requests), "duration": .number(Date().timeIntervalSince(started)),
                         "rejected": .array(outcome.rejected.map { .string(model.registers[$0].name) }), "values": .array(outcome.samples.map(Self.sample))])
     }
-}
-
-/// Gives the control commands the daemon's I/O pool (for `test`).
-public struct IOThreadPoolProvider: Sendable {
-    public let pool: IOThreadPool
-    public init(_ pool: IOThreadPool) { self.pool = pool }
 }

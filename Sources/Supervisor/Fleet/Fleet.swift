@@ -42,8 +42,8 @@ public actor Fleet {
     public func apply(_ config: Configuration) async -> ConfigDiff {
         let desired = Self.desired(config)
         let diff = ConfigDiff.compute(running: running, desired: desired)
+        await supervisor.stop(diff.removed + diff.changed)
         for id in diff.removed {
-            await supervisor.stop(id)
             if let old = running.removeValue(forKey: id) { links.release(old.device.modbus.endpoint) }
             boards[id] = nil
             actors.remove(id)
@@ -52,7 +52,6 @@ public actor Fleet {
         }
         for id in diff.changed {
             guard let runtime = desired[id], let old = running[id] else { continue }
-            await supervisor.stop(id)
             // Acquire before release so a link shared with unchanged devices stays open.
             let link = links.acquire(runtime.device.modbus.endpoint)
             links.release(old.device.modbus.endpoint)

@@ -41,10 +41,14 @@ public actor Supervisor {
     }
 
     public func stopAll() async {
-        let all = children
-        children.removeAll()
-        for child in all.values { child.task.cancel() }
-        for child in all.values { await child.task.value }
+        await stop(Array(children.keys))
+    }
+
+    /// Stops several children at once: all are cancelled first, then awaited (in parallel, not one by one).
+    public func stop(_ ids: [String]) async {
+        let stopping = ids.compactMap { children.removeValue(forKey: $0) }
+        for child in stopping { child.task.cancel() }
+        for child in stopping { await child.task.value }
     }
 
     private static func supervise(_ spec: ChildSpec, intensity: RestartIntensity, onEvent: @Sendable (ChildEvent) -> Void) async {
