@@ -12,6 +12,8 @@ struct DaemonHarness {
         var name: String?
         var location = "Lab"
         var enabled = true
+        var timeout = 0.5
+        var retries = 0
     }
 
     let dir: TemporaryDirectory
@@ -52,7 +54,7 @@ struct DaemonHarness {
                 model: \(d.model)
                 enabled: \(d.enabled)
                 poll_interval: \(interval)
-                modbus: {type: tcp, host: 127.0.0.1, port: \(d.port), unit_id: \(d.unit), timeout: 0.5, retries: 0, retry_delay: 0.1}
+                modbus: {type: tcp, host: 127.0.0.1, port: \(d.port), unit_id: \(d.unit), timeout: \(d.timeout), retries: \(d.retries), retry_delay: 0.1}
 
             """
         }

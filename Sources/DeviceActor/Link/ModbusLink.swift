@@ -115,6 +115,8 @@ public actor ModbusLink {
     /// Devices using the link (kept by the registry); a shared link never retries timeouts within a poll.
     public nonisolated var deviceCount: Int { users.load(ordering: .relaxed) }
     nonisolated func addUser(_ delta: Int) { users.add(delta, ordering: .relaxed) }
+    /// Counts one more device on a link built outside a registry (tests of shared gateways).
+    public nonisolated func addUserForTesting() { addUser(1) }
 
     public nonisolated var currentStatistics: LinkStatistics { statistics.withLock { $0 } }
 
@@ -185,8 +187,10 @@ public actor ModbusLink {
     }
 
     private func closeNow() {
-        if case .connected(let channel) = connection { channel.close(promise: nil) }
+        // State first: closing a channel calls back into the link synchronously.
+        let previous = connection
         connection = .closed
+        if case .connected(let channel) = previous { channel.close(promise: nil) }
         if let f = inFlight {
             inFlight = nil
             f.deadline.cancel()
@@ -284,8 +288,8 @@ public actor ModbusLink {
 
     private func dropConnection() {
         if case .connected(let channel) = connection {
-            channel.close(promise: nil)
             connection = .idle
+            channel.close(promise: nil)
         }
         timeoutUnits.removeAll()
     }
