@@ -40,34 +40,76 @@ public enum RegisterEncoder {
             return (.bit(value == 1), value)
         }
         let raw = (value - register.offset) / register.scale
+        guard raw.isFinite else { throw Rejected("\(value) does not fit a \(register.dataType.rawValue) register") }
         let bits: UInt64
         switch register.dataType {
-        case .float32: bits = UInt64(Float(raw).bitPattern)
+        case .float32:
+            let single = Float(raw)
+            guard single.isFinite else { throw Rejected("\(value) does not fit a float32 register") }
+            bits = UInt64(single.bitPattern)
         case .float64: bits = raw.bitPattern
         default:
+            if register.scale == 1 && register.offset == 0, let exact = try exactIntegerBits(text, register.dataType) {
+                bits = exact
+                break
+            }
             let rounded = raw.rounded()
             guard abs(rounded - raw) < 1e-6 else { throw Rejected("\(value) is not a multiple of the scale \(register.scale)") }
-            let limits = rawLimits(register.dataType)
-            guard rounded >= limits.lowerBound && rounded <= limits.upperBound else {
+            guard let fitted = integerBits(rounded, register.dataType) else {
                 throw Rejected("\(value) does not fit a \(register.dataType.rawValue) register")
             }
-            bits = rounded < 0 ? UInt64(bitPattern: Int64(rounded)) : UInt64(rounded)
+            bits = fitted
         }
         return (.words(words(bits, count: register.count, order: register.writeByteOrder ?? register.byteOrder)), value)
     }
 
-    static func rawLimits(_ type: DataType) -> ClosedRange<Double> {
+    /// Integer text for an unscaled register, taken digit for digit: a Double has only 53 bits, so
+    /// `18446744073709551615` would otherwise round to 2^64. Nil when the text is no integer literal.
+    static func exactIntegerBits(_ text: String, _ type: DataType) throws -> UInt64? {
+        let limits = integerLimits(type)
+        let tooBig = Rejected("\(text) does not fit a \(type.rawValue) register")
+        if let signed = Int64(text) {
+            if signed < 0 {
+                guard signed >= limits.min else { throw tooBig }
+                return UInt64(bitPattern: signed)
+            }
+            guard UInt64(signed) <= limits.max else { throw tooBig }
+            return UInt64(signed)
+        }
+        if let unsigned = UInt64(text) {
+            guard unsigned <= limits.max else { throw tooBig }
+            return unsigned
+        }
+        // More digits than 64 bits hold: too big for every integer register.
+        let digits = text.first == "-" || text.first == "+" ? text.dropFirst() : Substring(text)
+        if !digits.isEmpty && digits.allSatisfy({ $0.isASCII && $0.isNumber }) { throw tooBig }
+        return nil
+    }
+
+    /// The raw bits of a whole number, or nil when it does not fit the type. Exact conversions only:
+    /// `Double(UInt64.max)` is 2^64, one past the largest `UInt64`, and `UInt64(2^64)` would trap.
+    static func integerBits(_ value: Double, _ type: DataType) -> UInt64? {
+        let limits = integerLimits(type)
+        if value < 0 {
+            guard limits.signed, let signed = Int64(exactly: value), signed >= limits.min else { return nil }
+            return UInt64(bitPattern: signed)
+        }
+        guard let unsigned = UInt64(exactly: value), unsigned <= limits.max else { return nil }
+        return unsigned
+    }
+
+    /// Smallest and largest raw value of an integer type; `max` as UInt64 so uint64 fits.
+    static func integerLimits(_ type: DataType) -> (signed: Bool, min: Int64, max: UInt64) {
         switch type {
-        case .bool: 0...1
-        case .int8: -128...127
-        case .uint8: 0...255
-        case .int16: -32768...32767
-        case .uint16: 0...65535
-        case .int32: Double(Int32.min)...Double(Int32.max)
-        case .uint32: 0...Double(UInt32.max)
-        case .int64: Double(Int64.min)...Double(Int64.max)
-        case .uint64: 0...Double(UInt64.max)
-        case .float32, .float64: -Double.greatestFiniteMagnitude...Double.greatestFiniteMagnitude
+        case .bool: (false, 0, 1)
+        case .int8: (true, Int64(Int8.min), UInt64(Int8.max))
+        case .uint8: (false, 0, UInt64(UInt8.max))
+        case .int16: (true, Int64(Int16.min), UInt64(Int16.max))
+        case .uint16: (false, 0, UInt64(UInt16.max))
+        case .int32: (true, Int64(Int32.min), UInt64(Int32.max))
+        case .uint32: (false, 0, UInt64(UInt32.max))
+        case .int64, .float32, .float64: (true, Int64.min, UInt64(Int64.max))
+        case .uint64: (false, 0, UInt64.max)
         }
     }
 

@@ -29,8 +29,9 @@ public final class ModbusClient {
             // The protocol-independent variant resolves host names (and IPv6) at connect time.
             created = modbus_new_tcp_pi(host, String(port))
         case .rtu(let device, let baudrate, let parity, let dataBits, let stopBits):
-            let parityByte = CChar(parity.asciiValue ?? UInt8(ascii: "N"))
-            created = modbus_new_rtu(device, Int32(baudrate), parityByte, Int32(dataBits), Int32(stopBits))
+            let parityByte = CChar(parity.asciiValue ?? UInt8(ascii: "N"))  // ASCII is 0…127: fits a CChar
+            created = modbus_new_rtu(device, try Self.cInt(baudrate, "baudrate", "modbus_new_rtu"), parityByte,
+                                     try Self.cInt(dataBits, "data bits", "modbus_new_rtu"), try Self.cInt(stopBits, "stop bits", "modbus_new_rtu"))
         }
         guard let created else { throw ModbusError.last("modbus_new") }
         context = created
@@ -52,7 +53,7 @@ public final class ModbusClient {
     }
 
     public func setUnit(_ unit: Int) throws {
-        guard modbus_set_slave(context, Int32(unit)) == 0 else { throw ModbusError.last("modbus_set_slave") }
+        guard modbus_set_slave(context, try Self.cInt(unit, "unit id", "modbus_set_slave")) == 0 else { throw ModbusError.last("modbus_set_slave") }
     }
 
     public func connect() throws {
@@ -74,11 +75,13 @@ public final class ModbusClient {
 
     /// FC03 / FC04 into `words` (resized to `count`).
     public func readRegisters(input: Bool, address: Int, count: Int, into words: inout [UInt16]) throws {
+        let operation = input ? "read_input_registers" : "read_registers"
+        let cAddress = try Self.cInt(address, "address", operation), cCount = try Self.cCount(count, operation)
         if words.count != count { words = Array(repeating: 0, count: count) }
         let received = words.withUnsafeMutableBufferPointer { buffer in
             input
-                ? modbus_read_input_registers(context, Int32(address), Int32(count), buffer.baseAddress)
-                : modbus_read_registers(context, Int32(address), Int32(count), buffer.baseAddress)
+                ? modbus_read_input_registers(context, cAddress, cCount, buffer.baseAddress)
+                : modbus_read_registers(context, cAddress, cCount, buffer.baseAddress)
         }
         guard received == count else {
             throw received < 0 ? ModbusError.last(input ? "read_input_registers" : "read_registers")
@@ -88,11 +91,13 @@ public final class ModbusClient {
 
     /// FC01 / FC02; one element per bit.
     public func readBits(discrete: Bool, address: Int, count: Int) throws -> [Bool] {
+        let operation = discrete ? "read_input_bits" : "read_bits"
+        let cAddress = try Self.cInt(address, "address", operation), cCount = try Self.cCount(count, operation)
         var bytes = [UInt8](repeating: 0, count: count)
         let received = bytes.withUnsafeMutableBufferPointer { buffer in
             discrete
-                ? modbus_read_input_bits(context, Int32(address), Int32(count), buffer.baseAddress)
-                : modbus_read_bits(context, Int32(address), Int32(count), buffer.baseAddress)
+                ? modbus_read_input_bits(context, cAddress, cCount, buffer.baseAddress)
+                : modbus_read_bits(context, cAddress, cCount, buffer.baseAddress)
         }
         guard received == count else {
             throw received < 0 ? ModbusError.last(discrete ? "read_input_bits" : "read_bits")
@@ -103,16 +108,34 @@ public final class ModbusClient {
 
     /// FC06 (one register) or FC16 (several).
     public func writeRegisters(address: Int, words: [UInt16], forceMultiple: Bool = false) throws {
+        let cAddress = try Self.cInt(address, "address", "write_registers")
         if words.count == 1 && !forceMultiple {
-            guard modbus_write_register(context, Int32(address), words[0]) == 1 else { throw ModbusError.last("write_register") }
+            guard modbus_write_register(context, cAddress, words[0]) == 1 else { throw ModbusError.last("write_register") }
         } else {
-            let written = words.withUnsafeBufferPointer { modbus_write_registers(context, Int32(address), Int32(words.count), $0.baseAddress) }
+            let cCount = try Self.cCount(words.count, "write_registers")
+            let written = words.withUnsafeBufferPointer { modbus_write_registers(context, cAddress, cCount, $0.baseAddress) }
             guard written == words.count else { throw ModbusError.last("write_registers") }
         }
     }
 
     /// FC05.
     public func writeBit(address: Int, value: Bool) throws {
-        guard modbus_write_bit(context, Int32(address), value ? 1 : 0) == 1 else { throw ModbusError.last("write_bit") }
+        guard modbus_write_bit(context, try Self.cInt(address, "address", "write_bit"), value ? 1 : 0) == 1 else { throw ModbusError.last("write_bit") }
+    }
+
+    /// libmodbus takes C `int`s: a value beyond them is an invalid request (EINVAL), never a trap.
+    private static func cInt(_ value: Int, _ name: String, _ operation: String) throws -> Int32 {
+        guard let converted = Int32(exactly: value) else {
+            throw ModbusError(operation: operation, code: ModbusError.invalidRequestCode, message: "\(name) \(value) does not fit a C int")
+        }
+        return converted
+    }
+
+    /// A count also sizes a Swift buffer, which traps when negative.
+    private static func cCount(_ count: Int, _ operation: String) throws -> Int32 {
+        guard count >= 0 else {
+            throw ModbusError(operation: operation, code: ModbusError.invalidRequestCode, message: "count \(count) is negative")
+        }
+        return try cInt(count, "count", operation)
     }
 }

@@ -21,19 +21,18 @@ struct CollectorFileParser {
     private func collector(_ node: YAMLNode) throws -> CollectorSettings {
         let map = try node.mapping()
         var s = CollectorSettings()
-        s.pollInterval = try positive(map.optional("poll_interval"), default: s.pollInterval) { try $0.seconds() }
-        s.batchSize = try map.int("batch_size", default: s.batchSize)
-        s.batchInterval = try positive(map.optional("batch_interval"), default: s.batchInterval) { try $0.seconds() }
+        s.pollInterval = try map.seconds("poll_interval", default: s.pollInterval, within: ConfigLimits.pollInterval)
+        s.batchSize = try ranged(map, "batch_size", s.batchSize, ConfigLimits.batchSize)
+        s.batchInterval = try map.seconds("batch_interval", default: s.batchInterval, within: ConfigLimits.batchInterval)
         s.maxGap = try ranged(map, "max_gap", s.maxGap, 0...124)
         s.maxRegistersPerRequest = try ranged(map, "max_registers_per_request", s.maxRegistersPerRequest, 1...125)
         s.maxBitsPerRequest = try ranged(map, "max_bits_per_request", s.maxBitsPerRequest, 1...2000)
         s.ioThreads = try ranged(map, "io_threads", s.ioThreads, 1...64)
-        s.reconnectRate = try positive(map.optional("reconnect_rate"), default: s.reconnectRate) { try $0.double() }
+        s.reconnectRate = try map.double("reconnect_rate", default: s.reconnectRate, within: ConfigLimits.reconnectRate)
         s.reconnectBurst = try ranged(map, "reconnect_burst", s.reconnectBurst, 1...100_000)
-        s.backoffInitial = try positive(map.optional("backoff_initial"), default: s.backoffInitial) { try $0.seconds() }
-        s.backoffMax = try positive(map.optional("backoff_max"), default: s.backoffMax) { try $0.seconds() }
-        s.quarantineRetry = try positive(map.optional("quarantine_retry"), default: s.quarantineRetry) { try $0.seconds() }
-        if s.batchSize < 1 { throw node.error(.invalidValue, "batch_size must be at least 1") }
+        s.backoffInitial = try map.seconds("backoff_initial", default: s.backoffInitial, within: ConfigLimits.backoff)
+        s.backoffMax = try map.seconds("backoff_max", default: s.backoffMax, within: ConfigLimits.backoff)
+        s.quarantineRetry = try map.seconds("quarantine_retry", default: s.quarantineRetry, within: ConfigLimits.quarantineRetry)
         try map.rejectUnknownKeys()
         return s
     }
@@ -46,8 +45,8 @@ struct CollectorFileParser {
         s.bucket = try map.string("bucket", default: s.bucket)
         s.token = try map.string("token", default: s.token)
         s.tokenFile = try map.string("token_file", default: s.tokenFile)
-        s.timeout = try positive(map.optional("timeout"), default: s.timeout) { try $0.seconds() }
-        s.retryInterval = try positive(map.optional("retry_interval"), default: s.retryInterval) { try $0.seconds() }
+        s.timeout = try map.seconds("timeout", default: s.timeout, within: ConfigLimits.influxTimeout)
+        s.retryInterval = try map.seconds("retry_interval", default: s.retryInterval, within: ConfigLimits.influxRetryInterval)
         s.database = try map.string("database", default: s.database)
         s.retentionPolicy = try map.string("retention_policy", default: s.retentionPolicy)
         s.username = try map.string("username", default: s.username)
@@ -119,9 +118,7 @@ struct CollectorFileParser {
         var s = MetricsFileSettings()
         s.enabled = try map.bool("enabled", default: true)
         s.path = try map.string("path", default: s.path)
-        if let intervalNode = map.optional("interval") {
-            s.interval = try positive(intervalNode, default: 1) { try $0.seconds() }
-        }
+        s.interval = try map.optional("interval")?.seconds(within: ConfigLimits.metricsFileInterval)
         if s.enabled && !s.path.hasSuffix(".prom") {
             throw node.error(.invalidValue, "path must end in .prom (node_exporter's textfile collector reads only *.prom), found \"\(s.path)\"")
         }
@@ -133,7 +130,7 @@ struct CollectorFileParser {
         let map = try node.mapping()
         var s = SQLiteSettings()
         s.path = try map.string("path", default: s.path)
-        s.readingsRetention = try positive(map.optional("readings_retention"), default: s.readingsRetention) { try $0.seconds() }
+        s.readingsRetention = try map.seconds("readings_retention", default: s.readingsRetention, within: ConfigLimits.readingsRetention)
         try map.rejectUnknownKeys()
         return s
     }
@@ -150,7 +147,7 @@ struct CollectorFileParser {
             s.mode = mode
         }
         s.group = try map.string("group", default: "")
-        s.idleTimeout = try positive(map.optional("idle_timeout"), default: s.idleTimeout) { try $0.seconds() }
+        s.idleTimeout = try map.seconds("idle_timeout", default: s.idleTimeout, within: ConfigLimits.idleTimeout)
         s.maxClients = try ranged(map, "max_clients", s.maxClients, 1...10_000)
         s.maxRequestBytes = try ranged(map, "max_request_bytes", s.maxRequestBytes, 256...16_777_216)
         if s.path.utf8.count > 107 { throw node.error(.invalidValue, "path is longer than the 107 bytes a Unix socket path may have") }
@@ -162,10 +159,10 @@ struct CollectorFileParser {
         let map = try node.mapping()
         var s = SupervisorSettings()
         s.maxRestarts = try ranged(map, "max_restarts", s.maxRestarts, 0...10_000)
-        s.restartWindow = try positive(map.optional("restart_window"), default: s.restartWindow) { try $0.seconds() }
-        s.failedCooldown = try positive(map.optional("failed_cooldown"), default: s.failedCooldown) { try $0.seconds() }
-        s.restartBackoff = try nonNegative(map.optional("restart_backoff"), default: s.restartBackoff) { try $0.seconds() }
-        s.restartBackoffMax = try nonNegative(map.optional("restart_backoff_max"), default: s.restartBackoffMax) { try $0.seconds() }
+        s.restartWindow = try map.seconds("restart_window", default: s.restartWindow, within: ConfigLimits.restartWindow)
+        s.failedCooldown = try map.seconds("failed_cooldown", default: s.failedCooldown, within: ConfigLimits.failedCooldown)
+        s.restartBackoff = try map.seconds("restart_backoff", default: s.restartBackoff, within: ConfigLimits.restartBackoff)
+        s.restartBackoffMax = try map.seconds("restart_backoff_max", default: s.restartBackoffMax, within: ConfigLimits.restartBackoff)
         try map.rejectUnknownKeys()
         return s
     }
@@ -181,15 +178,15 @@ struct CollectorFileParser {
             let register = try map.optional("register")?.string()
             let above = try map.optional("above")?.double()
             let below = try map.optional("below")?.double()
-            let offlineFor = try map.optional("offline_for")?.seconds()
+            let offlineFor = try map.optional("offline_for")?.seconds(within: ConfigLimits.alertDuration)
             let errorRate = try map.optional("error_rate_above")?.double()
-            let window = try map.seconds("window", default: 600)
+            let window = try map.seconds("window", default: 600, within: ConfigLimits.alertWindow)
             let kinds = [above != nil || below != nil, offlineFor != nil, errorRate != nil].filter { $0 }.count
             guard kinds == 1, !(above != nil && below != nil) else {
                 throw item.error(.invalidValue, "an alert needs exactly one of: register with above or below, offline_for, error_rate_above")
             }
             let condition: AlertRule.Condition
-            var duration = try nonNegative(map.optional("for"), default: 0) { try $0.seconds() }
+            var duration = try map.seconds("for", default: 0, within: ConfigLimits.alertDuration)
             if let threshold = above ?? below {
                 guard let register, !register.isEmpty else { throw item.error(.missingKey, "a threshold alert needs register") }
                 condition = above != nil ? .above(register: register, threshold: threshold) : .below(register: register, threshold: threshold)
@@ -207,7 +204,7 @@ struct CollectorFileParser {
             }
             let heatpumps = try map.optional("heatpumps")?.sequence().map { try $0.string() } ?? []
             rules.append(AlertRule(name: name, condition: condition, duration: duration,
-                                   hysteresis: try map.double("hysteresis", default: 0), severity: severity, heatpumps: heatpumps))
+                                   hysteresis: try map.double("hysteresis", default: 0, within: ConfigLimits.hysteresis), severity: severity, heatpumps: heatpumps))
             try map.rejectUnknownKeys()
         }
         return rules

@@ -26,7 +26,7 @@ struct DevicesFileParser {
         let idNode = try map.required("id")
         let id = try idNode.string()
         guard Self.isValidID(id) else {
-            throw idNode.error(.invalidValue, "id \"\(id)\" must be 1-64 characters of letters, digits, '_', '-' or '.'")
+            throw idNode.error(.invalidValue, "id \"\(id)\" must be 1-64 characters of letters, digits, '_', '-' or '.', starting with a letter, digit or '_'")
         }
         let modbusNode = try map.required("modbus")
         let device = DeviceConfig(
@@ -36,14 +36,17 @@ struct DevicesFileParser {
             model: try map.required("model").string(),
             enabled: try map.bool("enabled", default: true),
             modbus: try parseModbus(modbusNode),
-            pollInterval: try positive(map.optional("poll_interval"), default: defaultPollInterval) { try $0.seconds() }
+            pollInterval: try map.seconds("poll_interval", default: defaultPollInterval, within: ConfigLimits.pollInterval)
         )
         try map.rejectUnknownKeys()
         return device
     }
 
+    /// `[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}`: `.` and `..` read as paths and a leading `-` as a command-line option.
     static func isValidID(_ id: String) -> Bool {
-        !id.isEmpty && id.count <= 64 && id.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || "_-.".contains($0)) }
+        func word(_ c: Character) -> Bool { c.isASCII && (c.isLetter || c.isNumber || c == "_") }
+        guard let first = id.first, word(first), id.count <= 64 else { return false }
+        return id.allSatisfy { word($0) || $0 == "-" || $0 == "." }
     }
 
     private func parseModbus(_ node: YAMLNode) throws -> ModbusSettings {
@@ -58,7 +61,7 @@ struct DevicesFileParser {
             guard !host.isEmpty else { throw node.error(.invalidValue, "host must not be empty") }
             let portNode = map.optional("port")
             let port = try portNode?.int() ?? 502
-            guard (1...65535).contains(port) else {
+            guard ConfigLimits.tcpPort.contains(port) else {
                 throw (portNode ?? node).error(.invalidValue, "port \(port) is out of range 1-65535")
             }
             transport = .tcp(host: host, port: port)
@@ -69,9 +72,7 @@ struct DevicesFileParser {
             guard device.hasPrefix("/") else {
                 throw deviceNode.error(.invalidValue, "for type rtu, port is the serial device path (e.g. /dev/ttyUSB0), found \"\(device)\"")
             }
-            let baudNode = map.optional("baudrate")
-            let baud = try baudNode?.int() ?? 9600
-            guard baud > 0 else { throw (baudNode ?? node).error(.invalidValue, "baudrate must be positive") }
+            let baud = try map.int("baudrate", default: 9600, within: ConfigLimits.baudrate)
             let sizeNode = map.optional("bytesize")
             let size = try sizeNode?.int() ?? 8
             guard (5...8).contains(size) else { throw (sizeNode ?? node).error(.invalidValue, "bytesize must be 5-8, found \(size)") }
@@ -95,29 +96,15 @@ struct DevicesFileParser {
         }
         let retriesNode = map.optional("retries")
         let retries = try retriesNode?.int() ?? 3
-        guard (0...10).contains(retries) else { throw (retriesNode ?? node).error(.invalidValue, "retries must be 0-10, found \(retries)") }
+        guard ConfigLimits.retries.contains(retries) else { throw (retriesNode ?? node).error(.invalidValue, "retries must be \(ConfigLimits.retries.lowerBound)-\(ConfigLimits.retries.upperBound), found \(retries)") }
         let settings = ModbusSettings(
             transport: transport,
             unitID: unit,
-            timeout: try positive(map.optional("timeout"), default: 5) { try $0.seconds() },
+            timeout: try map.seconds("timeout", default: 5, within: ConfigLimits.modbusTimeout),
             retries: retries,
-            retryDelay: try nonNegative(map.optional("retry_delay"), default: 1) { try $0.seconds() }
+            retryDelay: try map.seconds("retry_delay", default: 1, within: ConfigLimits.retryDelay)
         )
         try map.rejectUnknownKeys()
         return settings
     }
-}
-
-func positive(_ node: YAMLNode?, default fallback: Double, _ read: (YAMLNode) throws -> Double) throws -> Double {
-    guard let node else { return fallback }
-    let value = try read(node)
-    guard value > 0 else { throw node.error(.invalidValue, "must be greater than 0, found \(value)") }
-    return value
-}
-
-func nonNegative(_ node: YAMLNode?, default fallback: Double, _ read: (YAMLNode) throws -> Double) throws -> Double {
-    guard let node else { return fallback }
-    let value = try read(node)
-    guard value >= 0 else { throw node.error(.invalidValue, "must not be negative, found \(value)") }
-    return value
 }

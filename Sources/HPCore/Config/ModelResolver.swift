@@ -56,7 +56,13 @@ struct ModelResolver {
             var definition = register.definition
             definition.byteOrder = register.byteOrder ?? modelOrder
             definition.unavailable = register.unavailable ?? spec.unavailable ?? []
-            definition.address += spec.addressOffset
+            // Both are bounded by the parser; checked anyway, as an overflow here would trap `--check`.
+            let (shifted, overflow) = definition.address.addingReportingOverflow(spec.addressOffset)
+            guard !overflow else {
+                throw ConfigError(.invalidValue, file: register.file, line: register.line, field: "\(register.path).address",
+                                  message: "address \(definition.address) plus address_offset \(spec.addressOffset) overflows")
+            }
+            definition.address = shifted
             definition.writeMultiple = spec.writeMultiple ?? inheritedWriteMultiple
             definition.writeByteOrder = register.writeByteOrder ?? spec.writeByteOrder ?? inheritedWriteOrder
             try validate(definition, spec: register)
@@ -86,10 +92,11 @@ struct ModelResolver {
         if Self.reservedNames.contains(r.name) {
             throw fail("name", "register name \"\(r.name)\" collides with the daemon's own metric heatpump_\(r.name)")
         }
-        guard (0...65535).contains(r.address) else {
+        guard ConfigLimits.modbusAddress.contains(r.address) else {
             throw fail("address", "address \(r.address) is out of range 0-65535 (after the model's address_offset)")
         }
-        if r.address + r.count - 1 > 65535 {
+        // The address is at most 65535 here and count at most 4: the sum cannot overflow.
+        if r.address + r.count - 1 > ConfigLimits.modbusAddress.upperBound {
             throw fail("data_type", "\(r.dataType.rawValue) needs \(r.count) registers but only \(65536 - r.address) remain after address \(r.address)")
         }
         if r.registerType.isBitTable && r.dataType != .bool {

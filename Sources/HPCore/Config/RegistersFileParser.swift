@@ -37,7 +37,7 @@ public struct RegistersFileParser {
             manufacturer: try map.optional("manufacturer")?.string(),
             byteOrder: byteOrder,
             writeByteOrder: try map.optional("write_byte_order").map(Self.byteOrder),
-            addressOffset: try map.int("address_offset", default: 0),
+            addressOffset: try map.int("address_offset", default: 0, within: ConfigLimits.addressOffset),
             extends: try map.optional("extends")?.string(),
             unavailable: try map.optional("unavailable").map(Self.rawValues),
             writeMultiple: try map.optional("write_multiple")?.bool(),
@@ -56,7 +56,7 @@ public struct RegistersFileParser {
         let map = try node.mapping()
         let name = try map.required("name").string()
         let addressNode = try map.required("address")
-        let address = try addressNode.int()
+        let address = try addressNode.int(within: ConfigLimits.registerAddress)
 
         var registerType = RegisterType.holding
         if let typeNode = map.optional("register_type") {

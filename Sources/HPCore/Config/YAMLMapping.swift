@@ -54,8 +54,17 @@ final class YAMLMapping {
         try optional(key)?.double() ?? fallback
     }
 
-    func seconds(_ key: String, default fallback: Double) throws -> Double {
-        try optional(key)?.seconds() ?? fallback
+    func int(_ key: String, default fallback: Int, within range: ClosedRange<Int>) throws -> Int {
+        try optional(key)?.int(within: range) ?? fallback
+    }
+
+    func double(_ key: String, default fallback: Double, within range: ClosedRange<Double>) throws -> Double {
+        try optional(key)?.double(within: range) ?? fallback
+    }
+
+    /// Durations always come with a range: each ends up in a `Duration` or a C integer.
+    func seconds(_ key: String, default fallback: Double, within range: ClosedRange<Double>) throws -> Double {
+        try optional(key)?.seconds(within: range) ?? fallback
     }
 
     func bool(_ key: String, default fallback: Bool) throws -> Bool {

@@ -95,9 +95,45 @@ struct YAMLNode {
         let units: [(String, Double)] = [("ms", 0.001), ("s", 1), ("m", 60), ("h", 3600), ("d", 86400)]
         if let value = Double(text), value.isFinite { return value }
         for (suffix, factor) in units where text.hasSuffix(suffix) {
-            if let value = Double(text.dropLast(suffix.count)), value.isFinite { return value * factor }
+            // `1e307d` overflows to infinity once scaled: that is no duration either.
+            if let value = Double(text.dropLast(suffix.count)), value.isFinite, (value * factor).isFinite { return value * factor }
         }
         throw error(.invalidType, "expected a duration in seconds (e.g. 10, 0.5, 250ms, 5m), found \"\(text)\"")
+    }
+
+    /// An integer within `range`; the bound every user number needs before it is converted.
+    func int(within range: ClosedRange<Int>) throws -> Int {
+        let value = try int()
+        guard range.contains(value) else {
+            throw error(.invalidValue, "must be between \(range.lowerBound) and \(range.upperBound), found \(value)")
+        }
+        return value
+    }
+
+    /// A finite number within `range`.
+    func double(within range: ClosedRange<Double>) throws -> Double {
+        try checked(double(), within: range, unit: "")
+    }
+
+    /// A duration within `range` seconds, so that `Duration`, timeouts and C `int`s built from it cannot overflow.
+    func seconds(within range: ClosedRange<Double>) throws -> Double {
+        try checked(seconds(), within: range, unit: " s")
+    }
+
+    private func checked(_ value: Double, within range: ClosedRange<Double>, unit: String) throws -> Double {
+        guard !range.contains(value) else { return value }
+        let found = Self.format(value)
+        // Keep the long-standing wording for the common mistakes (zero, negative).
+        if range.lowerBound > 0 && value <= 0 { throw error(.invalidValue, "must be greater than 0, found \(found)") }
+        if range.lowerBound == 0 && value < 0 { throw error(.invalidValue, "must not be negative, found \(found)") }
+        throw error(.invalidValue, "must be between \(Self.format(range.lowerBound))\(unit) and \(Self.format(range.upperBound))\(unit), found \(found)\(unit)")
+    }
+
+    /// `86400` rather than `86400.0`; other values as Swift prints them (`0.05`, `1e+300`).
+    static func format(_ value: Double) -> String {
+        // The magnitude test on the Double: `abs(Int64.min)` would trap.
+        if abs(value) < 1e15, let whole = Int64(exactly: value) { return String(whole) }
+        return "\(value)"
     }
 
     private var kindName: String {

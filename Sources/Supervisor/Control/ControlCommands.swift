@@ -43,9 +43,56 @@ public final class ControlCommands: Sendable {
 
     private func execute(_ request: ControlRequest) async throws -> JSONValue {
         let args = request.args ?? [:]
+        func wrongType(_ key: String, _ type: String) -> ControlError {
+            ControlError("bad_request", "\(request.cmd): \"\(key)\" must be a \(type)")
+        }
+        // Optional arguments: absent or null means "not given"; any other wrong type is an error, not ignored.
+        func optionalString(_ key: String) throws -> String? {
+            switch args[key] {
+            case nil, .null?: return nil
+            case .string(let value)?: return value
+            default: throw wrongType(key, "string")
+            }
+        }
+        func optionalNumber(_ key: String) throws -> Double? {
+            switch args[key] {
+            case nil, .null?: return nil
+            case .number(let value)? where value.isFinite: return value
+            default: throw wrongType(key, "number")
+            }
+        }
+        func optionalBool(_ key: String) throws -> Bool? {
+            switch args[key] {
+            case nil, .null?: return nil
+            case .bool(let value)?: return value
+            default: throw wrongType(key, "boolean")
+            }
+        }
+        func optionalStrings(_ key: String) throws -> [String]? {
+            switch args[key] {
+            case nil, .null?: return nil
+            case .array(let items)?:
+                return try items.map { item in
+                    guard let text = item.string else { throw wrongType(key, "list of strings") }
+                    return text
+                }
+            default: throw wrongType(key, "list of strings")
+            }
+        }
         func string(_ key: String) throws -> String {
-            guard let value = args[key]?.string, !value.isEmpty else { throw ControlError("bad_request", "\(request.cmd) needs \"\(key)\"") }
+            guard let value = try optionalString(key), !value.isEmpty else { throw ControlError("bad_request", "\(request.cmd) needs \"\(key)\"") }
             return value
+        }
+        /// `write` takes the value as text (as typed) or as a JSON number or boolean.
+        func valueText(_ key: String) throws -> String {
+            switch args[key] {
+            case .number(let number)? where number.isFinite:
+                if let whole = Int64(exactly: number) { return String(whole) }
+                return "\(number)"
+            case .bool(let flag)?: return flag ? "true" : "false"
+            case .string?, nil, .null?: return try string(key)
+            default: throw wrongType(key, "string or number")
+            }
         }
         func spec() throws -> String {
             guard let device = args["device"] else { throw ControlError("bad_request", "\(request.cmd) needs \"device\" (a heatpumps.yml entry as JSON)") }
@@ -59,7 +106,7 @@ public final class ControlCommands: Sendable {
         case "list":
             return .object(["heatpumps": .array(try await summaries(nil, full: false))])
         case "status":
-            let id = args["id"]?.string
+            let id = try optionalString("id")
             let rows = try await summaries(id, full: true)
             if let id, rows.isEmpty { throw ControlError("not_found", "no heat pump \(id)") }
             return .object(["heatpumps": .array(rows)])
@@ -87,12 +134,12 @@ public final class ControlCommands: Sendable {
             }
         case "read":
             let id = try string("id")
-            let names = args["registers"]?.array?.compactMap(\.string) ?? []
+            let names = try optionalStrings("registers") ?? []
             let samples = try await actor(id).readNow(names)
             return .object(["id": .string(id), "values": .array(samples.map(Self.sample))])
         case "write":
-            return try await write(id: try string("id"), register: try string("register"), value: try string("value"),
-                                   client: args["client"]?.string ?? "control-socket")
+            return try await write(id: try string("id"), register: try string("register"), value: try valueText("value"),
+                                   client: try optionalString("client") ?? "control-socket")
         case "test":
             return try await test(spec: try spec())
         case "models":
@@ -102,18 +149,21 @@ public final class ControlCommands: Sendable {
                          "registers": JSONValue(m.registers.count), "source": .string(m.source.hasPrefix("builtin") ? "builtin" : m.source)])
             })])
         case "alerts":
-            let rows = try await requireStore().alerts(heatpumpID: args["id"]?.string, activeOnly: args["active"]?.bool ?? false)
+            let heatpumpID = try optionalString("id"), activeOnly = try optionalBool("active") ?? false
+            let rows = try await requireStore().alerts(heatpumpID: heatpumpID, activeOnly: activeOnly)
             return .object(["alerts": .array(rows.map { a in
                 .object(["rule": .string(a.rule), "heatpump_id": .string(a.heatpumpID), "severity": .string(a.severity),
                          "raised_at": .number(a.raisedAt), "resolved_at": JSONValue(a.resolvedAt), "value": JSONValue(a.value), "message": .string(a.message)])
             })])
         case "events":
-            let rows = try await requireStore().events(heatpumpID: args["id"]?.string, since: args["since"]?.number ?? 0)
+            let heatpumpID = try optionalString("id"), since = try optionalNumber("since") ?? 0
+            let rows = try await requireStore().events(heatpumpID: heatpumpID, since: since)
             return .object(["events": .array(rows.map { e in
                 .object(["at": .number(e.at), "heatpump_id": JSONValue(e.heatpumpID), "kind": .string(e.kind), "message": .string(e.message)])
             })])
         case "history":
-            let points = try await requireStore().history(heatpumpID: try string("id"), register: try string("register"), since: args["since"]?.number ?? 0)
+            let id = try string("id"), register = try string("register"), since = try optionalNumber("since") ?? 0
+            let points = try await requireStore().history(heatpumpID: id, register: register, since: since)
             return .object(["points": .array(points.map { .array([.number($0.at), .number($0.value)]) })])
         default:
             throw ControlError("unknown_command", "unknown command \"\(request.cmd)\"; commands: \(Self.commands.joined(separator: ", "))")
