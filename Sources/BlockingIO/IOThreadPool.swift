@@ -1,5 +1,6 @@
 import DequeModule
 import Foundation
+import Synchronization
 
 /// A bounded pool of OS threads for blocking C calls (libmodbus), kept off Swift's cooperative pool.
 ///
@@ -106,10 +107,30 @@ public final class IOStrand: @unchecked Sendable {
         if more { pool.schedule(self) }
     }
 
-    /// Runs `body` on the strand and returns its result to the awaiting task.
-    public func run<T: Sendable>(priority: Bool = false, _ body: @escaping @Sendable () throws -> T) async throws -> T {
-        try await withCheckedThrowingContinuation { continuation in
-            enqueue(priority: priority) { continuation.resume(with: Result { try body() }) }
+    /// Runs `body` on the strand and returns its result to the awaiting task. A job still queued
+    /// when the task is cancelled is skipped (a job already running finishes: C calls cannot be interrupted).
+    /// The result resumes the caller in its own isolation (`isolation`), not on the global pool.
+    public func run<T: Sendable>(priority: Bool = false, isolation: isolated (any Actor)? = #isolation,
+                                 _ body: @escaping @Sendable () throws -> T) async throws -> T {
+        let cancelled = CancelFlag()
+        return try await withTaskCancellationHandler { [isolation] in
+            _ = isolation
+            return try await withCheckedThrowingContinuation { continuation in
+                enqueue(priority: priority) {
+                    if cancelled.value.load(ordering: .acquiring) {
+                        continuation.resume(throwing: CancellationError())
+                    } else {
+                        continuation.resume(with: Result { try body() })
+                    }
+                }
+            }
+        } onCancel: {
+            cancelled.value.store(true, ordering: .releasing)
         }
     }
+}
+
+/// Set when the task waiting for a queued job is cancelled.
+private final class CancelFlag: Sendable {
+    let value = Atomic<Bool>(false)
 }

@@ -52,8 +52,14 @@ public actor DeviceActor {
         )
     }
 
-    /// Polls until cancelled.
-    public func run() async throws {
+    /// Polls until cancelled, entirely on the link's event loop.
+    public nonisolated func run() async throws {
+        try await withTaskExecutorPreference(link.taskExecutor) {
+            try await self.pollForever()
+        }
+    }
+
+    private func pollForever() async throws {
         let status = board.update {
             $0.state = .connecting
             $0.link = runtime.device.modbus.endpoint.description
@@ -77,8 +83,11 @@ public actor DeviceActor {
         let delay = deadline - clock.now
         guard delay > .zero else { return }
         let scheduled = link.loop.scheduleTask(in: TimeAmount(delay)) {}
-        try await withTaskCancellationHandler {
-            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+        // Capturing `self` keeps the closure (and so the continuation) on this actor's executor; a
+        // closure that captures nothing isolated would resume on the global pool: two thread hops.
+        try await withTaskCancellationHandler { [self] in
+            _ = self
+            return try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
                 scheduled.futureResult.whenComplete { result in
                     continuation.resume(with: result.mapError { _ in CancellationError() })
                 }

@@ -11,7 +11,12 @@ struct FleetBenchmark {
     var unitsPerGateway = 100
     var hungFraction = 0.0
     var refusedFraction = 0.0
-    var ioThreads = 64
+    /// Devices whose controllers accept connections but never answer (a listening socket that never
+    /// accepts), each on its own port, with HPManager's documented defaults: timeout 5 s, 3 retries.
+    var dark = 0
+    var ioThreads: Int?
+    /// Also run the naive one-request-per-register pymodbus poller on this many healthy devices.
+    var naiveDevices = 0
 
     static let naiveRequests = 50
 
@@ -46,6 +51,11 @@ struct FleetBenchmark {
         for i in 0..<refused {
             text += "  - {id: refused\(i), model: bench_model, modbus: {host: 127.0.0.1, port: \(try freeLoopbackPort()), timeout: 1, retries: 1}}\n"
         }
+        let darkEndpoints = try DarkEndpoints(count: dark)
+        defer { darkEndpoints.close() }
+        for (i, port) in darkEndpoints.ports.enumerated() {
+            text += "  - {id: dark\(i), model: bench_model, modbus: {host: 127.0.0.1, port: \(port), timeout: 5, retries: 3}}\n"
+        }
         try dir.write("heatpumps.yml", text)
         try dir.write("registers.yml", BenchModel.registersYAML)
         let files = IsolatedDaemonFiles(dir)
@@ -53,7 +63,7 @@ struct FleetBenchmark {
         collector:
           poll_interval: \(interval)
           backoff_max: 60
-          io_threads: \(ioThreads)
+        \(ioThreads.map { "  io_threads: \($0)" } ?? "")
         logging:
           level: WARNING
         """))
@@ -76,7 +86,13 @@ struct FleetBenchmark {
         }
         try await Task.sleep(for: .seconds(interval))  // settle
 
-        let first = snapshot(status(socket), healthySet)
+        let firstRows = status(socket)
+        let first = snapshot(firstRows, healthySet)
+        let darkPorts = Set(darkEndpoints.ports.map { "127.0.0.1:\($0)" })
+        let connects0 = darkConnects(daemon.metrics(), darkPorts)
+        let naive = naiveDevices > 0 ? try NaivePoller(devices: (0..<naiveDevices).map { i in
+            ("127.0.0.1", sim.ports[i % max(gateways, 1)], 1 + i / max(gateways, 1))
+        }, interval: interval) : nil
         let cpu0 = sampler.cpuSeconds()
         let wall0 = Date()
         var durations: [Double] = []
@@ -89,8 +105,19 @@ struct FleetBenchmark {
             durations += status(socket).filter { healthySet.contains($0["id"] as? String ?? "") }.compactMap { $0["poll_duration"] as? Double }
             if let m = daemon.metrics() { maxQueue = max(maxQueue, m.values("hpmanager_sink_queue_depth").max() ?? 0) }
         }
-        let cpu = (sampler.cpuSeconds() - cpu0) / Date().timeIntervalSince(wall0)
-        let last = snapshot(status(socket), healthySet)
+        let cpuSeconds = sampler.cpuSeconds() - cpu0
+        let window = Date().timeIntervalSince(wall0)
+        let cpu = cpuSeconds / window
+        let naiveResult = naive?.stop()
+        let lastRows = status(socket)
+        let last = snapshot(lastRows, healthySet)
+        let connects = darkConnects(daemon.metrics(), darkPorts) - connects0
+        let pollsBefore = Dictionary(firstRows.map { ($0["id"] as? String ?? "", $0["polls"] as? Double ?? 0) }, uniquingKeysWith: { a, _ in a })
+        let neverPolled = lastRows.filter { row in
+            let id = row["id"] as? String ?? ""
+            return healthySet.contains(id) && (row["polls"] as? Double ?? 0) <= (pollsBefore[id] ?? 0)
+        }.count + max(0, healthy - lastRows.filter { healthySet.contains($0["id"] as? String ?? "") }.count)
+        let healthyUp = lastRows.filter { healthySet.contains($0["id"] as? String ?? "") && $0["up"] as? Bool == true }.count
 
         let stopStart = Date()
         daemon.process.signal(SIGTERM)
@@ -101,8 +128,11 @@ struct FleetBenchmark {
         func quantile(_ q: Double) -> Double { durations.isEmpty ? 0 : durations[min(durations.count - 1, Int(Double(durations.count) * q))] }
         let polls = last.polls - first.polls
         let late = last.late - first.late
-        return [
-            "devices": Double(devices), "healthy": Double(healthy), "hung": Double(hung), "refused": Double(refused),
+        let ourPerPoll = polls > 0 ? cpuSeconds / polls : 0
+        var result: [String: Double] = [
+            "devices": Double(devices + dark), "healthy": Double(healthy), "hung": Double(hung), "refused": Double(refused), "dark": Double(dark),
+            "never_polled": Double(neverPolled), "healthy_up_ratio": healthy > 0 ? Double(healthyUp) / Double(healthy) : 0,
+            "cpu_us_per_poll": ourPerPoll * 1e6, "dark_connects_per_s": connects / window,
             "interval": interval, "polls": polls, "on_time_ratio": polls > 0 ? 1 - late / polls : 0,
             "poll_p50": quantile(0.5), "poll_p99": quantile(0.99), "poll_max": durations.last ?? 0,
             "requests_per_poll": last.requestsPerPoll, "naive_requests": Double(Self.naiveRequests),
@@ -110,6 +140,20 @@ struct FleetBenchmark {
             "startup_all_up_s": allUpAfter, "shutdown_s": shutdown,
             "broken_polls": last.brokenPolls - first.brokenPolls,
         ]
+        if let naiveResult, naiveResult.polls > 0 {
+            let naivePerPoll = naiveResult.cpuSeconds / naiveResult.polls
+            result["naive_cpu_us_per_poll"] = naivePerPoll * 1e6
+            result["naive_polls"] = naiveResult.polls
+            result["naive_ratio"] = ourPerPoll > 0 ? naivePerPoll / ourPerPoll : 0
+        }
+        return result
+    }
+
+    /// Connection attempts the daemon made to dark devices (summed `hpmanager_link_connects_total`).
+    func darkConnects(_ metrics: PromMetrics?, _ links: Set<String>) -> Double {
+        guard let metrics, !links.isEmpty else { return 0 }
+        return metrics.samples.filter { $0.name == "hpmanager_link_connects_total" && links.contains($0.labels["link"] ?? "") }
+            .map(\.value).reduce(0, +)
     }
 
     struct Snapshot {

@@ -6,9 +6,10 @@ import Foundation
 struct HPMBench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "hpmbench", abstract: "hpmanager benchmarks (not part of swift test).")
 
-    @Option(help: "Scenario: sinks, decode, rtu, fleet (100/1,000/10,000 devices and 1,000 with 10% broken), or one of fleet-100, fleet-1000, fleet-10000, fleet-broken.") var scenario = "sinks"
+    @Option(help: "Scenario: sinks, decode, rtu, fleet (100/1,000/10,000 devices and 1,000 with 10% broken), one of fleet-100, fleet-1000, fleet-10000, fleet-broken, or blackout (1,000 + 300 dark, 10,000 + 3,000 dark), blackout-1000, blackout-10000.") var scenario = "sinks"
     @Option(help: "Measured seconds per fleet scenario.") var duration = 60.0
-    @Option(help: "collector.io_threads for fleet scenarios (comma list runs each).") var ioThreads = "64"
+    @Option(help: "collector.io_threads (event-loop threads) for fleet scenarios; empty = the daemon's default.") var ioThreads = ""
+    @Option(help: "Healthy devices the naive pymodbus baseline polls in the fleet-1000 and blackout rows (0 = none).") var naive = 100
     @Option(help: "Simulated heat pumps.") var devices = 10_000
     @Option(help: "Registers per heat pump.") var registers = 50
     @Option(help: "Poll interval, seconds.") var interval = 10.0
@@ -36,7 +37,7 @@ struct HPMBench: AsyncParsableCommand {
                 .write(to: URL(fileURLWithPath: "\(results)/rtu-\(stamp).json"))
             return
         }
-        if scenario.hasPrefix("fleet") {
+        if scenario.hasPrefix("fleet") || scenario.hasPrefix("blackout") {
             try await runFleet()
             return
         }
@@ -68,23 +69,24 @@ struct HPMBench: AsyncParsableCommand {
     func runFleet() async throws {
         var scenarios: [FleetBenchmark] = []
         let all = scenario == "fleet"
-        if all || scenario == "fleet-100" { scenarios.append(FleetBenchmark(name: "100 TCP", devices: 100, interval: interval, duration: duration)) }
-        if all || scenario == "fleet-1000" { scenarios.append(FleetBenchmark(name: "1,000 TCP", devices: 1000, interval: interval, duration: duration)) }
-        if all || scenario == "fleet-broken" {
-            for threads in ioThreads.split(separator: ",").compactMap({ Int($0) }) {
-                var s = FleetBenchmark(name: "1,000: 5% hung, 5% refusing, io \(threads)", devices: 1000, interval: interval, duration: duration,
-                                       hungFraction: 0.05, refusedFraction: 0.05)
-                s.ioThreads = threads
-                scenarios.append(s)
-            }
+        let threads = ioThreads.isEmpty ? nil : Int(ioThreads)
+        func make(_ name: String, devices: Int, hung: Double = 0, refused: Double = 0, dark: Int = 0, units: Int = 100, naive: Int = 0) -> FleetBenchmark {
+            var s = FleetBenchmark(name: name, devices: devices, interval: interval, duration: duration, unitsPerGateway: units,
+                                   hungFraction: hung, refusedFraction: refused)
+            s.dark = dark
+            s.ioThreads = threads
+            s.naiveDevices = naive
+            return s
         }
-        if all || scenario == "fleet-10000" {
-            for threads in ioThreads.split(separator: ",").compactMap({ Int($0) }) {
-                var s = FleetBenchmark(name: "10,000 TCP, io_threads \(threads)", devices: 10_000, interval: interval, duration: duration)
-                s.ioThreads = threads
-                scenarios.append(s)
-            }
+        if all || scenario == "fleet-100" { scenarios.append(make("100 TCP", devices: 100)) }
+        if all || scenario == "fleet-1000" { scenarios.append(make("1,000 TCP", devices: 1000, naive: naive)) }
+        if all || scenario == "fleet-broken" { scenarios.append(make("1,000: 5% hung, 5% refusing", devices: 1000, hung: 0.05, refused: 0.05)) }
+        if all || scenario == "fleet-10000" { scenarios.append(make("10,000 TCP", devices: 10_000)) }
+        let blackout = scenario == "blackout"
+        if blackout || scenario == "blackout-1000" {
+            scenarios.append(make("blackout: 1,000 + 300 dark", devices: 1000, dark: 300, units: 200, naive: naive))
         }
+        if blackout || scenario == "blackout-10000" { scenarios.append(make("blackout: 10,000 + 3,000 dark", devices: 10_000, dark: 3000, units: 200)) }
         var rows: [(String, [String: Double])] = []
         for s in scenarios {
             FileHandle.standardError.write(Data("running \(s.name) for \(Int(s.duration)) s …\n".utf8))
@@ -95,8 +97,10 @@ struct HPMBench: AsyncParsableCommand {
             return left ? s + padding : padding + s
         }
         let columns: [(String, String, String)] = [
-            ("on time", "on_time_ratio", "%.4f"), ("p50 ms", "poll_p50", "ms"), ("p99 ms", "poll_p99", "ms"), ("max ms", "poll_max", "ms"),
-            ("req/poll", "requests_per_poll", "%.1f"), ("naive", "naive_requests", "%.0f"), ("CPU %", "cpu_share", "pct"),
+            ("on time", "on_time_ratio", "%.4f"), ("never", "never_polled", "%.0f"), ("up", "healthy_up_ratio", "%.3f"),
+            ("µs/poll", "cpu_us_per_poll", "%.0f"), ("naive µs", "naive_cpu_us_per_poll", "%.0f"), ("× naive", "naive_ratio", "%.1f"),
+            ("dark c/s", "dark_connects_per_s", "%.1f"), ("p50 ms", "poll_p50", "ms"), ("p99 ms", "poll_p99", "ms"), ("max ms", "poll_max", "ms"),
+            ("req/poll", "requests_per_poll", "%.1f"), ("CPU %", "cpu_share", "pct"),
             ("RSS MiB", "rss_mib", "%.0f"), ("threads", "threads", "%.0f"), ("queue", "queue_max", "%.0f"),
             ("all up s", "startup_all_up_s", "%.1f"), ("stop s", "shutdown_s", "%.2f"),
         ]

@@ -48,7 +48,7 @@ struct DarkBuildingTests {
             #expect(reports.count >= 7, "ok\(i): \(reports.count) polls in 8 intervals")
             #expect(reports.allSatisfy { $0.status.up && $0.samples.count == Self.registers.count })
             let gaps = zip(reports.dropFirst(), reports).map { $0.timestamp - $1.timestamp }
-            #expect((gaps.max() ?? 0) < 0.5 + 0.3, "ok\(i): largest gap \(gaps.max() ?? 0) s")
+            #expect((gaps.max() ?? 0) < 2 * 0.5, "ok\(i): largest gap \(gaps.max() ?? 0) s (waiting behind a dark device would cost 5 s or more)")
         }
         #expect(sink.all.filter { $0.device.id.hasPrefix("dark") }.allSatisfy { !$0.status.up })
     }
@@ -79,7 +79,7 @@ struct DarkBuildingTests {
             #expect(reports.allSatisfy { $0.status.up })
             let gaps = zip(reports.dropFirst(), reports).map { $0.timestamp - $1.timestamp }
             // At most one of the dark unit's deadlines (0.2 s) per poll, never its retries.
-            #expect((gaps.max() ?? 0) < 0.4 + 0.2 + 0.15, "u\(unit): largest gap \(gaps.max() ?? 0) s")
+            #expect((gaps.max() ?? 0) < 0.4 + 0.2 + 0.3, "u\(unit): largest gap \(gaps.max() ?? 0) s (its retries would add 0.6 s more)")
         }
         let dead = sink.reports(for: "u3")
         #expect(!dead.isEmpty && dead.allSatisfy { !$0.status.up })

@@ -43,7 +43,7 @@ public actor ModbusLink {
     private struct InFlight {
         var pending: Pending
         var transactionID: UInt16
-        var deadline: Scheduled<Void>
+        var deadline: NIODeadline
         var sentAt: ContinuousClock.Instant
     }
 
@@ -58,6 +58,8 @@ public actor ModbusLink {
     public nonisolated let endpoint: LinkEndpoint
     public nonisolated let loop: any EventLoop
     public nonisolated var unownedExecutor: UnownedSerialExecutor { loop.executor.asUnownedSerialExecutor() }
+    /// Task-executor preference for tasks of devices on this link (see `EventLoopTaskExecutor`).
+    public nonisolated let taskExecutor: EventLoopTaskExecutor
 
     private nonisolated let load = Mutex(LinkLoad())
     private nonisolated let statistics = Mutex(LinkStatistics())
@@ -74,10 +76,14 @@ public actor ModbusLink {
     private var timeoutUnits: [UInt8] = []
     private var unitsSeen: Set<UInt8> = []
     private var hasConnected = false
+    /// The one deadline timer of the link, armed lazily: an answer does not cancel it (cancelling is a
+    /// linear search of the loop's timer heap); when it fires it re-arms for the request in flight.
+    private var deadlineTimer: NIODeadline?
 
     public init(endpoint: LinkEndpoint, loop: any EventLoop, throttle: ConnectThrottle = ConnectThrottle(rate: 100, burst: 100)) {
         self.endpoint = endpoint
         self.loop = loop
+        taskExecutor = EventLoopTaskExecutor(loop)
         self.throttle = throttle
         if case .rtu(let settings) = endpoint { serial = SerialBus(settings) } else { serial = nil }
     }
@@ -97,7 +103,9 @@ public actor ModbusLink {
         try Task.checkCancellation()
         nextPending &+= 1
         let id = nextPending
-        return try await withTaskCancellationHandler {
+        // `[self]`: the operation stays isolated to the link, so the answer resumes the waiting device on
+        // this event loop (no hop through the global pool).
+        return try await withTaskCancellationHandler { [self] in
             try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Response, any Error>) in
                 let pending = Pending(id: id, request: request, unit: unitID, timeout: timeout, continuation: continuation)
                 if case .closed = connection {
@@ -158,11 +166,29 @@ public actor ModbusLink {
         var buffer = channel.allocator.buffer(capacity: frame.count)
         buffer.writeBytes(frame)
         channel.writeAndFlush(buffer, promise: nil)
-        let deadline = loop.scheduleTask(in: TimeAmount.nanoseconds(Int64(pending.timeout * 1e9))) {
-            self.assumeIsolated { $0.deadlinePassed(tid) }
-        }
+        let deadline = NIODeadline.now() + TimeAmount.nanoseconds(Int64(pending.timeout * 1e9))
         inFlight = InFlight(pending: pending, transactionID: tid, deadline: deadline, sentAt: .now)
         unitsSeen.insert(pending.unit)
+        armDeadlineTimer(deadline)
+    }
+
+    private func armDeadlineTimer(_ deadline: NIODeadline) {
+        if let armed = deadlineTimer, armed <= deadline { return }  // fires early enough; re-arms then
+        deadlineTimer = deadline
+        loop.scheduleTask(deadline: deadline) {
+            self.assumeIsolated { $0.deadlineTimerFired(deadline) }
+        }
+    }
+
+    private func deadlineTimerFired(_ deadline: NIODeadline) {
+        guard deadlineTimer == deadline else { return }  // superseded by an earlier timer
+        deadlineTimer = nil
+        guard let f = inFlight else { return }
+        if f.deadline <= NIODeadline.now() {
+            deadlinePassed(f.transactionID)
+        } else {
+            armDeadlineTimer(f.deadline)
+        }
     }
 
     private func failAllQueued(_ error: any Error) {
@@ -180,7 +206,6 @@ public actor ModbusLink {
         } else if let f = inFlight, f.pending.id == id {
             // Its answer, if one still comes, is discarded by transaction id.
             inFlight = nil
-            f.deadline.cancel()
             f.pending.continuation.resume(throwing: CancellationError())
             pump()
         }
@@ -193,7 +218,6 @@ public actor ModbusLink {
         if case .connected(let channel) = previous { channel.close(promise: nil) }
         if let f = inFlight {
             inFlight = nil
-            f.deadline.cancel()
             f.pending.continuation.resume(throwing: Self.closedError(f.pending.request))
         }
         failAllQueued(ModbusError(operation: "link", code: ECONNABORTED, message: "link closed"))
@@ -303,7 +327,6 @@ public actor ModbusLink {
             return
         }
         inFlight = nil
-        f.deadline.cancel()
         timeoutUnits.removeAll()
         let busTime = (ContinuousClock.now - f.sentAt) / .seconds(1)
         if frame.unitID != f.pending.unit {
@@ -349,7 +372,6 @@ public actor ModbusLink {
         if error != nil { current.close(promise: nil) }
         if let f = inFlight {
             inFlight = nil
-            f.deadline.cancel()
             f.pending.continuation.resume(throwing: failure)
         }
         pump()
