@@ -74,4 +74,26 @@ struct SupervisorTests {
         #expect(finished.withLock { $0 })
         #expect(await supervisor.childIDs.isEmpty)
     }
+
+    @Test("20 concurrent starts of one id leave exactly one running child (state re-checked after every await)")
+    func concurrentStarts() async throws {
+        let running = Mutex(0)
+        let supervisor = Supervisor(intensity: intensity) { _ in }
+        let spec = ChildSpec(id: "one") {
+            running.withLock { $0 += 1 }
+            defer { running.withLock { $0 -= 1 } }
+            // Stopping takes a moment, so concurrent starts overlap inside `stop`.
+            try? await Task.sleep(for: .seconds(60))
+            try? await Task.sleep(for: .milliseconds(20))
+        }
+        await withTaskGroup(of: Void.self) { group in
+            for _ in 0..<20 { group.addTask { await supervisor.start(spec) } }
+        }
+        _ = try await eventually("one child running", timeout: 5) { running.withLock { $0 } >= 1 ? true : nil }
+        try await Task.sleep(for: .milliseconds(200))
+        #expect(running.withLock { $0 } == 1)
+        #expect(await supervisor.childIDs == ["one"])
+        await supervisor.stopAll()
+        #expect(running.withLock { $0 } == 0)
+    }
 }

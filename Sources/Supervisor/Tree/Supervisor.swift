@@ -23,7 +23,8 @@ public actor Supervisor {
 
     /// Starts `spec` (stopping a running child with the same id first).
     public func start(_ spec: ChildSpec) async {
-        await stop(spec.id)
+        // Re-check after every await: a concurrent start may have put a child there meanwhile.
+        while children[spec.id] != nil { await stop(spec.id) }
         generation += 1
         let intensity = self.intensity
         let onEvent = self.onEvent
