@@ -84,4 +84,31 @@ struct ExportTests {
         #expect((m.value("hpmanager_influx_spooled_points") ?? 0) > 0 && (m.value("hpmanager_influx_write_failures_total") ?? 0) >= 1)
         #expect(m.value("hpmanager_influx_points_sent_total") == 0)
     }
+
+    @Test("an outage spools each point exactly once (no batch spooled by the failed send and again by the round)")
+    func spoolOnce() async throws {
+        let dir = try TemporaryDirectory(prefix: "hpm-503")
+        let server = try RecordingHTTPServer(status: 503, directory: dir)
+        let sim = try SimulatorProcess(["--tcp", "nibe:0"])
+        let harness = try DaemonHarness(devices: [.init(id: "a", port: sim.ports[0])], interval: 0.2,
+                                        collectorKeys: "  batch_interval: 0.2", extraSections: """
+        influxdb:
+          url: http://127.0.0.1:\(server.port)
+          org: o
+          bucket: b
+          retry_interval: 1
+          spool_path: \(dir.file("spool.db"))
+        """)
+        let daemon = try harness.start()
+        _ = try await DaemonHarness.waitFor(daemon, "a few failed sends") { ($0.value("hpmanager_influx_write_failures_total") ?? 0) >= 2 }
+        try sim.command("down \(sim.ports[0])")
+        let m = try await DaemonHarness.waitFor(daemon, "every successful poll spooled", timeout: 10) { m in
+            DaemonHarness.up(m, "a") == 0 && m.value("hpmanager_sink_queue_depth", ["sink": "influxdb"]) == 0
+                && (m.value("hpmanager_influx_spooled_points") ?? 0) >= Double(InfluxTests.successfulPolls(m, "a"))
+        }
+        try await Task.sleep(for: .seconds(0.5))
+        let settled = try #require(daemon.metrics())
+        #expect(settled.value("hpmanager_influx_spooled_points") == Double(InfluxTests.successfulPolls(settled, "a")),
+                "spooled \(settled.value("hpmanager_influx_spooled_points") ?? -1) for \(InfluxTests.successfulPolls(settled, "a")) polls (first look: \(m.value("hpmanager_influx_spooled_points") ?? -1))")
+    }
 }

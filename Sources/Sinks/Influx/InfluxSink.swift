@@ -105,6 +105,9 @@ public final class InfluxSink: TelemetrySink, Service, DaemonMetricsSource {
         publishSpoolCounters()
     }
 
+    /// The longest wait a server's Retry-After can impose, seconds.
+    public static let retryAfterCap = 300.0
+
     /// One sender round: move the inbox out in batches, deliver directly or via the spool.
     func cycle(now: Date) {
         guard let spool = sender.spool, let writer = sender.writer else { return }
@@ -116,8 +119,9 @@ public final class InfluxSink: TelemetrySink, Service, DaemonMetricsSource {
         var batches = stride(from: 0, to: lines.count, by: batchSize).map { Array(lines[$0..<min($0 + batchSize, lines.count)]) }[...]
         // Direct path only while nothing older waits in the spool (keeps order).
         while spool.isEmpty, now >= sender.nextAttempt, let batch = batches.first {
-            guard deliver(batch, writer: writer, spool: spool) else { break }
+            // Handled either way: a batch that must be retried was spooled by `deliver` itself.
             batches = batches.dropFirst()
+            guard deliver(batch, writer: writer, spool: spool) else { break }
         }
         for batch in batches { spoolAppend(batch, spool: spool) }
         // Replay the spool oldest first, a bounded amount per round.
@@ -186,7 +190,8 @@ public final class InfluxSink: TelemetrySink, Service, DaemonMetricsSource {
     private func recordFailure(reason: String, after: Double?) {
         sender.failures += 1
         let exponential = min(settings.retryInterval, pow(2, Double(min(sender.failures - 1, 20))))
-        let delay = max(exponential * Double.random(in: 0.5...1), after ?? 0)
+        // A server's Retry-After is honoured up to `retryAfterCap`: 99999999999 must not stop delivery.
+        let delay = max(exponential * Double.random(in: 0.5...1), min(after ?? 0, max(settings.retryInterval, Self.retryAfterCap)))
         sender.nextAttempt = Date().addingTimeInterval(delay)
         if sender.failures == 1 {
             logger.warning("InfluxDB write failed; spooling and retrying", metadata: ["error": "\(reason)", "retry_seconds": "\(delay)"])
