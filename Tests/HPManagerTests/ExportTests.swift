@@ -60,10 +60,12 @@ struct ExportTests {
         #expect(!daemon.log.contains("s3cr3t"), "the token is never logged")
     }
 
-    @Test("429 with Retry-After: points are spooled and the next attempt waits as long as the server asked")
-    func retryAfter() async throws {
-        let dir = try TemporaryDirectory(prefix: "hpm-429")
-        let server = try RecordingHTTPServer(status: 429, retryAfter: "2", directory: dir)
+    /// One device polled every 0.2 s, its points sent to an InfluxDB stand-in that always answers `status`.
+    /// The caller keeps every returned value alive (they stop or delete themselves when released).
+    static func daemonWithFailingInflux(status: Int, retryAfter: String = "") throws
+        -> (RecordingHTTPServer, SimulatorProcess, DaemonProcess, TemporaryDirectory, DaemonHarness) {
+        let dir = try TemporaryDirectory(prefix: "hpm-\(status)")
+        let server = try RecordingHTTPServer(status: status, retryAfter: retryAfter, directory: dir)
         let sim = try SimulatorProcess(["--tcp", "nibe:0"])
         let harness = try DaemonHarness(devices: [.init(id: "a", port: sim.ports[0])], interval: 0.2,
                                         collectorKeys: "  batch_interval: 0.2", extraSections: """
@@ -74,7 +76,13 @@ struct ExportTests {
           retry_interval: 1
           spool_path: \(dir.file("spool.db"))
         """)
-        let daemon = try harness.start()
+        return (server, sim, try harness.start(), dir, harness)
+    }
+
+    @Test("429 with Retry-After: points are spooled and the next attempt waits as long as the server asked")
+    func retryAfter() async throws {
+        let (server, sim, daemon, dir, harness) = try Self.daemonWithFailingInflux(status: 429, retryAfter: "2")
+        defer { withExtendedLifetime((sim, dir, harness)) {} }
         let attempts = try await eventually("two attempts", timeout: 10) { () -> [Double]? in
             let at = server.requests().compactMap { $0["at"] as? Double }
             return at.count >= 2 ? at : nil
@@ -87,19 +95,8 @@ struct ExportTests {
 
     @Test("an outage spools each point exactly once (no batch spooled by the failed send and again by the round)")
     func spoolOnce() async throws {
-        let dir = try TemporaryDirectory(prefix: "hpm-503")
-        let server = try RecordingHTTPServer(status: 503, directory: dir)
-        let sim = try SimulatorProcess(["--tcp", "nibe:0"])
-        let harness = try DaemonHarness(devices: [.init(id: "a", port: sim.ports[0])], interval: 0.2,
-                                        collectorKeys: "  batch_interval: 0.2", extraSections: """
-        influxdb:
-          url: http://127.0.0.1:\(server.port)
-          org: o
-          bucket: b
-          retry_interval: 1
-          spool_path: \(dir.file("spool.db"))
-        """)
-        let daemon = try harness.start()
+        let (server, sim, daemon, dir, harness) = try Self.daemonWithFailingInflux(status: 503)
+        defer { withExtendedLifetime((server, dir, harness)) {} }
         _ = try await DaemonHarness.waitFor(daemon, "a few failed sends") { ($0.value("hpmanager_influx_write_failures_total") ?? 0) >= 2 }
         try sim.command("down \(sim.ports[0])")
         let m = try await DaemonHarness.waitFor(daemon, "every successful poll spooled", timeout: 10) { m in
