@@ -87,7 +87,9 @@ public actor DeviceActor {
         // closure that captures nothing isolated would resume on the global pool: two thread hops.
         try await withTaskCancellationHandler { [self] in
             _ = self
-            return try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+            // A scheduled task's future completes exactly once (fired or cancelled): an unchecked
+            // continuation is safe and saves the checked one's allocation on every poll.
+            return try await withUnsafeThrowingContinuation { (continuation: UnsafeContinuation<Void, any Error>) in
                 scheduled.futureResult.whenComplete { result in
                     continuation.resume(with: result.mapError { _ in CancellationError() })
                 }

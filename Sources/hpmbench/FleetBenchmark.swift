@@ -102,8 +102,13 @@ struct FleetBenchmark {
             let (rss, threads) = sampler.memoryAndThreads()
             maxRSS = max(maxRSS, rss)
             maxThreads = max(maxThreads, threads)
-            durations += status(socket).filter { healthySet.contains($0["id"] as? String ?? "") }.compactMap { $0["poll_duration"] as? Double }
-            if let m = daemon.metrics() { maxQueue = max(maxQueue, m.values("hpmanager_sink_queue_depth").max() ?? 0) }
+            // Observed from the metrics file, not the control socket: the observer's own requests
+            // (a 1,000-device status reply is ~0.5 MB of JSON) must not count as the daemon's CPU per poll.
+            if let m = daemon.metrics() {
+                maxQueue = max(maxQueue, m.values("hpmanager_sink_queue_depth").max() ?? 0)
+                durations += m.samples.filter { $0.name == "heatpump_poll_duration_seconds" && healthySet.contains($0.labels["heatpump_id"] ?? "") }
+                    .map(\.value)
+            }
         }
         let cpuSeconds = sampler.cpuSeconds() - cpu0
         let window = Date().timeIntervalSince(wall0)

@@ -124,6 +124,7 @@ struct InputRangeTests {
         collector("influxdb", "retry_interval", "1e300", durationMessage),
         collector("sqlite", "readings_retention", "1e300", durationMessage),
         collector("sqlite", "readings_retention", "1", durationMessage),
+        collector("sqlite", "readings_retention", "-1", "must not be negative"),
         // Alerts: durations end up in Int(…) in alert messages.
         alert(["offline_for: 1e300"], key: "offline_for", durationMessage),
         alert(["offline_for: -1"], key: "offline_for", "must not be negative"),
@@ -206,6 +207,9 @@ struct InputRangeTests {
         alerts:
           - {name: o, offline_for: 7d}
           - {name: e, error_rate_above: 0.5, window: 1, for: 0}
+        """),
+        GoodCase(description: "readings_retention 0 turns the reading history off", file: "collector.yml", text: """
+        sqlite: {readings_retention: 0}
         """),
         GoodCase(description: "Modicon addressing: 40001 and 6-digit 465536 with negative offsets", file: "registers.yml", text: """
         models:

@@ -79,7 +79,7 @@ struct MetricsFileSinkTests {
 struct StoreJSONTests {
     @Test("readings JSON is valid and escapes labels")
     func json() throws {
-        let text = SQLiteStore.json([
+        let text = ReadingJSON.encode([
             Sample(register: 0, name: "t", value: .double(2.1)),
             Sample(register: 1, name: "n", value: .int(-5)),
             Sample(register: 2, name: "b", value: .bool(true)),
@@ -88,5 +88,73 @@ struct StoreJSONTests {
         let object = try #require(try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any])
         #expect(object["t"] as? Double == 2.1 && object["n"] as? Int == -5 && object["b"] as? Bool == true)
         #expect(object["mode_label"] as? String == "on \"hot\"\\\n")
+    }
+}
+
+@Suite("Sink number text (formatted straight into bytes)")
+struct SinkNumberTextTests {
+    static let values: [SampleValue] = [
+        .int(0), .int(-1), .int(Int64.min), .int(Int64.max), .uint(UInt64.max), .uint(9), .uint(10),
+        .double(0.1), .double(-0.0), .double(21.5), .double(-273.15), .double(1e15), .double(-1e15 + 1), .double(1e300),
+        .double(5e-324), .double(123456789012345.0), .bool(true), .bool(false),
+    ]
+
+    @Test("readings JSON keeps every value exactly (parsed back by Foundation)")
+    func jsonRoundTrip() throws {
+        let samples = Self.values.enumerated().map { Sample(register: $0.offset, name: "r\($0.offset)", value: $0.element) }
+        let text = ReadingJSON.encode(samples + [Sample(register: 99, name: "nan", value: .double(.nan))])
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any])
+        for (i, value) in Self.values.enumerated() {
+            let parsed = try #require(object["r\(i)"] as? NSNumber, "r\(i) in \(text)")
+            switch value {
+            case .int(let v): #expect(parsed.int64Value == v, "\(v)")
+            case .uint(let v): #expect(parsed.uint64Value == v, "\(v)")
+            case .double(let v): #expect(parsed.doubleValue == v, "\(v)")
+            case .bool(let v): #expect(parsed.boolValue == v)
+            }
+        }
+        #expect(object["nan"] is NSNull, "NaN has no JSON spelling: null")
+    }
+
+    @Test("metrics lines: the same values as Go's ParseFloat reads them; non-finite as NaN/+Inf/-Inf")
+    func metricsValues() throws {
+        let dir = try TemporaryDirectory(prefix: "hpm-num")
+        let sink = MetricsFileSink(path: dir.file("out.prom"), interval: .seconds(1), version: "test", logger: Logger(label: "t"))
+        let doubles = Self.values.map(\.doubleValue) + [.nan, .infinity, -.infinity]
+        let now = Date().timeIntervalSince1970
+        sink.publish(PollReport(device: DeviceLabels(id: "hp", name: "n", location: "l", model: "m", manufacturer: "x"), timestamp: now,
+                                samples: doubles.enumerated().map { Sample(register: $0.offset, name: "v\($0.offset)", value: .double($0.element)) },
+                                status: DeviceStatus(state: .polling, up: true, lastSuccess: now, pollInterval: 10)))
+        let text = sink.render(now: now)
+        for (i, v) in doubles.enumerated() {
+            let line = try #require(text.split(separator: "\n").first { $0.hasPrefix("heatpump_v\(i){") })
+            let field = String(line.split(separator: " ").last ?? "")
+            if v.isNaN { #expect(field == "NaN") } else if v.isInfinite { #expect(field == (v > 0 ? "+Inf" : "-Inf")) } else {
+                #expect(Double(field) == v, "\(line)")
+                if v == v.rounded(), abs(v) < 1e15 { #expect(!field.contains(".") && !field.contains("e"), "integral without a fraction: \(line)") }
+            }
+        }
+    }
+}
+
+@Suite("SQLite reading history on and off")
+struct ReadingHistorySwitchTests {
+    @Test("readings_retention 0 stores no readings; any other retention stores one row per poll")
+    func retentionZero() async throws {
+        let dir = try TemporaryDirectory(prefix: "hpm-ret")
+        let now = Date().timeIntervalSince1970
+        let report = PollReport(device: DeviceLabels(id: "hp", name: "n", location: "l", model: "m", manufacturer: "x"), timestamp: now,
+                                samples: [Sample(register: 0, name: "t", value: .double(21.5))],
+                                status: DeviceStatus(state: .polling, up: true, lastSuccess: now, pollInterval: 10))
+        for (retention, expected) in [(0.0, 0), (3600.0, 1)] {
+            let store = SQLiteStore(path: dir.file("store-\(Int(retention)).db"), retention: retention, logger: Logger(label: "t"))
+            try await store.open()
+            let running = Task { try await store.run() }
+            store.publish(report)
+            let history = try await store.history(heatpumpID: "hp", register: "t")
+            #expect(history.count == expected, "retention \(retention)")
+            running.cancel()
+            _ = await running.result
+        }
     }
 }

@@ -8,9 +8,13 @@ struct MBAPFrameDecoder: ByteToMessageDecoder {
     typealias InboundOut = MBAPFrame
 
     mutating func decode(context: ChannelHandlerContext, buffer: inout ByteBuffer) throws -> DecodingState {
+        let at = buffer.readerIndex
         guard buffer.readableBytes >= MBAPFrame.headerLength,
-              let headerBytes = buffer.getBytes(at: buffer.readerIndex, length: MBAPFrame.headerLength) else { return .needMoreData }
-        let header = try MBAPFrame.parseHeader(headerBytes)
+              let tid = buffer.getInteger(at: at, as: UInt16.self),
+              let protocolID = buffer.getInteger(at: at + 2, as: UInt16.self),
+              let length = buffer.getInteger(at: at + 4, as: UInt16.self),
+              let unit = buffer.getInteger(at: at + 6, as: UInt8.self) else { return .needMoreData }
+        let header = try MBAPFrame.parseHeader(transactionID: tid, protocolID: protocolID, length: length, unitID: unit)
         guard buffer.readableBytes >= header.frameLength else { return .needMoreData }
         buffer.moveReaderIndex(forwardBy: MBAPFrame.headerLength)
         let pdu = buffer.readBytes(length: header.frameLength - MBAPFrame.headerLength) ?? []

@@ -130,7 +130,11 @@ struct CollectorFileParser {
         let map = try node.mapping()
         var s = SQLiteSettings()
         s.path = try map.string("path", default: s.path)
-        s.readingsRetention = try map.seconds("readings_retention", default: s.readingsRetention, within: ConfigLimits.readingsRetention)
+        // 0 turns the reading history off (registry, events, alerts and audit are still kept).
+        if let node = map.optional("readings_retention") {
+            let value = try node.seconds(within: 0...ConfigLimits.readingsRetention.upperBound)
+            s.readingsRetention = value == 0 ? 0 : try node.seconds(within: ConfigLimits.readingsRetention)
+        }
         try map.rejectUnknownKeys()
         return s
     }

@@ -16,13 +16,20 @@ public struct MBAPFrame: Sendable, Hashable {
 
     /// The request frame for `request` (validated) addressed to `unit`.
     public static func request(_ request: ModbusRequest, transactionID: UInt16, unit: UInt8) -> [UInt8] {
-        var bytes: [UInt8] = [UInt8(truncatingIfNeeded: transactionID >> 8), UInt8(truncatingIfNeeded: transactionID), 0, 0, 0, 0, unit]
-        bytes.reserveCapacity(headerLength + 6 + 2 * request.count)
-        request.encodePDU(into: &bytes)
-        let length = bytes.count - 6
-        bytes[4] = UInt8(truncatingIfNeeded: length >> 8)
-        bytes[5] = UInt8(truncatingIfNeeded: length)
+        var bytes: [UInt8] = []
+        appendRequest(request, transactionID: transactionID, unit: unit, to: &bytes)
         return bytes
+    }
+
+    /// Appends the request frame to `bytes` (a link reuses one scratch buffer for every request).
+    public static func appendRequest(_ request: ModbusRequest, transactionID: UInt16, unit: UInt8, to bytes: inout [UInt8]) {
+        let start = bytes.count
+        bytes.reserveCapacity(start + headerLength + 6 + 2 * request.count)
+        bytes.append(contentsOf: [UInt8(truncatingIfNeeded: transactionID >> 8), UInt8(truncatingIfNeeded: transactionID), 0, 0, 0, 0, unit])
+        request.encodePDU(into: &bytes)
+        let length = bytes.count - start - 6
+        bytes[start + 4] = UInt8(truncatingIfNeeded: length >> 8)
+        bytes[start + 5] = UInt8(truncatingIfNeeded: length)
     }
 
     /// A parsed header: how many bytes the whole frame takes.
@@ -38,15 +45,19 @@ public struct MBAPFrame: Sendable, Hashable {
         precondition(b.count >= headerLength)
         let i = b.startIndex
         func at(_ n: Int) -> UInt16 { UInt16(b[b.index(i, offsetBy: n)]) }
-        let tid = at(0) << 8 | at(1)
-        let protocolID = at(2) << 8 | at(3)
-        let length = Int(at(4) << 8 | at(5))
+        return try parseHeader(transactionID: at(0) << 8 | at(1), protocolID: at(2) << 8 | at(3), length: at(4) << 8 | at(5),
+                               unitID: UInt8(truncatingIfNeeded: at(6)))
+    }
+
+    /// The same check on the header's fields as read from the wire (big-endian), without copying
+    /// the bytes (the TCP decoder reads them straight from its buffer).
+    public static func parseHeader(transactionID: UInt16, protocolID: UInt16, length: UInt16, unitID: UInt8) throws(ModbusError) -> Header {
         guard protocolID == 0 else {
             throw ModbusError(operation: "receive", code: ModbusError.protocolViolationCode, message: "invalid response: MBAP protocol id \(protocolID), expected 0")
         }
-        guard (2...maxLengthField).contains(length) else {
+        guard (2...maxLengthField).contains(Int(length)) else {
             throw ModbusError(operation: "receive", code: ModbusError.protocolViolationCode, message: "invalid response: MBAP length \(length) (2…254)")
         }
-        return Header(transactionID: tid, unitID: UInt8(truncatingIfNeeded: at(6)), frameLength: 6 + length)
+        return Header(transactionID: transactionID, unitID: unitID, frameLength: 6 + Int(length))
     }
 }

@@ -152,7 +152,7 @@ public final class MetricsFileSink: TelemetrySink, Service {
             let stale = status.pollInterval > 0 && now - entry.reportedAt > 3 * status.pollInterval + 1
             if snapshot.shuttingDown { status.up = false; status.state = .stopped }
             let up = status.up && !stale
-            rows.append(Row(labels: Self.labelString(entry.labels), status: status, up: up, samples: up ? entry.samples : []))
+            rows.append(Row(labels: Array(Self.labelString(entry.labels).utf8), status: status, up: up, samples: up ? entry.samples : []))
         }
         var r = MetricsRenderer()
         r.out.reserveCapacity(4096 + rows.count * (400 + 160 * (rows.first?.samples.count ?? 0)))
@@ -163,7 +163,7 @@ public final class MetricsFileSink: TelemetrySink, Service {
         if !rows.isEmpty {
             r.header("heatpump_state", "Life-cycle state of the device actor (1 for the current state).", .gauge)
             for row in rows {
-                for state in DeviceState.allCases { r.line("heatpump_state", row.labels, "state=\"\(state.rawValue)\"", state == row.status.state ? 1 : 0) }
+                for (state, extra) in Self.stateLabels { r.line("heatpump_state", row.labels, extra, state == row.status.state ? 1 : 0) }
             }
         }
         // Register families: index (row, sample) by family, then stream each family.
@@ -178,15 +178,19 @@ public final class MetricsFileSink: TelemetrySink, Service {
             r.header(metric, snapshot.help[name] ?? "Heat pump register \(name)", kind)
             for (ri, si) in members { r.line(metric, rows[ri].labels, nil, rows[ri].samples[si].value.doubleValue) }
             if members.contains(where: { rows[$0.0].samples[$0.1].label != nil }) {
-                r.header(metric + "_state", "Label of \(name) (enum_values); 1 for the current state.", .gauge)
+                let stateMetric = metric + "_state"
+                r.header(stateMetric, "Label of \(name) (enum_values); 1 for the current state.", .gauge)
                 for (ri, si) in members {
-                    if let label = rows[ri].samples[si].label { r.line(metric + "_state", rows[ri].labels, "state=\"\(PrometheusText.escapeLabel(label))\"", 1) }
+                    if let label = rows[ri].samples[si].label { r.line(stateMetric, rows[ri].labels, "state=\"\(PrometheusText.escapeLabel(label))\"", 1) }
                 }
             }
             if members.contains(where: { !rows[$0.0].samples[$0.1].bits.isEmpty }) {
-                r.header(metric + "_bit", "Set bits of \(name) (bitmap); one series per set bit.", .gauge)
+                let bitMetric = metric + "_bit"
+                r.header(bitMetric, "Set bits of \(name) (bitmap); one series per set bit.", .gauge)
                 for (ri, si) in members {
-                    for bit in rows[ri].samples[si].bits { r.line(metric + "_bit", rows[ri].labels, "bit=\"\(bit)\"", 1) }
+                    for bit in rows[ri].samples[si].bits {
+                        r.line(bitMetric, rows[ri].labels, bit < Self.bitLabels.count ? Self.bitLabels[bit] : "bit=\"\(bit)\"", 1)
+                    }
                 }
             }
         }
@@ -214,8 +218,12 @@ public final class MetricsFileSink: TelemetrySink, Service {
         return r.out
     }
 
+    /// `state="…"` per state and `bit="n"` per bit, built once instead of once per line.
+    static let stateLabels = DeviceState.allCases.map { ($0, "state=\"\($0.rawValue)\"") }
+    static let bitLabels = (0..<64).map { "bit=\"\($0)\"" }
+
     struct Row: Sendable {
-        var labels: String
+        var labels: [UInt8]
         var status: DeviceStatus
         var up: Bool
         var samples: [Sample]

@@ -14,17 +14,22 @@ struct MetricsRenderer {
         out.append(UInt8(ascii: "\n"))
     }
 
-    /// `name{labels[,extra]} value`
-    mutating func line(_ name: String, _ labels: String, _ extra: String?, _ value: Double) {
+    /// `name{labels[,extra]} value`, formatted straight into the buffer (this runs for every
+    /// register of every device on every rewrite).
+    mutating func line(_ name: String, _ labels: [UInt8], _ extra: String?, _ value: Double) {
         out.append(contentsOf: name.utf8)
         out.append(UInt8(ascii: "{"))
-        out.append(contentsOf: labels.utf8)
+        out.append(contentsOf: labels)
         if let extra {
             out.append(UInt8(ascii: ","))
             out.append(contentsOf: extra.utf8)
         }
         out.append(contentsOf: "} ".utf8)
-        out.append(contentsOf: PrometheusText.format(value).utf8)
+        if value.isFinite {
+            ByteText.append(value, to: &out)
+        } else {
+            out.append(contentsOf: PrometheusText.format(value).utf8)
+        }
         out.append(UInt8(ascii: "\n"))
     }
 }

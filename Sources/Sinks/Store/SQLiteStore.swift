@@ -74,8 +74,8 @@ public final class SQLiteStore: TelemetrySink, Service, DaemonMetricsSource {
             let kind = report.status.up ? "device_up" : "device_down"
             enqueue(.event(StoredEvent(at: report.timestamp, heatpumpID: id, kind: kind, message: report.status.up ? "" : report.status.lastError ?? "")))
         }
-        guard report.status.up, !report.samples.isEmpty else { return }
-        enqueue(.reading(id: id, at: report.timestamp, data: Self.json(report.samples)))
+        guard retention > 0, report.status.up, !report.samples.isEmpty else { return }
+        enqueue(.reading(id: id, at: report.timestamp, data: ReadingJSON.encode(report.samples)))
     }
 
     public func deviceStatusChanged(_ device: DeviceLabels, _ status: DeviceStatus) {
@@ -112,51 +112,6 @@ public final class SQLiteStore: TelemetrySink, Service, DaemonMetricsSource {
             return true
         }
         if !accepted { counters.withLock { $0.dropped += 1 } }
-    }
-
-    /// Register name → value, with enum labels as `<name>_label`. Hand-written: this runs for every
-    /// poll and Foundation's JSONSerialization measured ~20× slower (bench: sinks).
-    static func json(_ samples: [Sample]) -> String {
-        var out = "{"
-        out.reserveCapacity(samples.count * 24)
-        for (i, s) in samples.enumerated() {
-            if i > 0 { out += "," }
-            appendString(s.name, to: &out)
-            out += ":"
-            switch s.value {
-            case .int(let v): out += String(v)
-            case .uint(let v): out += String(v)
-            case .double(let v): out += v.isFinite ? "\(v)" : "null"
-            case .bool(let v): out += v ? "true" : "false"
-            }
-            if let label = s.label {
-                out += ","
-                appendString(s.name + "_label", to: &out)
-                out += ":"
-                appendString(label, to: &out)
-            }
-        }
-        return out + "}"
-    }
-
-    private static func appendString(_ s: String, to out: inout String) {
-        out += "\""
-        for scalar in s.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            default:
-                if scalar.value < 0x20 {
-                    out += String(format: "\\u%04x", scalar.value)
-                } else {
-                    out.unicodeScalars.append(scalar)
-                }
-            }
-        }
-        out += "\""
     }
 
     // MARK: Service
