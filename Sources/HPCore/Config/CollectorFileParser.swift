@@ -33,6 +33,7 @@ struct CollectorFileParser {
         s.backoffInitial = try map.seconds("backoff_initial", default: s.backoffInitial, within: ConfigLimits.backoff)
         s.backoffMax = try map.seconds("backoff_max", default: s.backoffMax, within: ConfigLimits.backoff)
         s.quarantineRetry = try map.seconds("quarantine_retry", default: s.quarantineRetry, within: ConfigLimits.quarantineRetry)
+        s.shutdownTimeout = try map.seconds("shutdown_timeout", default: s.shutdownTimeout, within: ConfigLimits.shutdownTimeout)
         try map.rejectUnknownKeys()
         return s
     }

@@ -26,6 +26,8 @@ public struct CollectorSettings: Sendable, Hashable {
     public var backoffMax: Double = 60
     /// How long a register that answered Illegal Data Address stays out of polls, seconds.
     public var quarantineRetry: Double = 600
+    /// Longest graceful shutdown (SIGTERM/SIGINT), seconds; below the unit's TimeoutStopSec (15 s) minus the 5 s cancellation grace.
+    public var shutdownTimeout: Double = 10
 
     public init() {}
 }
