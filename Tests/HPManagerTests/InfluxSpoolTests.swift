@@ -86,8 +86,10 @@ struct InfluxSpoolCrashTests {
             last = progressed
             if progressed == points - bad { break }
         }
+        try? FileManager.default.removeItem(atPath: harness.metricsPath)
         let daemon = try harness.start()
         let db = try SQLiteDatabase(path: spoolPath)
+        _ = try await DaemonHarness.waitFor(daemon, "the last run up (signal handlers installed)") { $0.has("hpmanager_influx_spooled_points") }
         _ = try await eventually("spool drained", timeout: 30) { try db.query("SELECT COUNT(*) FROM spool").first?[0].int == 0 ? true : nil }
         #expect(daemon.process.stop() == 0)
         #expect(kills >= 2, "the replay was interrupted \(kills) times")
