@@ -30,6 +30,28 @@ struct InfluxSpoolTests {
     }
 }
 
+extension InfluxSpoolTests {
+    @Test("dead letters: pruned beyond dead_letter_max and after dead_letter_retention, counted against the size bound (and dropped first)")
+    func deadLetterBounds() throws {
+        let dir = try TemporaryDirectory(prefix: "hpm-dead")
+        let path = dir.file("spool.db")
+        let spool = try InfluxSpool(path: path, limits: .init(maxBytes: 2000, deadLetterRetention: 3600, deadLetterMax: 3))
+        for i in 0..<5 { try spool.deadLetter(status: 400, message: "m\(i)", lines: ["line \(i)"]) }
+        #expect(spool.deadLetters == 3 && spool.prunedDeadLetters == 2)
+        let db = try SQLiteDatabase(path: path)
+        #expect(try db.query("SELECT message FROM dead_letters ORDER BY id").compactMap { $0[0].string } == ["m2", "m3", "m4"], "the oldest went first")
+        // Age: a letter older than the retention is pruned on the next change.
+        try db.run("UPDATE dead_letters SET at = at - 7200 WHERE message = 'm2'")
+        try spool.enforceBounds(now: Date())
+        #expect(try db.query("SELECT message FROM dead_letters ORDER BY id").compactMap { $0[0].string } == ["m3", "m4"])
+        // Size: batches and dead letters share spool_max_mb; dead letters are dropped before any batch.
+        try spool.append([String(repeating: "p", count: 1990)])
+        #expect(spool.batches == 1 && spool.droppedPoints == 0, "the batch stays")
+        #expect(spool.deadLetters == 1 && spool.prunedDeadLetters == 4, "only as many dead letters as needed went")
+        #expect(spool.bytes + spool.deadLetterBytes <= 2000)
+    }
+}
+
 /// The real daemon replaying a spool to a real influxd while it is killed with SIGKILL again and again.
 @Suite("Influx spool replay across kill -9", .serialized)
 struct InfluxSpoolCrashTests {
