@@ -65,7 +65,7 @@ struct InfluxSpoolCrashTests {
         let client = try CurlHTTPClient(options: .init(timeout: 5))
         let t0: Int64 = 1_700_000_000_000_000_000
         #expect(try client.post(url: "\(influx.url)/write?db=hpm", body: Array("heatpump_metrics,heat_pump_id=seed g=\"x\" \(t0)".utf8), headers: []).status == 204)
-        let points = 3000, batch = 5
+        let points = 3000, batch = 2  // 1500 requests: long enough to be killed several times mid-way
         var expectedSum = 0, bad = 0
         do {
             let spool = try InfluxSpool(path: spoolPath, maxBytes: 1 << 30)
