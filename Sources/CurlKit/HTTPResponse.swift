@@ -1,17 +1,24 @@
-/// An HTTP response: status, lower-cased header names, body text.
+/// An HTTP response: status, lower-cased header names, body text (at most the client's bound).
 public struct HTTPResponse: Sendable {
     public var status: Int
     public var headers: [String: String]
     public var body: String
+    /// The server sent more body than the client keeps; `body` is its prefix.
+    public var bodyTruncated: Bool
 
-    public init(status: Int, headers: [String: String], body: String) {
+    public init(status: Int, headers: [String: String], body: String, bodyTruncated: Bool = false) {
         self.status = status
         self.headers = headers
         self.body = body
+        self.bodyTruncated = bodyTruncated
     }
 
     /// `Retry-After` in seconds, when given as a number.
-    public var retryAfter: Double? { headers["retry-after"].flatMap { Double($0.trimmingCharacters(in: " \r\n")) } }
+    /// Anything but a finite, non-negative number ("inf", "nan", "-5") counts as absent.
+    public var retryAfter: Double? {
+        guard let value = headers["retry-after"].flatMap({ Double($0.trimmingCharacters(in: " \r\n")) }), value.isFinite, value >= 0 else { return nil }
+        return value
+    }
 }
 
 extension String {

@@ -136,7 +136,7 @@ struct HPManagerDaemon: AsyncParsableCommand {
         ])
         var groupConfig = ServiceGroupConfiguration(services: services, logger: logger)
         groupConfig.gracefulShutdownSignals = [.sigterm, .sigint]
-        groupConfig.maximumGracefulShutdownDuration = .seconds(10)
+        groupConfig.maximumGracefulShutdownDuration = .seconds(config.collector.collector.shutdownTimeout)
         let group = ServiceGroup(configuration: groupConfig)
         try await group.run()
         try? await eventLoops.shutdownGracefully()

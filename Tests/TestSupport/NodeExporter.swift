@@ -33,35 +33,61 @@ public final class NodeExporter: @unchecked Sendable {
 
 /// A tiny HTTP endpoint (python3 http.server) that records every request as a JSON line and
 /// answers with a fixed status: stands in for InfluxDB 2.x, which Debian does not package.
+///
+/// Faults for the sink's hardening tests: `setStatus` changes the answer while it runs,
+/// `answerDelay` holds every answer back (a very slow server), `bodyBytes` streams a body of that size.
 public final class RecordingHTTPServer: @unchecked Sendable {
     // `@unchecked Sendable`: immutable after init.
     public let port: Int
     public let log: String
+    private let statusFile: String
     private let process: ManagedProcess
 
     static let script = """
-    import http.server, json, sys, gzip, time
-    port, log, status, retry_after = int(sys.argv[1]), sys.argv[2], int(sys.argv[3]), sys.argv[4]
+    import http.server, json, sys, gzip, time, os
+    port, log, status, retry_after, delay, body_bytes = int(sys.argv[1]), sys.argv[2], int(sys.argv[3]), sys.argv[4], float(sys.argv[5]), int(sys.argv[6])
+    status_file = log + '.status'
     class H(http.server.BaseHTTPRequestHandler):
+        protocol_version = 'HTTP/1.1'
         def do_POST(self):
             body = self.rfile.read(int(self.headers.get('Content-Length', 0)))
             if self.headers.get('Content-Encoding') == 'gzip':
                 body = gzip.decompress(body)
             with open(log, 'a') as f:
                 f.write(json.dumps({'at': time.time(), 'path': self.path, 'headers': dict(self.headers), 'body': body.decode()}) + '\\n')
-            self.send_response(status)
+            code = status
+            if self.path != '/probe' and os.path.exists(status_file):
+                code = int(open(status_file).read().strip() or status)
+            if self.path != '/probe' and delay > 0:
+                time.sleep(delay)
+            self.send_response(code)
             if retry_after:
                 self.send_header('Retry-After', retry_after)
+            size = body_bytes if self.path != '/probe' else 0
+            self.send_header('Content-Length', str(size))
             self.end_headers()
+            chunk = b'x' * 65536
+            sent = 0
+            try:
+                while sent < size:
+                    n = min(len(chunk), size - sent)
+                    self.wfile.write(chunk[:n])
+                    sent += n
+            except (BrokenPipeError, ConnectionResetError):
+                pass
+            with open(log + '.sent', 'a') as f:
+                f.write(str(sent) + '\\n')
         def log_message(self, *a):
             pass
-    http.server.HTTPServer(('127.0.0.1', port), H).serve_forever()
+    http.server.ThreadingHTTPServer(('127.0.0.1', port), H).serve_forever()
     """
 
-    public init(status: Int = 204, retryAfter: String = "", directory: TemporaryDirectory) throws {
+    public init(status: Int = 204, retryAfter: String = "", answerDelay: Double = 0, bodyBytes: Int = 0, directory: TemporaryDirectory) throws {
         port = try freeLoopbackPort()
         log = directory.file("requests.jsonl")
-        process = try ManagedProcess(executable: "/usr/bin/env", arguments: ["python3", "-c", Self.script, "\(port)", log, "\(status)", retryAfter])
+        statusFile = log + ".status"
+        process = try ManagedProcess(executable: "/usr/bin/env", arguments: ["python3", "-c", Self.script, "\(port)", log, "\(status)", retryAfter,
+                                                                           "\(answerDelay)", "\(bodyBytes)"])
         let deadline = Date().addingTimeInterval(10)
         while Date() < deadline {
             if let r = try? CurlHTTPClient(options: .init(timeout: 1)).post(url: "http://127.0.0.1:\(port)/probe", body: [], headers: []), r.status > 0 { return }
@@ -71,6 +97,17 @@ public final class RecordingHTTPServer: @unchecked Sendable {
     }
 
     deinit { process.signal(SIGKILL) }
+
+    /// Answers `status` from now on.
+    public func setStatus(_ status: Int) throws {
+        try "\(status)\n".write(toFile: statusFile, atomically: true, encoding: .utf8)
+    }
+
+    /// Body bytes the server managed to send per answered request (the probe included).
+    public func bodyBytesSent() -> [Int] {
+        guard let text = try? String(contentsOfFile: log + ".sent", encoding: .utf8) else { return [] }
+        return text.split(separator: "\n").compactMap { Int($0) }
+    }
 
     /// Recorded requests (the start-up probe excluded).
     public func requests() -> [[String: Any]] {

@@ -33,6 +33,7 @@ struct CollectorFileParser {
         s.backoffInitial = try map.seconds("backoff_initial", default: s.backoffInitial, within: ConfigLimits.backoff)
         s.backoffMax = try map.seconds("backoff_max", default: s.backoffMax, within: ConfigLimits.backoff)
         s.quarantineRetry = try map.seconds("quarantine_retry", default: s.quarantineRetry, within: ConfigLimits.quarantineRetry)
+        s.shutdownTimeout = try map.seconds("shutdown_timeout", default: s.shutdownTimeout, within: ConfigLimits.shutdownTimeout)
         try map.rejectUnknownKeys()
         return s
     }
@@ -47,6 +48,20 @@ struct CollectorFileParser {
         s.tokenFile = try map.string("token_file", default: s.tokenFile)
         s.timeout = try map.seconds("timeout", default: s.timeout, within: ConfigLimits.influxTimeout)
         s.retryInterval = try map.seconds("retry_interval", default: s.retryInterval, within: ConfigLimits.influxRetryInterval)
+        s.retryIntervalMax = try map.seconds("retry_interval_max", default: max(s.retryIntervalMax, s.retryInterval),
+                                             within: ConfigLimits.influxRetryInterval)
+        if let node = map.optional("retry_interval_max"), s.retryIntervalMax < s.retryInterval {
+            throw node.error(.invalidValue, "retry_interval_max (\(s.retryIntervalMax)) must not be below retry_interval (\(s.retryInterval))")
+        }
+        if let node = map.optional("field_types") {
+            let text = try node.string().lowercased()
+            guard let types = InfluxFieldTypes(rawValue: text) else {
+                throw node.error(.invalidValue, "field_types must be float or native, found \"\(text)\"")
+            }
+            s.fieldTypes = types
+        }
+        s.deadLetterRetention = try map.seconds("dead_letter_retention", default: s.deadLetterRetention, within: ConfigLimits.deadLetterRetention)
+        s.deadLetterMax = try ranged(map, "dead_letter_max", s.deadLetterMax, 0...10_000_000)
         s.database = try map.string("database", default: s.database)
         s.retentionPolicy = try map.string("retention_policy", default: s.retentionPolicy)
         s.username = try map.string("username", default: s.username)

@@ -26,6 +26,8 @@ public struct CollectorSettings: Sendable, Hashable {
     public var backoffMax: Double = 60
     /// How long a register that answered Illegal Data Address stays out of polls, seconds.
     public var quarantineRetry: Double = 600
+    /// Longest graceful shutdown (SIGTERM/SIGINT), seconds; below the unit's TimeoutStopSec (15 s) minus the 5 s cancellation grace.
+    public var shutdownTimeout: Double = 10
 
     public init() {}
 }
@@ -53,8 +55,24 @@ public struct InfluxSettings: Sendable, Hashable {
     public var spoolPath: String = ""
     /// Timestamp precision of written points: `ns` or `s`.
     public var precision: String = "ns"
+    /// How numeric registers are typed in InfluxDB (a function of the register, never of the value).
+    public var fieldTypes: InfluxFieldTypes = .float
+    /// Cap of every wait between write attempts, including a server's `Retry-After`, seconds.
+    public var retryIntervalMax: Double = 300
+    /// Dead letters (lines InfluxDB refused) older than this are pruned, seconds.
+    public var deadLetterRetention: Double = 7 * 86400
+    /// At most this many dead letters are kept (the oldest go first).
+    public var deadLetterMax: Int = 10_000
 
     public init() {}
+}
+
+/// `influxdb.field_types`: `float` writes every numeric register as a float field (what HPManager
+/// writes, so an existing HPManager bucket never sees a type conflict); `native` keeps integer
+/// fields for integer registers without scale or offset.
+public enum InfluxFieldTypes: String, Sendable, Hashable, CaseIterable {
+    case float
+    case native
 }
 
 /// `logging:` — level, format and optional file.

@@ -40,6 +40,8 @@ public enum ConfigLimits {
     public static let quarantineRetry: ClosedRange<Double> = 1...week
     public static let influxTimeout: ClosedRange<Double> = 0.1...hour
     public static let influxRetryInterval: ClosedRange<Double> = 0.1...day
+    public static let shutdownTimeout: ClosedRange<Double> = 0.1...hour
+    public static let deadLetterRetention: ClosedRange<Double> = minute...(3650 * day)
     public static let metricsFileInterval: ClosedRange<Double> = 0.1...day
     public static let readingsRetention: ClosedRange<Double> = minute...(3650 * day)
     public static let idleTimeout: ClosedRange<Double> = 0.1...day

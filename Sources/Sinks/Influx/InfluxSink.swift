@@ -14,18 +14,29 @@ import Synchronization
 /// sends the inbox in batches of `batch_size`. A batch that cannot be delivered (network error, 429,
 /// 5xx) goes to the durable spool; while the spool is not empty new batches queue behind it, so
 /// points arrive in order. The spool is replayed oldest-first with exponential backoff (honouring
-/// Retry-After, capped by `retry_interval`), also after a daemon restart. Lines InfluxDB rejects
-/// (400) are re-sent one by one; the ones it still rejects go to the dead-letter table.
+/// Retry-After; every wait capped by `retry_interval_max`), also after a daemon restart.
+///
+/// A batch InfluxDB rejects is salvaged: a field type conflict named in the answer removes that
+/// field (from this and every later line whose value has the refused type) and the rest is sent
+/// again; other rejections are isolated line by line, and only lines nothing can be saved of go to
+/// the dead-letter table. On graceful shutdown the transfer in flight is aborted and everything
+/// not yet acknowledged stays in (or moves to) the spool.
 public final class InfluxSink: TelemetrySink, Service, DaemonMetricsSource {
     struct Counters {
         var inboxDropped = 0
+        /// Points lost because the spool could not be written (disk full, I/O error).
+        var spoolWriteDropped = 0
         var sent = 0
         var rejected = 0
         var sendFailures = 0
         var spoolBatches = 0
         var spoolPoints = 0
         var spoolBytes: Int64 = 0
+        /// Points dropped by the spool's size bound (this process).
         var spoolDropped = 0
+        var deadLetters = 0
+        var deadLettersPruned = 0
+        var fieldsDropped: [String: Int] = [:]
         var lastError = ""
     }
 
@@ -35,6 +46,24 @@ public final class InfluxSink: TelemetrySink, Service, DaemonMetricsSource {
         var spool: InfluxSpool?
         var failures = 0
         var nextAttempt = Date.distantPast
+        var conflicts = FieldConflictFilter()
+        /// Fields whose conflict was logged (once per field and process).
+        var loggedConflicts: Set<String> = []
+    }
+
+    /// Shared by the service task (sets it) and the sender's libcurl progress callback (reads it).
+    final class StopFlag: Sendable {
+        private let value = Atomic<Bool>(false)
+        var isSet: Bool { value.load(ordering: .acquiring) }
+        func set() { value.store(true, ordering: .releasing) }
+    }
+
+    /// What became of one batch.
+    enum Delivery {
+        /// Written, apart from the dead letters.
+        case done(deadLetters: [InfluxSpool.DeadLetter])
+        /// Must be retried: `remaining` (in order) were not written; lines before them were, or are dead letters.
+        case retry(remaining: [String], deadLetters: [InfluxSpool.DeadLetter])
     }
 
     public let settings: InfluxSettings
@@ -46,6 +75,8 @@ public final class InfluxSink: TelemetrySink, Service, DaemonMetricsSource {
     private let logger: Logger
     private let inbox = Mutex(Deque<String>())
     private let counters = Mutex(Counters())
+    /// Set when graceful shutdown begins: the sender stops between batches and aborts its transfer.
+    private let stopping = StopFlag()
     private let pool = IOThreadPool(maxThreads: 1, name: "hpm-influx")
     private let strand: IOStrand
     private let sender = Sender()
@@ -66,7 +97,8 @@ public final class InfluxSink: TelemetrySink, Service, DaemonMetricsSource {
     // MARK: TelemetrySink
 
     public func publish(_ report: PollReport) {
-        guard let line = LineProtocol.line(report, precision: precision) else { return }
+        guard let line = LineProtocol.line(report, precision: precision, fieldTypes: settings.fieldTypes,
+                                           unsignedFields: settings.version == 2) else { return }
         let accepted = inbox.withLock { queue -> Bool in
             guard queue.count < inboxCapacity else { return false }
             queue.append(line)
@@ -83,30 +115,37 @@ public final class InfluxSink: TelemetrySink, Service, DaemonMetricsSource {
     public func run() async throws {
         try await strand.run { [self] in try openResources() }
         do {
-            try await cancelWhenGracefulShutdown {
-                while true {
-                    try await Task.sleep(for: self.batchInterval)
-                    try await self.strand.run { self.cycle(now: Date()) }
+            try await withGracefulShutdownHandler {
+                try await cancelWhenGracefulShutdown {
+                    while true {
+                        try await Task.sleep(for: self.batchInterval)
+                        try await self.strand.run { self.cycle(now: Date()) }
+                    }
                 }
+            } onGracefulShutdown: { [stopping] in
+                stopping.set()
             }
         } catch is CancellationError {
             // fall through: keep what is queued
         }
+        stopping.set()
+        // Not cancellable on purpose: the inbox must reach the spool before the process exits.
         try await strand.run { [self] in persistInbox() }
         pool.shutdown()
     }
 
+    private var isStopping: Bool { stopping.isSet }
+
     private func openResources() throws {
-        sender.spool = try InfluxSpool(path: spoolPath, maxBytes: Int64(settings.spoolMaxMB) * 1_048_576)
-        sender.writer = try InfluxWriter(settings: settings)
+        sender.spool = try InfluxSpool(path: spoolPath, limits: .init(maxBytes: Int64(settings.spoolMaxMB) * 1_048_576,
+                                                                      deadLetterRetention: settings.deadLetterRetention,
+                                                                      deadLetterMax: settings.deadLetterMax))
+        sender.writer = try InfluxWriter(settings: settings, shouldAbort: { [stopping] in stopping.isSet })
         if let spool = sender.spool, !spool.isEmpty {
             logger.info("replaying spooled points", metadata: ["points": "\(spool.points)", "batches": "\(spool.batches)"])
         }
         publishSpoolCounters()
     }
-
-    /// The longest wait a server's Retry-After can impose, seconds.
-    public static let retryAfterCap = 300.0
 
     /// One sender round: move the inbox out in batches, deliver directly or via the spool.
     func cycle(now: Date) {
@@ -118,66 +157,150 @@ public final class InfluxSink: TelemetrySink, Service, DaemonMetricsSource {
         }
         var batches = stride(from: 0, to: lines.count, by: batchSize).map { Array(lines[$0..<min($0 + batchSize, lines.count)]) }[...]
         // Direct path only while nothing older waits in the spool (keeps order).
-        while spool.isEmpty, now >= sender.nextAttempt, let batch = batches.first {
-            // Handled either way: a batch that must be retried was spooled by `deliver` itself.
+        while spool.isEmpty, now >= sender.nextAttempt, !isStopping, let batch = batches.first {
             batches = batches.dropFirst()
-            guard deliver(batch, writer: writer, spool: spool) else { break }
+            switch deliver(batch, writer: writer) {
+            case .done(let letters):
+                store(letters, spool: spool)
+            case .retry(let remaining, let letters):
+                spoolAppend(remaining, deadLetters: letters, spool: spool)
+            }
         }
         for batch in batches { spoolAppend(batch, spool: spool) }
-        // Replay the spool oldest first, a bounded amount per round.
-        var replayed = 0
-        while replayed < 200, now >= sender.nextAttempt, let batch = try? spool.oldest() {
-            let batchLines = batch.lines.split(separator: "\n", omittingEmptySubsequences: true).map(String.init)
-            guard deliver(batchLines, writer: writer, spool: nil) else { break }
-            try? spool.delete(batch)
-            replayed += 1
-        }
-        if replayed > 0 && spool.isEmpty { logger.info("spool drained; InfluxDB is receiving again") }
+        replay(spool: spool, writer: writer, now: now)
         publishSpoolCounters()
     }
 
-    /// Sends one batch. Returns false when it must be retried later (then, if `spool` is given,
-    /// the batch is spooled); true when it is done (accepted, or rejected lines dead-lettered).
-    private func deliver(_ batch: [String], writer: InfluxWriter, spool: InfluxSpool?) -> Bool {
-        switch writer.write(batch.joined(separator: "\n")) {
-        case .accepted:
-            recordSuccess(points: batch.count)
-            return true
-        case .retry(let reason, let after):
-            recordFailure(reason: reason, after: after)
-            if let spool { spoolAppend(batch, spool: spool) }
-            return false
-        case .rejected(let status, let message):
-            return resendSingly(batch, firstStatus: status, firstMessage: message, writer: writer, spool: spool)
+    /// Replays the spool oldest first, a bounded amount per round. A batch leaves the spool in the
+    /// same transaction that stores its dead letters, and only after InfluxDB took it.
+    private func replay(spool: InfluxSpool, writer: InfluxWriter, now: Date) {
+        var replayed = 0
+        while replayed < 200, now >= sender.nextAttempt, !isStopping {
+            let batch: InfluxSpool.Batch
+            do {
+                guard let oldest = try spool.oldest() else { break }
+                batch = oldest
+            } catch {
+                spoolError("cannot read the spool", error)
+                break
+            }
+            let lines = batch.lines.split(separator: "\n", omittingEmptySubsequences: true).map(String.init)
+            let delivery = deliver(lines, writer: writer)
+            do {
+                switch delivery {
+                case .done(let letters):
+                    try spool.complete(batch, deadLetters: letters)
+                case .retry(let remaining, let letters):
+                    // Keep only what InfluxDB has not taken yet, at the batch's place in line.
+                    if remaining.count < lines.count || !letters.isEmpty {
+                        try spool.replace(batch, remaining: remaining, deadLetters: letters)
+                    }
+                }
+            } catch {
+                // The batch stays and is re-sent later: InfluxDB stores the same points once.
+                spoolError("cannot update the spool after a delivery", error)
+                recordFailure(reason: "spool: \(error)", after: nil)
+                break
+            }
+            guard case .done = delivery else { break }
+            replayed += 1
         }
+        if replayed > 0 && spool.isEmpty { logger.info("spool drained; InfluxDB is receiving again") }
     }
 
-    /// After a 400 the batch is sent line by line so only the lines InfluxDB refuses are dead-lettered.
-    private func resendSingly(_ batch: [String], firstStatus: Int, firstMessage: String, writer: InfluxWriter, spool: InfluxSpool?) -> Bool {
-        logger.warning("InfluxDB rejected a batch; isolating the rejected lines", metadata: ["status": "\(firstStatus)", "message": "\(firstMessage)"])
-        for (index, line) in batch.enumerated() {
-            switch writer.write(line) {
+    /// Sends one batch, salvaging what InfluxDB rejects.
+    func deliver(_ batch: [String], writer: InfluxWriter) -> Delivery {
+        var (lines, deadLetters) = stripKnownConflicts(batch)
+        // Each round either ends or learns one new conflict (bounded: a line has finitely many fields).
+        for _ in 0..<64 {
+            guard !lines.isEmpty else { return .done(deadLetters: deadLetters) }
+            switch writer.write(lines.joined(separator: "\n")) {
             case .accepted:
-                recordSuccess(points: 1)
-            case .rejected(let status, let message):
-                try? self.sender.spool?.deadLetter(status: status, message: message, lines: [line])
-                counters.withLock { $0.rejected += 1 }
+                recordSuccess(points: lines.count)
+                return .done(deadLetters: deadLetters)
             case .retry(let reason, let after):
                 recordFailure(reason: reason, after: after)
-                if let spool { spoolAppend(Array(batch[index...]), spool: spool) }
-                return false
+                return .retry(remaining: lines, deadLetters: deadLetters)
+            case .rejected(let status, let message):
+                if let conflict = FieldTypeConflict(response: message), sender.conflicts.learn(conflict, now: Date()) {
+                    logConflict(conflict, message: message)
+                    let salvaged = stripKnownConflicts(lines, status: status, message: message)
+                    lines = salvaged.lines
+                    deadLetters += salvaged.deadLetters
+                    continue
+                }
+                guard lines.count > 1 else {
+                    counters.withLock { $0.rejected += 1 }
+                    return .done(deadLetters: deadLetters + [InfluxSpool.DeadLetter(status: status, message: message, line: lines[0])])
+                }
+                return resendSingly(lines, deadLetters: deadLetters, firstStatus: status, firstMessage: message, writer: writer)
             }
         }
-        return true
+        return resendSingly(lines, deadLetters: deadLetters, firstStatus: 0, firstMessage: "too many field type conflicts", writer: writer)
     }
 
-    private func spoolAppend(_ batch: [String], spool: InfluxSpool) {
+    /// After a rejection that names no field, the lines are sent one by one so only the lines
+    /// InfluxDB refuses (after salvage) are dead-lettered.
+    private func resendSingly(_ lines: [String], deadLetters: [InfluxSpool.DeadLetter], firstStatus: Int, firstMessage: String,
+                              writer: InfluxWriter) -> Delivery {
+        logger.warning("InfluxDB rejected a batch; isolating the rejected lines", metadata: ["status": "\(firstStatus)", "message": "\(firstMessage)"])
+        var letters = deadLetters
+        for (index, line) in lines.enumerated() {
+            switch deliver([line], writer: writer) {
+            case .done(let more):
+                letters += more
+            case .retry(let remaining, let more):
+                return .retry(remaining: remaining + lines[(index + 1)...], deadLetters: letters + more)
+            }
+        }
+        return .done(deadLetters: letters)
+    }
+
+    /// Takes known conflicting fields out of `lines`, counting them; a line left without fields becomes a dead letter.
+    private func stripKnownConflicts(_ lines: [String], status: Int = 0, message: String = "")
+        -> (lines: [String], deadLetters: [InfluxSpool.DeadLetter]) {
+        let stripped = sender.conflicts.strip(lines, now: Date())
+        guard !stripped.dropped.isEmpty || !stripped.emptied.isEmpty else { return (stripped.lines, []) }
+        let letters = stripped.emptied.map { entry in
+            InfluxSpool.DeadLetter(status: status == 0 ? 400 : status,
+                                   message: message.isEmpty ? "field type conflict (learned earlier): input field \"\(entry.conflict.field)\" on measurement \"\(entry.conflict.measurement)\" is type \(entry.conflict.inputType), already exists as type \(entry.conflict.existingType); no field left" : message,
+                                   line: entry.line)
+        }
+        counters.withLock { c in
+            for (field, count) in stripped.dropped { c.fieldsDropped[field, default: 0] += count }
+            c.rejected += letters.count
+        }
+        return (stripped.lines, letters)
+    }
+
+    private func logConflict(_ conflict: FieldTypeConflict, message: String) {
+        guard sender.loggedConflicts.insert(conflict.field).inserted else { return }
+        logger.warning("InfluxDB holds this field with another type; dropping it from points of that type, writing the rest", metadata: [
+            "field": "\(conflict.field)", "measurement": "\(conflict.measurement)", "input_type": "\(conflict.inputType)",
+            "existing_type": "\(conflict.existingType)", "message": "\(message.prefix(300))",
+        ])
+    }
+
+    private func store(_ letters: [InfluxSpool.DeadLetter], spool: InfluxSpool) {
+        guard !letters.isEmpty else { return }
         do {
-            try spool.append(batch)
+            try spool.deadLetter(letters)
         } catch {
-            counters.withLock { $0.spoolDropped += batch.count }
+            spoolError("cannot store dead letters", error)
+        }
+    }
+
+    private func spoolAppend(_ batch: [String], deadLetters: [InfluxSpool.DeadLetter] = [], spool: InfluxSpool) {
+        do {
+            try spool.append(batch, deadLetters: deadLetters)
+        } catch {
+            counters.withLock { $0.spoolWriteDropped += batch.count }
             logger.error("cannot spool points; dropping them", metadata: ["points": "\(batch.count)", "error": "\(error)"])
         }
+    }
+
+    private func spoolError(_ what: String, _ error: any Error) {
+        logger.error("\(what)", metadata: ["spool": "\(spoolPath)", "error": "\(error)"])
     }
 
     private func recordSuccess(points: Int) {
@@ -189,9 +312,8 @@ public final class InfluxSink: TelemetrySink, Service, DaemonMetricsSource {
 
     private func recordFailure(reason: String, after: Double?) {
         sender.failures += 1
-        let exponential = min(settings.retryInterval, pow(2, Double(min(sender.failures - 1, 20))))
-        // A server's Retry-After is honoured up to `retryAfterCap`: 99999999999 must not stop delivery.
-        let delay = max(exponential * Double.random(in: 0.5...1), min(after ?? 0, max(settings.retryInterval, Self.retryAfterCap)))
+        let delay = Self.retryDelay(failures: sender.failures, retryAfter: after, interval: settings.retryInterval,
+                                    max: settings.retryIntervalMax, jitter: Double.random(in: 0.5...1))
         sender.nextAttempt = Date().addingTimeInterval(delay)
         if sender.failures == 1 {
             logger.warning("InfluxDB write failed; spooling and retrying", metadata: ["error": "\(reason)", "retry_seconds": "\(delay)"])
@@ -202,6 +324,13 @@ public final class InfluxSink: TelemetrySink, Service, DaemonMetricsSource {
             $0.sendFailures += 1
             $0.lastError = reason
         }
+    }
+
+    /// Seconds until the next attempt: exponential (jittered) up to `interval`, at least the
+    /// server's Retry-After, never more than `max` (a Retry-After of 99999999999 must not stop delivery).
+    static func retryDelay(failures: Int, retryAfter: Double?, interval: Double, max cap: Double, jitter: Double) -> Double {
+        let exponential = min(interval, pow(2, Double(min(Swift.max(failures, 1) - 1, 20)))) * jitter
+        return min(Swift.max(exponential, retryAfter ?? 0), cap)
     }
 
     private func persistInbox() {
@@ -220,12 +349,15 @@ public final class InfluxSink: TelemetrySink, Service, DaemonMetricsSource {
 
     private func publishSpoolCounters() {
         guard let spool = sender.spool else { return }
-        let (batches, points, bytes, dropped) = (spool.batches, spool.points, spool.bytes, spool.droppedPoints)
+        let (batches, points, bytes, dropped) = (spool.batches, spool.points, spool.bytes + spool.deadLetterBytes, spool.droppedPoints)
+        let (letters, pruned) = (spool.deadLetters, spool.prunedDeadLetters)
         counters.withLock {
             $0.spoolBatches = batches
             $0.spoolPoints = points
             $0.spoolBytes = bytes
             $0.spoolDropped = dropped
+            $0.deadLetters = letters
+            $0.deadLettersPruned = pruned
         }
     }
 
@@ -237,17 +369,33 @@ public final class InfluxSink: TelemetrySink, Service, DaemonMetricsSource {
     public func daemonMetrics() -> [DaemonMetric] {
         let c = snapshot
         let sink = [("sink", "influxdb")]
-        return [
+        var metrics = [
             DaemonMetric("hpmanager_sink_queue_depth", help: "Points waiting in a sink's in-memory inbox.", labels: sink, value: Double(queueDepth)),
             DaemonMetric("hpmanager_sink_queue_capacity", help: "Capacity of a sink's in-memory inbox.", labels: sink, value: Double(inboxCapacity)),
-            DaemonMetric("hpmanager_sink_dropped_total", help: "Points a sink dropped (inbox full or spool over its bound).", kind: .counter,
-                         labels: sink, value: Double(c.inboxDropped + c.spoolDropped)),
+            DaemonMetric("hpmanager_sink_dropped_total", help: "Points a sink dropped (inbox full, spool over its bound, spool not writable).", kind: .counter,
+                         labels: sink, value: Double(c.inboxDropped + c.spoolDropped + c.spoolWriteDropped)),
+        ]
+        for (reason, value) in [("inbox_full", c.inboxDropped), ("spool_bound", c.spoolDropped), ("spool_write_error", c.spoolWriteDropped)] {
+            metrics.append(DaemonMetric("hpmanager_influx_dropped_points_total", help: "Points the Influx sink dropped, by reason.", kind: .counter,
+                                        labels: [("reason", reason)], value: Double(value)))
+        }
+        metrics += [
             DaemonMetric("hpmanager_influx_points_sent_total", help: "Points InfluxDB accepted.", kind: .counter, value: Double(c.sent)),
-            DaemonMetric("hpmanager_influx_points_rejected_total", help: "Points InfluxDB rejected (400), kept as dead letters.", kind: .counter, value: Double(c.rejected)),
+            DaemonMetric("hpmanager_influx_points_rejected_total", help: "Points InfluxDB rejected (nothing of them could be written), kept as dead letters.",
+                         kind: .counter, value: Double(c.rejected)),
             DaemonMetric("hpmanager_influx_write_failures_total", help: "Write attempts that failed and will be retried.", kind: .counter, value: Double(c.sendFailures)),
             DaemonMetric("hpmanager_influx_spooled_points", help: "Points waiting in the durable spool.", value: Double(c.spoolPoints)),
             DaemonMetric("hpmanager_influx_spool_batches", help: "Batches waiting in the durable spool.", value: Double(c.spoolBatches)),
-            DaemonMetric("hpmanager_influx_spool_bytes", help: "Line-protocol bytes in the durable spool.", value: Double(c.spoolBytes)),
+            DaemonMetric("hpmanager_influx_spool_bytes", help: "Bytes of the durable spool counted against spool_max_mb (batches and dead letters).",
+                         value: Double(c.spoolBytes)),
+            DaemonMetric("hpmanager_influx_dead_letters", help: "Lines InfluxDB refused, kept in the spool's dead_letters table.", value: Double(c.deadLetters)),
+            DaemonMetric("hpmanager_influx_dead_letters_pruned_total", help: "Dead letters removed by age, count or the spool bound.", kind: .counter,
+                         value: Double(c.deadLettersPruned)),
         ]
+        for (field, count) in c.fieldsDropped.sorted(by: { $0.key < $1.key }) {
+            metrics.append(DaemonMetric("hpmanager_influx_fields_dropped_total", help: "Field values left out of points because InfluxDB holds the field with another type.",
+                                        kind: .counter, labels: [("field", field)], value: Double(count)))
+        }
+        return metrics
     }
 }

@@ -3,8 +3,14 @@ import SQLiteKit
 
 /// Durable, bounded FIFO of line-protocol batches waiting for InfluxDB, plus the dead-letter table.
 ///
-/// Confined to the Influx sink's I/O strand. Crash-safe: every append/delete is its own SQLite
-/// transaction in WAL mode; a batch is deleted only after InfluxDB accepted it.
+/// Confined to the Influx sink's I/O strand. Crash-safe (kill -9 at any instant): every change is
+/// one SQLite transaction in WAL mode, and a batch leaves the spool only after InfluxDB accepted it,
+/// in the same transaction that stores the lines it refused. A crash between InfluxDB's answer and
+/// that commit re-sends the same bytes, which InfluxDB stores once (same series, timestamp and
+/// field overwrite), so replay is idempotent and never leaves a duplicate dead letter.
+///
+/// Dead letters count against the same size bound as the batches and go first when it is exceeded;
+/// they are also pruned by age and count.
 final class InfluxSpool {
     struct Batch {
         var id: Int64
@@ -12,47 +18,82 @@ final class InfluxSpool {
         var points: Int
     }
 
+    /// A line InfluxDB refused, with its answer.
+    struct DeadLetter: Equatable {
+        var status: Int
+        var message: String
+        var line: String
+
+        var bytes: Int64 { Int64(message.utf8.count + line.utf8.count) }
+    }
+
+    struct Limits {
+        var maxBytes: Int64
+        var deadLetterRetention: Double = 7 * 86400
+        var deadLetterMax: Int = 10_000
+    }
+
     private let db: SQLiteDatabase
-    private let maxBytes: Int64
+    let limits: Limits
     private(set) var batches = 0
     private(set) var points = 0
+    /// Line bytes of the waiting batches.
     private(set) var bytes: Int64 = 0
+    private(set) var deadLetters = 0
+    private(set) var deadLetterBytes: Int64 = 0
+    /// Points dropped because the spool was over its bound (since this process opened it).
     private(set) var droppedPoints = 0
+    /// Dead letters pruned by age, count or the size bound (since this process opened it).
+    private(set) var prunedDeadLetters = 0
 
-    init(path: String, maxBytes: Int64) throws {
+    convenience init(path: String, maxBytes: Int64) throws {
+        try self.init(path: path, limits: Limits(maxBytes: maxBytes))
+    }
+
+    init(path: String, limits: Limits) throws {
         db = try SQLiteDatabase(path: path)
-        self.maxBytes = maxBytes
+        self.limits = limits
         try db.migrate([
             """
             CREATE TABLE spool (id INTEGER PRIMARY KEY AUTOINCREMENT, created_at REAL NOT NULL, points INTEGER NOT NULL, lines TEXT NOT NULL);
             CREATE TABLE dead_letters (id INTEGER PRIMARY KEY AUTOINCREMENT, at REAL NOT NULL, status INTEGER NOT NULL, message TEXT NOT NULL, lines TEXT NOT NULL);
             """,
+            "CREATE INDEX dead_letters_at ON dead_letters (at);",
         ])
         try refreshCounts()
+        try enforceBounds(now: Date())
     }
 
     private func refreshCounts() throws {
-        let row = try db.query("SELECT COUNT(*), COALESCE(SUM(points), 0), COALESCE(SUM(LENGTH(lines)), 0) FROM spool").first
+        let row = try db.query("SELECT COUNT(*), COALESCE(SUM(points), 0), COALESCE(SUM(LENGTH(CAST(lines AS BLOB))), 0) FROM spool").first
         batches = Int(row?[0].int ?? 0)
         points = Int(row?[1].int ?? 0)
         bytes = row?[2].int ?? 0
+        let letters = try db.query("SELECT COUNT(*), COALESCE(SUM(LENGTH(CAST(lines AS BLOB)) + LENGTH(CAST(message AS BLOB))), 0) FROM dead_letters").first
+        deadLetters = Int(letters?[0].int ?? 0)
+        deadLetterBytes = letters?[1].int ?? 0
     }
 
     var isEmpty: Bool { batches == 0 }
 
-    /// Appends a batch; beyond the size bound the oldest batches are dropped (and counted).
-    func append(_ lines: [String]) throws {
-        guard !lines.isEmpty else { return }
+    /// Appends a batch (and the dead letters of its earlier lines) in one transaction; beyond the
+    /// size bound dead letters, then the oldest batches, are dropped (and counted).
+    func append(_ lines: [String], deadLetters letters: [DeadLetter] = []) throws {
+        guard !lines.isEmpty || !letters.isEmpty else { return }
         let text = lines.joined(separator: "\n")
-        try db.run("INSERT INTO spool (created_at, points, lines) VALUES (?1, ?2, ?3)",
-                   [.real(Date().timeIntervalSince1970), .integer(Int64(lines.count)), .text(text)])
-        batches += 1
-        points += lines.count
-        bytes += Int64(text.utf8.count)
-        while bytes > maxBytes, batches > 1, let oldest = try oldest() {
-            try delete(oldest)
-            droppedPoints += oldest.points
+        try transaction {
+            try insert(letters)
+            if !lines.isEmpty {
+                try db.run("INSERT INTO spool (created_at, points, lines) VALUES (?1, ?2, ?3)",
+                           [.real(Date().timeIntervalSince1970), .integer(Int64(lines.count)), .text(text)])
+            }
         }
+        if !lines.isEmpty {
+            batches += 1
+            points += lines.count
+            bytes += Int64(text.utf8.count)
+        }
+        try enforceBounds(now: Date())
     }
 
     func oldest() throws -> Batch? {
@@ -61,16 +102,96 @@ final class InfluxSpool {
         return Batch(id: id, lines: lines, points: Int(row[2].int ?? 0))
     }
 
+    /// InfluxDB took `batch` (apart from `letters`): both facts are committed together.
+    func complete(_ batch: Batch, deadLetters letters: [DeadLetter] = []) throws {
+        try transaction {
+            try insert(letters)
+            try db.run("DELETE FROM spool WHERE id = ?1", [.integer(batch.id)])
+        }
+        removedBatch(batch)
+        try enforceBounds(now: Date())
+    }
+
+    /// Part of `batch` was taken: it keeps its place in line with only the `remaining` lines.
+    func replace(_ batch: Batch, remaining: [String], deadLetters letters: [DeadLetter]) throws {
+        guard !remaining.isEmpty else { return try complete(batch, deadLetters: letters) }
+        let text = remaining.joined(separator: "\n")
+        try transaction {
+            try insert(letters)
+            try db.run("UPDATE spool SET lines = ?2, points = ?3 WHERE id = ?1",
+                       [.integer(batch.id), .text(text), .integer(Int64(remaining.count))])
+        }
+        points += remaining.count - batch.points
+        bytes += Int64(text.utf8.count) - Int64(batch.lines.utf8.count)
+        try enforceBounds(now: Date())
+    }
+
+    /// Drops a batch without delivering it (size bound).
     func delete(_ batch: Batch) throws {
         try db.run("DELETE FROM spool WHERE id = ?1", [.integer(batch.id)])
+        removedBatch(batch)
+    }
+
+    func deadLetter(_ letters: [DeadLetter]) throws {
+        guard !letters.isEmpty else { return }
+        try transaction { try insert(letters) }
+        try enforceBounds(now: Date())
+    }
+
+    func deadLetter(status: Int, message: String, lines: [String]) throws {
+        try deadLetter([DeadLetter(status: status, message: message, line: lines.joined(separator: "\n"))])
+    }
+
+    /// Applies the dead-letter retention and count, then the size bound over batches and dead letters.
+    func enforceBounds(now: Date) throws {
+        if deadLetters > 0 {
+            try pruneDeadLetters("DELETE FROM dead_letters WHERE at < ?1", [.real(now.timeIntervalSince1970 - limits.deadLetterRetention)])
+        }
+        if deadLetters > limits.deadLetterMax {
+            try pruneDeadLetters("DELETE FROM dead_letters WHERE id IN (SELECT id FROM dead_letters ORDER BY id LIMIT ?1)",
+                                 [.integer(Int64(deadLetters - limits.deadLetterMax))])
+        }
+        while bytes + deadLetterBytes > limits.maxBytes, deadLetters > 0 {
+            try pruneDeadLetters("DELETE FROM dead_letters WHERE id IN (SELECT id FROM dead_letters ORDER BY id LIMIT ?1)",
+                                 [.integer(Int64(max(1, deadLetters / 10)))])
+        }
+        while bytes > limits.maxBytes, batches > 1, let oldest = try oldest() {
+            try delete(oldest)
+            droppedPoints += oldest.points
+        }
+    }
+
+    private func pruneDeadLetters(_ sql: String, _ values: [SQLiteValue]) throws {
+        let before = deadLetters
+        try db.run(sql, values)
+        guard db.changes > 0 else { return }
+        try refreshCounts()
+        prunedDeadLetters += max(0, before - deadLetters)
+    }
+
+    private func insert(_ letters: [DeadLetter]) throws {
+        let now = Date().timeIntervalSince1970
+        for letter in letters {
+            try db.run("INSERT INTO dead_letters (at, status, message, lines) VALUES (?1, ?2, ?3, ?4)",
+                       [.real(now), .integer(Int64(letter.status)), .text(letter.message), .text(letter.line)])
+            deadLetters += 1
+            deadLetterBytes += letter.bytes
+        }
+    }
+
+    private func removedBatch(_ batch: Batch) {
         batches -= 1
         points -= batch.points
         bytes -= Int64(batch.lines.utf8.count)
     }
 
-    func deadLetter(status: Int, message: String, lines: [String]) throws {
-        try db.run("INSERT INTO dead_letters (at, status, message, lines) VALUES (?1, ?2, ?3, ?4)",
-                   [.real(Date().timeIntervalSince1970), .integer(Int64(status)), .text(message), .text(lines.joined(separator: "\n"))])
+    /// One transaction; on failure the in-memory counts are re-read so they match the file.
+    private func transaction(_ body: () throws -> Void) throws {
+        do {
+            try db.transaction(body)
+        } catch {
+            try? refreshCounts()
+            throw error
+        }
     }
-
 }

@@ -6,12 +6,18 @@ import HPCore
 ///
 /// Enum registers write their label as a string field under the register's name (what HPManager
 /// writes) and the number beside it as `<name>_value`.
+///
+/// A field's type depends only on the register, never on the value: with `field_types: float`
+/// every number is a float; with `native` integer registers without scale or offset (decoded as
+/// `.int`/`.uint`) are integers, unsigned 64-bit ones `u` fields where the server has them (v2).
+/// Non-finite numbers are left out (InfluxDB has no NaN or infinity).
 public enum LineProtocol {
     public static let measurement = "heatpump_metrics"
 
     public enum Precision: String, Sendable { case ns, s }
 
-    public static func line(_ report: PollReport, precision: Precision) -> String? {
+    public static func line(_ report: PollReport, precision: Precision, fieldTypes: InfluxFieldTypes = .float,
+                            unsignedFields: Bool = false) -> String? {
         guard !report.samples.isEmpty else { return nil }
         var out = measurement
         let tags = [("heat_pump_id", report.device.id), ("location", report.device.location),
@@ -26,11 +32,12 @@ public enum LineProtocol {
         for sample in report.samples {
             if let label = sample.label {
                 append(&out, &first, key: sample.name, value: quoted(label))
-                append(&out, &first, key: sample.name + "_value", value: field(sample.value))
-            } else {
-                append(&out, &first, key: sample.name, value: field(sample.value))
+            }
+            if let value = field(sample.value, types: fieldTypes, unsigned: unsignedFields) {
+                append(&out, &first, key: sample.label == nil ? sample.name : sample.name + "_value", value: value)
             }
         }
+        guard !first else { return nil }
         let timestamp: Int64 = precision == .ns ? Int64((report.timestamp * 1_000_000).rounded()) * 1000 : Int64(report.timestamp.rounded(.down))
         out += " \(timestamp)"
         return out
@@ -44,12 +51,14 @@ public enum LineProtocol {
         out += value
     }
 
-    public static func field(_ value: SampleValue) -> String {
-        switch value {
-        case .int(let v): return "\(v)i"
-        case .uint(let v): return v <= UInt64(Int64.max) ? "\(v)i" : float(Double(v))
-        case .double(let v): return float(v)
-        case .bool(let v): return v ? "true" : "false"
+    /// The field value, or nil for a number InfluxDB cannot store (NaN, infinity).
+    public static func field(_ value: SampleValue, types: InfluxFieldTypes, unsigned: Bool) -> String? {
+        switch (value, types) {
+        case (.bool(let v), _): return v ? "true" : "false"
+        case (.int(let v), .native): return "\(v)i"
+        case (.uint(let v), .native) where unsigned: return "\(v)u"
+        case (.double(let v), _): return v.isFinite ? float(v) : nil
+        case (.int, _), (.uint, _): return float(value.doubleValue)
         }
     }
 
