@@ -125,13 +125,9 @@ public final class ControlCommands: Sendable {
             try await control.setEnabled(id: id, request.cmd == "enable")
             return .object(["id": .string(id), "enabled": .bool(request.cmd == "enable")])
         case "reload":
-            switch await control.reload() {
-            case .success(let diff):
-                return .object(["added": .array(diff.added.map { .string($0) }), "removed": .array(diff.removed.map { .string($0) }),
-                                "changed": .array(diff.changed.map { .string($0) }), "unchanged": JSONValue(diff.unchanged.count)])
-            case .failure(let errors):
-                throw ControlError("config_invalid", errors.description)
-            }
+            let diff = try await control.reload().get()
+            return .object(["added": .array(diff.added.map { .string($0) }), "removed": .array(diff.removed.map { .string($0) }),
+                            "changed": .array(diff.changed.map { .string($0) }), "unchanged": JSONValue(diff.unchanged.count)])
         case "read":
             let id = try string("id")
             let names = try optionalStrings("registers") ?? []
@@ -143,7 +139,7 @@ public final class ControlCommands: Sendable {
         case "test":
             return try await test(spec: try spec())
         case "models":
-            let config = await control.configuration
+            let config = control.configuration
             return .object(["models": .array(config.models.values.sorted { $0.name < $1.name }.map { m in
                 .object(["name": .string(m.name), "manufacturer": .string(m.manufacturer), "description": .string(m.description),
                          "registers": JSONValue(m.registers.count), "source": .string(m.source.hasPrefix("builtin") ? "builtin" : m.source)])
@@ -177,7 +173,9 @@ public final class ControlCommands: Sendable {
 
     private func actor(_ id: String) async throws -> DeviceActor {
         if let actor = await control.fleet.actor(for: id) { return actor }
-        if await control.configuration.device(id) != nil { throw ControlError("disabled", "\(id) is disabled or not running") }
+        let view = control.view
+        if let broken = view.unloadable[id] { throw ControlError("failed", "\(id) cannot be loaded: \(broken.error)") }
+        if view.configuration.device(id) != nil { throw ControlError("disabled", "\(id) is disabled or not running") }
         throw ControlError("not_found", "no heat pump \(id)")
     }
 
@@ -189,13 +187,13 @@ public final class ControlCommands: Sendable {
     }
 
     private func summaries(_ only: String?, full: Bool) async throws -> [JSONValue] {
-        let config = await control.configuration
+        let view = control.view
         let boards = await control.fleet.statusBoards
         var rows: [JSONValue] = []
-        for device in config.devices where only == nil || device.id == only {
+        for device in view.configuration.devices where only == nil || device.id == only {
             var o: [String: JSONValue] = [
                 "id": .string(device.id), "name": .string(device.name), "location": .string(device.location), "model": .string(device.model),
-                "enabled": .bool(device.enabled), "source": .string(await control.source(of: device.id)),
+                "enabled": .bool(device.enabled), "source": .string(view.source(of: device.id)),
             ]
             let status = boards[device.id]?.snapshot
             o["state"] = .string(device.enabled ? (status?.state.rawValue ?? "connecting") : "disabled")
@@ -219,6 +217,15 @@ public final class ControlCommands: Sendable {
             }
             rows.append(.object(o))
         }
+        // Stored runtime devices that cannot be loaded: failed, with the reason.
+        for broken in view.unloadable.values.sorted(by: { $0.id < $1.id }) where only == nil || broken.id == only {
+            let l = broken.labels
+            rows.append(.object([
+                "id": .string(l.id), "name": .string(l.name), "location": .string(l.location), "model": .string(l.model),
+                "enabled": .bool(broken.enabled), "source": .string("runtime"), "state": .string(DeviceState.failed.rawValue),
+                "up": .bool(false), "last_error": .string(broken.error),
+            ]))
+        }
         return rows
     }
 
@@ -240,8 +247,8 @@ public final class ControlCommands: Sendable {
 
     /// Connects to a device that is not added and reads every register once.
     private func test(spec: String) async throws -> JSONValue {
-        let device = try await control.validate(spec: spec)
-        let config = await control.configuration
+        let device = try control.validate(spec: spec)
+        let config = control.configuration
         guard let model = config.models[device.model] else { throw ControlError("invalid_device", "unknown model \(device.model)") }
         let runtime = DeviceRuntime(device: device, model: model, polling: PollingSettings(config.collector.collector))
         let admitted = runningTests.withLock { running -> Bool in
