@@ -233,4 +233,19 @@ struct FleetDaemonTests {
         #expect(daemon.process.stop() == 0)
         #expect(try Self.events(db, "device_added", "rt1") == 1)
     }
+
+    @Test("a write that reached the device answers ok even when its audit row is refused (audited: false, logged), so nobody retries a done write")
+    func auditFailureIsNotAWriteFailure() async throws {
+        let sim = try SimulatorProcess(["--tcp", "nibe:0"])
+        let harness = try DaemonHarness(devices: [.init(id: "y1", port: sim.ports[0])], interval: 0.3)
+        let daemon = try harness.start()
+        _ = try await DaemonHarness.waitFor(daemon, "y1 up") { DaemonHarness.up($0, "y1") == 1 }
+        let db = try SQLiteDatabase(path: harness.files.databasePath)
+        try db.run("CREATE TRIGGER refuse BEFORE INSERT ON write_audit BEGIN SELECT RAISE(ABORT, 'database or disk is full'); END")
+        let r = try ControlSocketTests.ctl(harness.socketPath, ["write", "--json", "y1", "room_setpoint", "22.5"])
+        #expect(r.0 == 0, "\(r.1) \(r.2)")
+        #expect(ControlSocketTests.json(r.1)["audited"] as? Bool == false && ControlSocketTests.json(r.1)["verified"] as? Bool == true)
+        #expect(try sim.command("get \(sim.ports[0]) 1 holding 206")["value"] as? Int == 225)
+        #expect(daemon.log.contains("write audit not stored"))
+    }
 }

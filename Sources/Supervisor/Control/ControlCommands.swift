@@ -2,6 +2,7 @@ import ControlProtocol
 import DeviceActor
 import Foundation
 import HPCore
+import Logging
 import Sinks
 import Synchronization
 
@@ -17,8 +18,11 @@ public final class ControlCommands: Sendable {
     public static let maxConcurrentTests = 4
     private let runningTests = Mutex(0)
     private let version: String
+    private let logger: Logger
 
-    public init(control: FleetControl, store: SQLiteStore?, links: LinkRegistry, version: String) {
+    public init(control: FleetControl, store: SQLiteStore?, links: LinkRegistry, version: String,
+                logger: Logger = Logger(label: "hpmanager.control")) {
+        self.logger = logger
         self.control = control
         self.store = store
         self.links = links
@@ -233,15 +237,32 @@ public final class ControlCommands: Sendable {
         let actor = try await actor(id)
         do {
             let r = try await actor.write(register: register, value: value)
-            try await store?.audit(WriteAuditEntry(heatpumpID: id, register: register, requested: value, previous: r.previous.map { "\($0)" },
-                                                   readBack: r.readBack.map { "\($0)" }, result: r.verified ? "ok" : "unverified",
-                                                   message: r.verified ? "" : "read-back differs", client: client))
+            // The write happened: a failed audit must not turn it into an error (the client would retry it).
+            let audited = await audit(WriteAuditEntry(heatpumpID: id, register: register, requested: value, previous: r.previous.map { "\($0)" },
+                                                      readBack: r.readBack.map { "\($0)" }, result: r.verified ? "ok" : "unverified",
+                                                      message: r.verified ? "" : "read-back differs", client: client))
             return .object(["id": .string(id), "register": .string(register), "requested": .number(r.requested),
-                            "previous": JSONValue(r.previous), "read_back": JSONValue(r.readBack), "verified": .bool(r.verified)])
+                            "previous": JSONValue(r.previous), "read_back": JSONValue(r.readBack), "verified": .bool(r.verified),
+                            "audited": .bool(audited)])
         } catch let error as DeviceOperationError {
-            try? await store?.audit(WriteAuditEntry(heatpumpID: id, register: register, requested: value, previous: nil, readBack: nil,
-                                                    result: error.code == .rejected ? "rejected" : "failed", message: error.message, client: client))
+            await audit(WriteAuditEntry(heatpumpID: id, register: register, requested: value, previous: nil, readBack: nil,
+                                        result: error.code == .rejected ? "rejected" : "failed", message: error.message, client: client))
             throw error
+        }
+    }
+
+    /// Stores an audit row; a failure is logged with the write it concerns and reported as false.
+    @discardableResult
+    private func audit(_ entry: WriteAuditEntry) async -> Bool {
+        guard let store else { return false }
+        do {
+            try await store.audit(entry)
+            return true
+        } catch {
+            logger.error("write audit not stored", metadata: [
+                "heatpump_id": "\(entry.heatpumpID)", "register": "\(entry.register)", "result": "\(entry.result)", "error": "\(error)",
+            ])
+            return false
         }
     }
 
