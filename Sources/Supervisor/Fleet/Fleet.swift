@@ -17,7 +17,7 @@ public actor Fleet {
     private var shownUnloadable: Set<String> = []
     private let actors = DeviceDirectory<DeviceActor>()
     /// Device actors currently inside `run()`, per id.
-    let census = ActorCensus()
+    nonisolated let census = ActorCensus()
 
     public init(links: LinkRegistry, sink: any TelemetrySink, intensity: RestartIntensity, logger: Logger) {
         self.links = links
@@ -123,6 +123,9 @@ public actor Fleet {
         }
         running.removeAll()
     }
+
+    /// Ids of the supervised children (for tests: must equal `runningIDs`).
+    var supervisorChildIDs: [String] { get async { await supervisor.childIDs } }
 
     /// Ids of the devices with a started actor (for status and tests).
     public var runningIDs: [String] { running.keys.sorted() }
