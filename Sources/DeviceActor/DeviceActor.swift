@@ -32,6 +32,9 @@ public actor DeviceActor {
     private var plan: [ReadRequest] = []
     private var plannedExclusions: Set<Int>?
     private var failingSince: Double?
+    /// Readable registers of the model; when all of them are quarantined the device is misconfigured.
+    private let readableCount: Int
+    private var misconfigured = false
 
     public init(runtime: DeviceRuntime, link: ModbusLink, sink: any TelemetrySink, board: DeviceStatusBoard, logger: Logger) {
         self.runtime = runtime
@@ -43,6 +46,7 @@ public actor DeviceActor {
         logger[metadataKey: "address"] = "\(runtime.device.modbus.endpoint)"
         logger[metadataKey: "unit_id"] = "\(runtime.device.modbus.unitID)"
         self.logger = logger
+        readableCount = runtime.model.registers.filter { $0.access.isReadable }.count
         let interval = Duration.seconds(runtime.device.pollInterval)
         machine = PollStateMachine(
             start: ContinuousClock.now,
@@ -165,17 +169,31 @@ public actor DeviceActor {
         }
         let quarantined = quarantine.all.map { registers[$0].name }
         let overruns = machine.overruns
+        // Everything quarantined: the device answers, but nothing of this model is there.
+        let nothingReadable = outcome.samples.isEmpty && readableCount > 0 && quarantined.count >= readableCount
         let status = recordPoll(lag: lag, late: late, duration: duration, requests: outcome.requests) {
-            $0.state = .polling
-            $0.up = true
+            $0.state = nothingReadable ? .misconfigured : .polling
+            $0.up = !nothingReadable
+            if nothingReadable { $0.lastError = Self.misconfiguredError }
             $0.lastSuccess = wallClock
             $0.quarantinedRegisters = quarantined
             $0.pollOverrunsTotal = overruns
             $0.backoff = nil
         }
+        if nothingReadable != misconfigured {
+            misconfigured = nothingReadable
+            if nothingReadable {
+                logger.error("\(Self.misconfiguredError); marked misconfigured", metadata: ["registers": "\(readableCount)"])
+            } else {
+                logger.info("registers answering again; no longer misconfigured")
+            }
+            sink.deviceStatusChanged(runtime.labels, status)
+        }
         sink.publish(PollReport(device: runtime.labels, timestamp: wallClock, samples: outcome.samples, status: status))
         return next
     }
+
+    static let misconfiguredError = "every register answered Illegal Data Address: check the model, unit id and address offset"
 
     /// Updates the counters every poll shares, then the outcome-specific fields.
     private func recordPoll(lag: Double, late: Bool, duration: Double, requests: Int, _ outcome: (inout DeviceStatus) -> Void) -> DeviceStatus {

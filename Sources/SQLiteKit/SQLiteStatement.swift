@@ -76,7 +76,8 @@ public final class SQLiteStatement {
 }
 
 extension SQLiteValue {
-    public var int: Int64? { if case .integer(let v) = self { v } else if case .real(let v) = self { Int64(v) } else { nil } }
+    /// A real converts only when it is a whole number in range (a damaged row must not trap).
+    public var int: Int64? { if case .integer(let v) = self { v } else if case .real(let v) = self { Int64(exactly: v) } else { nil } }
     public var double: Double? { if case .real(let v) = self { v } else if case .integer(let v) = self { Double(v) } else { nil } }
     public var string: String? { if case .text(let v) = self { v } else { nil } }
     public var bytes: [UInt8]? { if case .blob(let v) = self { v } else if case .text(let v) = self { Array(v.utf8) } else { nil } }

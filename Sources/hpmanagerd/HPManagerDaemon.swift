@@ -138,7 +138,13 @@ struct HPManagerDaemon: AsyncParsableCommand {
         groupConfig.gracefulShutdownSignals = [.sigterm, .sigint]
         groupConfig.maximumGracefulShutdownDuration = .seconds(config.collector.collector.shutdownTimeout)
         let group = ServiceGroup(configuration: groupConfig)
-        try await group.run()
+        do {
+            try await group.run()
+        } catch let error as RegistryError {
+            logger.critical("runtime registry unreadable; refusing to start", metadata: ["error": "\(error)"])
+            FileHandle.standardError.write(Data("hpmanagerd: \(error)\n".utf8))
+            throw ExitCode(73)  // like a store that cannot be opened: never guess which devices were disabled
+        }
         try? await eventLoops.shutdownGracefully()
         logger.info("hpmanagerd stopped")
     }

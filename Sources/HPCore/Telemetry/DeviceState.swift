@@ -5,5 +5,7 @@ public enum DeviceState: String, Sendable, Hashable, CaseIterable {
     case backoff
     case restarting
     case failed
+    /// Answering, but every readable register answers Illegal Data Address (wrong model, unit or offset): not up.
+    case misconfigured
     case stopped
 }

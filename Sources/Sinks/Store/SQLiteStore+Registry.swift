@@ -1,14 +1,26 @@
 import Foundation
 import SQLiteKit
 
-/// A heat pump added at runtime, as stored.
+/// A heat pump added at runtime, as stored. Rows are read as they are: a hand-edited or damaged
+/// row must not stop the daemon, so unreadable values stay `nil` and the caller decides.
 public struct RuntimeDevice: Sendable, Hashable {
     public var id: String
-    /// The device specification (heatpumps.yml keys) as JSON.
-    public var spec: String
-    public var enabled: Bool
+    /// The device specification (heatpumps.yml keys) as JSON; nil when the column is not text.
+    public var spec: String?
+    /// nil when the column holds anything but 0 or 1.
+    public var enabled: Bool?
+    public var name: String
+    public var location: String
+    public var manufacturer: String
+    public var model: String
     public var createdAt: Double
     public var updatedAt: Double
+}
+
+/// A runtime enable/disable of a heatpumps.yml device, as stored; `enabled` is nil when unreadable.
+public struct StoredOverride: Sendable, Hashable {
+    public var heatpumpID: String
+    public var enabled: Bool?
 }
 
 /// A row of `write_audit`.
@@ -39,9 +51,10 @@ public struct WriteAuditEntry: Sendable, Hashable {
 extension SQLiteStore {
     public func runtimeDevices() async throws -> [RuntimeDevice] {
         try await onStore { db in
-            try db.query("SELECT id, config, enabled, created_at, updated_at FROM heatpumps ORDER BY id").map {
-                RuntimeDevice(id: $0[0].string ?? "", spec: $0[1].string ?? "{}", enabled: ($0[2].int ?? 1) != 0,
-                              createdAt: $0[3].double ?? 0, updatedAt: $0[4].double ?? 0)
+            try db.query("SELECT id, config, enabled, name, location, manufacturer, model, created_at, updated_at FROM heatpumps ORDER BY id").map {
+                RuntimeDevice(id: $0[0].string ?? "", spec: $0[1].string, enabled: Self.flag($0[2]),
+                              name: $0[3].string ?? "", location: $0[4].string ?? "", manufacturer: $0[5].string ?? "",
+                              model: $0[6].string ?? "", createdAt: $0[7].double ?? 0, updatedAt: $0[8].double ?? 0)
             }
         }
     }
@@ -71,10 +84,22 @@ extension SQLiteStore {
         try await onStore { db in try db.run("DELETE FROM heatpumps WHERE id = ?1", [.text(id)]) }
     }
 
-    /// Runtime enable/disable of heatpumps.yml devices.
-    public func overrides() async throws -> [String: Bool] {
+    /// Runtime enable/disable of heatpumps.yml devices, oldest first (so a later row wins if a
+    /// damaged table holds one id twice).
+    public func overrides() async throws -> [StoredOverride] {
         try await onStore { db in
-            Dictionary(uniqueKeysWithValues: try db.query("SELECT heatpump_id, enabled FROM overrides").map { ($0[0].string ?? "", ($0[1].int ?? 1) != 0) })
+            try db.query("SELECT heatpump_id, enabled FROM overrides ORDER BY updated_at, rowid").map {
+                StoredOverride(heatpumpID: $0[0].string ?? "", enabled: Self.flag($0[1]))
+            }
+        }
+    }
+
+    /// 0 or 1; anything else (text, NULL, 2, 0.5) is unreadable.
+    static func flag(_ value: SQLiteValue) -> Bool? {
+        switch value {
+        case .integer(0): false
+        case .integer(1): true
+        default: nil
         }
     }
 

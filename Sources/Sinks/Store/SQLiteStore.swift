@@ -83,6 +83,7 @@ public final class SQLiteStore: TelemetrySink, Service, DaemonMetricsSource {
         switch status.state {
         case .restarting: enqueue(.event(StoredEvent(at: now, heatpumpID: device.id, kind: "restart", message: "restart #\(status.restartsTotal)")))
         case .failed: enqueue(.event(StoredEvent(at: now, heatpumpID: device.id, kind: "failed", message: status.lastError ?? "")))
+        case .misconfigured: enqueue(.event(StoredEvent(at: now, heatpumpID: device.id, kind: "misconfigured", message: status.lastError ?? "")))
         default: break
         }
     }

@@ -2,6 +2,7 @@ import ControlProtocol
 import DeviceActor
 import Foundation
 import HPCore
+import Logging
 import Sinks
 import Synchronization
 
@@ -17,8 +18,11 @@ public final class ControlCommands: Sendable {
     public static let maxConcurrentTests = 4
     private let runningTests = Mutex(0)
     private let version: String
+    private let logger: Logger
 
-    public init(control: FleetControl, store: SQLiteStore?, links: LinkRegistry, version: String) {
+    public init(control: FleetControl, store: SQLiteStore?, links: LinkRegistry, version: String,
+                logger: Logger = Logger(label: "hpmanager.control")) {
+        self.logger = logger
         self.control = control
         self.store = store
         self.links = links
@@ -125,13 +129,9 @@ public final class ControlCommands: Sendable {
             try await control.setEnabled(id: id, request.cmd == "enable")
             return .object(["id": .string(id), "enabled": .bool(request.cmd == "enable")])
         case "reload":
-            switch await control.reload() {
-            case .success(let diff):
-                return .object(["added": .array(diff.added.map { .string($0) }), "removed": .array(diff.removed.map { .string($0) }),
-                                "changed": .array(diff.changed.map { .string($0) }), "unchanged": JSONValue(diff.unchanged.count)])
-            case .failure(let errors):
-                throw ControlError("config_invalid", errors.description)
-            }
+            let diff = try await control.reload().get()
+            return .object(["added": .array(diff.added.map { .string($0) }), "removed": .array(diff.removed.map { .string($0) }),
+                            "changed": .array(diff.changed.map { .string($0) }), "unchanged": JSONValue(diff.unchanged.count)])
         case "read":
             let id = try string("id")
             let names = try optionalStrings("registers") ?? []
@@ -143,7 +143,7 @@ public final class ControlCommands: Sendable {
         case "test":
             return try await test(spec: try spec())
         case "models":
-            let config = await control.configuration
+            let config = control.configuration
             return .object(["models": .array(config.models.values.sorted { $0.name < $1.name }.map { m in
                 .object(["name": .string(m.name), "manufacturer": .string(m.manufacturer), "description": .string(m.description),
                          "registers": JSONValue(m.registers.count), "source": .string(m.source.hasPrefix("builtin") ? "builtin" : m.source)])
@@ -177,7 +177,9 @@ public final class ControlCommands: Sendable {
 
     private func actor(_ id: String) async throws -> DeviceActor {
         if let actor = await control.fleet.actor(for: id) { return actor }
-        if await control.configuration.device(id) != nil { throw ControlError("disabled", "\(id) is disabled or not running") }
+        let view = control.view
+        if let broken = view.unloadable[id] { throw ControlError("failed", "\(id) cannot be loaded: \(broken.error)") }
+        if view.configuration.device(id) != nil { throw ControlError("disabled", "\(id) is disabled or not running") }
         throw ControlError("not_found", "no heat pump \(id)")
     }
 
@@ -189,13 +191,13 @@ public final class ControlCommands: Sendable {
     }
 
     private func summaries(_ only: String?, full: Bool) async throws -> [JSONValue] {
-        let config = await control.configuration
+        let view = control.view
         let boards = await control.fleet.statusBoards
         var rows: [JSONValue] = []
-        for device in config.devices where only == nil || device.id == only {
+        for device in view.configuration.devices where only == nil || device.id == only {
             var o: [String: JSONValue] = [
                 "id": .string(device.id), "name": .string(device.name), "location": .string(device.location), "model": .string(device.model),
-                "enabled": .bool(device.enabled), "source": .string(await control.source(of: device.id)),
+                "enabled": .bool(device.enabled), "source": .string(view.source(of: device.id)),
             ]
             let status = boards[device.id]?.snapshot
             o["state"] = .string(device.enabled ? (status?.state.rawValue ?? "connecting") : "disabled")
@@ -219,6 +221,15 @@ public final class ControlCommands: Sendable {
             }
             rows.append(.object(o))
         }
+        // Stored runtime devices that cannot be loaded: failed, with the reason.
+        for broken in view.unloadable.values.sorted(by: { $0.id < $1.id }) where only == nil || broken.id == only {
+            let l = broken.labels
+            rows.append(.object([
+                "id": .string(l.id), "name": .string(l.name), "location": .string(l.location), "model": .string(l.model),
+                "enabled": .bool(broken.enabled), "source": .string("runtime"), "state": .string(DeviceState.failed.rawValue),
+                "up": .bool(false), "last_error": .string(broken.error),
+            ]))
+        }
         return rows
     }
 
@@ -226,22 +237,39 @@ public final class ControlCommands: Sendable {
         let actor = try await actor(id)
         do {
             let r = try await actor.write(register: register, value: value)
-            try await store?.audit(WriteAuditEntry(heatpumpID: id, register: register, requested: value, previous: r.previous.map { "\($0)" },
-                                                   readBack: r.readBack.map { "\($0)" }, result: r.verified ? "ok" : "unverified",
-                                                   message: r.verified ? "" : "read-back differs", client: client))
+            // The write happened: a failed audit must not turn it into an error (the client would retry it).
+            let audited = await audit(WriteAuditEntry(heatpumpID: id, register: register, requested: value, previous: r.previous.map { "\($0)" },
+                                                      readBack: r.readBack.map { "\($0)" }, result: r.verified ? "ok" : "unverified",
+                                                      message: r.verified ? "" : "read-back differs", client: client))
             return .object(["id": .string(id), "register": .string(register), "requested": .number(r.requested),
-                            "previous": JSONValue(r.previous), "read_back": JSONValue(r.readBack), "verified": .bool(r.verified)])
+                            "previous": JSONValue(r.previous), "read_back": JSONValue(r.readBack), "verified": .bool(r.verified),
+                            "audited": .bool(audited)])
         } catch let error as DeviceOperationError {
-            try? await store?.audit(WriteAuditEntry(heatpumpID: id, register: register, requested: value, previous: nil, readBack: nil,
-                                                    result: error.code == .rejected ? "rejected" : "failed", message: error.message, client: client))
+            await audit(WriteAuditEntry(heatpumpID: id, register: register, requested: value, previous: nil, readBack: nil,
+                                        result: error.code == .rejected ? "rejected" : "failed", message: error.message, client: client))
             throw error
+        }
+    }
+
+    /// Stores an audit row; a failure is logged with the write it concerns and reported as false.
+    @discardableResult
+    private func audit(_ entry: WriteAuditEntry) async -> Bool {
+        guard let store else { return false }
+        do {
+            try await store.audit(entry)
+            return true
+        } catch {
+            logger.error("write audit not stored", metadata: [
+                "heatpump_id": "\(entry.heatpumpID)", "register": "\(entry.register)", "result": "\(entry.result)", "error": "\(error)",
+            ])
+            return false
         }
     }
 
     /// Connects to a device that is not added and reads every register once.
     private func test(spec: String) async throws -> JSONValue {
-        let device = try await control.validate(spec: spec)
-        let config = await control.configuration
+        let device = try control.validate(spec: spec)
+        let config = control.configuration
         guard let model = config.models[device.model] else { throw ControlError("invalid_device", "unknown model \(device.model)") }
         let runtime = DeviceRuntime(device: device, model: model, polling: PollingSettings(config.collector.collector))
         let admitted = runningTests.withLock { running -> Bool in

@@ -4,6 +4,9 @@ import Logging
 
 /// The set of running devices: turns a configuration into supervised device actors and applies
 /// later configurations as a diff (start added, stop removed, restart changed, keep the rest).
+///
+/// Changes come only from `FleetControl`'s command loop (one at a time), so `running`, the boards
+/// and the link references never see two applies interleave.
 public actor Fleet {
     private let supervisor: Supervisor
     private let links: LinkRegistry
@@ -11,7 +14,10 @@ public actor Fleet {
     private let logger: Logger
     private var running: [String: DeviceRuntime] = [:]
     private var boards: [String: DeviceStatusBoard] = [:]
+    private var shownUnloadable: Set<String> = []
     private let actors = DeviceDirectory<DeviceActor>()
+    /// Device actors currently inside `run()`, per id.
+    nonisolated let census = ActorCensus()
 
     public init(links: LinkRegistry, sink: any TelemetrySink, intensity: RestartIntensity, logger: Logger) {
         self.links = links
@@ -38,10 +44,17 @@ public actor Fleet {
         return result
     }
 
+    /// Applies `config`; `unloadable` devices are shown as failed with their error, never started.
     @discardableResult
-    public func apply(_ config: Configuration) async -> ConfigDiff {
+    func apply(_ config: Configuration, unloadable: [String: UnloadableDevice] = [:]) async -> ConfigDiff {
         let desired = Self.desired(config)
         let diff = ConfigDiff.compute(running: running, desired: desired)
+        for id in shownUnloadable where unloadable[id] == nil {
+            boards[id] = nil
+            events.boards.remove(id)
+            sink.deviceRemoved(id)
+        }
+        shownUnloadable = []
         await supervisor.stop(diff.removed + diff.changed)
         for id in diff.removed {
             if let old = running.removeValue(forKey: id) { links.release(old.device.modbus.endpoint) }
@@ -64,6 +77,13 @@ public actor Fleet {
             running[id] = runtime
             await start(runtime, link: links.acquire(runtime.device.modbus.endpoint))
         }
+        for (id, device) in unloadable where running[id] == nil {
+            let board = boards[id] ?? DeviceStatusBoard()
+            boards[id] = board
+            let status = board.update { $0.state = .failed; $0.up = false; $0.lastError = device.error }
+            sink.deviceStatusChanged(device.labels, status)
+            shownUnloadable.insert(id)
+        }
         logger.info("configuration applied", metadata: [
             "added": "\(diff.added.count)", "removed": "\(diff.removed.count)",
             "changed": "\(diff.changed.count)", "unchanged": "\(diff.unchanged.count)",
@@ -79,9 +99,12 @@ public actor Fleet {
         let sink = self.sink
         let logger = self.logger
         let actors = self.actors
+        let census = self.census
         await supervisor.start(ChildSpec(id: id, restart: .permanent) {
             let actor = DeviceActor(runtime: runtime, link: link, sink: sink, board: board, logger: logger)
             actors.set(id, actor)
+            census.entered(id)
+            defer { census.left(id) }
             try await actor.run()
         })
     }
@@ -92,9 +115,18 @@ public actor Fleet {
     }
 
     /// Stops every device (daemon shutdown).
-    public func stopAll() async {
+    func stopAll() async {
         await supervisor.stopAll()
-        for runtime in running.values { links.release(runtime.device.modbus.endpoint) }
+        for (id, runtime) in running {
+            links.release(runtime.device.modbus.endpoint)
+            actors.remove(id)
+        }
         running.removeAll()
     }
+
+    /// Ids of the supervised children (for tests: must equal `runningIDs`).
+    var supervisorChildIDs: [String] { get async { await supervisor.childIDs } }
+
+    /// Ids of the devices with a started actor (for status and tests).
+    public var runningIDs: [String] { running.keys.sorted() }
 }

@@ -1,196 +1,121 @@
 import DeviceActor
-import Foundation
 import HPCore
 import Logging
 import Sinks
+import Synchronization
 
 /// The single owner of "which heat pumps run": the YAML configuration, devices added at runtime
-/// (SQLite), and runtime enable/disable overrides. Every change goes through here, one at a time.
+/// (SQLite), and runtime enable/disable overrides.
+///
+/// Every change (socket add/remove/enable/disable/update, SIGHUP and `reload`, start, shutdown) is a
+/// command on one `AsyncStream`, consumed by one task (`run()`) that owns `FleetState` — the shape of
+/// swift-service-lifecycle's `ServiceGroup` run loop. A command runs to its end, awaits included,
+/// before the next one starts, and is answered through its continuation. Readers (`list`,
+/// `status`) see the last committed `FleetView` and never wait behind a change.
 ///
 /// Precedence: a device id lives either in heatpumps.yml or in the runtime registry, never both.
 /// `enable`/`disable` of a YAML device is stored as an override that wins over its `enabled` key
 /// (and survives restarts and reloads); `update`/`remove` only apply to runtime devices.
-public actor FleetControl {
+public final class FleetControl: Sendable {
+    /// One queued change: runs with the loop's state, answers its caller itself.
+    struct Command: Sendable {
+        let execute: @Sendable (FleetState) async -> Void
+        let reject: @Sendable (ControlError) -> Void
+    }
+
     public let fleet: Fleet
+    private let commands: AsyncStream<Command>
+    private let inbox: AsyncStream<Command>.Continuation
+    private let published: Mutex<FleetView>
+    private let loopStarted = Mutex(false)
     private let loader: ConfigLoader
-    private let directory: String
-    private let store: SQLiteStore?
-    private let metrics: MetricsFileSink?
-    private let logger: Logger
-    public private(set) var yaml: Configuration
-    private var runtimeIDs: Set<String> = []
-    private var effective: Configuration
+    private let makeState: @Sendable (@escaping @Sendable (FleetView) -> Void) -> FleetState
 
     public init(initial: Configuration, directory: String, loader: ConfigLoader, fleet: Fleet, store: SQLiteStore?,
                 metrics: MetricsFileSink?, logger: Logger) {
-        yaml = initial
-        effective = initial
-        self.directory = directory
-        self.loader = loader
         self.fleet = fleet
-        self.store = store
-        self.metrics = metrics
-        self.logger = logger
+        self.loader = loader
+        (commands, inbox) = AsyncStream.makeStream(of: Command.self)
+        published = Mutex(FleetView(configuration: initial))
+        makeState = { onCommit in
+            FleetState(initial: initial, directory: directory, loader: loader, fleet: fleet, store: store, metrics: metrics,
+                       logger: logger, onCommit: onCommit)
+        }
     }
 
-    public var configuration: Configuration { effective }
+    // MARK: The loop
 
-    /// YAML devices (with overrides) plus runtime devices.
-    private func merged(_ base: Configuration) async -> Configuration {
-        var config = base
-        guard let store else { return config }
-        let overrides = (try? await store.overrides()) ?? [:]
-        for index in config.devices.indices {
-            if let enabled = overrides[config.devices[index].id] { config.devices[index].enabled = enabled }
+    /// Consumes commands one at a time until `shutdown()`. Runs once (`FleetService` runs it).
+    public func run() async {
+        guard loopStarted.withLock({ started in defer { started = true }; return !started }) else { return }
+        let state = makeState { [self] view in self.published.withLock { $0 = view } }
+        for await command in commands {
+            await command.execute(state)
         }
-        var ids = Set(config.devices.map(\.id))
-        var runtime: Set<String> = []
-        for stored in (try? await store.runtimeDevices()) ?? [] {
-            do {
-                var device = try loader.parseDevice(text: stored.spec, source: "runtime:\(stored.id)", models: config.models,
-                                                    defaultPollInterval: config.collector.collector.pollInterval)
-                device.enabled = stored.enabled
-                guard ids.insert(device.id).inserted else {
-                    logger.error("runtime device hidden by a heatpumps.yml device with the same id", metadata: ["heatpump_id": "\(device.id)"])
-                    continue
-                }
-                config.devices.append(device)
-                runtime.insert(device.id)
-            } catch {
-                logger.error("stored runtime device no longer valid; not started", metadata: ["heatpump_id": "\(stored.id)", "error": "\(error)"])
+    }
+
+    /// Queues `body` and waits for its answer. After shutdown, commands are refused at once.
+    private func submit<T: Sendable>(_ body: @escaping @Sendable (FleetState) async throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, any Error>) in
+            let command = Command(execute: { state in
+                do { continuation.resume(returning: try await body(state)) } catch { continuation.resume(throwing: error) }
+            }, reject: { continuation.resume(throwing: $0) })
+            if case .terminated = inbox.yield(command) {
+                command.reject(ControlError("shutting_down", "the daemon is shutting down"))
             }
         }
-        runtimeIDs = runtime
-        return config
     }
 
+    // MARK: Commands
+
+    /// Applies the initial configuration. Throws `RegistryError` when the runtime registry cannot
+    /// be read (the daemon then refuses to start instead of guessing which devices were disabled).
     @discardableResult
-    public func start() async -> ConfigDiff {
-        metrics?.updateModels(yaml.models)
-        effective = await merged(yaml)
-        let diff = await fleet.apply(effective)
-        store?.recordEvent(kind: "daemon_started", message: "\(diff.added.count) heat pumps")
-        return diff
+    public func start() async throws -> ConfigDiff {
+        try await submit { try await $0.start() }
     }
 
-    /// Re-reads the configuration directory; on any error nothing changes.
-    public func reload() async -> Result<ConfigDiff, ConfigErrors> {
+    /// Stops every device and ends the loop; later commands are refused with `shutting_down`.
+    public func shutdown() async {
+        _ = try? await submit { await $0.shutdown() }
+        inbox.finish()
+    }
+
+    /// Re-reads the configuration directory and the registry; on any error nothing changes.
+    public func reload() async -> Result<ConfigDiff, ControlError> {
         do {
-            let config = try loader.load(directory: directory)
-            warnAboutRestartOnlySettings(old: yaml, new: config)
-            metrics?.updateModels(config.models)
-            yaml = config
-            let diff = await reapply()
-            metrics?.recordReload(success: true)
-            store?.recordEvent(kind: "config_applied", message: "added \(diff.added.count), removed \(diff.removed.count), changed \(diff.changed.count), unchanged \(diff.unchanged.count)")
-            return .success(diff)
+            return try await submit { await $0.reload() }
         } catch {
-            let errors = error as? ConfigErrors ?? ConfigErrors([ConfigError(.invalidValue, file: directory, line: 0, field: "", message: "\(error)")])
-            logger.error("configuration rejected; keeping the running configuration", metadata: ["errors": "\(errors.description)"])
-            metrics?.recordReload(success: false)
-            store?.recordEvent(kind: "config_rejected", message: errors.description)
-            return .failure(errors)
-        }
-    }
-
-    private func reapply() async -> ConfigDiff {
-        effective = await merged(yaml)
-        return await fleet.apply(effective)
-    }
-
-    private func warnAboutRestartOnlySettings(old: Configuration, new: Configuration) {
-        var changed: [String] = []
-        if old.collector.metricsFile != new.collector.metricsFile { changed.append("metrics_file") }
-        if old.collector.logging != new.collector.logging { changed.append("logging") }
-        if old.collector.collector.ioThreads != new.collector.collector.ioThreads { changed.append("collector.io_threads") }
-        if old.collector.supervisor != new.collector.supervisor { changed.append("supervisor") }
-        if old.collector.alerts != new.collector.alerts { changed.append("alerts") }
-        if old.collector.influxdb != new.collector.influxdb { changed.append("influxdb") }
-        if old.collector.sqlite != new.collector.sqlite { changed.append("sqlite") }
-        if old.collector.controlSocket != new.collector.controlSocket { changed.append("control_socket") }
-        if !changed.isEmpty {
-            logger.warning("some changed settings take effect only after a daemon restart", metadata: ["settings": "\(changed.joined(separator: ", "))"])
-        }
-    }
-
-    // MARK: Runtime registry
-
-    private func requireStore() throws -> SQLiteStore {
-        guard let store else { throw ControlError("unavailable", "runtime changes need the SQLite store") }
-        return store
-    }
-
-    /// Validates a device given as JSON/YAML text like a heatpumps.yml entry.
-    public func validate(spec: String) throws -> DeviceConfig {
-        do {
-            return try loader.parseDevice(text: spec, source: "request", models: yaml.models, defaultPollInterval: yaml.collector.collector.pollInterval)
-        } catch let error as ConfigError {
-            throw ControlError("invalid_device", error.description)
-        } catch {
-            throw ControlError("invalid_device", "\(error)")
+            return .failure(error as? ControlError ?? ControlError("internal", "\(error)"))
         }
     }
 
     public func add(spec: String) async throws -> DeviceConfig {
-        let store = try requireStore()
-        let device = try validate(spec: spec)
-        guard effective.device(device.id) == nil else {
-            throw ControlError("exists", "heat pump \(device.id) already exists (\(runtimeIDs.contains(device.id) ? "runtime" : "heatpumps.yml"))")
-        }
-        try await save(device, spec: spec, store: store)
-        store.recordEvent(kind: "device_added", heatpumpID: device.id)
-        _ = await reapply()
-        return device
+        try await submit { try await $0.add(spec: spec) }
     }
 
     public func update(id: String, spec: String) async throws -> DeviceConfig {
-        let store = try requireStore()
-        try requireRuntime(id)
-        let device = try validate(spec: spec)
-        guard device.id == id else { throw ControlError("invalid_device", "the spec's id \(device.id) differs from \(id)") }
-        try await save(device, spec: spec, store: store)
-        store.recordEvent(kind: "device_updated", heatpumpID: id)
-        _ = await reapply()
-        return device
+        try await submit { try await $0.update(id: id, spec: spec) }
     }
 
     public func remove(id: String) async throws {
-        let store = try requireStore()
-        try requireRuntime(id)
-        try await store.deleteRuntimeDevice(id)
-        store.recordEvent(kind: "device_removed", heatpumpID: id)
-        _ = await reapply()
+        try await submit { try await $0.remove(id: id) }
     }
 
     public func setEnabled(id: String, _ enabled: Bool) async throws {
-        let store = try requireStore()
-        if runtimeIDs.contains(id) {
-            try await store.setRuntimeDeviceEnabled(id, enabled)
-        } else if yaml.device(id) != nil {
-            try await store.setOverride(id, enabled: enabled)
-        } else {
-            throw ControlError("not_found", "no heat pump \(id)")
-        }
-        store.recordEvent(kind: enabled ? "device_enabled" : "device_disabled", heatpumpID: id)
-        _ = await reapply()
+        try await submit { try await $0.setEnabled(id: id, enabled) }
     }
 
-    private func requireRuntime(_ id: String) throws {
-        if runtimeIDs.contains(id) { return }
-        if yaml.device(id) != nil {
-            throw ControlError("defined_in_file", "\(id) is defined in heatpumps.yml: edit the file and reload (enable/disable work at runtime)")
-        }
-        throw ControlError("not_found", "no heat pump \(id)")
-    }
+    // MARK: Reads (the last committed view)
 
-    private func save(_ device: DeviceConfig, spec: String, store: SQLiteStore) async throws {
-        let manufacturer = yaml.models[device.model]?.manufacturer ?? ""
-        let connection = (try? JSONSerialization.jsonObject(with: Data(spec.utf8)) as? [String: Any])?["modbus"]
-            .flatMap { try? JSONSerialization.data(withJSONObject: $0, options: [.sortedKeys]) }
-            .map { String(decoding: $0, as: UTF8.self) } ?? "{}"
-        try await store.saveRuntimeDevice(id: device.id, name: device.name, location: device.location, manufacturer: manufacturer,
-                                          model: device.model, connection: connection, spec: spec, enabled: device.enabled)
-    }
+    public var view: FleetView { published.withLock { $0 } }
 
-    public func source(of id: String) -> String { runtimeIDs.contains(id) ? "runtime" : "heatpumps.yml" }
+    public var configuration: Configuration { view.configuration }
+
+    public func source(of id: String) -> String { view.source(of: id) }
+
+    /// Validates a device given as JSON/YAML text like a heatpumps.yml entry (models of the committed configuration).
+    public func validate(spec: String) throws -> DeviceConfig {
+        try FleetState.validate(spec: spec, loader: loader, configuration: configuration)
+    }
 }

@@ -1,8 +1,9 @@
 import HPCore
 import ServiceLifecycle
 
-/// Runs the fleet as a service: applies the initial configuration, and stops every device on
-/// graceful shutdown. Reloads and runtime changes go through `control`.
+/// Runs the fleet as a service: runs the command loop, applies the initial configuration, and on
+/// graceful shutdown stops every device through the same loop. Reloads and runtime changes go
+/// through `control`.
 public final class FleetService: Service {
     public let control: FleetControl
 
@@ -11,14 +12,22 @@ public final class FleetService: Service {
     }
 
     public func run() async throws {
-        await control.start()
+        async let loop: Void = control.run()
+        do {
+            try await control.start()
+        } catch {
+            await control.shutdown()
+            await loop
+            throw error
+        }
         try? await gracefulShutdown()
-        await control.fleet.stopAll()
+        await control.shutdown()
+        await loop
     }
 
     /// Re-reads the configuration directory and applies it; on error the running config stays.
     @discardableResult
-    public func reload() async -> Result<ConfigDiff, ConfigErrors> {
+    public func reload() async -> Result<ConfigDiff, ControlError> {
         await control.reload()
     }
 }
