@@ -1,4 +1,7 @@
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 import Logging
 import Synchronization
 
@@ -13,13 +16,15 @@ struct LineLogHandler: LogHandler {
         init(path: String?) throws {
             if let path, !path.isEmpty {
                 let directory = (path as NSString).deletingLastPathComponent
-                if !directory.isEmpty { try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true) }
-                if !FileManager.default.fileExists(atPath: path) { _ = FileManager.default.createFile(atPath: path, contents: nil) }
-                guard let file = FileHandle(forWritingAtPath: path) else {
-                    throw CocoaError(.fileWriteNoPermission, userInfo: [NSFilePathErrorKey: path])
+                if !directory.isEmpty && !FileManager.default.fileExists(atPath: directory) {
+                    try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o750])
                 }
-                file.seekToEndOfFile()
-                handle = Mutex(file)
+                // 0640 and never through a symlink: the daemon may run as root and logs name hosts and devices.
+                let fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0o640)
+                guard fd >= 0 else {
+                    throw CocoaError(.fileWriteNoPermission, userInfo: [NSFilePathErrorKey: path, NSUnderlyingErrorKey: POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO)])
+                }
+                handle = Mutex(FileHandle(fileDescriptor: fd, closeOnDealloc: true))
             } else {
                 handle = Mutex(FileHandle.standardError)
             }
