@@ -41,6 +41,8 @@ struct HPManagerDaemon: AsyncParsableCommand {
     func run() async throws {
         // Before anything is created: the log, store, spool, lock and socket are not for other users.
         umask(0o027)
+        // A closed stderr or log pipe must fail a write (handled), not kill the daemon.
+        signal(SIGPIPE, SIG_IGN)
         SignalMask.unblockAll()
         let loader = ConfigLoader(builtinModelFiles: BuiltinModels.files)
         let config: Configuration

@@ -9,9 +9,20 @@ import Synchronization
 struct LineLogHandler: LogHandler {
     enum Format { case text, json }
 
-    /// Serialises writes from all handlers to one destination.
+    /// Serialises writes from all handlers to one descriptor (the log file or stderr).
+    ///
+    /// A failed write (disk full, file system gone, stderr closed) drops the line and is counted;
+    /// it never traps (Foundation's `FileHandle.write(_:)` would), and the start of each failure
+    /// episode is reported once on stderr.
     final class Destination: Sendable {
-        private let handle: Mutex<FileHandle>
+        private struct State {
+            var failing = false
+            var droppedLines = 0
+        }
+
+        private let fd: Int32
+        private let path: String?
+        private let state = Mutex(State())
 
         init(path: String?) throws {
             if let path, !path.isEmpty {
@@ -24,14 +35,55 @@ struct LineLogHandler: LogHandler {
                 guard fd >= 0 else {
                     throw CocoaError(.fileWriteNoPermission, userInfo: [NSFilePathErrorKey: path, NSUnderlyingErrorKey: POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO)])
                 }
-                handle = Mutex(FileHandle(fileDescriptor: fd, closeOnDealloc: true))
+                self.fd = fd
+                self.path = path
             } else {
-                handle = Mutex(FileHandle.standardError)
+                fd = STDERR_FILENO
+                self.path = nil
             }
         }
 
+        deinit { if fd != STDERR_FILENO { close(fd) } }
+
+        /// Lines lost to failed writes since start.
+        var droppedLines: Int { state.withLock { $0.droppedLines } }
+
         func write(_ line: String) {
-            handle.withLock { $0.write(Data(line.utf8)) }
+            state.withLock { state in
+                let code = Self.writeAll(fd, Array(line.utf8))
+                if code == 0 {
+                    if state.failing, let path {
+                        state.failing = false
+                        _ = Self.writeAll(STDERR_FILENO, Array("hpmanagerd: log file \(path) writable again (\(state.droppedLines) lines lost so far)\n".utf8))
+                    }
+                    return
+                }
+                state.droppedLines += 1
+                if !state.failing {
+                    state.failing = true
+                    if let path {
+                        _ = Self.writeAll(STDERR_FILENO, Array("hpmanagerd: cannot write log file \(path): \(String(cString: strerror(code))); dropping log lines\n".utf8))
+                    }
+                }
+            }
+        }
+
+        /// Writes everything; returns 0 or the errno of the failure.
+        private static func writeAll(_ fd: Int32, _ bytes: [UInt8]) -> Int32 {
+            bytes.withUnsafeBytes { buffer -> Int32 in
+                guard let base = buffer.baseAddress else { return 0 }
+                var offset = 0
+                while offset < buffer.count {
+                    let n = Glibc.write(fd, base + offset, buffer.count - offset)
+                    if n < 0 {
+                        if errno == EINTR { continue }
+                        return errno
+                    }
+                    if n == 0 { return EIO }
+                    offset += n
+                }
+                return 0
+            }
         }
     }
 

@@ -147,4 +147,19 @@ struct DaemonFilesTests {
         #expect(daemon.log.contains("state directory disappeared or was replaced"), "\(daemon.log.suffix(2000))")
         #expect(daemon.process.isRunning)
     }
+
+    @Test("a log file that cannot be written (ENOSPC on /dev/full) never crashes the daemon: it keeps polling and says so once on stderr")
+    func logFileFull() async throws {
+        let sim = try SimulatorProcess(["--tcp", "nibe:0"])
+        let harness = try DaemonHarness(devices: [.init(id: "a", port: sim.ports[0])], interval: 0.3)
+        let collector = try String(contentsOfFile: harness.dir.file("collector.yml"), encoding: .utf8)
+            .replacingOccurrences(of: "  format: text\n", with: "  format: text\n  file: /dev/full\n")
+        try harness.dir.write("collector.yml", collector)
+        let daemon = try harness.start()
+        let first = try await DaemonHarness.waitFor(daemon, "a polled") { DaemonHarness.up($0, "a") == 1 }
+        let before = try #require(DaemonHarness.lastSuccess(first, "a"))
+        _ = try await DaemonHarness.waitFor(daemon, "still polling with debug logging to a full device") { (DaemonHarness.lastSuccess($0, "a") ?? 0) > before + 0.5 }
+        #expect(daemon.process.isRunning)
+        #expect(daemon.log.components(separatedBy: "cannot write log file /dev/full").count - 1 == 1, "\(daemon.log.suffix(2000))")
+    }
 }
