@@ -1,5 +1,8 @@
 import CSQLite
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// One SQLite connection. Not thread-safe: its owner confines it to one thread (or strand).
 public final class SQLiteDatabase {
@@ -7,11 +10,21 @@ public final class SQLiteDatabase {
     public let path: String
     private var cache: [String: SQLiteStatement] = [:]
 
+    /// Mode of a database this process creates; SQLite gives its -wal and -shm files the same mode.
+    public static let createMode: mode_t = 0o640
+
     /// Opens (creating if needed) with WAL journaling, NORMAL sync and a busy timeout.
+    ///
+    /// A new database is created 0640 (its directory 0750) whatever the umask: it holds the device
+    /// registry and audit trail, which other local users have no business reading.
     public init(path: String, busyTimeoutMilliseconds: Int32 = 5000) throws {
         self.path = path
         let directory = (path as NSString).deletingLastPathComponent
-        if !directory.isEmpty { try? FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true) }
+        if !directory.isEmpty && !FileManager.default.fileExists(atPath: directory) {
+            // A failure shows up as sqlite3_open_v2's error below, with the path.
+            try? FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o750])
+        }
+        try Self.createIfMissing(path)
         var db: OpaquePointer?
         let rc = sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nil)
         guard rc == SQLITE_OK, let db else {
@@ -22,6 +35,21 @@ public final class SQLiteDatabase {
         handle = db
         sqlite3_busy_timeout(db, busyTimeoutMilliseconds)
         try execute("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;")
+    }
+
+    /// Creates an empty database file with `createMode` (O_EXCL: an existing file or symlink is left alone).
+    private static func createIfMissing(_ path: String) throws {
+        guard path != ":memory:", !path.isEmpty, !path.hasPrefix("file:") else { return }
+        let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, createMode)
+        if fd < 0 {
+            let code = errno
+            if code == EEXIST { return }
+            throw SQLiteError(code: SQLITE_CANTOPEN, message: "cannot create \(path): \(String(cString: strerror(code)))")
+        }
+        defer { close(fd) }
+        guard fchmod(fd, createMode) == 0 else {
+            throw SQLiteError(code: SQLITE_CANTOPEN, message: "cannot set the mode of \(path): \(String(cString: strerror(errno)))")
+        }
     }
 
     deinit {

@@ -39,6 +39,10 @@ struct HPManagerDaemon: AsyncParsableCommand {
     var check = false
 
     func run() async throws {
+        // Before anything is created: the log, store, spool, lock and socket are not for other users.
+        umask(0o027)
+        // A closed stderr or log pipe must fail a write (handled), not kill the daemon.
+        signal(SIGPIPE, SIG_IGN)
         SignalMask.unblockAll()
         let loader = ConfigLoader(builtinModelFiles: BuiltinModels.files)
         let config: Configuration
@@ -63,6 +67,24 @@ struct HPManagerDaemon: AsyncParsableCommand {
         var sinks: [any TelemetrySink] = []
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = []
 
+        // One daemon per state directory, decided before the store or spool is opened.
+        let locks = try lockStateDirectories(config.collector, logger: logger)
+        if !config.collector.controlSocket.path.isEmpty {
+            do {
+                try ControlServer.prepare(path: config.collector.controlSocket.path)
+            } catch let error as ControlServer.StartError {
+                FileHandle.standardError.write(Data("hpmanagerd: \(error)\n".utf8))
+                logger.critical("cannot use the control socket path", metadata: ["path": "\(config.collector.controlSocket.path)", "error": "\(error)"])
+                switch error.kind {
+                case .configuration: throw ExitCode(78)  // EX_CONFIG
+                case .inUse: throw ExitCode(75)  // EX_TEMPFAIL: another instance is running
+                case .cannotPrepare: throw ExitCode(73)  // EX_CANTCREAT
+                }
+            }
+        }
+        let stateMonitor = StateDirectoryMonitor(locks: locks, logger: logger)
+        services.append(.init(service: stateMonitor, serviceName: "state-directory"))
+
         // Embedded store: registry, events, alerts, audit, reading history.
         let store = SQLiteStore(path: config.collector.sqlite.path, retention: config.collector.sqlite.readingsRetention, logger: logger)
         do {
@@ -77,9 +99,7 @@ struct HPManagerDaemon: AsyncParsableCommand {
         let influx = config.collector.influxdb
         var influxSink: InfluxSink?
         if influx.enabled {
-            let spoolPath = influx.spoolPath.isEmpty
-                ? ((config.collector.sqlite.path as NSString).deletingLastPathComponent as NSString).appendingPathComponent("influx-spool.db")
-                : influx.spoolPath
+            let spoolPath = Self.spoolPath(config.collector)
             let sink = InfluxSink(settings: influx, batchSize: config.collector.collector.batchSize,
                                   batchInterval: config.collector.collector.batchInterval, spoolPath: spoolPath, logger: logger)
             influxSink = sink
@@ -101,6 +121,7 @@ struct HPManagerDaemon: AsyncParsableCommand {
             if let influxSink { sink.addSource(influxSink) }
             sink.addSource(alerts)
             sink.addSource(links)
+            sink.addSource(stateMonitor)
             metrics = sink
             sinks.append(sink)
             services.append(.init(service: sink, serviceName: "metrics-file"))
@@ -114,12 +135,6 @@ struct HPManagerDaemon: AsyncParsableCommand {
         let fleetService = FleetService(control: control)
         services.append(.init(service: fleetService, serviceName: "fleet"))
         if !config.collector.controlSocket.path.isEmpty {
-            do {
-                try ControlServer.prepare(path: config.collector.controlSocket.path)
-            } catch {
-                FileHandle.standardError.write(Data("hpmanagerd: \(error)\n".utf8))
-                throw ExitCode(75)  // EX_TEMPFAIL: another instance is running
-            }
             let commands = ControlCommands(control: control, store: store, links: links, version: Self.version)
             var limits = ControlServer.Limits()
             limits.idleTimeout = .milliseconds(Int64(config.collector.controlSocket.idleTimeout * 1000))
@@ -147,6 +162,39 @@ struct HPManagerDaemon: AsyncParsableCommand {
         }
         try? await eventLoops.shutdownGracefully()
         logger.info("hpmanagerd stopped")
+    }
+
+    /// The Influx spool: `influxdb.spool_path`, or `influx-spool.db` beside the store.
+    static func spoolPath(_ c: CollectorConfig) -> String {
+        c.influxdb.spoolPath.isEmpty
+            ? ((c.sqlite.path as NSString).deletingLastPathComponent as NSString).appendingPathComponent("influx-spool.db")
+            : c.influxdb.spoolPath
+    }
+
+    /// Locks the store's directory and, when it lives elsewhere, the spool's; exits 75 if another
+    /// daemon holds either, 73 if a lock cannot be created.
+    private func lockStateDirectories(_ c: CollectorConfig, logger: Logger) throws -> [StateDirectoryLock] {
+        var directories = [Self.directory(of: c.sqlite.path)]
+        if c.influxdb.enabled {
+            let spool = Self.directory(of: Self.spoolPath(c))
+            if !directories.contains(spool) { directories.append(spool) }
+        }
+        var locks: [StateDirectoryLock] = []
+        for directory in directories {
+            do {
+                locks.append(try StateDirectoryLock(directory: directory))
+            } catch let failure as StateDirectoryLock.Failure {
+                FileHandle.standardError.write(Data("hpmanagerd: \(failure)\n".utf8))
+                logger.critical("cannot lock the state directory", metadata: ["path": "\(directory)", "error": "\(failure)"])
+                throw ExitCode(failure.held ? 75 : 73)  // EX_TEMPFAIL / EX_CANTCREAT
+            }
+        }
+        return locks
+    }
+
+    private static func directory(of path: String) -> String {
+        let directory = (path as NSString).deletingLastPathComponent
+        return directory.isEmpty ? "." : (directory as NSString).standardizingPath
     }
 
     private func bootstrapLogging(_ settings: LoggingSettings) throws -> Logger {

@@ -1,4 +1,7 @@
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 import Logging
 import Synchronization
 
@@ -6,27 +9,81 @@ import Synchronization
 struct LineLogHandler: LogHandler {
     enum Format { case text, json }
 
-    /// Serialises writes from all handlers to one destination.
+    /// Serialises writes from all handlers to one descriptor (the log file or stderr).
+    ///
+    /// A failed write (disk full, file system gone, stderr closed) drops the line and is counted;
+    /// it never traps (Foundation's `FileHandle.write(_:)` would), and the start of each failure
+    /// episode is reported once on stderr.
     final class Destination: Sendable {
-        private let handle: Mutex<FileHandle>
+        private struct State {
+            var failing = false
+            var droppedLines = 0
+        }
+
+        private let fd: Int32
+        private let path: String?
+        private let state = Mutex(State())
 
         init(path: String?) throws {
             if let path, !path.isEmpty {
                 let directory = (path as NSString).deletingLastPathComponent
-                if !directory.isEmpty { try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true) }
-                if !FileManager.default.fileExists(atPath: path) { _ = FileManager.default.createFile(atPath: path, contents: nil) }
-                guard let file = FileHandle(forWritingAtPath: path) else {
-                    throw CocoaError(.fileWriteNoPermission, userInfo: [NSFilePathErrorKey: path])
+                if !directory.isEmpty && !FileManager.default.fileExists(atPath: directory) {
+                    try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o750])
                 }
-                file.seekToEndOfFile()
-                handle = Mutex(file)
+                // 0640 and never through a symlink: the daemon may run as root and logs name hosts and devices.
+                let fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0o640)
+                guard fd >= 0 else {
+                    throw CocoaError(.fileWriteNoPermission, userInfo: [NSFilePathErrorKey: path, NSUnderlyingErrorKey: POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO)])
+                }
+                self.fd = fd
+                self.path = path
             } else {
-                handle = Mutex(FileHandle.standardError)
+                fd = STDERR_FILENO
+                self.path = nil
             }
         }
 
+        deinit { if fd != STDERR_FILENO { close(fd) } }
+
+        /// Lines lost to failed writes since start.
+        var droppedLines: Int { state.withLock { $0.droppedLines } }
+
         func write(_ line: String) {
-            handle.withLock { $0.write(Data(line.utf8)) }
+            state.withLock { state in
+                let code = Self.writeAll(fd, Array(line.utf8))
+                if code == 0 {
+                    if state.failing, let path {
+                        state.failing = false
+                        _ = Self.writeAll(STDERR_FILENO, Array("hpmanagerd: log file \(path) writable again (\(state.droppedLines) lines lost so far)\n".utf8))
+                    }
+                    return
+                }
+                state.droppedLines += 1
+                if !state.failing {
+                    state.failing = true
+                    if let path {
+                        _ = Self.writeAll(STDERR_FILENO, Array("hpmanagerd: cannot write log file \(path): \(String(cString: strerror(code))); dropping log lines\n".utf8))
+                    }
+                }
+            }
+        }
+
+        /// Writes everything; returns 0 or the errno of the failure.
+        private static func writeAll(_ fd: Int32, _ bytes: [UInt8]) -> Int32 {
+            bytes.withUnsafeBytes { buffer -> Int32 in
+                guard let base = buffer.baseAddress else { return 0 }
+                var offset = 0
+                while offset < buffer.count {
+                    let n = Glibc.write(fd, base + offset, buffer.count - offset)
+                    if n < 0 {
+                        if errno == EINTR { continue }
+                        return errno
+                    }
+                    if n == 0 { return EIO }
+                    offset += n
+                }
+                return 0
+            }
         }
     }
 

@@ -61,8 +61,8 @@ struct DaemonHarness {
         try dir.write("heatpumps.yml", text)
     }
 
-    func start() throws -> DaemonProcess {
-        try DaemonProcess(configDir: dir.path, metricsPath: metricsPath)
+    func start(environment: [String: String] = [:]) throws -> DaemonProcess {
+        try DaemonProcess(configDir: dir.path, metricsPath: metricsPath, environment: environment)
     }
 
     /// Waits until the metrics file satisfies `condition`.

@@ -7,11 +7,11 @@ public final class DaemonProcess: @unchecked Sendable {
     public let configDir: String
     public let metricsPath: String
 
-    public init(configDir: String, metricsPath: String, logLevel: String = "debug") throws {
+    public init(configDir: String, metricsPath: String, logLevel: String = "debug", environment: [String: String] = [:]) throws {
         self.configDir = configDir
         self.metricsPath = metricsPath
         process = try ManagedProcess(executable: try Products.path("hpmanagerd"),
-                                     arguments: ["--config-dir", configDir, "--log-level", logLevel])
+                                     arguments: ["--config-dir", configDir, "--log-level", logLevel], environment: environment)
     }
 
     /// The parsed metrics file, or nil while it does not exist yet.

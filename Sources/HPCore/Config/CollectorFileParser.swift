@@ -165,7 +165,13 @@ struct CollectorFileParser {
             }
             s.mode = mode
         }
-        s.group = try map.string("group", default: "")
+        if let groupNode = map.optional("group") {
+            s.group = try groupNode.string()
+            // Checked here, not when the socket is created: --check must catch it and start-up must exit 78.
+            if !s.group.isEmpty && GroupLookup.gid(s.group) == nil {
+                throw groupNode.error(.invalidValue, "unknown group \"\(s.group)\" (no such group in the system's group database)")
+            }
+        }
         s.idleTimeout = try map.seconds("idle_timeout", default: s.idleTimeout, within: ConfigLimits.idleTimeout)
         s.maxClients = try ranged(map, "max_clients", s.maxClients, 1...10_000)
         s.maxRequestBytes = try ranged(map, "max_request_bytes", s.maxRequestBytes, 256...16_777_216)

@@ -59,8 +59,11 @@ public struct ConfigLoader: Sendable {
     }
 
     /// Parses one device given as YAML/JSON text (for runtime additions), validated against `models`.
+    ///
+    /// The text comes from a client (control socket, HTTP, or the registry those clients filled), so
+    /// `${VAR}` is kept literally: expansion would hand the daemon's environment (tokens) to any client.
     public func parseDevice(text: String, source: String, models: [String: ModelDefinition], defaultPollInterval: Double) throws -> DeviceConfig {
-        let expander = EnvironmentExpander(environment: environment)
+        let expander = EnvironmentExpander.verbatim
         guard let node = try YAMLDocument.compose(text, file: source, expander: expander) else {
             throw ConfigError(.missingKey, file: source, line: 0, field: "", message: "empty device specification")
         }

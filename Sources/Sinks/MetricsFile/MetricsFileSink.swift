@@ -23,6 +23,9 @@ public final class MetricsFileSink: TelemetrySink, Service {
         var counters: Set<String> = []
         var writes = 0
         var writeErrors = 0
+        /// The current failure episode, logged when it starts and when a write succeeds again.
+        var failingSince: Double?
+        var episodeErrors = 0
         var reloadsOK = 0
         var reloadsFailed = 0
         var lastReloadOK = true
@@ -121,17 +124,33 @@ public final class MetricsFileSink: TelemetrySink, Service {
     }
 
     /// Renders and replaces the file now.
+    ///
+    /// Failures come in episodes (disk full, directory gone, permissions): the first failure of each
+    /// episode is logged as an error and the first success after it as a recovery, never each attempt.
     public func writeNow() {
-        let bytes = renderBytes(now: Date().timeIntervalSince1970)
+        let now = Date().timeIntervalSince1970
+        let bytes = renderBytes(now: now)
         do {
             try AtomicFileWriter.write(bytes, to: path)
-            state.withLock { $0.writes += 1 }
-        } catch {
-            let first = state.withLock { s -> Bool in
-                s.writeErrors += 1
-                return s.writeErrors == 1
+            let ended = state.withLock { s -> (since: Double, errors: Int)? in
+                s.writes += 1
+                defer { s.failingSince = nil; s.episodeErrors = 0 }
+                return s.failingSince.map { ($0, s.episodeErrors) }
             }
-            if first { logger.error("cannot write metrics file", metadata: ["path": "\(path)", "error": "\(error)"]) }
+            if let ended {
+                logger.notice("metrics file writable again", metadata: [
+                    "path": "\(path)", "failed_writes": "\(ended.errors)", "outage_seconds": "\(Int((now - ended.since).rounded()))",
+                ])
+            }
+        } catch {
+            let started = state.withLock { s -> Bool in
+                s.writeErrors += 1
+                s.episodeErrors += 1
+                guard s.failingSince == nil else { return false }
+                s.failingSince = now
+                return true
+            }
+            if started { logger.error("cannot write metrics file", metadata: ["path": "\(path)", "error": "\(error)"]) }
         }
     }
 

@@ -26,6 +26,9 @@ public final class SQLiteStore: TelemetrySink, Service, DaemonMetricsSource {
         var written = 0
         var pruned = 0
         var flushErrors = 0
+        /// The current failure episode: logged when it starts and when a flush succeeds again.
+        var failingSince: Double?
+        var episodeErrors = 0
     }
 
     /// The connection, confined to `strand`.
@@ -159,9 +162,26 @@ public final class SQLiteStore: TelemetrySink, Service, DaemonMetricsSource {
                 let removed = db.changes
                 counters.withLock { $0.pruned += removed }
             }
+            let ended = counters.withLock { c -> (since: Double, errors: Int)? in
+                defer { c.failingSince = nil; c.episodeErrors = 0 }
+                return c.failingSince.map { ($0, c.episodeErrors) }
+            }
+            if let ended {
+                logger.notice("SQLite writes succeed again", metadata: [
+                    "path": "\(path)", "failed_flushes": "\(ended.errors)",
+                    "outage_seconds": "\(Int((Date().timeIntervalSince1970 - ended.since).rounded()))",
+                ])
+            }
         } catch {
-            counters.withLock { $0.flushErrors += 1 }
-            logger.error("SQLite write failed", metadata: ["error": "\(error)", "items": "\(items.count)"])
+            // One error line per failure episode (a full disk fails every flush), not per flush.
+            let started = counters.withLock { c -> Bool in
+                c.flushErrors += 1
+                c.episodeErrors += 1
+                guard c.failingSince == nil else { return false }
+                c.failingSince = Date().timeIntervalSince1970
+                return true
+            }
+            if started { logger.error("SQLite write failed", metadata: ["path": "\(path)", "error": "\(error)", "items": "\(items.count)"]) }
         }
     }
 

@@ -25,7 +25,21 @@ public final class ControlServer: Service {
     }
 
     public struct StartError: Error, CustomStringConvertible {
+        public enum Kind: Sendable {
+            /// A configuration problem: the path holds something that is not a socket (file, directory, symlink), or an unknown group.
+            case configuration
+            /// Another daemon answers on the path.
+            case inUse
+            /// The path could not be checked or prepared (permissions, I/O).
+            case cannotPrepare
+        }
+        public let kind: Kind
         public let description: String
+
+        public init(_ kind: Kind = .cannotPrepare, _ description: String) {
+            self.kind = kind
+            self.description = description
+        }
     }
 
     public let settings: ControlSocketSettings
@@ -41,27 +55,50 @@ public final class ControlServer: Service {
         self.logger = logger
     }
 
-    /// Creates the parent directory (0750) and removes a stale socket file; refuses when a live
-    /// daemon answers on the path.
+    /// Creates the parent directory (0750) and removes a stale socket, and nothing else.
+    ///
+    /// Only a socket nobody listens on (connect fails with ECONNREFUSED) is removed. A regular file,
+    /// directory or symlink at the path is refused (it is a configuration mistake, or a planted link
+    /// that would make a root daemon unlink or chmod someone else's file); a live socket means another
+    /// daemon owns the path.
     public static func prepare(path: String) throws {
         let directory = (path as NSString).deletingLastPathComponent
         if !directory.isEmpty && !FileManager.default.fileExists(atPath: directory) {
-            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o750])
+            do {
+                try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o750])
+            } catch {
+                throw StartError(.cannotPrepare, "cannot create the control socket directory \(directory): \(error.localizedDescription)")
+            }
         }
-        guard FileManager.default.fileExists(atPath: path) else { return }
-        if isLive(path) {
-            throw StartError(description: "another hpmanagerd is already listening on \(path)")
+        var info = stat()
+        guard lstat(path, &info) == 0 else {
+            let code = errno
+            if code == ENOENT { return }
+            throw StartError(.cannotPrepare, "cannot inspect control_socket.path \(path): \(String(cString: strerror(code)))")
         }
-        guard unlink(path) == 0 else {
-            throw StartError(description: "cannot remove stale socket \(path): \(String(cString: strerror(errno)))")
+        let type = info.st_mode & S_IFMT
+        guard type == S_IFSOCK else {
+            let found = type == S_IFLNK ? "a symbolic link" : type == S_IFREG ? "a regular file" : type == S_IFDIR ? "a directory" : "not a socket"
+            throw StartError(.configuration, "control_socket.path \(path) is \(found); refusing to replace it (remove it or choose another path)")
+        }
+        switch probe(path) {
+        case 0, EAGAIN:
+            throw StartError(.inUse, "another hpmanagerd is already listening on \(path)")
+        case ECONNREFUSED:
+            guard unlink(path) == 0 else {
+                throw StartError(.cannotPrepare, "cannot remove stale socket \(path): \(String(cString: strerror(errno)))")
+            }
+        case let code:
+            throw StartError(.cannotPrepare, "cannot tell whether the socket \(path) is in use: \(String(cString: strerror(code)))")
         }
     }
 
-    private static func isLive(_ path: String) -> Bool {
-        let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { return false }
+    /// Connects without blocking: 0 (someone listens), EAGAIN (listening, backlog full), ECONNREFUSED (stale) or another errno.
+    private static func probe(_ path: String) -> Int32 {
+        let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        guard fd >= 0 else { return errno }
         defer { close(fd) }
-        return UnixSocketAddress.connect(fd, to: path) == 0
+        return UnixSocketAddress.connect(fd, to: path)
     }
 
     public func run() async throws {
@@ -74,9 +111,9 @@ public final class ControlServer: Service {
             .bind(unixDomainSocketPath: settings.path, cleanupExistingSocketFile: false) { channel in
                 channel.eventLoop.makeCompletedFuture {
                     let sync = channel.pipeline.syncOperations
-                    try sync.addHandler(IdleStateHandler(readTimeout: limits.idleTimeout))
-                    try sync.addHandler(CloseOnIdleHandler())
                     try sync.addHandler(ByteToMessageHandler(LineFrameDecoder(maxLength: limits.maxRequestBytes)))
+                    // After the decoder: it counts whole requests in and answers out.
+                    try sync.addHandler(CloseWhenIdleHandler(timeout: limits.idleTimeout))
                     return try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel)
                 }
             }
@@ -98,12 +135,12 @@ public final class ControlServer: Service {
 
     private func applyPermissions() throws {
         guard chmod(settings.path, mode_t(settings.mode)) == 0 else {
-            throw StartError(description: "chmod \(settings.path): \(String(cString: strerror(errno)))")
+            throw StartError(.cannotPrepare, "chmod \(settings.path): \(String(cString: strerror(errno)))")
         }
         if !settings.group.isEmpty {
-            guard let group = getgrnam(settings.group) else { throw StartError(description: "unknown group \(settings.group)") }
-            guard chown(settings.path, uid_t.max, group.pointee.gr_gid) == 0 else {
-                throw StartError(description: "chown \(settings.path): \(String(cString: strerror(errno)))")
+            guard let gid = GroupLookup.gid(settings.group) else { throw StartError(.configuration, "control_socket.group: unknown group \(settings.group)") }
+            guard chown(settings.path, uid_t.max, gid) == 0 else {
+                throw StartError(.cannotPrepare, "chown \(settings.path): \(String(cString: strerror(errno)))")
             }
         }
     }

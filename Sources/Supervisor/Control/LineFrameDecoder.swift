@@ -30,16 +30,3 @@ struct LineFrameDecoder: ByteToMessageDecoder {
         return .needMoreData
     }
 }
-
-/// Closes a connection that sent nothing for the idle timeout (half-open or forgotten clients).
-final class CloseOnIdleHandler: ChannelInboundHandler, Sendable {
-    typealias InboundIn = NIOAny
-
-    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
-        if event is IdleStateHandler.IdleStateEvent {
-            context.close(promise: nil)
-        } else {
-            context.fireUserInboundEventTriggered(event)
-        }
-    }
-}
