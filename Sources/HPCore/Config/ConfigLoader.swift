@@ -9,6 +9,8 @@ public struct ConfigLoader: Sendable {
     public static let registersFile = "registers.yml"
     public static let collectorFile = "collector.yml"
     public static let displayFile = "display.yml"
+    /// Every file `load` reads, in the order it reads them.
+    public static let fileNames = [collectorFile, registersFile, devicesFile, displayFile]
 
     /// Built-in model files (name, YAML text) in the `registers.yml` schema.
     public var builtinModelFiles: [(name: String, text: String)]
