@@ -9,7 +9,7 @@ install -m 0755 "$BIN/hpsim" /usr/local/bin/hpsim
 install -m 0755 "$BIN/hpmanagerctl" /usr/local/bin/hpmanagerctl
 id hpmanager >/dev/null 2>&1 || useradd --system --home /var/lib/hpmanager --shell /usr/sbin/nologin hpmanager
 install -d -m 0755 /etc/hpmanager
-for f in heatpumps.yml registers.yml; do
+for f in heatpumps.yml registers.yml display.yml; do
   [ -e "/etc/hpmanager/$f" ] || install -m 0644 "config/$f" "/etc/hpmanager/$f"
 done
 # collector.yml may hold the InfluxDB token or password: readable by the daemon's group only.

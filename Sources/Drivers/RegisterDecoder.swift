@@ -54,6 +54,20 @@ public enum RegisterDecoder {
     /// Decodes one register from the words of a read response (`words` starts at the value).
     /// Returns nil for "not available" sentinels and non-finite floats.
     public static func decode(_ register: RegisterDefinition, index: Int, words: ArraySlice<UInt16>) -> Sample? {
+        guard let bits = rawBits(register, words: words) else { return nil }
+        return sample(register, index: index, bits: bits)
+    }
+
+    /// Decodes one register and appends its sample plus, for `bitmap_fields`, one boolean sample
+    /// per named bit (same register index), so every sink exports named bits like any register.
+    public static func decode(_ register: RegisterDefinition, index: Int, words: ArraySlice<UInt16>, into samples: inout [Sample]) {
+        guard let bits = rawBits(register, words: words), let value = sample(register, index: index, bits: bits) else { return }
+        samples.append(value)
+        appendNamedBits(register, index: index, bits: bits, into: &samples)
+    }
+
+    /// The byte-order adjusted raw bits, or nil when the words are too few or a "not available" sentinel.
+    static func rawBits(_ register: RegisterDefinition, words: ArraySlice<UInt16>) -> UInt64? {
         guard words.count >= register.count else { return nil }
         let slice = words.prefix(register.count)
         var bits = combine(slice, order: register.byteOrder)
@@ -61,7 +75,7 @@ public enum RegisterDecoder {
             bits &= 0xFF  // UCHAR: the low byte of the (byte-order adjusted) register
         }
         if isUnavailable(bits, register: register) { return nil }
-        return sample(register, index: index, bits: bits)
+        return bits
     }
 
     /// Decodes a coil or discrete input.
@@ -69,6 +83,29 @@ public enum RegisterDecoder {
         let bits: UInt64 = bit ? 1 : 0
         if isUnavailable(bits, register: register) { return nil }
         return sample(register, index: index, bits: bits)
+    }
+
+    /// Decodes a coil or discrete input into `samples` (with its named bit, if any).
+    public static func decode(_ register: RegisterDefinition, index: Int, bit: Bool, into samples: inout [Sample]) {
+        guard let value = decode(register, index: index, bit: bit) else { return }
+        samples.append(value)
+        appendNamedBits(register, index: index, bits: bit ? 1 : 0, into: &samples)
+    }
+
+    /// One `.bool` sample per `bitmap_fields` entry, after the register's own sample (the last one in
+    /// `samples`). A bit named like its register replaces the number, as HPManager writes it
+    /// (`evu_release: {0: evu_release}` is a boolean field). Bit indexes are validated against the
+    /// type's width when the model loads, and checked here anyway so no definition can trap.
+    static func appendNamedBits(_ register: RegisterDefinition, index: Int, bits: UInt64, into samples: inout [Sample]) {
+        guard !register.bitmapFields.isEmpty, let own = samples.indices.last else { return }
+        for field in register.bitmapFields {
+            let set = field.bit >= 0 && field.bit < 64 && (bits >> UInt64(field.bit)) & 1 == 1
+            if field.name == register.name {
+                samples[own].value = .bool(set)
+            } else {
+                samples.append(Sample(register: index, name: field.name, value: .bool(set)))
+            }
+        }
     }
 
     static func sample(_ register: RegisterDefinition, index: Int, bits: UInt64) -> Sample? {

@@ -52,6 +52,9 @@ struct HPManagerDaemon: AsyncParsableCommand {
             FileHandle.standardError.write(Data("hpmanagerd: invalid configuration in \(configDir):\n\(errors.description)\n".utf8))
             throw ExitCode(78)  // EX_CONFIG
         }
+        for warning in config.warnings {
+            FileHandle.standardError.write(Data("hpmanagerd: warning: \(warning.description)\n".utf8))
+        }
         if check {
             let enabled = config.devices.filter(\.enabled).count
             print("configuration OK: \(config.devices.count) heat pumps (\(enabled) enabled), \(config.models.count) models")

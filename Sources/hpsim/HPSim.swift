@@ -13,7 +13,7 @@ struct HPSim: ParsableCommand {
           --tcp PROFILE:PORT[:UNITS]     e.g. idm:1502, nibe:0:1-3 (port 0 = pick a free port),
                                          luxtronik:20000-20009:1 (a port range)
           --rtu PROFILE:DEVICE[:UNITS]   e.g. daikin:/dev/pts/7:1,2
-        Profiles: idm, nibe, luxtronik, daikin, matrix.
+        Profiles: idm, nibe, luxtronik, daikin, stiebel, matrix.
         On start a JSON line {"event":"ready",…} lists the ports. Control commands on stdin, one per line,
         each answered by a JSON line: stats | down PORT | up PORT | hang TARGET UNIT on|off |
         latency TARGET UNIT MS | exception TARGET UNIT TABLE ADDRESS CODE | clear TARGET UNIT |

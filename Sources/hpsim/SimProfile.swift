@@ -26,11 +26,12 @@ struct SimProfile {
         case "nibe", "nibe_s1155": SimProfiles.nibe
         case "luxtronik", "luxtronik_2_1": SimProfiles.luxtronik
         case "daikin", "daikin_altherma": SimProfiles.daikin
+        case "stiebel", "stiebel_eltron_wpm": SimProfiles.stiebel
         case "matrix": SimProfiles.matrix
         case "bench": SimProfiles.bench
         default: nil
         }
     }
 
-    static let names = ["idm", "nibe", "luxtronik", "daikin", "matrix", "bench"]
+    static let names = ["idm", "nibe", "luxtronik", "daikin", "stiebel", "matrix", "bench"]
 }

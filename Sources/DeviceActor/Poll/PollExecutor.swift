@@ -84,15 +84,11 @@ public struct PollExecutor: Sendable {
                 for index in members {
                     let r = registers[index]
                     let offset = r.address - start
-                    if let sample = RegisterDecoder.decode(r, index: index, words: words[offset..<(offset + r.count)]) {
-                        outcome.samples.append(sample)
-                    }
+                    RegisterDecoder.decode(r, index: index, words: words[offset..<(offset + r.count)], into: &outcome.samples)
                 }
             case .bits(let bits):
                 for index in members {
-                    if let sample = RegisterDecoder.decode(registers[index], index: index, bit: bits[registers[index].address - start]) {
-                        outcome.samples.append(sample)
-                    }
+                    RegisterDecoder.decode(registers[index], index: index, bit: bits[registers[index].address - start], into: &outcome.samples)
                 }
             case .written:
                 throw ModbusError(operation: "read", code: ModbusError.protocolViolationCode, message: "invalid response: write answer to a read")

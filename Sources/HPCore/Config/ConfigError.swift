@@ -1,8 +1,8 @@
 /// A configuration problem, located by file, line and field.
 ///
 /// Messages say what was expected, what was found, and where.
-public struct ConfigError: Error, Sendable, Equatable, CustomStringConvertible {
-    public enum Code: String, Sendable {
+public struct ConfigError: Error, Sendable, Hashable, CustomStringConvertible {
+    public enum Code: String, Sendable, Hashable {
         case unreadableFile
         case syntax
         case unknownKey

@@ -52,4 +52,11 @@ public enum ConfigLimits {
     public static let alertWindow: ClosedRange<Double> = 1...week
     /// Any finite, non-negative margin.
     public static let hysteresis: ClosedRange<Double> = 0...Double.greatestFiniteMagnitude
+
+    // MARK: display.yml (HPManager's web app ranges)
+
+    /// Seconds between dashboard refreshes.
+    public static let displayRefreshInterval: ClosedRange<Int> = 5...120
+    /// Sparkline window in minutes.
+    public static let sparklineMinutes: ClosedRange<Int> = 5...480
 }

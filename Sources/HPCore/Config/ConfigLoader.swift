@@ -1,6 +1,6 @@
 import Foundation
 
-/// Loads `heatpumps.yml`, `registers.yml` and `collector.yml` from a directory and validates them as one.
+/// Loads `heatpumps.yml`, `registers.yml`, `collector.yml` and `display.yml` from a directory and validates them as one.
 ///
 /// Nothing is half-applied: either a complete `Configuration` comes back or `ConfigErrors` listing
 /// every problem with file, line, field and reason.
@@ -8,6 +8,9 @@ public struct ConfigLoader: Sendable {
     public static let devicesFile = "heatpumps.yml"
     public static let registersFile = "registers.yml"
     public static let collectorFile = "collector.yml"
+    public static let displayFile = "display.yml"
+    /// Every file `load` reads, in the order it reads them.
+    public static let fileNames = [collectorFile, registersFile, devicesFile, displayFile]
 
     /// Built-in model files (name, YAML text) in the `registers.yml` schema.
     public var builtinModelFiles: [(name: String, text: String)]
@@ -20,23 +23,42 @@ public struct ConfigLoader: Sendable {
     }
 
     public func load(directory: String) throws -> Configuration {
+        let dir = directory.hasSuffix("/") ? String(directory.dropLast()) : directory
+        return try load(directory: dir) { path, required, errors in Self.readFile(path, required: required, errors: &errors) }
+    }
+
+    /// Loads from file texts held in memory (file name → text; an absent name is an absent file), with
+    /// the same validation as `load(directory:)`; messages name `directory/<file>`.
+    public func load(files: [String: String], directory: String = ".") throws -> Configuration {
+        try load(directory: directory) { path, required, errors in
+            let name = String(path.dropFirst(directory.count + 1))
+            guard let text = files[name] else {
+                if required { errors.append(ConfigError(.unreadableFile, file: path, line: 0, field: "", message: "file not found")) }
+                return nil
+            }
+            return text
+        }
+    }
+
+    private typealias FileSource = (_ path: String, _ required: Bool, _ errors: inout [ConfigError]) -> String?
+
+    private func load(directory dir: String, read: FileSource) throws -> Configuration {
         let expander = EnvironmentExpander(environment: environment)
         var errors: [ConfigError] = []
-        let dir = directory.hasSuffix("/") ? String(directory.dropLast()) : directory
 
         // collector.yml first: devices take their default poll interval from it.
         var collector = CollectorConfig()
         let collectorPath = "\(dir)/\(Self.collectorFile)"
-        if let text = try read(collectorPath, required: false, errors: &errors) {
+        if let text = read(collectorPath, false, &errors) {
             do { collector = try CollectorFileParser(expander: expander).parse(text: text, file: collectorPath) } catch { errors.append(Self.located(error, collectorPath)) }
         }
 
-        let specs = modelSpecs(directory: dir, expander: expander, errors: &errors)
+        let specs = modelSpecs(directory: dir, expander: expander, read: read, errors: &errors)
         let models = ModelResolver(specs: specs).resolveAll(errors: &errors)
 
         var devices: [DeviceConfig] = []
         let devicesPath = "\(dir)/\(Self.devicesFile)"
-        if let text = try read(devicesPath, required: true, errors: &errors) {
+        if let text = read(devicesPath, true, &errors) {
             do {
                 let parser = DevicesFileParser(expander: expander, defaultPollInterval: collector.collector.pollInterval)
                 let located = try parser.parse(text: text, file: devicesPath)
@@ -45,7 +67,8 @@ public struct ConfigLoader: Sendable {
                 errors.append(Self.located(error, devicesPath))
             }
         }
-        let knownRegisters = Set(models.values.flatMap { $0.registers.map(\.name) })
+        // Named bits are samples like registers: alerts may watch them too.
+        let knownRegisters = Set(models.values.flatMap { $0.registers.flatMap { [$0.name] + $0.bitmapFields.map(\.name) } })
         for rule in collector.alerts {
             if case .above(let register, _) = rule.condition, !knownRegisters.contains(register) {
                 errors.append(ConfigError(.invalidValue, file: collectorPath, line: 0, field: "alerts.\(rule.name).register", message: "no model has a register named \"\(register)\""))
@@ -54,8 +77,20 @@ public struct ConfigLoader: Sendable {
                 errors.append(ConfigError(.invalidValue, file: collectorPath, line: 0, field: "alerts.\(rule.name).register", message: "no model has a register named \"\(register)\""))
             }
         }
+        var display = DisplaySettings()
+        var warnings: [ConfigError] = []
+        let displayPath = "\(dir)/\(Self.displayFile)"
+        if let text = read(displayPath, false, &errors) {
+            do {
+                let parsed = try DisplayFileParser(expander: expander).parse(text: text, file: displayPath)
+                display = parsed.settings
+                warnings = DisplayFileParser.check(parsed, file: displayPath, devices: devices, models: models, errors: &errors)
+            } catch {
+                errors.append(Self.located(error, displayPath))
+            }
+        }
         if !errors.isEmpty { throw ConfigErrors(errors) }
-        return Configuration(devices: devices, models: models, collector: collector, directory: dir)
+        return Configuration(devices: devices, models: models, collector: collector, display: display, warnings: warnings, directory: dir)
     }
 
     /// Parses one device given as YAML/JSON text (for runtime additions), validated against `models`.
@@ -75,7 +110,7 @@ public struct ConfigLoader: Sendable {
         return device
     }
 
-    private func modelSpecs(directory: String, expander: EnvironmentExpander, errors: inout [ConfigError]) -> [String: ModelSpec] {
+    private func modelSpecs(directory: String, expander: EnvironmentExpander, read: FileSource, errors: inout [ConfigError]) -> [String: ModelSpec] {
         let parser = RegistersFileParser(expander: expander)
         var specs: [String: ModelSpec] = [:]
         for (name, text) in builtinModelFiles {
@@ -87,7 +122,7 @@ public struct ConfigLoader: Sendable {
         }
         let path = "\(directory)/\(Self.registersFile)"
         do {
-            if let text = try read(path, required: false, errors: &errors) {
+            if let text = read(path, false, &errors) {
                 // A user model with a built-in's name replaces it; use `extends` to override single registers.
                 for spec in try parser.parse(text: text, file: path) { specs[spec.name] = spec }
             }
@@ -128,7 +163,7 @@ public struct ConfigLoader: Sendable {
         return devices
     }
 
-    private func read(_ path: String, required: Bool, errors: inout [ConfigError]) throws -> String? {
+    private static func readFile(_ path: String, required: Bool, errors: inout [ConfigError]) -> String? {
         guard FileManager.default.fileExists(atPath: path) else {
             if required {
                 errors.append(ConfigError(.unreadableFile, file: path, line: 0, field: "", message: "file not found"))

@@ -85,8 +85,7 @@ struct ModelResolver {
         func fail(_ field: String, _ message: String) -> ConfigError {
             ConfigError(.invalidValue, file: spec.file, line: spec.line, field: "\(spec.path).\(field)", message: message)
         }
-        guard let first = r.name.first, first.isLetter || first == "_",
-              r.name.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "_") }) else {
+        guard Self.isMetricName(r.name) else {
             throw fail("name", "register name \"\(r.name)\" must start with a letter or '_' and contain only letters, digits and '_' (it becomes a metric name)")
         }
         if Self.reservedNames.contains(r.name) {
@@ -108,12 +107,42 @@ struct ModelResolver {
         if r.isBitmap && !r.dataType.isInteger {
             throw fail("unit", "bitmap needs an integer data_type, found \(r.dataType.rawValue)")
         }
+        if !r.bitmapFields.isEmpty && !r.isBitmap {
+            throw fail("bitmap_fields", "bitmap_fields need unit: bitmap, found unit \"\(r.unit)\"")
+        }
+        var bitNames: [String: Int] = [:]
+        for field in r.bitmapFields {
+            let line = spec.bitmapFieldLines[field.name] ?? spec.line
+            func fieldError(_ message: String) -> ConfigError {
+                ConfigError(.invalidValue, file: spec.file, line: line, field: "\(spec.path).bitmap_fields.\(field.bit)", message: message)
+            }
+            guard (0..<r.bitWidth).contains(field.bit) else {
+                throw fieldError("bit \(field.bit) does not exist in a \(r.dataType.rawValue) register (bits 0-\(r.bitWidth - 1))")
+            }
+            guard Self.isMetricName(field.name) else {
+                throw fieldError("bit name \"\(field.name)\" must start with a letter or '_' and contain only letters, digits and '_' (it becomes a metric and field name)")
+            }
+            if Self.reservedNames.contains(field.name) {
+                throw fieldError("bit name \"\(field.name)\" collides with the daemon's own metric heatpump_\(field.name)")
+            }
+            if let other = bitNames[field.name] {
+                throw ConfigError(.duplicate, file: spec.file, line: line, field: "\(spec.path).bitmap_fields.\(field.bit)",
+                                  message: "bits \(other) and \(field.bit) are both named \"\(field.name)\"")
+            }
+            bitNames[field.name] = field.bit
+        }
         guard r.scale != 0 && r.scale.isFinite else { throw fail("scale", "scale must be a non-zero number") }
         if let lo = r.min, let hi = r.max, lo > hi { throw fail("min", "min \(lo) is greater than max \(hi)") }
         let range = Self.rawRange(r.dataType)
         for raw in r.unavailable where !range.contains(raw) {
             throw fail("unavailable", "unavailable value \(raw) cannot occur in a \(r.dataType.rawValue) register (raw range \(range.lowerBound)…\(range.upperBound))")
         }
+    }
+
+    /// Register and bit names become `heatpump_<name>` metrics and InfluxDB field keys.
+    static func isMetricName(_ name: String) -> Bool {
+        guard let first = name.first, first.isASCII, first.isLetter || first == "_" else { return false }
+        return name.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "_") }
     }
 
     /// Raw values accepted in `unavailable`: both signed and unsigned spellings of the same bits.
@@ -127,18 +156,26 @@ struct ModelResolver {
         }
     }
 
+    /// Every name a model exports (registers, enum `_state`/`_value`/`_label` companions, `_bit`
+    /// series, named bits) has exactly one owner; errors point at a register of `spec` when one is involved.
     private func checkMetricNameCollisions(_ registers: [RegisterDefinition], spec: ModelSpec) throws {
         var owners: [String: String] = [:]
+        let own = Dictionary(spec.registers.map { ($0.definition.name, $0) }, uniquingKeysWith: { first, _ in first })
         for r in registers {
-            var names = [r.name]
-            if r.isEnum { names.append("\(r.name)_state") }
-            if r.isBitmap { names.append("\(r.name)_bit") }
-            for metric in names {
-                if let other = owners[metric], other != r.name {
-                    throw ConfigError(.duplicate, file: spec.file, line: spec.line, field: "models.\(spec.name)",
-                                      message: "registers \"\(other)\" and \"\(r.name)\" would both export heatpump_\(metric)")
+            let register = "register \"\(r.name)\""
+            var names = [(r.name, register)]
+            if r.isEnum { names += ["_state", "_value", "_label"].map { (r.name + $0, register) } }
+            if r.isBitmap { names.append((r.name + "_bit", register)) }
+            // A bit named like its own register is that register's value (a boolean), as in HPManager.
+            names += r.bitmapFields.filter { $0.name != r.name }.map { ($0.name, "bit \($0.bit) of \(register)") }
+            for (metric, owner) in names {
+                if let other = owners[metric], other != owner {
+                    let located = own[r.name]
+                    let line = located.flatMap { $0.bitmapFieldLines[metric] } ?? located?.line ?? spec.line
+                    throw ConfigError(.duplicate, file: located?.file ?? spec.file, line: line, field: located?.path ?? "models.\(spec.name)",
+                                      message: "\(other) and \(owner) would both export heatpump_\(metric) (and the InfluxDB field \(metric))")
                 }
-                owners[metric] = r.name
+                owners[metric] = owner
             }
         }
     }

@@ -5,6 +5,8 @@ struct RegisterSpec {
     var byteOrder: ByteOrder?
     var writeByteOrder: ByteOrder?
     var unavailable: [Int64]?
+    /// Line of each `bitmap_fields` entry by bit name, so errors point at the entry.
+    var bitmapFieldLines: [String: Int] = [:]
     var file: String
     var line: Int
     var path: String

@@ -88,6 +88,11 @@ public struct RegistersFileParser {
                 enumValues[rawKey] = try enumMap.optional(key)?.string() ?? ""
             }
         }
+        var bitmapFields: [BitmapField] = []
+        var bitmapFieldLines: [String: Int] = [:]
+        if let fieldsNode = map.optional("bitmap_fields") {
+            (bitmapFields, bitmapFieldLines) = try Self.bitmapFields(fieldsNode)
+        }
         var access = RegisterAccess.read
         if let accessNode = map.optional("access") {
             let text = try accessNode.string()
@@ -123,13 +128,44 @@ public struct RegistersFileParser {
             min: try map.optional("min")?.double(),
             max: try map.optional("max")?.double(),
             eeprom: try map.bool("eeprom", default: false),
-            metricType: metricType
+            metricType: metricType,
+            bitmapFields: bitmapFields
         )
         let unavailable = try map.optional("unavailable").map(Self.rawValues)
         let writeByteOrder = try map.optional("write_byte_order").map(Self.byteOrder)
         try map.rejectUnknownKeys()
         return RegisterSpec(definition: definition, byteOrder: byteOrder, writeByteOrder: writeByteOrder, unavailable: unavailable,
-                            file: node.file, line: node.line, path: node.path)
+                            bitmapFieldLines: bitmapFieldLines, file: node.file, line: node.line, path: node.path)
+    }
+
+    /// `bitmap_fields: {0: "hc1_pump", 6: "compressor_running"}`: bit index → name. Names are
+    /// checked with the model (metric names, uniqueness); the bit range once the data type is known.
+    static func bitmapFields(_ node: YAMLNode) throws -> ([BitmapField], [String: Int]) {
+        let map = try node.mapping()
+        var fields: [BitmapField] = []
+        var lines: [String: Int] = [:]
+        var bitLines: [Int: Int] = [:]
+        for key in map.keys {
+            let line = map.line(of: key)
+            let text = key.trimmingCharacters(in: " ")
+            // `Int(_:radix:)` returns nil on overflow: a 30-digit bit index is an error, not a trap.
+            guard let bit = Int(text) ?? (text.lowercased().hasPrefix("0x") ? Int(text.dropFirst(2), radix: 16) : nil) else {
+                throw ConfigError(.invalidValue, file: node.file, line: line, field: "\(node.path).\(key)",
+                                  message: "bitmap_fields keys must be bit numbers (0 = least significant bit), found \"\(key)\"")
+            }
+            if let first = bitLines[bit] {
+                throw ConfigError(.duplicate, file: node.file, line: line, field: "\(node.path).\(key)",
+                                  message: "bit \(bit) is already named at line \(first)")
+            }
+            bitLines[bit] = line
+            guard let valueNode = map.optional(key) else {
+                throw ConfigError(.invalidValue, file: node.file, line: line, field: "\(node.path).\(key)", message: "bit \(bit) needs a name")
+            }
+            let name = try valueNode.string()
+            if lines[name] == nil { lines[name] = line }
+            fields.append(BitmapField(bit: bit, name: name))
+        }
+        return (fields, lines)
     }
 
     static func byteOrder(_ node: YAMLNode) throws -> ByteOrder {

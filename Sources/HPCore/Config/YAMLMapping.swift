@@ -21,6 +21,11 @@ final class YAMLMapping {
 
     var keys: [String] { entries.map(\.key) }
 
+    /// The line a key is written on (the mapping's own line when absent).
+    func line(of key: String) -> Int {
+        entries.first { $0.key == key }?.line ?? line
+    }
+
     /// The value under `key`, or nil when absent or null.
     func optional(_ key: String) -> YAMLNode? {
         used.insert(key)

@@ -23,13 +23,15 @@ public struct RegisterDefinition: Sendable, Hashable {
     public var writeMultiple: Bool = false
     /// Byte order for writes when it differs from reads (NIBE S-series over TCP: read CDAB, write ABCD).
     public var writeByteOrder: ByteOrder?
+    /// Named bits of a bitmap register, sorted by bit; each becomes its own boolean sample.
+    public var bitmapFields: [BitmapField]
 
     public init(
         name: String, address: Int, registerType: RegisterType = .holding, dataType: DataType = .int16,
         byteOrder: ByteOrder = .abcd, unit: String = "", scale: Double = 1, offset: Double = 0,
         description: String = "", enumValues: [Int64: String] = [:], unavailable: [Int64] = [],
         access: RegisterAccess = .read, min: Double? = nil, max: Double? = nil, eeprom: Bool = false,
-        metricType: MetricType? = nil
+        metricType: MetricType? = nil, bitmapFields: [BitmapField] = []
     ) {
         self.name = name
         self.address = address
@@ -47,10 +49,20 @@ public struct RegisterDefinition: Sendable, Hashable {
         self.max = max
         self.eeprom = eeprom
         self.metricType = metricType ?? (name.hasSuffix("_total") ? .counter : .gauge)
+        self.bitmapFields = bitmapFields.sorted { $0.bit < $1.bit }
     }
 
     /// Registers (or bits) this value spans.
     public var count: Int { dataType.registerCount }
+
+    /// Bits the raw value has: 8 for (u)int8, 16 per register otherwise, 1 for a bool.
+    public var bitWidth: Int {
+        switch dataType {
+        case .bool: 1
+        case .int8, .uint8: 8
+        default: 16 * dataType.registerCount
+        }
+    }
 
     /// Units HPManager uses for enumerations and bit fields.
     public var isEnum: Bool { !enumValues.isEmpty && !isBitmap }

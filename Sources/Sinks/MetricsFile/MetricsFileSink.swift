@@ -89,6 +89,9 @@ public final class MetricsFileSink: TelemetrySink, Service {
                 let unit = r.unit.isEmpty || r.isEnum || r.isBitmap ? "" : " (\(r.unit))"
                 help[r.name] = (r.description.isEmpty ? "Heat pump register \(r.name)" : r.description) + unit
                 if r.metricType == .counter { counters.insert(r.name) }
+                for field in r.bitmapFields where help[field.name] == nil {
+                    help[field.name] = "Bit \(field.bit) of \(r.name) (bitmap_fields): 1 when set, 0 when clear."
+                }
             }
         }
         state.withLock {
