@@ -96,7 +96,7 @@ struct SinkNumberTextTests {
     static let values: [SampleValue] = [
         .int(0), .int(-1), .int(Int64.min), .int(Int64.max), .uint(UInt64.max), .uint(9), .uint(10),
         .double(0.1), .double(-0.0), .double(21.5), .double(-273.15), .double(1e15), .double(-1e15 + 1), .double(1e300),
-        .double(5e-324), .double(123456789012345.0), .bool(true), .bool(false),
+        .double(.leastNonzeroMagnitude), .double(123456789012345.0), .bool(true), .bool(false),
     ]
 
     @Test("readings JSON keeps every value exactly (parsed back by Foundation)")
