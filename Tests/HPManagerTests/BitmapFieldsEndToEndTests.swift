@@ -48,7 +48,7 @@ struct BitmapFieldsEndToEndTests {
         #expect(outcome.failure == nil && outcome.rejected.isEmpty)
         let device = DeviceLabels(id: "hp1", name: "Heat Pump 1", location: "Garage", model: model.name, manufacturer: "")
         let line = try #require(LineProtocol.line(PollReport(device: device, timestamp: 1_700_000_000, samples: outcome.samples,
-                                                             status: DeviceStatus(up: true)), precision: .s))
+                                                             status: DeviceStatus(up: true)), precision: .s, fieldTypes: .native))
         let fields = Self.fields(line)
         let status = try #require(fields["operating_status"].flatMap { UInt16($0.dropLast()) }, "integer field: \(line)")
         for (bit, name) in [(0, "hc1_pump"), (6, "compressor_running"), (9, "defrost_mode")] {

@@ -86,7 +86,10 @@ struct InfluxHardeningTests {
         let v2 = "  org: o\n  bucket: b\n  token: \(secrets[2])"
         var runs: [(SimulatorProcess, DaemonProcess, DaemonHarness)] = []
         for (index, (url, keys)) in [(unreachable, v1), ("http://127.0.0.1:\(failing.port)", v1), (unreachable, v2)].enumerated() {
-            runs.append(try Self.daemon(url: url, dir: dir, influxKeys: keys, spoolPath: dir.file("spool-\(index).db")))
+            // One spool directory each: a state directory belongs to one daemon (it takes a lock there).
+            let spoolDirectory = dir.file("spool-\(index)")
+            try FileManager.default.createDirectory(atPath: spoolDirectory, withIntermediateDirectories: true)
+            runs.append(try Self.daemon(url: url, dir: dir, influxKeys: keys, spoolPath: spoolDirectory + "/spool.db"))
         }
         for (_, daemon, _) in runs {
             _ = try await DaemonHarness.waitFor(daemon, "failed writes logged") { ($0.value("hpmanager_influx_write_failures_total") ?? 0) >= 2 }

@@ -132,7 +132,11 @@ struct BitmapFieldsTests {
         RegisterDecoder.decode(Self.register(fields: [BitmapField(bit: 6, name: "compressor_running"), BitmapField(bit: 9, name: "defrost_mode")]),
                                index: 0, words: [0x0040], into: &samples)
         let device = DeviceLabels(id: "hp1", name: "Heat Pump 1", location: "Garage", model: "stiebel_eltron_wpm", manufacturer: "")
-        let line = try #require(LineProtocol.line(PollReport(device: device, timestamp: 1, samples: samples, status: DeviceStatus(up: true)), precision: .s))
-        #expect(line.contains(" operating_status=64i,compressor_running=true,defrost_mode=false "), "\(line)")
+        let report = PollReport(device: device, timestamp: 1, samples: samples, status: DeviceStatus(up: true))
+        // Named bits are booleans whatever the numbers' field types are.
+        let line = try #require(LineProtocol.line(report, precision: .s))
+        #expect(line.contains(" operating_status=64.0,compressor_running=true,defrost_mode=false "), "\(line)")
+        let native = try #require(LineProtocol.line(report, precision: .s, fieldTypes: .native))
+        #expect(native.contains(" operating_status=64i,compressor_running=true,defrost_mode=false "), "\(native)")
     }
 }

@@ -35,13 +35,16 @@ struct ControlProtocolFuzzTests {
         let intensity = RestartIntensity(maxRestarts: 1, window: .seconds(1), backoffInitial: .seconds(1), backoffMax: .seconds(1), failedCooldown: .seconds(1))
         let fleet = Fleet(links: links, sink: RecordingSink(), intensity: intensity, logger: logger)
         let control = FleetControl(initial: config, directory: dir.path, loader: loader, fleet: fleet, store: nil, metrics: nil, logger: logger)
+        // Fleet changes are answered by the command loop (FleetService runs it in the daemon);
+        // it ends with `control.shutdown()` at the end of each test.
+        Task { await control.run() }
         return (ControlCommands(control: control, store: nil, links: links, version: "fuzz"), control)
     }
 
     @Test("mutated request lines: one JSON reply each, with ok and a code on errors")
     func requests() async throws {
         let dir = try TemporaryDirectory(prefix: "hpm-fuzz-control")
-        let (commands, _) = try Self.commands(dir)
+        let (commands, control) = try Self.commands(dir)
         let fuzz = FuzzRun("control", cases: 400)
         var cases: [(seed: UInt64, bytes: [UInt8])] = []
         fuzz.run { rng, _ in cases.append((rng.next(), Mutator.mutate(Array(Mutator.pick(Self.seeds, &rng).utf8), &rng))) }
@@ -59,6 +62,7 @@ struct ControlProtocolFuzzTests {
             }
             if response.ok == false && (response.error?.code.isEmpty ?? true) { fuzz.fail("case \(index): error without code", seed: input) }
         }
+        await control.shutdown()
     }
 
     @Test("device specs (YAML or JSON) for add/update/test: a device or invalid_device, never a trap")
@@ -75,7 +79,7 @@ struct ControlProtocolFuzzTests {
         for (index, spec) in specs.enumerated() {
             fuzz.note(spec, case: index)
             do {
-                let device = try await control.validate(spec: spec)
+                let device = try control.validate(spec: spec)
                 #expect(ConfigLimits.pollInterval.contains(device.pollInterval))
             } catch let error as ControlError {
                 if error.code != "invalid_device" { fuzz.fail("code \(error.code)", seed: spec) }
@@ -83,14 +87,16 @@ struct ControlProtocolFuzzTests {
                 fuzz.fail("\(type(of: error)): \(error)", seed: spec)
             }
         }
+        await control.shutdown()
     }
 
     @Test("deeply nested JSON arguments are answered, not a stack overflow", arguments: [1_000, 100_000])
     func deepNesting(_ depth: Int) async throws {
         let dir = try TemporaryDirectory(prefix: "hpm-fuzz-deep")
-        let (commands, _) = try Self.commands(dir)
+        let (commands, control) = try Self.commands(dir)
         let line = #"{"cmd":"status","args":{"id":"# + String(repeating: "[", count: depth) + String(repeating: "]", count: depth) + "}}"
         let response = await commands.handle(ControlServer.decode(ByteBuffer(string: line)))
         #expect(response.ok == false)
+        await control.shutdown()
     }
 }
