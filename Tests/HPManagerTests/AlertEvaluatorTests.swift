@@ -1,4 +1,5 @@
 import HPCore
+import Logging
 import Sinks
 import Testing
 
@@ -53,5 +54,31 @@ struct AlertEvaluatorTests {
     func filter() {
         var e = AlertEvaluator(rules: [AlertRule(name: "hot", condition: .above(register: "flow", threshold: 50), heatpumps: ["b"])])
         #expect(e.observe(report(99, at: 0), now: 0).isEmpty)
+    }
+
+    @Test("built-in misconfigured alert: raised by a misconfigured poll, kept through failed polls, resolved by a normal poll")
+    func misconfigured() throws {
+        var e = AlertEvaluator(rules: AlertRule.builtIn)
+        func status(_ state: DeviceState) -> PollReport {
+            PollReport(device: device, timestamp: 0, samples: [],
+                       status: DeviceStatus(state: state, up: state == .polling, lastError: state == .misconfigured ? "every register refused" : nil))
+        }
+        #expect(names(e.observe(status(.polling), now: 0)).isEmpty)
+        let raised = e.observe(status(.misconfigured), now: 1)
+        #expect(names(raised) == ["raised misconfigured"])
+        if case .raised(let rule, _, _, let message) = try #require(raised.first) {
+            #expect(rule.severity == "critical" && message == "every register refused")
+        }
+        #expect(names(e.observe(status(.misconfigured), now: 2)).isEmpty, "raised once")
+        #expect(names(e.observe(status(.backoff), now: 3)).isEmpty, "a failed poll neither raises nor resolves it")
+        #expect(names(e.observe(status(.polling), now: 4)) == ["resolved misconfigured"])
+    }
+
+    @Test("the daemon's alert monitor always evaluates the built-in rules and exports them")
+    func builtInWired() {
+        let monitor = AlertMonitor(rules: [], store: nil, logger: Logger(label: "t"))
+        monitor.publish(PollReport(device: device, timestamp: 0, samples: [], status: DeviceStatus(state: .misconfigured, up: false)))
+        let active = monitor.daemonMetrics().filter { $0.name == "heatpump_alert_active" && $0.labels.contains { $0 == ("rule", "misconfigured") } }
+        #expect(active.map(\.value) == [1])
     }
 }

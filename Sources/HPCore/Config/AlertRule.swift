@@ -8,7 +8,15 @@ public struct AlertRule: Sendable, Hashable {
         case offline
         /// More than this fraction of polls failed within `window` seconds.
         case errorRate(threshold: Double, window: Double)
+        /// The device answers but every register it should read is refused (`DeviceState.misconfigured`).
+        case misconfigured
     }
+
+    /// Always evaluated, whatever `alerts:` holds: a device that answers with nothing but Illegal
+    /// Data Address is wrongly configured (model, unit id, address offset) and needs a person.
+    public static let builtIn = [
+        AlertRule(name: "misconfigured", condition: .misconfigured, severity: "critical"),
+    ]
 
     public var name: String
     public var condition: Condition

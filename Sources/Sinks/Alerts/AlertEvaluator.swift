@@ -73,6 +73,13 @@ public struct AlertEvaluator: Sendable {
                 update(rule, id, now: now, value: value, firing: value < threshold, clear: value > threshold + rule.hysteresis, into: &transitions)
             case .offline:
                 evaluateOffline(rule, id, now: now, into: &transitions)
+            case .misconfigured:
+                // A failed poll (backoff) says nothing about the configuration: only a poll that was
+                // answered decides.
+                guard report.status.state == .misconfigured || report.status.state == .polling else { continue }
+                let misconfigured = report.status.state == .misconfigured
+                update(rule, id, now: now, value: misconfigured ? 1 : 0, firing: misconfigured, clear: !misconfigured, into: &transitions,
+                       message: report.status.lastError)
             case .errorRate(let threshold, let span):
                 let recent = window.filter { $0.0 >= now - span }
                 guard recent.count >= 5 else { continue }
@@ -111,7 +118,7 @@ public struct AlertEvaluator: Sendable {
     }
 
     private mutating func update(_ rule: AlertRule, _ id: String, now: Double, value: Double, firing: Bool, clear: Bool,
-                                 into transitions: inout [AlertTransition]) {
+                                 into transitions: inout [AlertTransition], message: String? = nil) {
         let key = Key(rule: rule.name, device: id)
         var state = states[key] ?? State()
         state.value = value
@@ -126,7 +133,7 @@ public struct AlertEvaluator: Sendable {
             state.conditionSince = since
             if now - since >= rule.duration {
                 state.active = true
-                transitions.append(.raised(rule: rule, heatpumpID: id, value: value, message: Self.describe(rule, value)))
+                transitions.append(.raised(rule: rule, heatpumpID: id, value: value, message: message ?? Self.describe(rule, value)))
             }
         } else {
             state.conditionSince = nil
@@ -140,6 +147,7 @@ public struct AlertEvaluator: Sendable {
         case .below(let r, let t): "\(r) = \(value) below \(t)"
         case .errorRate(let t, let w): "error rate \(Int(value * 100))% above \(Int(t * 100))% over \(Int(w)) s"
         case .offline: "offline"
+        case .misconfigured: "misconfigured"
         }
     }
 }

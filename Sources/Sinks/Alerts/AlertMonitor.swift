@@ -12,8 +12,11 @@ public final class AlertMonitor: TelemetrySink, Service, DaemonMetricsSource {
     private let store: SQLiteStore?
     private let logger: Logger
 
+    /// `rules` from the configuration; the built-in rules (`AlertRule.builtIn`) are added unless a
+    /// configured rule already uses their name.
     public init(rules: [AlertRule], store: SQLiteStore?, logger: Logger) {
-        evaluator = Mutex(AlertEvaluator(rules: rules))
+        let names = Set(rules.map(\.name))
+        evaluator = Mutex(AlertEvaluator(rules: rules + AlertRule.builtIn.filter { !names.contains($0.name) }))
         self.store = store
         self.logger = logger
     }
