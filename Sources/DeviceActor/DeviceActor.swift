@@ -75,7 +75,7 @@ public actor DeviceActor {
         defer { link.forget(device: id) }
         var due = machine.due
         while true {
-            try await sleep(until: due)
+            try await sleep(until: PollTick.coalesced(due, interval: runtime.device.pollInterval))
             due = try await pollOnce(due: due)
         }
     }

@@ -69,4 +69,20 @@ struct ScheduleTests {
         #expect(decision == .restart(after: .seconds(1)))
         #expect(kept == [t0 + .seconds(120)])
     }
+
+    @Test("poll timers are coalesced onto shared ticks: never early, at most one tick late, one expiry per tick")
+    func ticks() {
+        #expect(PollTick.tick(interval: 10) == 0.1 && PollTick.tick(interval: 1) == 0.01 && PollTick.tick(interval: 0.05) == 0.0005)
+        for interval in [0.05, 1, 10, 3600] {
+            let tick = PollTick.tick(interval: interval)
+            // 1,000 devices spread over one interval.
+            let dues = (0..<1000).map { t0 + .seconds(Double($0) * interval / 1000 + 0.000_3) }
+            let fired = dues.map { PollTick.coalesced($0, interval: interval) }
+            for (due, at) in zip(dues, fired) {
+                #expect(at >= due && (at - due) / .seconds(1) <= tick + 1e-9)
+            }
+            let expiries = Set(fired.map { ($0 - t0) / .seconds(1) }).count
+            #expect(expiries <= Int((interval / tick).rounded(.up)) + 1, "\(expiries) distinct expiries for interval \(interval)")
+        }
+    }
 }
