@@ -45,7 +45,7 @@ struct ReadPlannerTests {
 
     @Test("greedy plan is minimal: matches a brute-force optimum on random maps", arguments: 1...20)
     func minimal(seed: Int) {
-        var rng = SplitMix(seed: UInt64(seed))
+        var rng = SplitMix64(seed: UInt64(seed))
         let addresses = Set((0..<12).map { _ in Int(rng.next() % 200) }).sorted()
         let registers = addresses.map { reg($0) }
         let planner = ReadPlanner(maxGap: 10, maxRegisters: 30)
@@ -64,17 +64,5 @@ struct ReadPlannerTests {
             }
         }
         return best[a.count]
-    }
-}
-
-struct SplitMix {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }
