@@ -128,6 +128,15 @@ public final class IOStrand: @unchecked Sendable {
             cancelled.value.store(true, ordering: .releasing)
         }
     }
+
+    /// Runs `body` on the strand and waits for it even when the calling task is cancelled: for a
+    /// sink's last flush, which must reach the disk whatever ended the service.
+    public func runIgnoringCancellation<T: Sendable>(isolation: isolated (any Actor)? = #isolation,
+                                                     _ body: @escaping @Sendable () throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation(isolation: isolation) { continuation in
+            enqueue { continuation.resume(with: Result { try body() }) }
+        }
+    }
 }
 
 /// Set when the task waiting for a queued job is cancelled.

@@ -155,6 +155,9 @@ struct HPManagerDaemon: AsyncParsableCommand {
         var groupConfig = ServiceGroupConfiguration(services: services, logger: logger)
         groupConfig.gracefulShutdownSignals = [.sigterm, .sigint]
         groupConfig.maximumGracefulShutdownDuration = .seconds(config.collector.collector.shutdownTimeout)
+        // After the graceful limit every service is cancelled; one that ignores cancellation ends the
+        // process (ServiceGroup traps) instead of hanging it until systemd's SIGKILL.
+        groupConfig.maximumCancellationDuration = .seconds(CollectorSettings.cancellationGrace)
         let group = ServiceGroup(configuration: groupConfig)
         do {
             try await group.run()

@@ -28,6 +28,8 @@ public struct CollectorSettings: Sendable, Hashable {
     public var quarantineRetry: Double = 600
     /// Longest graceful shutdown (SIGTERM/SIGINT), seconds; below the unit's TimeoutStopSec (15 s) minus the 5 s cancellation grace.
     public var shutdownTimeout: Double = 10
+    /// Seconds cancelled services get after `shutdownTimeout` before the daemon gives up on them.
+    public static let cancellationGrace: Double = 5
 
     public init() {}
 }

@@ -19,8 +19,8 @@ import Synchronization
 /// A batch InfluxDB rejects is salvaged: a field type conflict named in the answer removes that
 /// field (from this and every later line whose value has the refused type) and the rest is sent
 /// again; other rejections are isolated line by line, and only lines nothing can be saved of go to
-/// the dead-letter table. On graceful shutdown the transfer in flight is aborted and everything
-/// not yet acknowledged stays in (or moves to) the spool.
+/// the dead-letter table. On graceful shutdown or cancellation the transfer in flight is aborted
+/// and everything not yet acknowledged stays in (or moves to) the spool.
 public final class InfluxSink: TelemetrySink, Service, DaemonMetricsSource {
     struct Counters {
         var inboxDropped = 0
@@ -75,7 +75,7 @@ public final class InfluxSink: TelemetrySink, Service, DaemonMetricsSource {
     private let logger: Logger
     private let inbox = Mutex(Deque<String>())
     private let counters = Mutex(Counters())
-    /// Set when graceful shutdown begins: the sender stops between batches and aborts its transfer.
+    /// Set when graceful shutdown or cancellation begins: the sender stops between batches and aborts its transfer.
     private let stopping = StopFlag()
     private let pool = IOThreadPool(maxThreads: 1, name: "hpm-influx")
     private let strand: IOStrand
@@ -113,25 +113,32 @@ public final class InfluxSink: TelemetrySink, Service, DaemonMetricsSource {
     // MARK: Service
 
     public func run() async throws {
-        try await strand.run { [self] in try openResources() }
+        defer { pool.shutdown() }
+        // Not skipped by an early cancellation: the final persist below needs the spool.
+        try await strand.runIgnoringCancellation { [self] in try openResources() }
         do {
-            try await withGracefulShutdownHandler {
-                try await cancelWhenGracefulShutdown {
-                    while true {
-                        try await Task.sleep(for: self.batchInterval)
-                        try await self.strand.run { self.cycle(now: Date()) }
+            // Graceful shutdown and cancellation both stop the sender between batches and abort a
+            // transfer or replay in flight (libcurl's progress callback reads `stopping`).
+            try await withTaskCancellationHandler {
+                try await withGracefulShutdownHandler {
+                    try await cancelWhenGracefulShutdown {
+                        while true {
+                            try await Task.sleep(for: self.batchInterval)
+                            try await self.strand.run { self.cycle(now: Date()) }
+                        }
                     }
+                } onGracefulShutdown: { [stopping] in
+                    stopping.set()
                 }
-            } onGracefulShutdown: { [stopping] in
+            } onCancel: { [stopping] in
                 stopping.set()
             }
         } catch is CancellationError {
             // fall through: keep what is queued
         }
         stopping.set()
-        // Not cancellable on purpose: the inbox must reach the spool before the process exits.
-        try await strand.run { [self] in persistInbox() }
-        pool.shutdown()
+        // Runs even in a cancelled task: the inbox must reach the spool before the process exits.
+        try await strand.runIgnoringCancellation { [self] in persistInbox() }
     }
 
     private var isStopping: Bool { stopping.isSet }

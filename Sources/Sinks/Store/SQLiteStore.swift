@@ -61,7 +61,7 @@ public final class SQLiteStore: TelemetrySink, Service, DaemonMetricsSource {
 
     /// Opens and migrates the database (call before `run`, so start-up fails loudly on a bad path).
     public func open() async throws {
-        try await strand.run { [self] in
+        try await strand.runIgnoringCancellation { [self] in
             let db = try SQLiteDatabase(path: path)
             try db.migrate(StoreSchema.migrations)
             connection.db = db
@@ -121,6 +121,7 @@ public final class SQLiteStore: TelemetrySink, Service, DaemonMetricsSource {
     // MARK: Service
 
     public func run() async throws {
+        defer { pool.shutdown() }
         if connection.db == nil { try await open() }
         do {
             try await cancelWhenGracefulShutdown {
@@ -134,11 +135,11 @@ public final class SQLiteStore: TelemetrySink, Service, DaemonMetricsSource {
                 }
             }
         } catch is CancellationError {}
-        try await strand.run { [self] in
+        // Runs even in a cancelled task: what is queued must reach the database.
+        try await strand.runIgnoringCancellation { [self] in
             flush(prune: false)
             connection.db = nil  // closes the database (WAL checkpoint on close)
         }
-        pool.shutdown()
     }
 
     /// Writes everything queued in one transaction; optionally prunes a slice of old readings.

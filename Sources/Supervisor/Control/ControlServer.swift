@@ -103,6 +103,7 @@ public final class ControlServer: Service {
 
     public func run() async throws {
         let limits = self.limits
+        let connections = ControlConnections()
         let server = try await ServerBootstrap(group: NIOSingletons.posixEventLoopGroup)
             .serverChannelOption(.backlog, value: 512)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
@@ -114,7 +115,9 @@ public final class ControlServer: Service {
                     try sync.addHandler(ByteToMessageHandler(LineFrameDecoder(maxLength: limits.maxRequestBytes)))
                     // After the decoder: it counts whole requests in and answers out.
                     try sync.addHandler(CloseWhenIdleHandler(timeout: limits.idleTimeout))
-                    return try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel)
+                    let wrapped = try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel)
+                    connections.register(channel)
+                    return wrapped
                 }
             }
         try applyPermissions()
@@ -129,7 +132,10 @@ public final class ControlServer: Service {
                 }
             }
         } onGracefulShutdown: {
+            // No new clients; open ones close once their request in flight is answered (an idle
+            // client must not keep the group waiting until its idle timeout, past shutdown_timeout).
             server.channel.close(promise: nil)
+            connections.drain()
         }
     }
 

@@ -13,6 +13,11 @@ import Synchronization
 /// before the next one starts, and is answered through its continuation. Readers (`list`,
 /// `status`) see the last committed `FleetView` and never wait behind a change.
 ///
+/// Start is queued in `init`, so it is the first command whatever a client sends before the
+/// service runs (a socket `add` never runs against a view without the stored runtime devices).
+/// When the loop ends — after `shutdown()`, or because its task was cancelled — it stops every
+/// device itself and later commands are refused with `shutting_down`.
+///
 /// Precedence: a device id lives either in heatpumps.yml or in the runtime registry, never both.
 /// `enable`/`disable` of a YAML device is stored as an override that wins over its `enabled` key
 /// (and survives restarts and reloads); `update`/`remove` only apply to runtime devices.
@@ -28,6 +33,8 @@ public final class FleetControl: Sendable {
     private let inbox: AsyncStream<Command>.Continuation
     private let published: Mutex<FleetView>
     private let loopStarted = Mutex(false)
+    /// Commands queued and not yet answered (status and tests).
+    private let pending = Mutex(0)
     private let loader: ConfigLoader
     private let makeState: @Sendable (@escaping @Sendable (FleetView) -> Void) -> FleetState
 
@@ -41,6 +48,8 @@ public final class FleetControl: Sendable {
             FleetState(initial: initial, directory: directory, loader: loader, fleet: fleet, store: store, metrics: metrics,
                        logger: logger, onCommit: onCommit)
         }
+        // The first command; `start()` answers with its outcome.
+        enqueue(Command(execute: { state in _ = try? await state.start() }, reject: { _ in }))
     }
 
     // MARK: The loop
@@ -49,27 +58,42 @@ public final class FleetControl: Sendable {
     public func run() async {
         guard loopStarted.withLock({ started in defer { started = true }; return !started }) else { return }
         let state = makeState { [self] view in self.published.withLock { $0 = view } }
+        // Ends after `shutdown()`, or when this task is cancelled (commands already queued still run).
         for await command in commands {
             await command.execute(state)
+            pending.withLock { $0 -= 1 }
+        }
+        // Nothing may wait on a loop that is gone, and no device may outlive it: on the cancellation
+        // path no shutdown command ran, so the loop stops the fleet itself (a no-op after one did).
+        inbox.finish()
+        await state.shutdown()
+    }
+
+    /// Commands queued and not yet answered.
+    var pendingCommands: Int { pending.withLock { $0 } }
+
+    /// Queues `body` and waits for its answer. Once the loop has ended, commands are refused at once.
+    private func submit<T: Sendable>(_ body: @escaping @Sendable (FleetState) async throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, any Error>) in
+            enqueue(Command(execute: { state in
+                do { continuation.resume(returning: try await body(state)) } catch { continuation.resume(throwing: error) }
+            }, reject: { continuation.resume(throwing: $0) }))
         }
     }
 
-    /// Queues `body` and waits for its answer. After shutdown, commands are refused at once.
-    private func submit<T: Sendable>(_ body: @escaping @Sendable (FleetState) async throws -> T) async throws -> T {
-        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, any Error>) in
-            let command = Command(execute: { state in
-                do { continuation.resume(returning: try await body(state)) } catch { continuation.resume(throwing: error) }
-            }, reject: { continuation.resume(throwing: $0) })
-            if case .terminated = inbox.yield(command) {
-                command.reject(ControlError("shutting_down", "the daemon is shutting down"))
-            }
+    private func enqueue(_ command: Command) {
+        pending.withLock { $0 += 1 }
+        if case .terminated = inbox.yield(command) {
+            pending.withLock { $0 -= 1 }
+            command.reject(ControlError("shutting_down", "the daemon is shutting down"))
         }
     }
 
     // MARK: Commands
 
-    /// Applies the initial configuration. Throws `RegistryError` when the runtime registry cannot
-    /// be read (the daemon then refuses to start instead of guessing which devices were disabled).
+    /// The outcome of applying the initial configuration (queued in `init`, so it ran first). Throws
+    /// `RegistryError` when the runtime registry cannot be read (the daemon then refuses to start
+    /// instead of guessing which devices were disabled).
     @discardableResult
     public func start() async throws -> ConfigDiff {
         try await submit { try await $0.start() }

@@ -2,8 +2,9 @@ import HPCore
 import ServiceLifecycle
 
 /// Runs the fleet as a service: runs the command loop, applies the initial configuration, and on
-/// graceful shutdown stops every device through the same loop. Reloads and runtime changes go
-/// through `control`.
+/// graceful shutdown stops every device through the same loop; when the service is cancelled
+/// instead, the loop ends and stops every device itself. Reloads and runtime changes go through
+/// `control`.
 public final class FleetService: Service {
     public let control: FleetControl
 

@@ -19,6 +19,7 @@ final class FleetState {
     private(set) var view: FleetView
     private(set) var started = false
     private(set) var stopped = false
+    private var startOutcome: Result<ConfigDiff, any Error>?
 
     init(initial: Configuration, directory: String, loader: ConfigLoader, fleet: Fleet, store: SQLiteStore?, metrics: MetricsFileSink?,
          logger: Logger, onCommit: @escaping @Sendable (FleetView) -> Void) {
@@ -35,9 +36,21 @@ final class FleetState {
 
     // MARK: Life cycle
 
+    /// Applies the initial configuration once; later calls answer with that first outcome.
     func start() async throws -> ConfigDiff {
-        guard !started else { return ConfigDiff() }
-        try requireRunning()
+        if let startOutcome { return try startOutcome.get() }
+        let outcome: Result<ConfigDiff, any Error>
+        do {
+            outcome = .success(try await startFleet())
+        } catch {
+            outcome = .failure(error)
+        }
+        startOutcome = outcome
+        return try outcome.get()
+    }
+
+    private func startFleet() async throws -> ConfigDiff {
+        if stopped { throw ControlError("shutting_down", "the daemon is shutting down") }
         metrics?.updateModels(yaml.models)
         let merged = try await merged(yaml)
         started = true
@@ -88,8 +101,10 @@ final class FleetState {
         return .failure(error)
     }
 
+    /// Changes need a started fleet: before start the view lacks the stored runtime devices.
     private func requireRunning() throws(ControlError) {
         if stopped { throw ControlError("shutting_down", "the daemon is shutting down") }
+        if !started { throw ControlError("not_started", "the fleet has not started (the runtime registry could not be read)") }
     }
 
     // MARK: Runtime registry
