@@ -37,9 +37,19 @@ public final class SQLiteDatabase {
         try execute("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;")
     }
 
-    /// Creates an empty database file with `createMode` (O_EXCL: an existing file or symlink is left alone).
+    /// Creates an empty database file with `createMode` (O_EXCL: an existing file is left alone).
+    ///
+    /// A symlink at the path, or at its `-wal`/`-shm` files, is refused: sqlite3_open_v2 would follow it
+    /// and create or write its target, wherever that is. (SQLITE_OPEN_NOFOLLOW would also refuse a
+    /// symlinked directory on the way, e.g. /var/lib/hpmanager → /data, and says only "unable to open".)
     private static func createIfMissing(_ path: String) throws {
         guard path != ":memory:", !path.isEmpty, !path.hasPrefix("file:") else { return }
+        for file in [path, path + "-wal", path + "-shm"] {
+            var info = stat()
+            if lstat(file, &info) == 0, info.st_mode & S_IFMT == S_IFLNK {
+                throw SQLiteError(code: SQLITE_CANTOPEN, message: "\(file) is a symbolic link; refusing to open it (point the path at the real file)")
+            }
+        }
         let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, createMode)
         if fd < 0 {
             let code = errno

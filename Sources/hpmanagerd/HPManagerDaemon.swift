@@ -178,15 +178,13 @@ struct HPManagerDaemon: AsyncParsableCommand {
     }
 
     /// Locks the store's directory and, when it lives elsewhere, the spool's; exits 75 if another
-    /// daemon holds either, 73 if a lock cannot be created.
+    /// daemon holds either, 73 if a lock cannot be created. One lock per directory inode: the same
+    /// directory spelled twice (relative and absolute, through a symlink) is locked once.
     private func lockStateDirectories(_ c: CollectorConfig, logger: Logger) throws -> [StateDirectoryLock] {
         var directories = [Self.directory(of: c.sqlite.path)]
-        if c.influxdb.enabled {
-            let spool = Self.directory(of: Self.spoolPath(c))
-            if !directories.contains(spool) { directories.append(spool) }
-        }
+        if c.influxdb.enabled { directories.append(Self.directory(of: Self.spoolPath(c))) }
         var locks: [StateDirectoryLock] = []
-        for directory in directories {
+        for directory in directories where !locks.contains(where: { $0.guards(directory: directory) }) {
             do {
                 locks.append(try StateDirectoryLock(directory: directory))
             } catch let failure as StateDirectoryLock.Failure {

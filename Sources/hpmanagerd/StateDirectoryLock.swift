@@ -61,6 +61,16 @@ final class StateDirectoryLock: Sendable {
         return atPath.st_dev == held.st_dev && atPath.st_ino == held.st_ino
     }
 
+    /// Whether `directory` is the one this lock guards, however it is spelled (relative, through a
+    /// symlink, `..`): its lock file is the very file we hold. A second `flock` on it from this
+    /// process would fail as if another daemon held it.
+    func guards(directory other: String) -> Bool {
+        var candidate = stat(), held = stat()
+        let lockFile = (other as NSString).appendingPathComponent(Self.fileName)
+        guard stat(lockFile, &candidate) == 0, fstat(fd, &held) == 0 else { return false }
+        return candidate.st_dev == held.st_dev && candidate.st_ino == held.st_ino
+    }
+
     private static func recordedPID(_ fd: Int32) -> Int? {
         var buffer = [UInt8](repeating: 0, count: 32)
         let n = buffer.withUnsafeMutableBytes { pread(fd, $0.baseAddress, $0.count, 0) }

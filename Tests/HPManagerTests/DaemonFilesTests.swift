@@ -111,6 +111,38 @@ struct DaemonFilesTests {
         _ = try await DaemonHarness.waitFor(third, "restarted daemon writes") { DaemonHarness.up($0, "a") == 1 }
     }
 
+    /// The review's repro: `sqlite.path` absolute, `spool_path` relative (or through a symlink) to the same directory.
+    @Test("store and spool in one directory spelled differently take one lock: the daemon starts instead of locking itself out",
+          arguments: ["state/influx-spool.db", "alias/influx-spool.db"])
+    func oneLockPerDirectoryInode(_ spoolPath: String) async throws {
+        let sim = try SimulatorProcess(["--tcp", "nibe:0"])
+        let harness = try Self.harnessWithLogAndSpool(sim)
+        try FileManager.default.createDirectory(atPath: harness.dir.file("state"), withIntermediateDirectories: true)
+        try FileManager.default.createSymbolicLink(atPath: harness.dir.file("alias"), withDestinationPath: harness.dir.file("state"))
+        let collector = try String(contentsOfFile: harness.dir.file("collector.yml"), encoding: .utf8)
+            .replacingOccurrences(of: "  retry_interval: 0.2", with: "  retry_interval: 0.2\n  spool_path: \(spoolPath)")
+        try harness.dir.write("collector.yml", collector)
+        let daemon = try ManagedProcess(executable: try Products.path("hpmanagerd"),
+                                        arguments: ["--config-dir", harness.dir.path, "--log-level", "debug"], directory: harness.dir.path)
+        let log = { daemon.stderr.transcript.joined(separator: "\n") }
+        do {
+            _ = try await eventually("daemon polls with store and spool in one directory", timeout: 10, interval: 0.05) {
+                guard daemon.isRunning else { throw DaemonExited() }
+                return (try? String(contentsOfFile: harness.metricsPath, encoding: .utf8)).map(PromMetrics.init).flatMap { DaemonHarness.up($0, "a") == 1 ? true : nil }
+            }
+        } catch {
+            Issue.record("exit \(daemon.waitForExit(timeout: 0).map(String.init) ?? "none"), log:\n\(log().suffix(3000))")
+            throw error
+        }
+        #expect(!log().contains("already running"), "\(log().suffix(3000))")
+        _ = try await eventually("spool created in the shared directory", timeout: 10) {
+            FileManager.default.fileExists(atPath: harness.dir.file("state/influx-spool.db")) ? true : nil
+        }
+        #expect(daemon.stop() == 0)
+    }
+
+    struct DaemonExited: Error {}
+
     @Test("metrics file failures: every episode is logged when it starts and when it recovers")
     func metricsFileEpisodes() async throws {
         let sim = try SimulatorProcess(["--tcp", "nibe:0"])

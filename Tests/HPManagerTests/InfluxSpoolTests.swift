@@ -2,6 +2,7 @@ import CurlKit
 import Foundation
 @testable import Sinks
 import SQLiteKit
+import Synchronization
 import Testing
 import TestSupport
 
@@ -120,5 +121,49 @@ struct InfluxSpoolCrashTests {
         #expect(sum == Double(expectedSum), "no point missing, none altered")
         let letters = try db.query("SELECT lines FROM dead_letters").compactMap { $0[0].string }
         #expect(letters.count == bad && Set(letters).count == bad, "each unsalvageable line dead-lettered exactly once (\(letters.count) for \(bad))")
+    }
+}
+
+extension InfluxSpoolTests {
+    struct DriftResult: Sendable {
+        var deadLettersBefore = 0
+        var deadLetters = -1
+        var deadLetterBytes: Int64 = -1
+        var pruned = -1
+        var batches = -1
+    }
+
+    /// Before: pruning that deleted nothing returned without re-reading the counts, so the size loop
+    /// spun forever on the Influx thread.
+    @Test("dead-letter counts that drifted from the file are re-read: the size bound terminates")
+    func driftedDeadLetterCounts() async throws {
+        let dir = try TemporaryDirectory(prefix: "hpm-drift")
+        let path = dir.file("spool.db")
+        // On a thread of its own, so a spin fails the test at the deadline instead of hanging it.
+        let result = Mutex<DriftResult?>(nil)
+        let worker = Thread {
+            var r = DriftResult()
+            do {
+                let spool = try InfluxSpool(path: path, maxBytes: 1000)
+                for i in 0..<3 { try spool.deadLetter(status: 400, message: "m\(i)", lines: [String(repeating: "d", count: 100)]) }
+                r.deadLettersBefore = spool.deadLetters
+                // The file changes behind the spool's back (another process, a rolled-back transaction).
+                try SQLiteDatabase(path: path).run("DELETE FROM dead_letters")
+                try spool.append([String(repeating: "x", count: 1200)])
+                r.deadLetters = spool.deadLetters
+                r.deadLetterBytes = spool.deadLetterBytes
+                r.pruned = spool.prunedDeadLetters
+                r.batches = spool.batches
+            } catch {
+                Issue.record("\(error)")
+            }
+            result.withLock { $0 = r }
+        }
+        worker.start()
+        let r = try await eventually("the size bound terminates with drifted counts", timeout: 5) { result.withLock { $0 } }
+        #expect(r.deadLettersBefore == 3)
+        #expect(r.deadLetters == 0 && r.deadLetterBytes == 0, "counts re-read from the file")
+        #expect(r.pruned == 0, "nothing was pruned: the letters were already gone")
+        #expect(r.batches == 1, "a single batch over the bound stays (the newest is never dropped)")
     }
 }

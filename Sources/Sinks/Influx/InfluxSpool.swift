@@ -152,8 +152,9 @@ final class InfluxSpool {
                                  [.integer(Int64(deadLetters - limits.deadLetterMax))])
         }
         while bytes + deadLetterBytes > limits.maxBytes, deadLetters > 0 {
-            try pruneDeadLetters("DELETE FROM dead_letters WHERE id IN (SELECT id FROM dead_letters ORDER BY id LIMIT ?1)",
-                                 [.integer(Int64(max(1, deadLetters / 10)))])
+            // Nothing deleted means the counts were wrong; they are re-read, and the loop must not spin on them.
+            guard try pruneDeadLetters("DELETE FROM dead_letters WHERE id IN (SELECT id FROM dead_letters ORDER BY id LIMIT ?1)",
+                                       [.integer(Int64(max(1, deadLetters / 10)))]) else { break }
         }
         while bytes > limits.maxBytes, batches > 1, let oldest = try oldest() {
             try delete(oldest)
@@ -161,12 +162,15 @@ final class InfluxSpool {
         }
     }
 
-    private func pruneDeadLetters(_ sql: String, _ values: [SQLiteValue]) throws {
-        let before = deadLetters
+    /// Runs one prune and re-reads the counts (also when nothing matched: then they had drifted from
+    /// the file). Returns whether a dead letter was deleted.
+    @discardableResult
+    private func pruneDeadLetters(_ sql: String, _ values: [SQLiteValue]) throws -> Bool {
         try db.run(sql, values)
-        guard db.changes > 0 else { return }
+        let deleted = db.changes
         try refreshCounts()
-        prunedDeadLetters += max(0, before - deadLetters)
+        prunedDeadLetters += deleted
+        return deleted > 0
     }
 
     private func insert(_ letters: [DeadLetter]) throws {

@@ -22,11 +22,13 @@ public enum LineProtocol {
         var out = measurement
         let tags = [("heat_pump_id", report.device.id), ("location", report.device.location),
                     ("model", report.device.model), ("name", report.device.name)]
-        for (key, value) in tags where !value.isEmpty {
+        for (key, value) in tags {
+            let escaped = escapeTag(value)
+            guard !escaped.isEmpty else { continue }  // the protocol has no empty tag values
             out += ","
             out += key
             out += "="
-            out += escapeTag(value)
+            out += escaped
         }
         var first = true
         for sample in report.samples {
@@ -44,9 +46,11 @@ public enum LineProtocol {
     }
 
     private static func append(_ out: inout String, _ first: inout Bool, key: String, value: String) {
+        let key = escapeTag(key)
+        guard !key.isEmpty else { return }  // nothing is left of a key made of backslashes
         out += first ? " " : ","
         first = false
-        out += escapeTag(key)
+        out += key
         out += "="
         out += value
     }
@@ -69,16 +73,22 @@ public enum LineProtocol {
     }
 
     /// Tag keys, tag values and field keys: escape commas, equals signs and spaces.
+    ///
+    /// InfluxDB takes a separator right after a backslash as escaped (it never unescapes `\\`), so a
+    /// trailing backslash cannot be written: `name=a\` would swallow the following comma or space and
+    /// every line of the device would be refused. Trailing backslashes are dropped; any other
+    /// backslash is literal and kept. Empty results are for the caller to omit.
     public static func escapeTag(_ s: String) -> String {
         guard s.contains(where: { $0 == "," || $0 == "=" || $0 == " " || $0 == "\n" || $0 == "\\" }) else { return s }
         var out = ""
         for ch in s {
             switch ch {
             case ",", "=", " ": out += "\\"; out.append(ch)
-            case "\n": out += " "  // newlines cannot be escaped in tags
+            case "\n": out += "\\ "  // newlines cannot be escaped in tags: an escaped space instead
             default: out.append(ch)
             }
         }
+        while out.hasSuffix("\\") { out.removeLast() }
         return out
     }
 

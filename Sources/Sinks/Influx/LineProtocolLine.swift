@@ -1,8 +1,10 @@
 /// One line of line protocol split into series key, fields and timestamp, so a single field can be
 /// taken out (a field InfluxDB refuses because of its type) while the rest of the point is written.
 ///
-/// Understands the escaping `LineProtocol` writes: `\,` `\=` `\ ` in keys, quoted string values
-/// with `\"` and `\\`. The timestamp is whatever follows the last unquoted space.
+/// Understands the escaping `LineProtocol` writes, read the way InfluxDB reads it: outside quotes a
+/// comma, equals sign or space right after a backslash is escaped (so `\\,` is a literal backslash and
+/// an escaped comma); inside quoted string values `\"` and `\\` are escapes. The timestamp is
+/// whatever follows the last unquoted space.
 struct LineProtocolLine: Equatable {
     struct Field: Equatable {
         /// The key as InfluxDB names it (unescaped).
@@ -30,9 +32,7 @@ struct LineProtocolLine: Equatable {
         let chars = Array(line.utf8)
         // Series key: up to the first unescaped space (tags have no quoting).
         var i = 0
-        while i < chars.count, chars[i] != UInt8(ascii: " ") {
-            i += chars[i] == UInt8(ascii: "\\") ? 2 : 1
-        }
+        while i < chars.count, !(chars[i] == UInt8(ascii: " ") && !Self.escaped(chars, i)) { i += 1 }
         guard i < chars.count else { return nil }
         series = String(decoding: chars[0..<i], as: UTF8.self)
         i += 1
@@ -44,9 +44,8 @@ struct LineProtocolLine: Equatable {
             if inQuotes {
                 if c == UInt8(ascii: "\\") { i += 2; continue }
                 if c == UInt8(ascii: "\"") { inQuotes = false }
-            } else if c == UInt8(ascii: "\\") {
-                i += 2
-                continue
+            } else if i < chars.count, Self.escaped(chars, i) {
+                // A separator after a backslash belongs to the key.
             } else if c == UInt8(ascii: "\"") {
                 inQuotes = true
             } else if c == UInt8(ascii: "="), keyEnd < 0 {
@@ -71,15 +70,10 @@ struct LineProtocolLine: Equatable {
 
     /// The measurement name (unescaped).
     var measurement: String {
-        var out = [UInt8]()
-        var escaped = false
-        for c in series.utf8 {
-            if escaped { out.append(c); escaped = false; continue }
-            if c == UInt8(ascii: "\\") { escaped = true; continue }
-            if c == UInt8(ascii: ",") { break }
-            out.append(c)
-        }
-        return String(decoding: out, as: UTF8.self)
+        let bytes = Array(series.utf8)
+        var end = 0
+        while end < bytes.count, !(bytes[end] == UInt8(ascii: ",") && !Self.escaped(bytes, end)) { end += 1 }
+        return Self.unescape(bytes[0..<end])
     }
 
     /// The line again; nil when no field is left (a line needs at least one).
@@ -89,17 +83,26 @@ struct LineProtocolLine: Equatable {
         return timestamp.isEmpty ? "\(series) \(fieldSet)" : "\(series) \(fieldSet) \(timestamp)"
     }
 
+    /// Whether the byte at `i` follows a backslash (InfluxDB's rule: it then separates nothing).
+    private static func escaped(_ bytes: [UInt8], _ i: Int) -> Bool {
+        i > 0 && bytes[i - 1] == UInt8(ascii: "\\")
+    }
+
+    /// `\,` `\=` `\ ` become the character; every other backslash is literal (InfluxDB never unescapes `\\`).
     private static func unescape(_ bytes: ArraySlice<UInt8>) -> String {
         var out = [UInt8]()
         out.reserveCapacity(bytes.count)
-        var escaped = false
-        for c in bytes {
-            if escaped && c != UInt8(ascii: ",") && c != UInt8(ascii: "=") && c != UInt8(ascii: " ") {
-                out.append(UInt8(ascii: "\\"))  // not an escape sequence: the backslash is literal
+        var i = bytes.startIndex
+        while i < bytes.endIndex {
+            let next = bytes.index(after: i)
+            if bytes[i] == UInt8(ascii: "\\"), next < bytes.endIndex,
+               [UInt8(ascii: ","), UInt8(ascii: "="), UInt8(ascii: " ")].contains(bytes[next]) {
+                out.append(bytes[next])
+                i = bytes.index(after: next)
+            } else {
+                out.append(bytes[i])
+                i = next
             }
-            if !escaped && c == UInt8(ascii: "\\") { escaped = true; continue }
-            escaped = false
-            out.append(c)
         }
         return String(decoding: out, as: UTF8.self)
     }
