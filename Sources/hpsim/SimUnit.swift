@@ -3,7 +3,7 @@ import ModbusKit
 
 /// One simulated heat pump (one unit id): its register tables, physics and faults.
 ///
-/// `@unchecked Sendable`: the mapping, faults and counters are only touched while holding `lock`.
+/// `@unchecked Sendable`: the mapping, faults, absent points and counters are only touched while holding `lock`.
 final class SimUnit: @unchecked Sendable {
     let unitID: Int
     let profile: SimProfile
