@@ -17,8 +17,8 @@ public enum RegisterEncoder {
     /// - Parameter text: the value as the operator typed it: a number, true/false, or an enum label.
     public static func encode(_ register: RegisterDefinition, text: String) throws -> (payload: Payload, value: Double) {
         guard register.access.isWritable else { throw Rejected("register \(register.name) is read-only") }
-        guard register.registerType == .holding || register.registerType == .coil else {
-            throw Rejected("register \(register.name) is a \(register.registerType.rawValue) register; only holding registers and coils can be written")
+        guard register.writeTableIsWritable else {
+            throw Rejected("register \(register.name) is a \(register.registerType.rawValue) register; only holding registers and coils can be written (see write_register_type)")
         }
         let value: Double
         if let number = Double(text), number.isFinite {
@@ -35,7 +35,7 @@ public enum RegisterEncoder {
         }
         if let min = register.min, value < min { throw Rejected("\(value) is below the minimum \(min) of \(register.name)") }
         if let max = register.max, value > max { throw Rejected("\(value) is above the maximum \(max) of \(register.name)") }
-        if register.registerType == .coil {
+        if register.writeTable == .coil {
             guard value == 0 || value == 1 else { throw Rejected("a coil takes 0/1 or true/false, found \(value)") }
             return (.bit(value == 1), value)
         }

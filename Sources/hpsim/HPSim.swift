@@ -16,7 +16,8 @@ struct HPSim: ParsableCommand {
         Profiles: idm, nibe, luxtronik, daikin, stiebel, matrix.
         On start a JSON line {"event":"ready",…} lists the ports. Control commands on stdin, one per line,
         each answered by a JSON line: stats | down PORT | up PORT | hang TARGET UNIT on|off |
-        latency TARGET UNIT MS | exception TARGET UNIT TABLE ADDRESS CODE | clear TARGET UNIT |
+        latency TARGET UNIT MS | exception TARGET UNIT TABLE ADDRESS CODE | absent TARGET UNIT POINT on|off |
+        clear TARGET UNIT |
         get TARGET UNIT TABLE ADDRESS | set TARGET UNIT TABLE ADDRESS VALUE  (UNIT may be *).
         """
     )

@@ -90,6 +90,13 @@ final class SimController: @unchecked Sendable {
                 for u in try units(arg(1), arg(2)) {
                     u.updateFaults { $0.exceptions[t, default: [:]][address] = code == 0 ? nil : code }
                 }
+            case "absent":
+                // absent TARGET UNIT POINT on|off: the point serves its vendor's "not available" value
+                let name = try arg(3)
+                let on = try arg(4) == "on"
+                for u in try units(arg(1), arg(2)) where !u.setAbsent(name, on) {
+                    throw CommandError("profile \(u.profile.name) has no point \(name) with a \"not available\" value")
+                }
             case "clear":
                 for u in try units(arg(1), arg(2)) { u.updateFaults { $0 = SimFaults() } }
             case "get":
@@ -100,7 +107,7 @@ final class SimController: @unchecked Sendable {
                 guard let address = Int(try arg(4)), let value = Int(try arg(5)) else { throw CommandError("set needs ADDRESS VALUE") }
                 for u in try units(arg(1), arg(2)) { u.setWord(table: try table(arg(3)), address: address, value: value) }
             default:
-                throw CommandError("unknown command \(command); commands: stats, down, up, hang, latency, exception, clear, get, set")
+                throw CommandError("unknown command \(command); commands: stats, down, up, hang, latency, exception, absent, clear, get, set")
             }
             return ["ok": true]
         } catch let error as CommandError {

@@ -10,6 +10,11 @@ struct SimPoint {
     var dynamics: SimDynamics
     /// Exact raw value for integer points that must not pass through Double (uint64/int64 matrix).
     var exact: SimScalar?
+    /// An input point the device also takes FC06/FC16 writes for, at the same address (IDM's quirk:
+    /// read with FC04, write with FC16; the written value then reads back via FC04).
+    var writableViaHolding = false
+    /// The raw value the device serves while the sensor or function is absent ("not available").
+    var absent: SimScalar?
 
     func raw(_ physical: Double) -> SimScalar {
         if let exact { return exact }

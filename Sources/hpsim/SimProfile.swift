@@ -4,6 +4,11 @@ struct SimProfile {
     var name: String
     var points: [SimPoint]
     var windows: [SimTable: Range<Int>]
+    /// Input addresses that accept holding writes (FC06/FC16) at the same address; see `SimPoint.writableViaHolding`.
+    var inputWriteAddresses: Set<Int> = []
+    /// Addresses of the profile's real holding points; with `inputWriteAddresses` the only holding
+    /// addresses such a profile answers (the rest of its holding window exists only to take writes).
+    var holdingAddresses: Set<Int> = []
 
     init(name: String, points: [SimPoint], extraWindows: [SimTable: Range<Int>] = [:]) {
         self.name = name
@@ -17,7 +22,27 @@ struct SimProfile {
                 windows[p.table] = span
             }
         }
+        for p in points {
+            let span = p.address..<(p.address + p.type.words)
+            if p.table == .holding { holdingAddresses.formUnion(span) }
+            guard p.table == .input, p.writableViaHolding else { continue }
+            inputWriteAddresses.formUnion(span)
+            // libmodbus applies the write to its holding table; the unit copies it to the input table.
+            if let w = windows[.holding] {
+                windows[.holding] = min(w.lowerBound, span.lowerBound)..<max(w.upperBound, span.upperBound)
+            } else {
+                windows[.holding] = span
+            }
+        }
         self.windows = windows
+    }
+
+    /// Whether a request to the holding table is one the device answers. Profiles without
+    /// write-through inputs answer their whole window, as before.
+    func acceptsHolding(function: Int, range: Range<Int>) -> Bool {
+        guard !inputWriteAddresses.isEmpty else { return true }
+        let isWrite = function == 6 || function == 16
+        return range.allSatisfy { holdingAddresses.contains($0) || (isWrite && inputWriteAddresses.contains($0)) }
     }
 
     static func named(_ name: String) -> SimProfile? {

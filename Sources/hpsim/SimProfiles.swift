@@ -1,23 +1,33 @@
 /// Built-in simulated devices. Addresses follow shared/reference/heatpump-registers.md, written
 /// here independently of the poller's model files.
 enum SimProfiles {
+    /// IDM Navigator: every point is read with FC04; the writable parameters (system mode, DHW
+    /// setpoint) take FC16 (or FC06) writes at the same address. Absent functions answer −1.0 on
+    /// FLOAT energy/power values, 255 on UCHAR modes/alarms/status and 65535 on the message word.
     static var idm: SimProfile {
-        func f(_ name: String, _ a: Int, _ d: SimDynamics) -> SimPoint { SimPoint(name: name, table: .input, address: a, type: .float32, order: .CDAB, dynamics: d) }
-        func u8(_ name: String, _ a: Int, _ d: SimDynamics) -> SimPoint { SimPoint(name: name, table: .input, address: a, type: .uint8, dynamics: d) }
+        func f(_ name: String, _ a: Int, _ d: SimDynamics, absent: SimScalar? = nil) -> SimPoint {
+            SimPoint(name: name, table: .input, address: a, type: .float32, order: .CDAB, dynamics: d, absent: absent)
+        }
+        func u8(_ name: String, _ a: Int, _ d: SimDynamics, writable: Bool = false) -> SimPoint {
+            SimPoint(name: name, table: .input, address: a, type: .uint8, dynamics: d, writableViaHolding: writable, absent: .int(255))
+        }
+        let minusOne = SimScalar.real(-1)
         return SimProfile(name: "idm", points: [
             f("outdoor_temp", 1000, .outdoor), f("outdoor_temp_avg", 1002, .constant(4.5)),
-            SimPoint(name: "internal_message", table: .input, address: 1004, type: .uint16, dynamics: .constant(0)),
-            u8("system_mode", 1005, .constant(1)),
+            SimPoint(name: "internal_message", table: .input, address: 1004, type: .uint16, dynamics: .constant(0), absent: .uint(65535)),
+            u8("system_mode", 1005, .constant(1), writable: true),
             f("storage_temp", 1008, .flow), f("dhw_temp_bottom", 1012, .dhw), f("dhw_temp_top", 1014, .dhw),
-            u8("dhw_setpoint", 1032, .constant(50)),
+            u8("dhw_setpoint", 1032, .constant(50), writable: true),
             f("hp_flow_temp", 1050, .flow), f("hp_return_temp", 1052, .returnTemp),
             f("heat_source_inlet_temp", 1056, .constant(8.5)), f("heat_source_outlet_temp", 1058, .constant(5.25)),
             u8("hp_operating_mode", 1090, .whenRunning(on: 1, off: 0)), u8("hp_sum_alarm", 1099, .constant(0)),
             u8("compressor_status_1", 1100, .compressor),
             SimPoint(name: "charging_pump_status", table: .input, address: 1104, type: .int16, dynamics: .whenRunning(on: 80, off: -1)),
             f("hc_a_flow_temp", 1350, .flow), f("hc_a_room_temp", 1364, .constant(21.25)), f("hc_a_flow_setpoint", 1378, .constant(38)),
-            f("energy_heating", 1748, .counter(base: 15234, perHour: 6)), f("energy_total", 1750, .counter(base: 18011, perHour: 7)),
-            f("energy_dhw", 1754, .counter(base: 2777, perHour: 1)), f("current_power", 1790, .thermalPower),
+            f("energy_heating", 1748, .counter(base: 15234, perHour: 6), absent: minusOne),
+            f("energy_total", 1750, .counter(base: 18011, perHour: 7), absent: minusOne),
+            f("energy_dhw", 1754, .counter(base: 2777, perHour: 1), absent: minusOne),
+            f("current_power", 1790, .thermalPower, absent: minusOne),
         ])
     }
 
@@ -33,13 +43,14 @@ enum SimProfiles {
             SimPoint(name: "compressor_starts", table: .input, address: 1083, type: .int32, order: .CDAB, dynamics: .counter(base: 1532, perHour: 2)),
             SimPoint(name: "compressor_runtime", table: .input, address: 1087, type: .int32, order: .CDAB, dynamics: .counter(base: 8123, perHour: 1)),
             SimPoint(name: "compressor_status", table: .input, address: 1100, type: .uint8, dynamics: .compressor),
-            SimPoint(name: "alarm_number", table: .input, address: 1975, type: .int16, dynamics: .constant(0)),
+            SimPoint(name: "alarm_number", table: .input, address: 1975, type: .int16, dynamics: .constant(0), absent: .int(-32768)),
             SimPoint(name: "power_consumption", table: .input, address: 2305, type: .uint32, order: .CDAB, scale: 0.01, dynamics: .power),
             SimPoint(name: "total_production", table: .input, address: 3821, type: .uint32, order: .CDAB, scale: 0.1, dynamics: .counter(base: 40211, perHour: 8)),
             SimPoint(name: "total_consumption", table: .input, address: 3823, type: .uint32, order: .CDAB, scale: 0.1, dynamics: .counter(base: 11002, perHour: 2)),
-            SimPoint(name: "degree_minute_balance", table: .holding, address: 18, type: .int16, scale: 0.1, dynamics: .constant(-120)),
-            SimPoint(name: "heating_offset", table: .holding, address: 30, type: .int16, dynamics: .constant(0)),
-            SimPoint(name: "room_setpoint", table: .holding, address: 206, type: .int16, scale: 0.1, dynamics: .constant(21)),
+            SimPoint(name: "degree_minute_balance", table: .holding, address: 18, type: .int16, scale: 0.1, dynamics: .constant(-120), absent: .int(-32768)),
+            // An 8-bit signed parameter in a word, sign-extended: −128 (0xFF80) when not available.
+            SimPoint(name: "heating_offset", table: .holding, address: 30, type: .int16, dynamics: .constant(0), absent: .int(-128)),
+            SimPoint(name: "room_setpoint", table: .holding, address: 206, type: .int16, scale: 0.1, dynamics: .constant(21), absent: .int(-32768)),
         ])
     }
 

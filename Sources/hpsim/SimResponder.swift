@@ -15,7 +15,7 @@ enum SimResponder {
         if let table = request.table, let code = faults.exception(table: table, range: request.range) {
             try session.replyException(frame, code: code)
         } else {
-            try unit.withMapping { try session.reply(frame, mapping: $0) }
+            try unit.reply(request, frame: frame, session: session)
         }
         return .replied
     }

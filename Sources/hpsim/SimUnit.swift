@@ -3,7 +3,7 @@ import ModbusKit
 
 /// One simulated heat pump (one unit id): its register tables, physics and faults.
 ///
-/// `@unchecked Sendable`: the mapping, faults and counters are only touched while holding `lock`.
+/// `@unchecked Sendable`: the mapping, faults, absent points and counters are only touched while holding `lock`.
 final class SimUnit: @unchecked Sendable {
     let unitID: Int
     let profile: SimProfile
@@ -12,6 +12,8 @@ final class SimUnit: @unchecked Sendable {
     private let lock = NSLock()
     private var faults = SimFaults()
     private var requestsByFunction: [Int: Int] = [:]
+    /// Points currently serving their "not available" value (`absent NAME on`).
+    private var absentPoints: Set<String> = []
 
     init(unitID: Int, profile: SimProfile, seed: Int) throws {
         self.unitID = unitID
@@ -33,15 +35,49 @@ final class SimUnit: @unchecked Sendable {
 
     private func write(at t: Double, includeConstants: Bool) {
         for point in profile.points where includeConstants || !point.dynamics.isConstant {
-            let raw = point.raw(physics.value(point.dynamics, at: t))
-            switch point.table {
-            case .coil: mapping.setCoil(point.address, raw.integer != 0)
-            case .discrete: mapping.setDiscrete(point.address, raw.integer != 0)
-            case .holding, .input:
-                let words = SimEncoder.words(raw, type: point.type, order: point.order)
-                for (i, word) in words.enumerated() {
-                    if point.table == .holding { mapping.setHolding(point.address + i, word) } else { mapping.setInput(point.address + i, word) }
-                }
+            store(point, at: t)
+        }
+    }
+
+    /// Writes one point's current raw value (or its "not available" value) into the tables; caller holds `lock`.
+    private func store(_ point: SimPoint, at t: Double) {
+        let absent = absentPoints.contains(point.name) ? point.absent : nil
+        let raw = absent ?? point.raw(physics.value(point.dynamics, at: t))
+        switch point.table {
+        case .coil: mapping.setCoil(point.address, raw.integer != 0)
+        case .discrete: mapping.setDiscrete(point.address, raw.integer != 0)
+        case .holding, .input:
+            let words = SimEncoder.words(raw, type: point.type, order: point.order)
+            for (i, word) in words.enumerated() {
+                if point.table == .holding { mapping.setHolding(point.address + i, word) } else { mapping.setInput(point.address + i, word) }
+            }
+        }
+    }
+
+    /// Makes point `name` serve its "not available" value (or its normal value again).
+    /// Returns false when the profile has no such point or the point has no such value.
+    func setAbsent(_ name: String, _ on: Bool) -> Bool {
+        lock.withLock {
+            guard let point = profile.points.first(where: { $0.name == name }), point.absent != nil else { return false }
+            if on { absentPoints.insert(name) } else { absentPoints.remove(name) }
+            store(point, at: Date().timeIntervalSince1970)
+            return true
+        }
+    }
+
+    /// Answers a request from the tables. For profiles with write-through inputs (IDM), holding
+    /// requests are checked per address (reads of the holding table and writes to read-only
+    /// addresses get Illegal Data Address) and an accepted write is copied to the input table.
+    func reply(_ request: SimRequest, frame: ArraySlice<UInt8>, session: ModbusServerSession) throws {
+        try lock.withLock {
+            if request.table == .holding, !profile.acceptsHolding(function: request.function, range: request.range) {
+                try session.replyException(frame, code: 2)
+                return
+            }
+            try session.reply(frame, mapping: mapping)
+            guard request.function == 6 || request.function == 16 else { return }
+            for address in request.range where profile.inputWriteAddresses.contains(address) {
+                if let word = mapping.holding(address) { mapping.setInput(address, word) }
             }
         }
     }

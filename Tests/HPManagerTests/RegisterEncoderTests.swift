@@ -37,6 +37,19 @@ struct RegisterEncoderTests {
         #expect(throws: RegisterEncoder.Rejected.self) { try RegisterEncoder.encode(r, text: "22.55") }
     }
 
+    @Test("write_register_type: input registers write as holding words, discrete inputs as a coil; without it both are refused")
+    func writeTable() throws {
+        var input = RegisterDefinition(name: "p", address: 1790, registerType: .input, dataType: .float32, byteOrder: .cdab, access: .readWrite)
+        #expect(throws: RegisterEncoder.Rejected.self) { try RegisterEncoder.encode(input, text: "1.5") }
+        input.writeRegisterType = .holding
+        #expect(try RegisterEncoder.encode(input, text: "-1").payload == .words([0x0000, 0xBF80]), "the read byte order applies to the write")
+        var discrete = RegisterDefinition(name: "d", address: 3, registerType: .discrete, dataType: .bool, access: .readWrite)
+        #expect(throws: RegisterEncoder.Rejected.self) { try RegisterEncoder.encode(discrete, text: "on") }
+        discrete.writeRegisterType = .coil
+        #expect(try RegisterEncoder.encode(discrete, text: "on").payload == .bit(true))
+        #expect(throws: RegisterEncoder.Rejected.self) { try RegisterEncoder.encode(discrete, text: "2") }
+    }
+
     @Test("a separate write byte order (NIBE: read CDAB, write ABCD)")
     func writeOrder() throws {
         var r = RegisterDefinition(name: "dm", address: 0, dataType: .int32, byteOrder: .cdab, access: .readWrite)

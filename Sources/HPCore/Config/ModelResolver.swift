@@ -101,6 +101,15 @@ struct ModelResolver {
         if r.registerType.isBitTable && r.dataType != .bool {
             throw fail("data_type", "\(r.registerType.rawValue) registers hold single bits; data_type must be bool, found \(r.dataType.rawValue)")
         }
+        if let writeTable = r.writeRegisterType, writeTable.isBitTable != r.registerType.isBitTable {
+            throw fail("write_register_type", "\(r.registerType.rawValue) registers cannot be written as \(writeTable.rawValue): "
+                + (writeTable.isBitTable ? "coils take single bits; use holding" : "holding registers take words; use coil"))
+        }
+        if r.access.isWritable && !r.writeTableIsWritable {
+            let suggestion = r.registerType.isBitTable ? "coil" : "holding"
+            throw fail("access", "register \"\(r.name)\" is \(r.access.rawValue) but \(r.registerType.rawValue) registers can never be written; "
+                + "add write_register_type: \(suggestion) if the device takes writes at this address (IDM: read FC04, write FC16), or make it access: read")
+        }
         if !r.enumValues.isEmpty && !r.dataType.isInteger {
             throw fail("enum_values", "enum_values need an integer data_type, found \(r.dataType.rawValue)")
         }

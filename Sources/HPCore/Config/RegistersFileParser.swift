@@ -93,6 +93,14 @@ public struct RegistersFileParser {
         if let fieldsNode = map.optional("bitmap_fields") {
             (bitmapFields, bitmapFieldLines) = try Self.bitmapFields(fieldsNode)
         }
+        var writeRegisterType: RegisterType?
+        if let typeNode = map.optional("write_register_type") {
+            let text = try typeNode.string()
+            guard let parsed = RegisterType(configName: text), parsed == .holding || parsed == .coil else {
+                throw typeNode.error(.invalidValue, "unknown write_register_type \"\(text)\"; expected holding or coil (the only writable Modbus tables)")
+            }
+            writeRegisterType = parsed
+        }
         var access = RegisterAccess.read
         if let accessNode = map.optional("access") {
             let text = try accessNode.string()
@@ -112,7 +120,7 @@ public struct RegistersFileParser {
             }
             metricType = parsed
         }
-        let definition = RegisterDefinition(
+        var definition = RegisterDefinition(
             name: name,
             address: address,
             registerType: registerType,
@@ -131,6 +139,7 @@ public struct RegistersFileParser {
             metricType: metricType,
             bitmapFields: bitmapFields
         )
+        definition.writeRegisterType = writeRegisterType
         let unavailable = try map.optional("unavailable").map(Self.rawValues)
         let writeByteOrder = try map.optional("write_byte_order").map(Self.byteOrder)
         try map.rejectUnknownKeys()

@@ -23,6 +23,9 @@ public struct RegisterDefinition: Sendable, Hashable {
     public var writeMultiple: Bool = false
     /// Byte order for writes when it differs from reads (NIBE S-series over TCP: read CDAB, write ABCD).
     public var writeByteOrder: ByteOrder?
+    /// The table writes go to when it differs from the one reads come from (IDM: read FC04, write FC16
+    /// at the same address). Nil: writes go to `registerType`.
+    public var writeRegisterType: RegisterType?
     /// Named bits of a bitmap register, sorted by bit; each becomes its own boolean sample.
     public var bitmapFields: [BitmapField]
 
@@ -51,6 +54,12 @@ public struct RegisterDefinition: Sendable, Hashable {
         self.metricType = metricType ?? (name.hasSuffix("_total") ? .counter : .gauge)
         self.bitmapFields = bitmapFields.sorted { $0.bit < $1.bit }
     }
+
+    /// The table a write goes to: `write_register_type`, else the table the register is read from.
+    public var writeTable: RegisterType { writeRegisterType ?? registerType }
+
+    /// Whether a write can reach the device at all: only holding registers and coils are writable in Modbus.
+    public var writeTableIsWritable: Bool { writeTable == .holding || writeTable == .coil }
 
     /// Registers (or bits) this value spans.
     public var count: Int { dataType.registerCount }
