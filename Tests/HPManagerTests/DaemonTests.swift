@@ -113,6 +113,19 @@ struct DaemonTests {
         #expect(m.value("hpmanager_config_reloads_total", ["result": "success"]) == 1)
     }
 
+    @Test("a reload logs the configuration's warnings, as start-up and --check print them")
+    func reloadWarnings() async throws {
+        let sim = try SimulatorProcess(["--tcp", "nibe:0"])
+        let harness = try DaemonHarness(devices: [.init(id: "a", port: sim.ports[0])])
+        let daemon = try harness.start()
+        _ = try await DaemonHarness.waitFor(daemon, "a up") { DaemonHarness.up($0, "a") == 1 }
+        try harness.dir.write("display.yml", "visible_fields:\n  ghost: [outdoor_temp]\n")
+        daemon.process.signal(SIGHUP)
+        _ = try await DaemonHarness.waitFor(daemon, "reload applied") { $0.value("hpmanager_config_reloads_total", ["result": "success"]) == 1 }
+        _ = try await eventually("warning logged", timeout: 5) { daemon.log.contains("no heat pump \"ghost\" in heatpumps.yml") ? true : nil }
+        #expect(daemon.log.contains("display.yml:2"), "\(daemon.log.suffix(1500))")
+    }
+
     @Test("an invalid config on reload changes nothing and is reported with file and line")
     func invalidReload() async throws {
         let sim = try SimulatorProcess(["--tcp", "nibe:0"])

@@ -86,6 +86,10 @@ final class FleetState {
             return rejected(ControlError("store_failed", "\(error); nothing changed"))
         }
         warnAboutRestartOnlySettings(old: yaml, new: config)
+        // What `--check` and start-up print as warnings (e.g. display.yml naming an unknown pump).
+        for warning in config.warnings {
+            logger.warning("configuration warning", metadata: ["warning": "\(warning.description)"])
+        }
         metrics?.updateModels(config.models)
         yaml = config
         let diff = await commit(merged)
