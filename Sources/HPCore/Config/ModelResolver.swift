@@ -166,7 +166,7 @@ struct ModelResolver {
         let scaled = r.scale != 1 || r.offset != 0
         if r.dataType == .string {
             guard ConfigLimits.stringLength.contains(r.length) else {
-                throw fail(r.length == 0 ? "data_type" : "length",
+                throw fail(spec.keyLines["length"] == nil ? "data_type" : "length",
                            "data_type string needs length: N registers (1-\(ConfigLimits.stringLength.upperBound), two bytes each), found \(r.length == 0 ? "none" : "\(r.length)")")
             }
             if scaled { throw fail(r.scale != 1 ? "scale" : "offset", "a string register cannot be scaled or offset") }
