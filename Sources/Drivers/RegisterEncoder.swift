@@ -15,6 +15,8 @@ public enum RegisterEncoder {
     }
 
     /// - Parameter text: the value as the operator typed it: a number, true/false, or an enum label.
+    /// - Returns: the words and the value they stand for; for float16 that is the nearest half-precision
+    ///   value (21.3 → 21.296875), so the write's read-back can be compared exactly.
     public static func encode(_ register: RegisterDefinition, text: String) throws -> (payload: Payload, value: Double) {
         guard register.access.isWritable else { throw Rejected("register \(register.name) is read-only") }
         // The model loader refuses writable text and bit registers; refused here too for hand-built definitions.
@@ -45,13 +47,16 @@ public enum RegisterEncoder {
         let raw = (value - register.offset) / register.scale
         guard raw.isFinite else { throw Rejected("\(value) does not fit a \(register.dataType.rawValue) register") }
         let bits: UInt64
+        var written = value
         switch register.dataType {
         case .float32:
             let single = Float(raw)
             guard single.isFinite else { throw Rejected("\(value) does not fit a float32 register") }
             bits = UInt64(single.bitPattern)
         case .float16:
-            bits = UInt64(try halfBits(raw, value: value, name: register.name))
+            let half = try halfBits(raw, value: value, name: register.name)
+            bits = UInt64(half)
+            written = RegisterDecoder.halfToDouble(half) * register.scale + register.offset
         case .float64: bits = raw.bitPattern
         default:
             if register.scale == 1 && register.offset == 0, let exact = try exactIntegerBits(text, register.dataType) {
@@ -65,7 +70,7 @@ public enum RegisterEncoder {
             }
             bits = fitted
         }
-        return (.words(words(bits, count: register.count, order: register.writeByteOrder ?? register.byteOrder)), value)
+        return (.words(words(bits, count: register.count, order: register.writeByteOrder ?? register.byteOrder)), written)
     }
 
     /// Integer text for an unscaled register, taken digit for digit: a Double has only 53 bits, so

@@ -91,6 +91,7 @@ struct RegisterTypeCodecTests {
         }
         #expect(try RegisterEncoder.encode(r, text: "-0").payload == .words([0x8000]))
         #expect(try RegisterEncoder.encode(r, text: "21.3").payload == .words([0x4D53]), "21.3 → 21.296875, the nearest half")
+        #expect(try RegisterEncoder.encode(r, text: "21.3").value == 21.296875, "the value written, so the read-back matches exactly")
         #expect(try RegisterEncoder.encode(r, text: "65519").payload == .words([0x7BFF]), "below the midpoint: 65504")
         #expect(try RegisterEncoder.encode(r, text: "2047.5").payload == .words([0x6800]), "carry into the next exponent: 2048")
         for text in ["65520", "-70000", "1e10", "1e-9", "-2e-8"] {

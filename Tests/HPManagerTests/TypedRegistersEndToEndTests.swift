@@ -23,6 +23,7 @@ struct TypedRegistersEndToEndTests {
           - {name: heater_on, address: 220, data_type: uint16, bit: 2}
           - {name: flow_rate, address: 80, data_type: float16, unit: "l/min"}
           - {name: half_max, address: 216, data_type: half}
+          - {name: half_setpoint, address: 500, data_type: float16, access: read_write, min: -50, max: 100}
 
     """
 
@@ -42,6 +43,14 @@ struct TypedRegistersEndToEndTests {
         #expect(m.value("heatpump_flow_rate", labels) == -12.375)
         #expect(m.value("heatpump_half_max", labels) == 65504)
         #expect(m.text.contains("# HELP heatpump_firmware_version_info Firmware version"))
+
+        // A float16 write is rounded to the nearest half (21.3 → 21.296875): verified, not "read-back differs".
+        var r = try ControlSocketTests.ctl(harness.socketPath, ["write", "hp1", "half_setpoint", "21.3"])
+        #expect(r.0 == 0 && r.1.contains("(read back 21.297, verified)"), "\(r.1) \(r.2)")
+        #expect(try sim.command("get \(sim.ports[0]) 1 holding 500")["value"] as? Int == 0x4D53)
+        _ = try await DaemonHarness.waitFor(daemon, "next poll reads the half") { $0.value("heatpump_half_setpoint", labels) == 21.296875 }
+        r = try ControlSocketTests.ctl(harness.socketPath, ["write", "hp1", "firmware_version", "x"])
+        #expect(r.0 == 1 && r.2.contains("read-only"), "\(r.2)")
         let (status, output) = try Promtool.check(try #require(daemon.metrics()).text)
         #expect(status == 0 || status == 3, "promtool: \(output)")
     }
