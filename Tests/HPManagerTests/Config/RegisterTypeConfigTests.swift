@@ -86,4 +86,18 @@ struct RegisterTypeConfigTests {
         #expect(registers[1].unavailable == [-32768] && registers[2].unavailable == [65535])
         #expect(registers[3].count == 1 && registers[3].access == .readWrite)
     }
+
+    @Test("an above/below alert on a string register is refused; on a bit register it loads")
+    func alerts() throws {
+        let registers = Self.model("      - {name: firmware, address: 1, data_type: string, length: 4}\n      - {name: pump, address: 9, bit: 1}\n")
+        func collector(_ register: String) -> String { "alerts:\n  - name: a\n    register: \(register)\n    above: 0.5\n" }
+        do {
+            _ = try loader.load(files: ["heatpumps.yml": "heatpumps: []\n", "registers.yml": registers, "collector.yml": collector("firmware")], directory: "/etc/hpm")
+            Issue.record("an alert on text was accepted")
+        } catch let errors as ConfigErrors {
+            #expect(errors.errors.contains { $0.field == "alerts.a.register" && $0.message.contains("\"firmware\" is a string register; above/below compare numbers") },
+                    "\(errors.description)")
+        }
+        _ = try loader.load(files: ["heatpumps.yml": "heatpumps: []\n", "registers.yml": registers, "collector.yml": collector("pump")], directory: "/etc/hpm")
+    }
 }
