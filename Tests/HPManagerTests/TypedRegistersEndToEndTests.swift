@@ -49,6 +49,9 @@ struct TypedRegistersEndToEndTests {
         #expect(r.0 == 0 && r.1.contains("(read back 21.297, verified)"), "\(r.1) \(r.2)")
         #expect(try sim.command("get \(sim.ports[0]) 1 holding 500")["value"] as? Int == 0x4D53)
         _ = try await DaemonHarness.waitFor(daemon, "next poll reads the half") { $0.value("heatpump_half_setpoint", labels) == 21.296875 }
+        r = try ControlSocketTests.ctl(harness.socketPath, ["read", "hp1", "firmware_version", "pump_running"])
+        let rows = r.1.split(separator: "\n").map { Array($0.split(separator: " ").map(String.init).prefix(2)) }
+        #expect(r.0 == 0 && rows.contains(["firmware_version", "HPM-2.14.4"]) && rows.contains(["pump_running", "1"]), "read shows text and the bit: \(r.1) \(r.2)")
         r = try ControlSocketTests.ctl(harness.socketPath, ["write", "hp1", "firmware_version", "x"])
         #expect(r.0 == 1 && r.2.contains("read-only"), "\(r.2)")
         let (status, output) = try Promtool.check(try #require(daemon.metrics()).text)
