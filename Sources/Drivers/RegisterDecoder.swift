@@ -31,7 +31,8 @@ public enum RegisterDecoder {
         case .uint16: Int64(bits & 0xFFFF)
         case .int32: Int64(Int32(truncatingIfNeeded: bits))
         case .uint32, .float32: Int64(bits & 0xFFFF_FFFF)
-        case .int64, .uint64, .float64: Int64(bitPattern: bits)
+        case .float16: Int64(bits & 0xFFFF)
+        case .int64, .uint64, .float64, .string: Int64(bitPattern: bits)
         case .bool: bits == 0 ? 0 : 1
         }
     }
@@ -43,9 +44,9 @@ public enum RegisterDecoder {
         guard !register.unavailable.isEmpty else { return false }
         let mask: UInt64 = switch register.dataType {
         case .int8, .uint8: 0xFF
-        case .int16, .uint16, .bool: 0xFFFF
+        case .int16, .uint16, .float16, .bool: 0xFFFF
         case .int32, .uint32, .float32: 0xFFFF_FFFF
-        case .int64, .uint64, .float64: .max
+        case .int64, .uint64, .float64, .string: .max
         }
         let value = bits & mask
         return register.unavailable.contains { UInt64(bitPattern: $0) & mask == value }
@@ -54,6 +55,7 @@ public enum RegisterDecoder {
     /// Decodes one register from the words of a read response (`words` starts at the value).
     /// Returns nil for "not available" sentinels and non-finite floats.
     public static func decode(_ register: RegisterDefinition, index: Int, words: ArraySlice<UInt16>) -> Sample? {
+        if register.dataType == .string { return stringSample(register, index: index, words: words) }
         guard let bits = rawBits(register, words: words) else { return nil }
         return sample(register, index: index, bits: bits)
     }
@@ -61,6 +63,10 @@ public enum RegisterDecoder {
     /// Decodes one register and appends its sample plus, for `bitmap_fields`, one boolean sample
     /// per named bit (same register index), so every sink exports named bits like any register.
     public static func decode(_ register: RegisterDefinition, index: Int, words: ArraySlice<UInt16>, into samples: inout [Sample]) {
+        if register.dataType == .string {
+            if let text = stringSample(register, index: index, words: words) { samples.append(text) }
+            return
+        }
         guard let bits = rawBits(register, words: words), let value = sample(register, index: index, bits: bits) else { return }
         samples.append(value)
         appendNamedBits(register, index: index, bits: bits, into: &samples)
@@ -112,11 +118,22 @@ public enum RegisterDecoder {
         let type = register.dataType
         let identity = register.scale == 1 && register.offset == 0
         let value: SampleValue
+        if let bit = register.bit {
+            // `bit` is validated to 0-15 when the model loads; checked here so no definition can trap.
+            let set = bit >= 0 && bit < 64 && (bits >> UInt64(bit)) & 1 == 1
+            return Sample(register: index, name: register.name, value: .bool(set))
+        }
         switch type {
+        case .string:
+            return nil  // decoded from the words by `stringSample`
         case .bool:
             value = identity ? .bool(bits != 0) : .double((bits != 0 ? 1 : 0) * register.scale + register.offset)
-        case .float32, .float64:
-            let raw = type == .float32 ? Double(Float(bitPattern: UInt32(truncatingIfNeeded: bits))) : Double(bitPattern: bits)
+        case .float16, .float32, .float64:
+            let raw = switch type {
+            case .float16: halfToDouble(UInt16(truncatingIfNeeded: bits))
+            case .float32: Double(Float(bitPattern: UInt32(truncatingIfNeeded: bits)))
+            default: Double(bitPattern: bits)
+            }
             guard raw.isFinite else { return nil }
             value = .double(identity ? raw : raw * register.scale + register.offset)
         case .uint64:
@@ -139,5 +156,35 @@ public enum RegisterDecoder {
             label = register.enumValues[raw] ?? "unknown_\(raw)"
         }
         return Sample(register: index, name: register.name, value: value, label: label, bits: setBits)
+    }
+
+    /// IEEE 754 binary16 bits as a Double, by hand (sign, 5-bit exponent, 10-bit fraction) so it does
+    /// not depend on `Float16`, which not every platform has.
+    @inlinable
+    public static func halfToDouble(_ h: UInt16) -> Double {
+        let sign: Double = h & 0x8000 == 0 ? 1 : -1
+        let exponent = Int((h >> 10) & 0x1F)
+        let fraction = Double(h & 0x3FF)
+        switch exponent {
+        case 0: return sign * fraction * 0x1p-24  // zero and subnormals: fraction × 2^-14 / 1024
+        case 0x1F: return fraction == 0 ? sign * .infinity : .nan
+        default: return sign * (1 + fraction / 1024) * Double(sign: .plus, exponent: exponent - 15, significand: 1)
+        }
+    }
+
+    /// Text of a `string` register: two bytes per register, high byte first (low byte first for the
+    /// byte-swapping orders BADC and DCBA), registers in address order (CDAB is ABCD for text).
+    /// Trailing NULs and spaces are trimmed; invalid UTF-8 becomes U+FFFD. Nil when the words are too few.
+    static func stringSample(_ register: RegisterDefinition, index: Int, words: ArraySlice<UInt16>) -> Sample? {
+        guard register.length > 0, words.count >= register.length else { return nil }
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(2 * register.length)
+        for word in words.prefix(register.length) {
+            let ordered = register.byteOrder.bytesSwapped ? word.byteSwapped : word
+            bytes.append(UInt8(truncatingIfNeeded: ordered >> 8))
+            bytes.append(UInt8(truncatingIfNeeded: ordered))
+        }
+        while let last = bytes.last, last == 0 || last == 0x20 { bytes.removeLast() }
+        return Sample(register: index, name: register.name, value: .string(String(decoding: bytes, as: UTF8.self)))
     }
 }

@@ -15,8 +15,13 @@ public enum RegisterEncoder {
     }
 
     /// - Parameter text: the value as the operator typed it: a number, true/false, or an enum label.
+    /// - Returns: the words and the value they stand for; for float16 that is the nearest half-precision
+    ///   value (21.3 → 21.296875), so the write's read-back can be compared exactly.
     public static func encode(_ register: RegisterDefinition, text: String) throws -> (payload: Payload, value: Double) {
         guard register.access.isWritable else { throw Rejected("register \(register.name) is read-only") }
+        // The model loader refuses writable text and bit registers; refused here too for hand-built definitions.
+        guard register.dataType != .string else { throw Rejected("register \(register.name) holds text; string registers cannot be written") }
+        guard register.bit == nil else { throw Rejected("register \(register.name) is one bit of a register; it cannot be written alone") }
         guard register.writeTableIsWritable else {
             throw Rejected("register \(register.name) is a \(register.registerType.rawValue) register; only holding registers and coils can be written (see write_register_type)")
         }
@@ -42,11 +47,16 @@ public enum RegisterEncoder {
         let raw = (value - register.offset) / register.scale
         guard raw.isFinite else { throw Rejected("\(value) does not fit a \(register.dataType.rawValue) register") }
         let bits: UInt64
+        var written = value
         switch register.dataType {
         case .float32:
             let single = Float(raw)
             guard single.isFinite else { throw Rejected("\(value) does not fit a float32 register") }
             bits = UInt64(single.bitPattern)
+        case .float16:
+            let half = try halfBits(raw, value: value, name: register.name)
+            bits = UInt64(half)
+            written = RegisterDecoder.halfToDouble(half) * register.scale + register.offset
         case .float64: bits = raw.bitPattern
         default:
             if register.scale == 1 && register.offset == 0, let exact = try exactIntegerBits(text, register.dataType) {
@@ -60,7 +70,7 @@ public enum RegisterEncoder {
             }
             bits = fitted
         }
-        return (.words(words(bits, count: register.count, order: register.writeByteOrder ?? register.byteOrder)), value)
+        return (.words(words(bits, count: register.count, order: register.writeByteOrder ?? register.byteOrder)), written)
     }
 
     /// Integer text for an unscaled register, taken digit for digit: a Double has only 53 bits, so
@@ -108,7 +118,7 @@ public enum RegisterEncoder {
         case .uint16: (false, 0, UInt64(UInt16.max))
         case .int32: (true, Int64(Int32.min), UInt64(Int32.max))
         case .uint32: (false, 0, UInt64(UInt32.max))
-        case .int64, .float32, .float64: (true, Int64.min, UInt64(Int64.max))
+        case .int64, .float16, .float32, .float64, .string: (true, Int64.min, UInt64(Int64.max))
         case .uint64: (false, 0, UInt64.max)
         }
     }
@@ -119,5 +129,31 @@ public enum RegisterEncoder {
         if order.bytesSwapped { words = words.map(\.byteSwapped) }
         if order.wordsReversed { words.reverse() }
         return words
+    }
+
+    /// Largest finite half-precision value.
+    static let halfMax = 65504.0
+
+    /// IEEE 754 binary16 bits of `raw`, rounded to nearest (ties to even). Refused when it would
+    /// overflow to infinity or a non-zero value would flush to zero: neither is what the operator asked for.
+    static func halfBits(_ raw: Double, value: Double, name: String) throws -> UInt16 {
+        let magnitude = abs(raw)
+        let sign: UInt16 = raw.sign == .minus ? 0x8000 : 0
+        if magnitude == 0 { return sign }
+        // Values from 65504 up to the rounding midpoint 65520 round down to 65504; beyond, infinity.
+        guard magnitude < 65520 else {
+            throw Rejected("\(value) does not fit a float16 register of \(name) (largest magnitude \(halfMax))")
+        }
+        let exponent = max(Int(magnitude.exponent), -14)  // below 2^-14: subnormal, fixed exponent
+        let quantum = Double(sign: .plus, exponent: exponent - 10, significand: 1)
+        let steps = (magnitude / quantum).rounded(.toNearestOrEven)  // 1024…2048 normal, 0…1024 subnormal
+        guard steps > 0 else {
+            throw Rejected("\(value) is too small for a float16 register of \(name) (smallest magnitude 6e-8); it would read back as 0")
+        }
+        if exponent == -14 && steps < 1024 { return sign | UInt16(steps) }
+        // A carry to 2048 moves to the next exponent with a zero fraction.
+        let (e, fraction) = steps == 2048 ? (exponent + 1, 0.0) : (exponent, steps - 1024)
+        guard e <= 15 else { throw Rejected("\(value) does not fit a float16 register of \(name) (largest magnitude \(halfMax))") }
+        return sign | UInt16(e + 15) << 10 | UInt16(fraction)
     }
 }

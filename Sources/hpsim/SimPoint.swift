@@ -15,12 +15,17 @@ struct SimPoint {
     var writableViaHolding = false
     /// The raw value the device serves while the sensor or function is absent ("not available").
     var absent: SimScalar?
+    /// Registers a `.string` point spans; its text is `exact.text`.
+    var length = 0
+
+    /// Registers the point occupies.
+    var span: Int { type == .string ? length : type.words }
 
     func raw(_ physical: Double) -> SimScalar {
         if let exact { return exact }
         let scaled = physical / scale
         switch type {
-        case .float32, .float64: return .real(scaled)
+        case .float16, .float32, .float64: return .real(scaled)
         case .uint64: return .uint(UInt64(max(0, scaled.rounded())))
         default: return .int(Int64(scaled.rounded()))
         }

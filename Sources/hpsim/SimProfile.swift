@@ -15,7 +15,7 @@ struct SimProfile {
         self.points = points
         var windows: [SimTable: Range<Int>] = extraWindows
         for p in points {
-            let span = p.address..<(p.address + p.type.words)
+            let span = p.address..<(p.address + p.span)
             if let w = windows[p.table] {
                 windows[p.table] = min(w.lowerBound, span.lowerBound)..<max(w.upperBound, span.upperBound)
             } else {
@@ -23,7 +23,7 @@ struct SimProfile {
             }
         }
         for p in points {
-            let span = p.address..<(p.address + p.type.words)
+            let span = p.address..<(p.address + p.span)
             if p.table == .holding { holdingAddresses.formUnion(span) }
             guard p.table == .input, p.writableViaHolding else { continue }
             inputWriteAddresses.formUnion(span)

@@ -133,7 +133,7 @@ enum SimProfiles {
             (.int16, .int(-12345)), (.uint16, .uint(54321)),
             (.int32, .int(-1_234_567_890)), (.uint32, .uint(3_456_789_012)),
             (.int64, .int(-1_234_567_890_123_456)), (.uint64, .uint(12_345_678_901_234_567_890)),
-            (.float32, .real(-273.125)), (.float64, .real(12345.6789)),
+            (.float32, .real(-273.125)), (.float64, .real(12345.6789)), (.float16, .real(-12.375)),
         ]
         for (type, value) in values {
             for order in SimOrder.allCases {
@@ -149,6 +149,21 @@ enum SimProfiles {
         points.append(SimPoint(name: "sentinel_7fff", table: .holding, address: 212, type: .int16, dynamics: .constant(32767), exact: .int(32767)))
         points.append(SimPoint(name: "plain_100", table: .holding, address: 213, type: .int16, dynamics: .constant(100), exact: .int(100)))
         points.append(SimPoint(name: "bool_holding", table: .holding, address: 214, type: .bool, dynamics: .constant(1), exact: .int(1)))
+        // Half precision at its edges: the largest finite value and the smallest subnormal.
+        points.append(SimPoint(name: "float16_max", table: .holding, address: 216, type: .float16, dynamics: .constant(65504), exact: .real(65504)))
+        points.append(SimPoint(name: "float16_tiny", table: .holding, address: 217, type: .float16, dynamics: .constant(0x1p-24), exact: .real(0x1p-24)))
+        // Bit fields for `bit:` registers, one per byte order that changes which byte holds bit 0.
+        points.append(SimPoint(name: "bits_ABCD", table: .holding, address: 220, type: .uint16, dynamics: .constant(0xA5C3), exact: .uint(0xA5C3)))
+        points.append(SimPoint(name: "bits_BADC", table: .holding, address: 221, type: .uint16, order: .BADC, dynamics: .constant(0x1E81), exact: .uint(0x1E81)))
+        // Text: space-padded, NUL-padded, multi-byte UTF-8, and one cut to its registers, in every byte order.
+        var textAddress = 300
+        for (label, text, length) in [("version", "HPM-2.14.4  ", 8), ("name", "Navigator", 6), ("utf8", "Wärmepumpe", 8), ("cut", "ABCDEFG", 3)] {
+            for order in SimOrder.allCases {
+                points.append(SimPoint(name: "string_\(label)_\(order.rawValue)", table: .holding, address: textAddress, type: .string, order: order,
+                                       dynamics: .constant(0), exact: .text(text), length: length))
+                textAddress += length
+            }
+        }
         points.append(SimPoint(name: "in_int16", table: .input, address: 0, type: .int16, dynamics: .constant(-321), exact: .int(-321)))
         points.append(SimPoint(name: "in_uint32_CDAB", table: .input, address: 1, type: .uint32, order: .CDAB, dynamics: .constant(305_419_896), exact: .uint(305_419_896)))
         points.append(SimPoint(name: "in_float32_ABCD", table: .input, address: 3, type: .float32, dynamics: .constant(21.5), exact: .real(21.5)))

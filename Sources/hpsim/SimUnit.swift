@@ -47,7 +47,7 @@ final class SimUnit: @unchecked Sendable {
         case .coil: mapping.setCoil(point.address, raw.integer != 0)
         case .discrete: mapping.setDiscrete(point.address, raw.integer != 0)
         case .holding, .input:
-            let words = SimEncoder.words(raw, type: point.type, order: point.order)
+            let words = SimEncoder.words(raw, type: point.type, order: point.order, length: point.length)
             for (i, word) in words.enumerated() {
                 if point.table == .holding { mapping.setHolding(point.address + i, word) } else { mapping.setInput(point.address + i, word) }
             }

@@ -19,18 +19,28 @@ struct DecodeMatrixTests {
         for (p, r) in zip(points, Fixtures.matrixRegisters(points)) {
             guard !p.name.hasPrefix("sentinel") else { continue }
             let exact: SampleValue? = switch r.dataType {
-            case .float32, .float64: Double(p.value).map { .double($0) }
+            case .float16, .float32, .float64: Double(p.value).map { .double($0) }
+            case .string: .string(p.value)
             case .uint64: UInt64(p.value).map { .uint($0) }
             case .bool: .bool(p.value != "0")
             default: Int64(p.value).map { .int($0) }
             }
             result.append(Expectation(register: r, expected: exact))
-            guard r.dataType != .bool, r.dataType != .uint64, let raw = exact?.doubleValue else { continue }
+            guard r.dataType != .bool, r.dataType != .uint64, r.dataType != .string, let raw = exact?.doubleValue else { continue }
             var scaled = r
             scaled.name += "_scaled"
             scaled.scale = 0.5
             scaled.offset = 10
             result.append(Expectation(register: scaled, expected: .double(raw * 0.5 + 10)))
+        }
+        // `bit: n` on the bit-field points: each of the 16 bits of the byte-order adjusted word.
+        for p in points where p.name.hasPrefix("bits_") {
+            guard let word = UInt16(p.value), let order = ByteOrder(configName: p.order) else { continue }
+            for bit in 0..<16 {
+                var r = RegisterDefinition(name: "\(p.name)_\(bit)", address: p.address, dataType: .uint16, byteOrder: order)
+                r.bit = bit
+                result.append(Expectation(register: r, expected: .bool(word >> bit & 1 == 1)))
+            }
         }
         // Sentinels: both spellings of 0x8000, 65535 as -1, 0x7FFF; and a non-matching sentinel list.
         func sentinel(_ name: String, _ address: Int, _ type: DataType, _ unavailable: [Int64], _ expected: SampleValue?) -> Expectation {
@@ -73,6 +83,8 @@ struct DecodeMatrixTests {
         let points = try SimulatorProcess.dumpProfile("matrix")
         let expectations = Self.expectations(points)
         #expect(expectations.count > 60)
+        for type in [DataType.string, .float16] { #expect(expectations.filter { $0.register.dataType == type }.count >= 6, "\(type) covered") }
+        #expect(expectations.filter { $0.register.bit != nil }.count == 32)
         let sim = try SimulatorProcess(["--tcp", "matrix:0:1,2"])
         let link = ModbusLink(endpoint: .tcp(host: "127.0.0.1", port: sim.ports[0]), loop: Fixtures.loops.next())
         defer { link.close() }

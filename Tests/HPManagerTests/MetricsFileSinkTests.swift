@@ -111,6 +111,7 @@ struct SinkNumberTextTests {
             case .uint(let v): #expect(parsed.uint64Value == v, "\(v)")
             case .double(let v): #expect(parsed.doubleValue == v, "\(v)")
             case .bool(let v): #expect(parsed.boolValue == v)
+            case .string: Issue.record("values are numbers")
             }
         }
         #expect(object["nan"] is NSNull, "NaN has no JSON spelling: null")

@@ -79,7 +79,9 @@ enum Fixtures {
         points.compactMap { p in
             guard let type = DataType(configName: p.type), let table = RegisterType(configName: p.table),
                   let order = ByteOrder(configName: p.order) else { return nil }
-            return RegisterDefinition(name: p.name, address: p.address, registerType: table, dataType: type, byteOrder: order)
+            var r = RegisterDefinition(name: p.name, address: p.address, registerType: table, dataType: type, byteOrder: order)
+            r.length = p.length
+            return r
         }
     }
 }

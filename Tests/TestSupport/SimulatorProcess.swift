@@ -87,6 +87,8 @@ public struct ProfilePoint: Sendable {
     public var order: String
     public var value: String
     public var constant: Bool
+    /// Registers of a string point (0 otherwise).
+    public var length: Int
 
     init(_ object: [String: Any]) {
         name = object["name"] as? String ?? ""
@@ -96,5 +98,6 @@ public struct ProfilePoint: Sendable {
         order = object["order"] as? String ?? ""
         value = object["value"] as? String ?? ""
         constant = object["constant"] as? Bool ?? false
+        length = object["length"] as? Int ?? 0
     }
 }

@@ -29,6 +29,8 @@ public enum ConfigLimits {
     public static let registerAddress: ClosedRange<Int> = 0...999_999
     public static let addressOffset: ClosedRange<Int> = -999_999...999_999
     public static let modbusAddress: ClosedRange<Int> = 0...65535
+    /// Registers of a `string` value: one read request carries at most 125.
+    public static let stringLength: ClosedRange<Int> = 1...125
 
     // MARK: collector.yml
 

@@ -68,14 +68,20 @@ public struct ConfigLoader: Sendable {
             }
         }
         // Named bits are samples like registers: alerts may watch them too.
-        let knownRegisters = Set(models.values.flatMap { $0.registers.flatMap { [$0.name] + $0.bitmapFields.map(\.name) } })
+        // Text registers have no number to compare with a threshold.
+        let allRegisters = models.values.flatMap(\.registers)
+        let knownRegisters = Set(allRegisters.filter { $0.dataType != .string }.flatMap { [$0.name] + $0.bitmapFields.map(\.name) })
+        let textRegisters = Set(allRegisters.filter { $0.dataType == .string }.map(\.name))
         for rule in collector.alerts {
-            if case .above(let register, _) = rule.condition, !knownRegisters.contains(register) {
-                errors.append(ConfigError(.invalidValue, file: collectorPath, line: 0, field: "alerts.\(rule.name).register", message: "no model has a register named \"\(register)\""))
+            let watched: String? = switch rule.condition {
+            case .above(let register, _), .below(let register, _): register
+            default: nil
             }
-            if case .below(let register, _) = rule.condition, !knownRegisters.contains(register) {
-                errors.append(ConfigError(.invalidValue, file: collectorPath, line: 0, field: "alerts.\(rule.name).register", message: "no model has a register named \"\(register)\""))
-            }
+            guard let register = watched, !knownRegisters.contains(register) else { continue }
+            let message = textRegisters.contains(register)
+                ? "register \"\(register)\" is a string register; above/below compare numbers"
+                : "no model has a register named \"\(register)\""
+            errors.append(ConfigError(.invalidValue, file: collectorPath, line: 0, field: "alerts.\(rule.name).register", message: message))
         }
         var display = DisplaySettings()
         var warnings: [ConfigError] = []

@@ -55,7 +55,8 @@ struct ModelResolver {
         for register in spec.registers {
             var definition = register.definition
             definition.byteOrder = register.byteOrder ?? modelOrder
-            definition.unavailable = register.unavailable ?? spec.unavailable ?? []
+            // A model's sentinels are numbers; they never apply to text.
+            definition.unavailable = register.unavailable ?? (definition.dataType == .string ? nil : spec.unavailable) ?? []
             // Both are bounded by the parser; checked anyway, as an overflow here would trap `--check`.
             let (shifted, overflow) = definition.address.addingReportingOverflow(spec.addressOffset)
             guard !overflow else {
@@ -94,7 +95,7 @@ struct ModelResolver {
         guard ConfigLimits.modbusAddress.contains(r.address) else {
             throw fail("address", "address \(r.address) is out of range 0-65535 (after the model's address_offset)")
         }
-        // The address is at most 65535 here and count at most 4: the sum cannot overflow.
+        // The address is at most 65535 here and count at most 125: the sum cannot overflow.
         if r.address + r.count - 1 > ConfigLimits.modbusAddress.upperBound {
             throw fail("data_type", "\(r.dataType.rawValue) needs \(r.count) registers but only \(65536 - r.address) remain after address \(r.address)")
         }
@@ -110,6 +111,7 @@ struct ModelResolver {
             throw fail("access", "register \"\(r.name)\" is \(r.access.rawValue) but \(r.registerType.rawValue) registers can never be written; "
                 + "add write_register_type: \(suggestion) if the device takes writes at this address (IDM: read FC04, write FC16), or make it access: read")
         }
+        try validateStringAndBit(r, spec: spec)
         if !r.enumValues.isEmpty && !r.dataType.isInteger {
             throw fail("enum_values", "enum_values need an integer data_type, found \(r.dataType.rawValue)")
         }
@@ -155,13 +157,46 @@ struct ModelResolver {
     }
 
     /// Raw values accepted in `unavailable`: both signed and unsigned spellings of the same bits.
+    /// `data_type: string` needs `length`; `bit` needs a 16-bit integer register. Neither combines with
+    /// scaling, enumerations, bit maps or writes (text and single bits have no numeric write path).
+    private func validateStringAndBit(_ r: RegisterDefinition, spec: RegisterSpec) throws {
+        func fail(_ field: String, _ message: String) -> ConfigError {
+            ConfigError(.invalidValue, file: spec.file, line: spec.keyLines[field] ?? spec.line, field: "\(spec.path).\(field)", message: message)
+        }
+        let scaled = r.scale != 1 || r.offset != 0
+        if r.dataType == .string {
+            guard ConfigLimits.stringLength.contains(r.length) else {
+                throw fail(spec.keyLines["length"] == nil ? "data_type" : "length",
+                           "data_type string needs length: N registers (1-\(ConfigLimits.stringLength.upperBound), two bytes each), found \(r.length == 0 ? "none" : "\(r.length)")")
+            }
+            if scaled { throw fail(r.scale != 1 ? "scale" : "offset", "a string register cannot be scaled or offset") }
+            if !r.enumValues.isEmpty { throw fail("enum_values", "a string register cannot have enum_values") }
+            if r.isBitmap || !r.bitmapFields.isEmpty { throw fail("unit", "a string register cannot be a bitmap") }
+            if !r.unavailable.isEmpty { throw fail("unavailable", "a string register has no raw sentinel values; remove unavailable") }
+            if r.access.isWritable { throw fail("access", "string registers are read-only; make \"\(r.name)\" access: read") }
+            if r.bit != nil { throw fail("bit", "bit selects one bit of a 16-bit register, not of a string") }
+        } else if r.length != 0 {
+            throw fail("length", "length applies to data_type string only, found data_type \(r.dataType.rawValue)")
+        }
+        guard let bit = r.bit else { return }
+        guard r.dataType == .int16 || r.dataType == .uint16, !r.registerType.isBitTable else {
+            throw fail("bit", "bit needs a 16-bit register (data_type int16 or uint16 on a holding or input register), found \(r.registerType.rawValue) \(r.dataType.rawValue)")
+        }
+        guard (0...15).contains(bit) else { throw fail("bit", "bit \(bit) does not exist in a 16-bit register (bits 0-15)") }
+        if scaled { throw fail(r.scale != 1 ? "scale" : "offset", "bit gives a boolean; it cannot be combined with scale or offset") }
+        if !r.bitmapFields.isEmpty || r.isBitmap { throw fail("bitmap_fields", "bit and bitmap_fields both pick bits; use one of them") }
+        if !r.enumValues.isEmpty { throw fail("enum_values", "bit gives a boolean; it cannot have enum_values") }
+        if r.access.isWritable { throw fail("access", "a single bit cannot be written without changing its neighbours; make \"\(r.name)\" access: read or write the whole register") }
+    }
+
     static func rawRange(_ type: DataType) -> ClosedRange<Int64> {
         switch type {
         case .bool: 0...1
         case .int8, .uint8: -128...255
-        case .int16, .uint16: -32768...65535
+        case .int16, .uint16, .float16: -32768...65535
         case .int32, .uint32, .float32: Int64(Int32.min)...Int64(UInt32.max)
         case .int64, .uint64, .float64: Int64.min...Int64.max
+        case .string: 0...0  // unused: `validate` refuses sentinels on text first
         }
     }
 
@@ -175,6 +210,7 @@ struct ModelResolver {
             var names = [(r.name, register)]
             if r.isEnum { names += ["_state", "_value", "_label"].map { (r.name + $0, register) } }
             if r.isBitmap { names.append((r.name + "_bit", register)) }
+            if r.dataType == .string { names.append((r.name + "_info", register)) }
             // A bit named like its own register is that register's value (a boolean), as in HPManager.
             names += r.bitmapFields.filter { $0.name != r.name }.map { ($0.name, "bit \($0.bit) of \(register)") }
             for (metric, owner) in names {

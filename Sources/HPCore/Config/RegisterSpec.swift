@@ -7,6 +7,8 @@ struct RegisterSpec {
     var unavailable: [Int64]?
     /// Line of each `bitmap_fields` entry by bit name, so errors point at the entry.
     var bitmapFieldLines: [String: Int] = [:]
+    /// Line of each key of the register's mapping, so errors point at the offending key.
+    var keyLines: [String: Int] = [:]
     var file: String
     var line: Int
     var path: String

@@ -140,11 +140,15 @@ public struct RegistersFileParser {
             bitmapFields: bitmapFields
         )
         definition.writeRegisterType = writeRegisterType
+        definition.length = try map.int("length", default: 0, within: 0...ConfigLimits.stringLength.upperBound)
+        definition.bit = try map.optional("bit").map { try $0.int(within: 0...15) }
+        let keyLines = Dictionary(["length", "bit", "scale", "offset", "access", "unit", "enum_values", "bitmap_fields", "unavailable", "data_type"]
+            .filter { map.optional($0) != nil }.map { ($0, map.line(of: $0)) }, uniquingKeysWith: { a, _ in a })
         let unavailable = try map.optional("unavailable").map(Self.rawValues)
         let writeByteOrder = try map.optional("write_byte_order").map(Self.byteOrder)
         try map.rejectUnknownKeys()
         return RegisterSpec(definition: definition, byteOrder: byteOrder, writeByteOrder: writeByteOrder, unavailable: unavailable,
-                            bitmapFieldLines: bitmapFieldLines, file: node.file, line: node.line, path: node.path)
+                            bitmapFieldLines: bitmapFieldLines, keyLines: keyLines, file: node.file, line: node.line, path: node.path)
     }
 
     /// `bitmap_fields: {0: "hc1_pump", 6: "compressor_running"}`: bit index → name. Names are

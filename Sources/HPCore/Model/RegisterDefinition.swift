@@ -28,6 +28,10 @@ public struct RegisterDefinition: Sendable, Hashable {
     public var writeRegisterType: RegisterType?
     /// Named bits of a bitmap register, sorted by bit; each becomes its own boolean sample.
     public var bitmapFields: [BitmapField]
+    /// Registers a `string` spans (two bytes each); 0 for every other type.
+    public var length: Int = 0
+    /// One bit (0 = least significant) of a 16-bit register, decoded as a boolean sample.
+    public var bit: Int?
 
     public init(
         name: String, address: Int, registerType: RegisterType = .holding, dataType: DataType = .int16,
@@ -62,14 +66,14 @@ public struct RegisterDefinition: Sendable, Hashable {
     public var writeTableIsWritable: Bool { writeTable == .holding || writeTable == .coil }
 
     /// Registers (or bits) this value spans.
-    public var count: Int { dataType.registerCount }
+    public var count: Int { dataType == .string ? length : dataType.registerCount }
 
     /// Bits the raw value has: 8 for (u)int8, 16 per register otherwise, 1 for a bool.
     public var bitWidth: Int {
         switch dataType {
         case .bool: 1
         case .int8, .uint8: 8
-        default: 16 * dataType.registerCount
+        default: 16 * count
         }
     }
 

@@ -5,7 +5,7 @@ import HPCore
 /// one field per register, the poll's timestamp.
 ///
 /// Enum registers write their label as a string field under the register's name (what HPManager
-/// writes) and the number beside it as `<name>_value`.
+/// writes) and the number beside it as `<name>_value`. String registers are string fields.
 ///
 /// A field's type depends only on the register, never on the value: with `field_types: float`
 /// every number is a float; with `native` integer registers without scale or offset (decoded as
@@ -59,6 +59,7 @@ public enum LineProtocol {
     public static func field(_ value: SampleValue, types: InfluxFieldTypes, unsigned: Bool) -> String? {
         switch (value, types) {
         case (.bool(let v), _): return v ? "true" : "false"
+        case (.string(let v), _): return quoted(v)
         case (.int(let v), .native): return "\(v)i"
         case (.uint(let v), .native) where unsigned: return "\(v)u"
         case (.double(let v), _): return v.isFinite ? float(v) : nil

@@ -196,6 +196,17 @@ public final class MetricsFileSink: TelemetrySink, Service {
         for name in index.keys.sorted() {
             guard let members = index[name] else { continue }
             let metric = "heatpump_" + PrometheusText.sanitize(name)
+            if members.contains(where: { rows[$0.0].samples[$0.1].value.isText }) {
+                // Text registers: an info series with the text as a label, as node_exporter's *_info.
+                let infoMetric = metric + "_info"
+                r.header(infoMetric, snapshot.help[name] ?? "Heat pump register \(name) (text).", .gauge)
+                for (ri, si) in members {
+                    if case .string(let text) = rows[ri].samples[si].value {
+                        r.line(infoMetric, rows[ri].labels, "value=\"\(PrometheusText.escapeLabel(text))\"", 1)
+                    }
+                }
+                continue
+            }
             let kind: MetricFamily.Kind = snapshot.counters.contains(name) || name.hasSuffix("_total") ? .counter : .gauge
             r.header(metric, snapshot.help[name] ?? "Heat pump register \(name)", kind)
             for (ri, si) in members { r.line(metric, rows[ri].labels, nil, rows[ri].samples[si].value.doubleValue) }

@@ -18,6 +18,7 @@ public enum ReadingJSON {
             case .double(let v):
                 if v.isFinite { ByteText.append(v, to: &out) } else { out.append(contentsOf: "null".utf8) }
             case .bool(let v): out.append(contentsOf: (v ? "true" : "false").utf8)
+            case .string(let v): ByteText.appendJSONString(v, to: &out)
             }
             if let label = s.label {
                 out.append(UInt8(ascii: ","))

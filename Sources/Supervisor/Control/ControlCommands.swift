@@ -184,7 +184,8 @@ public final class ControlCommands: Sendable {
     }
 
     static func sample(_ s: Sample) -> JSONValue {
-        var o: [String: JSONValue] = ["register": .string(s.name), "value": .number(s.value.doubleValue)]
+        let value: JSONValue = if case .string(let text) = s.value { .string(text) } else { .number(s.value.doubleValue) }
+        var o: [String: JSONValue] = ["register": .string(s.name), "value": value]
         if let label = s.label { o["label"] = .string(label) }
         if !s.bits.isEmpty { o["bits"] = .array(s.bits.map { JSONValue($0) }) }
         return .object(o)
