@@ -58,14 +58,7 @@ struct RegisterTypeConfigTests {
 
     @Test("misused string, bit and float16 registers are rejected with file, line and reason", arguments: badCases)
     func rejects(_ bad: BadCase) throws {
-        do {
-            _ = try loader.load(files: ["heatpumps.yml": "heatpumps: []\n", "registers.yml": bad.registers], directory: "/etc/hpm")
-            Issue.record("expected \(bad.description) to be rejected")
-        } catch let errors as ConfigErrors {
-            let match = errors.errors.first { $0.file == "/etc/hpm/registers.yml" && $0.description.contains(bad.fragment) }
-            #expect(match != nil, "got: \(errors.description)")
-            #expect(match?.line == bad.line, "line of \(String(describing: match))")
-        }
+        expectRegistersRejected(loader, registers: bad.registers, line: bad.line, fragment: bad.fragment, bad.description)
     }
 
     @Test("valid string, bit and float16 registers load; the model's numeric sentinels skip text")
