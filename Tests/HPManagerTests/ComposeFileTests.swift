@@ -194,7 +194,14 @@ struct ComposeFileTests {
         for name in required { #expect(example.contains("\n\(name)=") || example.hasPrefix("\(name)="), "\(name) missing from deploy/.env.example") }
         // The daemon and Grafana use the token InfluxDB was set up with.
         #expect(Self.environment(services["influxdb"] ?? [:])["DOCKER_INFLUXDB_INIT_ADMIN_TOKEN"] == env["INFLUXDB_TOKEN"])
-        #expect(Self.environment(services["grafana"] ?? [:])["INFLUXDB_TOKEN"] == env["INFLUXDB_TOKEN"])
+        let grafana = Self.environment(services["grafana"] ?? [:]), influxdb = Self.environment(services["influxdb"] ?? [:])
+        #expect(grafana["INFLUXDB_TOKEN"] == env["INFLUXDB_TOKEN"])
+        // Grafana's v1 login is the one InfluxDB's init script creates from the same variables.
+        #expect(grafana["INFLUXDB_V1_USER"] == influxdb["INFLUXDB_V1_USER"] && grafana["INFLUXDB_V1_PASSWORD"] == influxdb["INFLUXDB_V1_PASSWORD"])
+        let initScripts = try #require(Self.mounts(services["influxdb"] ?? [:]).first { $0.target == "/docker-entrypoint-initdb.d" })
+        let script = try DeployFiles.text("deploy/" + initScripts.source + "/10-grafana-v1-reader.sh")
+        for name in ["INFLUXDB_V1_USER", "INFLUXDB_V1_PASSWORD"] { #expect(script.contains("${\(name)}")) }
+        #expect(FileManager.default.isExecutableFile(atPath: DeployFiles.path("deploy/" + initScripts.source + "/10-grafana-v1-reader.sh")))
         #expect(env["INFLUXDB_TOKEN"]?.hasPrefix("${") == true, "the token comes from deploy/.env, not the compose file")
     }
 
