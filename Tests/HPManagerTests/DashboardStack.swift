@@ -47,13 +47,16 @@ struct DashboardStack {
         }
         let nodeExporter = try NodeExporter(textfileDirectory: (harness.metricsPath as NSString).deletingLastPathComponent)
         let prometheus = try PrometheusServer(configuration: try prometheusConfiguration(target: "127.0.0.1:\(nodeExporter.port)"))
-        // Enough scrapes for rate() over 10 s and for the rules to have run on them.
-        _ = try await eventually("Prometheus has rates for every device", timeout: 20, interval: 0.25) { () -> Bool? in
-            let rates = try prometheus.query("rate(heatpump_polls_total[10s]) > 0").count
-            let recorded = (try? prometheus.query("heatpump:poll_errors:rate5m").count) ?? 0
-            return rates == devices.count && recorded == devices.count ? true : nil
+        let stack = DashboardStack(influx: influx, sim: sim, daemon: daemon, nodeExporter: nodeExporter, prometheus: prometheus)
+        // Enough scrapes for rate() over 10 s, and every recording rule has run on two of them.
+        let recordingRules = (try DeployFiles.yaml("deploy/prometheus/rules/hpmanager-recording.yml")["groups"] as? [[String: Any]] ?? [])
+            .flatMap { $0["rules"] as? [[String: Any]] ?? [] }.compactMap { $0["record"] as? String }
+        _ = try await eventually("Prometheus has rates and recorded series for every device", timeout: 20, interval: 0.25) { () -> Bool? in
+            let rates = try stack.promSamples("rate(heatpump_polls_total[10s]) > 0")
+            let recorded = try recordingRules.allSatisfy { try stack.promSamples($0) > 0 }
+            return rates == devices.count && recorded ? true : nil
         }
-        return DashboardStack(influx: influx, sim: sim, daemon: daemon, nodeExporter: nodeExporter, prometheus: prometheus)
+        return stack
     }
 
     /// deploy/prometheus/prometheus.yml with the exporter's address, 1 s intervals and absolute rule paths.
