@@ -75,6 +75,8 @@ struct DeviceSpec: ParsableArguments {
     @Option(help: "Unit id.") var unit: Int?
     @Option(help: "Poll interval, seconds.") var pollInterval: Double?
     @Option(help: "Response timeout, seconds.") var deviceTimeout: Double?
+    @Option(help: ArgumentHelp("Circuits/zones the device has, e.g. circuits=A,B or zones=0,1 (repeatable).", valueName: "KEY=A,B"))
+    var config: [String] = []
 
     func value(fallbackID: String? = nil) throws -> JSONValue {
         if let file {
@@ -94,6 +96,15 @@ struct DeviceSpec: ParsableArguments {
         if let name { object["name"] = .string(name) }
         if let location { object["location"] = .string(location) }
         if let pollInterval { object["poll_interval"] = .number(pollInterval) }
+        if !config.isEmpty {
+            var templates: [String: JSONValue] = [:]
+            for item in config {
+                let parts = item.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false).map(String.init)
+                guard parts.count == 2, !parts[0].isEmpty else { throw ValidationError("--config takes KEY=A,B (e.g. circuits=A,B), found \(item)") }
+                templates[parts[0]] = .array(parts[1].split(separator: ",").map { .string(String($0)) })
+            }
+            object["config"] = .object(templates)
+        }
         return .object(object)
     }
 }

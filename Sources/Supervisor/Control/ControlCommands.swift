@@ -271,7 +271,7 @@ public final class ControlCommands: Sendable {
     private func test(spec: String) async throws -> JSONValue {
         let device = try control.validate(spec: spec)
         let config = control.configuration
-        guard let model = config.models[device.model] else { throw ControlError("invalid_device", "unknown model \(device.model)") }
+        guard let model = config.model(for: device) else { throw ControlError("invalid_device", "unknown model \(device.model)") }
         let runtime = DeviceRuntime(device: device, model: model, polling: PollingSettings(config.collector.collector))
         let admitted = runningTests.withLock { running -> Bool in
             guard running < Self.maxConcurrentTests else { return false }
