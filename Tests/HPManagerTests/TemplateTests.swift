@@ -159,6 +159,16 @@ struct TemplateTests {
                                                             "--poll-interval", "0.3", "--config", "circuits=C", "--config", "zones="])
         #expect(r.0 == 0, "\(r.1) \(r.2)")
         _ = try await DaemonHarness.waitFor(daemon, "runtime device with circuit C") { $0.has("heatpump_circuit_flow_temp", ["heatpump_id": "rt", "circuit": "C"]) }
+        // Setup instructions and the model's circuits/zones, as the socket's models command returns them.
+        r = try ControlSocketTests.ctl(harness.socketPath, ["models", "show", "idm_navigator_2"])
+        #expect(r.0 == 0 && r.1.contains("Modbus TCP") && r.1.contains("Port 502, unit id 1") && r.1.contains("config.circuits: A,B,C,D,E,F,G (default: A)"), "\(r.1) \(r.2)")
+        r = try ControlSocketTests.ctl(harness.socketPath, ["models", "--json"])
+        let models = (ControlSocketTests.json(r.1)["models"] as? [[String: Any]]) ?? []
+        for model in models where model["source"] as? String == "builtin" {
+            #expect((model["setup"] as? String)?.contains("unit id") == true, "\(model["name"] ?? "?") has setup text")
+        }
+        r = try ControlSocketTests.ctl(harness.socketPath, ["models", "show", "nope"])
+        #expect(r.0 != 0 && r.2.contains("unknown model nope"), "\(r.2)")
         r = try ControlSocketTests.ctl(harness.socketPath, ["add", "--id", "bad", "--model", "idm_navigator_2", "--host", "127.0.0.1", "--config", "circuits=Q"])
         #expect(r.0 != 0 && r.2.contains("circuit \"Q\" does not exist"), "\(r.2)")
         _ = try await DaemonHarness.waitFor(daemon, "rows written") { ($0.value("hpmanager_sqlite_rows_written_total") ?? 0) >= 3 }
