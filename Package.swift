@@ -16,6 +16,9 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
     ],
     targets: [
         // System libraries: bindings only, no logic.
@@ -78,7 +81,8 @@ let package = Package(
             ]
         ),
         // The control socket's wire format (newline-delimited JSON) and address, shared by daemon, CLI and tests.
-        .target(name: "ControlProtocol"),
+        // Also the typed operations (requests, responses, CommandError) both transports speak, and API token hashing.
+        .target(name: "ControlProtocol", dependencies: [.product(name: "Crypto", package: "swift-crypto")]),
         // Child supervision, restart intensity, live config apply, control-socket server.
         .target(
             name: "Supervisor",
@@ -90,6 +94,22 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
             ]
         ),
+        // The HTTP API (Hummingbird 2): REST routes over the same typed operations as the socket, bearer-token auth.
+        .target(
+            name: "HTTPAPI",
+            dependencies: [
+                "HPCore", "Supervisor", "Sinks", "ControlProtocol", "DeviceActor",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdCore", package: "hummingbird"),
+                .product(name: "HummingbirdTLS", package: "hummingbird"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            resources: [.embedInCode("openapi.json")]
+        ),
         .executableTarget(
             name: "hpmanagerctl",
             dependencies: ["ControlProtocol", .product(name: "ArgumentParser", package: "swift-argument-parser")]
@@ -97,7 +117,7 @@ let package = Package(
         .executableTarget(
             name: "hpmanagerd",
             dependencies: [
-                "HPCore", "Drivers", "Sinks", "Supervisor", "DeviceActor", "ModbusKit",
+                "HPCore", "Drivers", "Sinks", "Supervisor", "DeviceActor", "ModbusKit", "HTTPAPI",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),

@@ -43,7 +43,9 @@ extension DeviceActor {
         let previousSlot = lastEEPROMWrite[name]
         if register.eeprom {
             if let last = previousSlot, now.timeIntervalSince(last) < 60 {
-                throw DeviceOperationError(.rejected, "\(name) is stored in EEPROM; one write per 60 s (last \(Int(now.timeIntervalSince(last))) s ago)")
+                var refusal = DeviceOperationError(.rejected, "\(name) is stored in EEPROM; one write per 60 s (last \(Int(now.timeIntervalSince(last))) s ago)")
+                refusal.eepromBudget = true
+                throw refusal
             }
             lastEEPROMWrite[name] = now
         }

@@ -8,6 +8,8 @@ public struct DeviceOperationError: Error, Sendable, CustomStringConvertible {
 
     public var code: Code
     public var message: String
+    /// A `rejected` write refused because the register's EEPROM write budget is spent (the value itself was fine).
+    public var eepromBudget = false
 
     public init(_ code: Code, _ message: String) {
         self.code = code

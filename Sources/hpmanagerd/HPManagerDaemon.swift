@@ -5,6 +5,7 @@ import DeviceActor
 import Drivers
 import Foundation
 import HPCore
+import HTTPAPI
 import Logging
 import ServiceLifecycle
 import Sinks
@@ -133,18 +134,32 @@ struct HPManagerDaemon: AsyncParsableCommand {
         let intensity = RestartIntensity(maxRestarts: s.maxRestarts, window: .seconds(s.restartWindow),
                                          backoffInitial: .seconds(s.restartBackoff), backoffMax: .seconds(s.restartBackoffMax),
                                          failedCooldown: .seconds(s.failedCooldown))
+        // Latest values and the SSE stream of the HTTP API: one more sink, never blocking a poll.
+        let feed = LiveFeed()
+        if config.collector.http.enabled { sinks.append(feed) }
         let fleet = Fleet(links: links, sink: TelemetryFanout(sinks), intensity: intensity, logger: logger)
         let control = FleetControl(initial: config, directory: configDir, loader: loader, fleet: fleet, store: store, metrics: metrics, logger: logger)
         let fleetService = FleetService(control: control)
         services.append(.init(service: fleetService, serviceName: "fleet"))
+        // One set of typed operations behind both transports.
+        let operations = FleetOperations(control: control, store: store, links: links, version: Self.version)
         if !config.collector.controlSocket.path.isEmpty {
-            let commands = ControlCommands(control: control, store: store, links: links, version: Self.version)
+            let commands = ControlCommands(operations: operations)
             var limits = ControlServer.Limits()
             limits.idleTimeout = .milliseconds(Int64(config.collector.controlSocket.idleTimeout * 1000))
             limits.maxClients = config.collector.controlSocket.maxClients
             limits.maxRequestBytes = config.collector.controlSocket.maxRequestBytes
             services.append(.init(service: ControlServer(settings: config.collector.controlSocket, limits: limits, commands: commands, logger: logger),
                                   serviceName: "control-socket"))
+        }
+        if config.collector.http.enabled {
+            do {
+                let http = try HTTPService(settings: config.collector.http, operations: operations, feed: feed, metrics: metrics, logger: logger)
+                services.append(.init(service: http, serviceName: "http"))
+            } catch let error as HTTPService.StartError {
+                FileHandle.standardError.write(Data("hpmanagerd: \(error)\n".utf8))
+                throw ExitCode(78)  // EX_CONFIG
+            }
         }
         services.append(.init(service: ReloadOnSignal(fleet: fleetService, logger: logger), serviceName: "reload"))
 

@@ -6,6 +6,7 @@ public struct CollectorConfig: Sendable, Hashable {
     public var metricsFile = MetricsFileSettings()
     public var sqlite = SQLiteSettings()
     public var controlSocket = ControlSocketSettings()
+    public var http = HTTPSettings()
     public var supervisor = SupervisorSettings()
     public var alerts: [AlertRule] = []
 

@@ -12,6 +12,7 @@ struct CollectorFileParser {
         if let node = top.optional("metrics_file") { config.metricsFile = try metricsFile(node) }
         if let node = top.optional("sqlite") { config.sqlite = try sqlite(node) }
         if let node = top.optional("control_socket") { config.controlSocket = try controlSocket(node) }
+        if let node = top.optional("http") { config.http = try http(node) }
         if let node = top.optional("supervisor") { config.supervisor = try supervisor(node) }
         if let node = top.optional("alerts") { config.alerts = try alerts(node) }
         try top.rejectUnknownKeys()
@@ -178,6 +179,69 @@ struct CollectorFileParser {
         if s.path.utf8.count > 107 { throw node.error(.invalidValue, "path is longer than the 107 bytes a Unix socket path may have") }
         try map.rejectUnknownKeys()
         return s
+    }
+
+    private func http(_ node: YAMLNode) throws -> HTTPSettings {
+        let map = try node.mapping()
+        var s = HTTPSettings()
+        s.enabled = try map.optional("enabled")?.bool() ?? true
+        if let listenNode = map.optional("listen") {
+            let text = try listenNode.string()
+            guard let (host, port) = Self.hostPort(text) else {
+                throw listenNode.error(.invalidValue, "listen must be host:port (e.g. 127.0.0.1:8080 or [::1]:8080), found \"\(text)\"")
+            }
+            s.host = host
+            s.port = port
+        }
+        if let tlsNode = map.optional("tls") {
+            let tls = try tlsNode.mapping()
+            s.certFile = try tls.string("cert_file", default: "")
+            s.keyFile = try tls.string("key_file", default: "")
+            if s.certFile.isEmpty != s.keyFile.isEmpty { throw tlsNode.error(.invalidValue, "tls needs both cert_file and key_file") }
+            try tls.rejectUnknownKeys()
+        }
+        if let tokensNode = map.optional("tokens") {
+            var names: Set<String> = []
+            for item in try tokensNode.sequence() {
+                let t = try item.mapping()
+                let nameNode = try t.required("name")
+                let name = try nameNode.string()
+                guard !name.isEmpty, names.insert(name).inserted else { throw nameNode.error(.duplicate, "token name \"\(name)\" is empty or already used") }
+                let roleNode = try t.required("role")
+                guard let role = HTTPSettings.Token.Role(rawValue: try roleNode.string()) else {
+                    throw roleNode.error(.invalidValue, "role must be viewer or operator, found \"\(try roleNode.string())\"")
+                }
+                let hashNode = try t.required("hash")
+                let hash = try hashNode.string()
+                guard Self.isTokenHash(hash) else {
+                    throw hashNode.error(.invalidValue, "hash must be sha256:<salt hex>:<64 hex digits> as `hpmanagerctl hash-token` prints it (never the token itself)")
+                }
+                s.tokens.append(.init(name: name, role: role, hash: hash))
+                try t.rejectUnknownKeys()
+            }
+        }
+        s.maxConnections = try ranged(map, "max_connections", s.maxConnections, 1...10_000)
+        s.maxBodyBytes = try ranged(map, "max_body_bytes", s.maxBodyBytes, 1024...1_048_576)
+        s.idleTimeout = try map.seconds("idle_timeout", default: s.idleTimeout, within: ConfigLimits.idleTimeout)
+        try map.rejectUnknownKeys()
+        return s
+    }
+
+    /// `host:port` or `[v6]:port`, port 1-65535.
+    static func hostPort(_ text: String) -> (String, Int)? {
+        guard let colon = text.lastIndex(of: ":") else { return nil }
+        var host = String(text[..<colon])
+        guard let port = Int(text[text.index(after: colon)...]), (1...65535).contains(port) else { return nil }
+        if host.hasPrefix("["), host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
+        guard !host.isEmpty, !host.contains(" ") else { return nil }
+        return (host, port)
+    }
+
+    static func isTokenHash(_ text: String) -> Bool {
+        let parts = text.split(separator: ":", omittingEmptySubsequences: false)
+        let hex = Set("0123456789abcdef")
+        return parts.count == 3 && parts[0] == "sha256" && parts[1].count >= 16 && parts[2].count == 64
+            && parts[1].allSatisfy(hex.contains) && parts[2].allSatisfy(hex.contains)
     }
 
     private func supervisor(_ node: YAMLNode) throws -> SupervisorSettings {

@@ -4,29 +4,24 @@ import Foundation
 import HPCore
 import Logging
 import Sinks
-import Synchronization
 
-/// Executes control requests against the fleet, its status boards and the SQLite store.
+/// The control socket's dispatcher: decodes a request's `args` into the typed request of its
+/// command, calls `FleetOperations` (the same operations HTTP calls) and encodes the typed result.
 public final class ControlCommands: Sendable {
     public static let commands = ["ping", "list", "status", "add", "update", "remove", "enable", "disable", "reload",
                                   "read", "write", "test", "models", "alerts", "events", "history"]
 
-    private let control: FleetControl
-    private let store: SQLiteStore?
-    private let links: LinkRegistry
+    public let operations: FleetOperations
     /// `test` connects to devices nobody polls; a few at a time, so a flood of tests stays cheap.
-    public static let maxConcurrentTests = 4
-    private let runningTests = Mutex(0)
-    private let version: String
-    private let logger: Logger
+    public static var maxConcurrentTests: Int { FleetOperations.maxConcurrentTests }
 
-    public init(control: FleetControl, store: SQLiteStore?, links: LinkRegistry, version: String,
-                logger: Logger = Logger(label: "hpmanager.control")) {
-        self.logger = logger
-        self.control = control
-        self.store = store
-        self.links = links
-        self.version = version
+    public init(operations: FleetOperations) {
+        self.operations = operations
+    }
+
+    public convenience init(control: FleetControl, store: SQLiteStore?, links: LinkRegistry, version: String,
+                            logger: Logger = Logger(label: "hpmanager.control")) {
+        self.init(operations: FleetOperations(control: control, store: store, links: links, version: version, logger: logger))
     }
 
     func handle(_ decoded: DecodedRequest) async -> ControlResponse {
@@ -35,265 +30,43 @@ public final class ControlCommands: Sendable {
         case .request(let request):
             do {
                 return .success(try await execute(request), id: request.id)
-            } catch let error as ControlError {
-                return .failure(error.code, error.message, id: request.id)
-            } catch let error as DeviceOperationError {
-                return .failure(error.code.rawValue, error.message, id: request.id)
             } catch {
-                return .failure("internal", "\(error)", id: request.id)
+                let failure = FleetOperations.commandError(error)
+                return .failure(failure.code.rawValue, failure.message, id: request.id)
             }
         }
     }
 
     private func execute(_ request: ControlRequest) async throws -> JSONValue {
         let args = request.args ?? [:]
-        func wrongType(_ key: String, _ type: String) -> ControlError {
-            ControlError("bad_request", "\(request.cmd): \"\(key)\" must be a \(type)")
-        }
-        // Optional arguments: absent or null means "not given"; any other wrong type is an error, not ignored.
-        func optionalString(_ key: String) throws -> String? {
-            switch args[key] {
-            case nil, .null?: return nil
-            case .string(let value)?: return value
-            default: throw wrongType(key, "string")
-            }
-        }
-        func optionalNumber(_ key: String) throws -> Double? {
-            switch args[key] {
-            case nil, .null?: return nil
-            case .number(let value)? where value.isFinite: return value
-            default: throw wrongType(key, "number")
-            }
-        }
-        func optionalBool(_ key: String) throws -> Bool? {
-            switch args[key] {
-            case nil, .null?: return nil
-            case .bool(let value)?: return value
-            default: throw wrongType(key, "boolean")
-            }
-        }
-        func optionalStrings(_ key: String) throws -> [String]? {
-            switch args[key] {
-            case nil, .null?: return nil
-            case .array(let items)?:
-                return try items.map { item in
-                    guard let text = item.string else { throw wrongType(key, "list of strings") }
-                    return text
-                }
-            default: throw wrongType(key, "list of strings")
-            }
-        }
-        func string(_ key: String) throws -> String {
-            guard let value = try optionalString(key), !value.isEmpty else { throw ControlError("bad_request", "\(request.cmd) needs \"\(key)\"") }
-            return value
-        }
-        /// `write` takes the value as text (as typed) or as a JSON number or boolean.
-        func valueText(_ key: String) throws -> String {
-            switch args[key] {
-            case .number(let number)? where number.isFinite:
-                if let whole = Int64(exactly: number) { return String(whole) }
-                return "\(number)"
-            case .bool(let flag)?: return flag ? "true" : "false"
-            case .string?, nil, .null?: return try string(key)
-            default: throw wrongType(key, "string or number")
-            }
-        }
-        func spec() throws -> String {
-            guard let device = args["device"] else { throw ControlError("bad_request", "\(request.cmd) needs \"device\" (a heatpumps.yml entry as JSON)") }
-            if let text = device.string { return text }
-            let data = try JSONEncoder().encode(device)
-            return String(decoding: data, as: UTF8.self)
+        let ops = operations
+        /// The typed request of this command.
+        func decode<T: Decodable>(_ type: T.Type) throws -> T {
+            try CommandArguments.decode(type, from: args, command: request.cmd)
         }
         switch request.cmd {
-        case "ping":
-            return .object(["version": .string(version), "protocol": JSONValue(controlProtocolVersion)])
-        case "list":
-            return .object(["heatpumps": .array(try await summaries(nil, full: false))])
-        case "status":
-            let id = try optionalString("id")
-            let rows = try await summaries(id, full: true)
-            if let id, rows.isEmpty { throw ControlError("not_found", "no heat pump \(id)") }
-            return .object(["heatpumps": .array(rows)])
-        case "add":
-            let device = try await control.add(spec: try spec())
-            return .object(["added": .string(device.id)])
-        case "update":
-            let device = try await control.update(id: try string("id"), spec: try spec())
-            return .object(["updated": .string(device.id)])
-        case "remove":
-            let id = try string("id")
-            try await control.remove(id: id)
-            return .object(["removed": .string(id)])
-        case "enable", "disable":
-            let id = try string("id")
-            try await control.setEnabled(id: id, request.cmd == "enable")
-            return .object(["id": .string(id), "enabled": .bool(request.cmd == "enable")])
-        case "reload":
-            let diff = try await control.reload().get()
-            return .object(["added": .array(diff.added.map { .string($0) }), "removed": .array(diff.removed.map { .string($0) }),
-                            "changed": .array(diff.changed.map { .string($0) }), "unchanged": JSONValue(diff.unchanged.count)])
-        case "read":
-            let id = try string("id")
-            let names = try optionalStrings("registers") ?? []
-            let samples = try await actor(id).readNow(names)
-            return .object(["id": .string(id), "values": .array(samples.map(Self.sample))])
-        case "write":
-            return try await write(id: try string("id"), register: try string("register"), value: try valueText("value"),
-                                   client: try optionalString("client") ?? "control-socket")
-        case "test":
-            return try await test(spec: try spec())
-        case "models":
-            let config = control.configuration
-            return .object(["models": .array(config.models.values.sorted { $0.name < $1.name }.map { m in
-                .object(["name": .string(m.name), "manufacturer": .string(m.manufacturer), "description": .string(m.description),
-                         "registers": JSONValue(m.registers.count), "source": .string(m.source.hasPrefix("builtin") ? "builtin" : m.source),
-                         "setup": .string(m.setup),
-                         "templates": .array(m.templates.map { t in
-                             .object(["key": .string(t.key), "label": .string(t.label), "instances": .array(t.instances.map { .string($0) }),
-                                      "default": .array(t.defaultInstances.map { .string($0) }), "registers": JSONValue(t.registers.count)])
-                         })])
-            })])
-        case "alerts":
-            let heatpumpID = try optionalString("id"), activeOnly = try optionalBool("active") ?? false
-            let rows = try await requireStore().alerts(heatpumpID: heatpumpID, activeOnly: activeOnly)
-            return .object(["alerts": .array(rows.map { a in
-                .object(["rule": .string(a.rule), "heatpump_id": .string(a.heatpumpID), "severity": .string(a.severity),
-                         "raised_at": .number(a.raisedAt), "resolved_at": JSONValue(a.resolvedAt), "value": JSONValue(a.value), "message": .string(a.message)])
-            })])
-        case "events":
-            let heatpumpID = try optionalString("id"), since = try optionalNumber("since") ?? 0
-            let rows = try await requireStore().events(heatpumpID: heatpumpID, since: since)
-            return .object(["events": .array(rows.map { e in
-                .object(["at": .number(e.at), "heatpump_id": JSONValue(e.heatpumpID), "kind": .string(e.kind), "message": .string(e.message)])
-            })])
-        case "history":
-            let id = try string("id"), register = try string("register"), since = try optionalNumber("since") ?? 0
-            let points = try await requireStore().history(heatpumpID: id, register: register, since: since)
-            return .object(["points": .array(points.map { .array([.number($0.at), .number($0.value)]) })])
+        case "ping": return try Self.encode(ops.ping())
+        case "list": return try Self.encode(try await ops.heatpumps(detailed: false))
+        case "status": return try Self.encode(try await ops.heatpumps(id: try decode(StatusRequest.self).id, detailed: true))
+        case "add": return try Self.encode(try await ops.add(try decode(DeviceSpecRequest.self)))
+        case "update": return try Self.encode(try await ops.update(try decode(UpdateRequest.self)))
+        case "remove": return try Self.encode(try await ops.remove(try decode(DeviceIDRequest.self)))
+        case "enable", "disable": return try Self.encode(try await ops.setEnabled(try decode(DeviceIDRequest.self), request.cmd == "enable"))
+        case "reload": return try Self.encode(try await ops.reload())
+        case "read": return try Self.encode(try await ops.read(try decode(ReadRequest.self)))
+        case "write": return try Self.encode(try await ops.write(try decode(WriteRequest.self)))
+        case "test": return try Self.encode(try await ops.test(try decode(DeviceSpecRequest.self)))
+        case "models": return try Self.encode(ops.models())
+        case "alerts": return try Self.encode(try await ops.alerts(try decode(AlertsRequest.self)))
+        case "events": return try Self.encode(try await ops.events(try decode(EventsRequest.self)))
+        case "history": return try Self.encode(try await ops.history(try decode(HistoryRequest.self)))
         default:
-            throw ControlError("unknown_command", "unknown command \"\(request.cmd)\"; commands: \(Self.commands.joined(separator: ", "))")
+            throw ControlError(.unknownCommand, "unknown command \"\(request.cmd)\"; commands: \(Self.commands.joined(separator: ", "))")
         }
     }
 
-    private func requireStore() throws -> SQLiteStore {
-        guard let store else { throw ControlError("unavailable", "the SQLite store is not available") }
-        return store
-    }
-
-    private func actor(_ id: String) async throws -> DeviceActor {
-        if let actor = await control.fleet.actor(for: id) { return actor }
-        let view = control.view
-        if let broken = view.unloadable[id] { throw ControlError("failed", "\(id) cannot be loaded: \(broken.error)") }
-        if view.configuration.device(id) != nil { throw ControlError("disabled", "\(id) is disabled or not running") }
-        throw ControlError("not_found", "no heat pump \(id)")
-    }
-
-    static func sample(_ s: Sample) -> JSONValue {
-        let value: JSONValue = if case .string(let text) = s.value { .string(text) } else { .number(s.value.doubleValue) }
-        var o: [String: JSONValue] = ["register": .string(s.name), "value": value]
-        if let label = s.label { o["label"] = .string(label) }
-        if !s.bits.isEmpty { o["bits"] = .array(s.bits.map { JSONValue($0) }) }
-        return .object(o)
-    }
-
-    private func summaries(_ only: String?, full: Bool) async throws -> [JSONValue] {
-        let view = control.view
-        let boards = await control.fleet.statusBoards
-        var rows: [JSONValue] = []
-        for device in view.configuration.devices where only == nil || device.id == only {
-            var o: [String: JSONValue] = [
-                "id": .string(device.id), "name": .string(device.name), "location": .string(device.location), "model": .string(device.model),
-                "enabled": .bool(device.enabled), "source": .string(view.source(of: device.id)),
-            ]
-            let status = boards[device.id]?.snapshot
-            o["state"] = .string(device.enabled ? (status?.state.rawValue ?? "connecting") : "disabled")
-            o["up"] = .bool(status?.up ?? false)
-            if full, let s = status {
-                o["link"] = .string(s.link)
-                o["unit_id"] = JSONValue(device.modbus.unitID)
-                o["poll_interval"] = .number(device.pollInterval)
-                o["last_success"] = JSONValue(s.lastSuccess)
-                o["last_error"] = JSONValue(s.lastError)
-                o["polls"] = JSONValue(s.pollsTotal)
-                o["errors"] = JSONValue(s.pollErrorsTotal)
-                o["late"] = JSONValue(s.pollsLateTotal)
-                o["lag"] = .number(s.pollLag)
-                o["overruns"] = JSONValue(s.pollOverrunsTotal)
-                o["backoff"] = JSONValue(s.backoff)
-                o["restarts"] = JSONValue(s.restartsTotal)
-                o["requests_per_poll"] = JSONValue(s.requestsPerPoll)
-                o["poll_duration"] = .number(s.pollDuration)
-                o["quarantined"] = .array(s.quarantinedRegisters.map { .string($0) })
-            }
-            rows.append(.object(o))
-        }
-        // Stored runtime devices that cannot be loaded: failed, with the reason.
-        for broken in view.unloadable.values.sorted(by: { $0.id < $1.id }) where only == nil || broken.id == only {
-            let l = broken.labels
-            rows.append(.object([
-                "id": .string(l.id), "name": .string(l.name), "location": .string(l.location), "model": .string(l.model),
-                "enabled": .bool(broken.enabled), "source": .string("runtime"), "state": .string(DeviceState.failed.rawValue),
-                "up": .bool(false), "last_error": .string(broken.error),
-            ]))
-        }
-        return rows
-    }
-
-    private func write(id: String, register: String, value: String, client: String) async throws -> JSONValue {
-        let actor = try await actor(id)
-        do {
-            let r = try await actor.write(register: register, value: value)
-            // The write happened: a failed audit must not turn it into an error (the client would retry it).
-            let audited = await audit(WriteAuditEntry(heatpumpID: id, register: register, requested: value, previous: r.previous.map { "\($0)" },
-                                                      readBack: r.readBack.map { "\($0)" }, result: r.verified ? "ok" : "unverified",
-                                                      message: r.verified ? "" : "read-back differs", client: client))
-            return .object(["id": .string(id), "register": .string(register), "requested": .number(r.requested),
-                            "previous": JSONValue(r.previous), "read_back": JSONValue(r.readBack), "verified": .bool(r.verified),
-                            "audited": .bool(audited)])
-        } catch let error as DeviceOperationError {
-            await audit(WriteAuditEntry(heatpumpID: id, register: register, requested: value, previous: nil, readBack: nil,
-                                        result: error.code == .rejected ? "rejected" : "failed", message: error.message, client: client))
-            throw error
-        }
-    }
-
-    /// Stores an audit row; a failure is logged with the write it concerns and reported as false.
-    @discardableResult
-    private func audit(_ entry: WriteAuditEntry) async -> Bool {
-        guard let store else { return false }
-        do {
-            try await store.audit(entry)
-            return true
-        } catch {
-            logger.error("write audit not stored", metadata: [
-                "heatpump_id": "\(entry.heatpumpID)", "register": "\(entry.register)", "result": "\(entry.result)", "error": "\(error)",
-            ])
-            return false
-        }
-    }
-
-    /// Connects to a device that is not added and reads every register once.
-    private func test(spec: String) async throws -> JSONValue {
-        let device = try control.validate(spec: spec)
-        let config = control.configuration
-        guard let model = config.model(for: device) else { throw ControlError("invalid_device", "unknown model \(device.model)") }
-        let runtime = DeviceRuntime(device: device, model: model, polling: PollingSettings(config.collector.collector))
-        let admitted = runningTests.withLock { running -> Bool in
-            guard running < Self.maxConcurrentTests else { return false }
-            running += 1
-            return true
-        }
-        guard admitted else { throw ControlError("busy", "\(Self.maxConcurrentTests) tests are already running; try again shortly") }
-        defer { runningTests.withLock { $0 -= 1 } }
-        // A link of its own (never the polling link): a test can never delay a poll.
-        let link = ModbusLink(endpoint: device.modbus.endpoint, loop: links.group.next(), throttle: links.throttle)
-        defer { link.close() }
-        let plan = runtime.polling.planner.plan(model.registers)
-        let executor = PollExecutor(unitID: device.modbus.unitID, timeout: device.modbus.timeout, registers: model.registers)
-        let started = Date()
-        let outcome = try await executor.execute(plan, on: link)
-        if let failure = outcome.failure { throw ControlError("device_error", failure.description) }
-        return .object(["id": .string(device.id), "requests": JSONValue(outcome.requests), "duration": .number(Date().timeIntervalSince(started)),
-                        "rejected": .array(outcome.rejected.map { .string(model.registers[$0].name) }), "values": .array(outcome.samples.map(Self.sample))])
+    /// A typed result as the JSON value of the response's `result`.
+    static func encode<T: Encodable>(_ value: T) throws -> JSONValue {
+        try JSONDecoder().decode(JSONValue.self, from: JSONEncoder().encode(value))
     }
 }

@@ -1,0 +1,128 @@
+import ControlProtocol
+import HPCore
+
+/// `POST /api/heatpumps` and `PUT /api/heatpumps/{id}` in idm_logger's shape, plus our optional keys.
+struct HeatpumpBody: Decodable, Sendable {
+    struct Connection: Decodable, Sendable {
+        var host: String
+        var port: Int?
+        var unitID: Int?
+        var timeout: Double?
+        var retries: Int?
+
+        enum CodingKeys: String, CodingKey {
+            case host, port, timeout, retries
+            case unitID = "unit_id"
+        }
+    }
+
+    struct Templates: Decodable, Sendable {
+        var circuits: [String]?
+        var zones: [Int]?
+    }
+
+    var id: String?
+    var name: String
+    var manufacturer: String?
+    var model: String
+    var location: String?
+    var enabled: Bool?
+    var pollInterval: Double?
+    var connection: Connection
+    var config: Templates?
+
+    enum CodingKeys: String, CodingKey {
+        case id, name, manufacturer, model, location, enabled, connection, config
+        case pollInterval = "poll_interval"
+    }
+
+    /// The heatpumps.yml entry this body describes (validated afterwards exactly like a socket `add`).
+    func spec(id: String, models: [String: ModelDefinition]) throws -> DeviceSpec {
+        if let manufacturer, let model = models[model], !model.manufacturer.isEmpty,
+           model.manufacturer.caseInsensitiveCompare(manufacturer) != .orderedSame {
+            throw CommandError(.rejected, "model \(self.model) is made by \(model.manufacturer), not \(manufacturer)")
+        }
+        if !(config?.circuits ?? []).isEmpty || !(config?.zones ?? []).isEmpty {
+            throw CommandError(.rejected, "no model here has circuit or zone templates; leave config.circuits and config.zones empty")
+        }
+        var modbus: [String: JSONValue] = ["type": .string("tcp"), "host": .string(connection.host)]
+        if let port = connection.port { modbus["port"] = JSONValue(port) }
+        if let unit = connection.unitID { modbus["unit_id"] = JSONValue(unit) }
+        if let timeout = connection.timeout { modbus["timeout"] = .number(timeout) }
+        if let retries = connection.retries { modbus["retries"] = JSONValue(retries) }
+        var entry: [String: JSONValue] = ["id": .string(id), "name": .string(name), "model": .string(model), "modbus": .object(modbus)]
+        if let location { entry["location"] = .string(location) }
+        if let enabled { entry["enabled"] = .bool(enabled) }
+        if let pollInterval { entry["poll_interval"] = .number(pollInterval) }
+        return .object(entry)
+    }
+
+    /// An id from the name when none is given: lower-case letters, digits, `-` and `_`.
+    static func slug(_ name: String) -> String {
+        let allowed = Set("abcdefghijklmnopqrstuvwxyz0123456789-_")
+        let mapped = name.lowercased().map { allowed.contains($0) ? $0 : "-" }
+        let trimmed = String(mapped).split(separator: "-", omittingEmptySubsequences: true).joined(separator: "-")
+        return String((trimmed.isEmpty ? "heatpump" : trimmed).prefix(48))
+    }
+}
+
+/// `PATCH /api/heatpumps/{id}`: only the keys given change.
+struct HeatpumpPatch: Decodable, Sendable {
+    var name: String?
+    var location: String?
+    var model: String?
+    var enabled: Bool?
+    var pollInterval: Double?
+    var connection: [String: JSONValue]?
+
+    enum CodingKeys: String, CodingKey {
+        case name, location, model, enabled, connection
+        case pollInterval = "poll_interval"
+    }
+}
+
+/// A device as its heatpumps.yml entry (for PATCH: the current entry with the patch applied).
+enum DeviceEntry {
+    static func entry(_ d: DeviceConfig) -> [String: JSONValue] {
+        var modbus: [String: JSONValue] = ["unit_id": JSONValue(d.modbus.unitID), "timeout": .number(d.modbus.timeout),
+                                           "retries": JSONValue(d.modbus.retries), "retry_delay": .number(d.modbus.retryDelay)]
+        switch d.modbus.transport {
+        case .tcp(let host, let port):
+            modbus["type"] = .string("tcp")
+            modbus["host"] = .string(host)
+            modbus["port"] = JSONValue(port)
+        case .rtu(let serial):
+            modbus["type"] = .string("rtu")
+            modbus["port"] = .string(serial.device)
+            modbus["baudrate"] = JSONValue(serial.baudrate)
+            modbus["bytesize"] = JSONValue(serial.bytesize)
+            modbus["parity"] = .string(String(serial.parity))
+            modbus["stopbits"] = JSONValue(serial.stopbits)
+        }
+        return ["id": .string(d.id), "name": .string(d.name), "location": .string(d.location), "model": .string(d.model),
+                "enabled": .bool(d.enabled), "poll_interval": .number(d.pollInterval), "modbus": .object(modbus)]
+    }
+
+    static func patched(_ d: DeviceConfig, _ patch: HeatpumpPatch) -> [String: JSONValue] {
+        var e = entry(d)
+        if let v = patch.name { e["name"] = .string(v) }
+        if let v = patch.location { e["location"] = .string(v) }
+        if let v = patch.model { e["model"] = .string(v) }
+        if let v = patch.enabled { e["enabled"] = .bool(v) }
+        if let v = patch.pollInterval { e["poll_interval"] = .number(v) }
+        if let connection = patch.connection, case .object(var modbus)? = e["modbus"] {
+            for (key, value) in connection { modbus[key == "unit_id" ? "unit_id" : key] = value }
+            e["modbus"] = .object(modbus)
+        }
+        return e
+    }
+}
+
+/// `POST /api/heatpumps/{id}/enable`.
+struct EnableBody: Decodable, Sendable { var enabled: Bool }
+
+/// `POST /api/control/{id}`: idm_logger's write.
+struct ControlBody: Decodable, Sendable {
+    var sensor: String
+    var value: WriteValue
+}
