@@ -28,6 +28,11 @@ enum SimProfiles {
             f("energy_total", 1750, .counter(base: 18011, perHour: 7), absent: minusOne),
             f("energy_dhw", 1754, .counter(base: 2777, perHour: 1), absent: minusOne),
             f("current_power", 1790, .thermalPower, absent: minusOne),
+            // Building-management demand temperatures: written by the EMS (FC16), read back with FC04.
+            SimPoint(name: "glt_temp_demand_heating", table: .input, address: 1696, type: .float32, order: .CDAB, dynamics: .constant(0), writableViaHolding: true),
+            SimPoint(name: "glt_temp_demand_cooling", table: .input, address: 1698, type: .float32, order: .CDAB, dynamics: .constant(0), writableViaHolding: true),
+            // Error acknowledge: takes a write; reads as 0.
+            SimPoint(name: "error_acknowledge", table: .input, address: 1999, type: .uint8, dynamics: .constant(0), writableViaHolding: true),
         ])
     }
 

@@ -8,6 +8,7 @@ public struct CollectorConfig: Sendable, Hashable {
     public var controlSocket = ControlSocketSettings()
     public var supervisor = SupervisorSettings()
     public var alerts: [AlertRule] = []
+    public var writes = WriteSettings()
 
     public init() {}
 }

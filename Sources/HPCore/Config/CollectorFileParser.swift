@@ -14,6 +14,7 @@ struct CollectorFileParser {
         if let node = top.optional("control_socket") { config.controlSocket = try controlSocket(node) }
         if let node = top.optional("supervisor") { config.supervisor = try supervisor(node) }
         if let node = top.optional("alerts") { config.alerts = try alerts(node) }
+        if let node = top.optional("writes") { config.writes = try writes(node) }
         try top.rejectUnknownKeys()
         return config
     }
@@ -178,6 +179,15 @@ struct CollectorFileParser {
         if s.path.utf8.count > 107 { throw node.error(.invalidValue, "path is longer than the 107 bytes a Unix socket path may have") }
         try map.rejectUnknownKeys()
         return s
+    }
+
+    private func writes(_ node: YAMLNode) throws -> WriteSettings {
+        let map = try node.mapping()
+        var w = WriteSettings()
+        w.eepromMinInterval = try map.seconds("eeprom_min_interval", default: w.eepromMinInterval, within: ConfigLimits.eepromMinInterval)
+        w.eepromDailyCap = try ranged(map, "eeprom_daily_cap", w.eepromDailyCap, ConfigLimits.eepromDailyCap)
+        try map.rejectUnknownKeys()
+        return w
     }
 
     private func supervisor(_ node: YAMLNode) throws -> SupervisorSettings {

@@ -140,15 +140,35 @@ public struct RegistersFileParser {
             bitmapFields: bitmapFields
         )
         definition.writeRegisterType = writeRegisterType
+        try Self.applyWriteClass(map, to: &definition)
         definition.length = try map.int("length", default: 0, within: 0...ConfigLimits.stringLength.upperBound)
         definition.bit = try map.optional("bit").map { try $0.int(within: 0...15) }
-        let keyLines = Dictionary(["length", "bit", "scale", "offset", "access", "unit", "enum_values", "bitmap_fields", "unavailable", "data_type"]
+        let keyLines = Dictionary(["length", "bit", "write_class", "refresh_interval", "pulse_value", "scale", "offset", "access", "unit", "enum_values", "bitmap_fields", "unavailable", "data_type"]
             .filter { map.optional($0) != nil }.map { ($0, map.line(of: $0)) }, uniquingKeysWith: { a, _ in a })
         let unavailable = try map.optional("unavailable").map(Self.rawValues)
         let writeByteOrder = try map.optional("write_byte_order").map(Self.byteOrder)
         try map.rejectUnknownKeys()
         return RegisterSpec(definition: definition, byteOrder: byteOrder, writeByteOrder: writeByteOrder, unavailable: unavailable,
                             bitmapFieldLines: bitmapFieldLines, keyLines: keyLines, file: node.file, line: node.line, path: node.path)
+    }
+
+    /// `write_class`, `refresh_interval` (cyclic) and `pulse_value` (pulse); `eeprom: true` is the
+    /// older spelling of `write_class: eeprom`, and the two may not contradict each other.
+    static func applyWriteClass(_ map: YAMLMapping, to definition: inout RegisterDefinition) throws {
+        if let classNode = map.optional("write_class") {
+            let text = try classNode.string()
+            guard let parsed = WriteClass(rawValue: text.lowercased()) else {
+                throw classNode.error(.invalidValue, "unknown write_class \"\(text)\"; expected \(WriteClass.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+            if definition.eeprom && parsed != .eeprom {
+                throw classNode.error(.invalidValue, "write_class \(parsed.rawValue) contradicts eeprom: true; remove eeprom or use write_class: eeprom")
+            }
+            definition.writeClass = parsed
+        }
+        if let intervalNode = map.optional("refresh_interval") {
+            definition.refreshInterval = try intervalNode.seconds(within: ConfigLimits.refreshInterval)
+        }
+        definition.pulseValue = try map.optional("pulse_value")?.double()
     }
 
     /// `bitmap_fields: {0: "hc1_pump", 6: "compressor_running"}`: bit index → name. Names are

@@ -9,7 +9,7 @@ import Synchronization
 /// Executes control requests against the fleet, its status boards and the SQLite store.
 public final class ControlCommands: Sendable {
     public static let commands = ["ping", "list", "status", "add", "update", "remove", "enable", "disable", "reload",
-                                  "read", "write", "test", "models", "alerts", "events", "history"]
+                                  "read", "write", "jobs", "wanted", "test", "models", "alerts", "events", "history"]
 
     private let control: FleetControl
     private let store: SQLiteStore?
@@ -19,10 +19,14 @@ public final class ControlCommands: Sendable {
     private let runningTests = Mutex(0)
     private let version: String
     private let logger: Logger
+    private let writes: WriteControl
 
-    public init(control: FleetControl, store: SQLiteStore?, links: LinkRegistry, version: String,
+    /// - Parameter writes: the daemon's write control (persisted EEPROM budget, cyclic values, jobs);
+    ///   nil makes one without a running schedule (writes still validated, budgeted and audited).
+    public init(control: FleetControl, store: SQLiteStore?, links: LinkRegistry, version: String, writes: WriteControl? = nil,
                 logger: Logger = Logger(label: "hpmanager.control")) {
         self.logger = logger
+        self.writes = writes ?? WriteControl(control: control, store: store, settings: control.configuration.collector.writes, logger: logger)
         self.control = control
         self.store = store
         self.links = links
@@ -87,14 +91,16 @@ public final class ControlCommands: Sendable {
             guard let value = try optionalString(key), !value.isEmpty else { throw ControlError("bad_request", "\(request.cmd) needs \"\(key)\"") }
             return value
         }
-        /// `write` takes the value as text (as typed) or as a JSON number or boolean.
-        func valueText(_ key: String) throws -> String {
+        /// `write` takes the value as text (as typed) or as a JSON number or boolean; absent only for
+        /// pulse registers (their fixed value is sent).
+        func valueText(_ key: String) throws -> String? {
             switch args[key] {
             case .number(let number)? where number.isFinite:
                 if let whole = Int64(exactly: number) { return String(whole) }
                 return "\(number)"
             case .bool(let flag)?: return flag ? "true" : "false"
-            case .string?, nil, .null?: return try string(key)
+            case nil, .null?: return nil
+            case .string?: return try string(key)
             default: throw wrongType(key, "string or number")
             }
         }
@@ -138,8 +144,36 @@ public final class ControlCommands: Sendable {
             let samples = try await actor(id).readNow(names)
             return .object(["id": .string(id), "values": .array(samples.map(Self.sample))])
         case "write":
-            return try await write(id: try string("id"), register: try string("register"), value: try valueText("value"),
-                                   client: try optionalString("client") ?? "control-socket")
+            let id = try string("id"), register = try string("register"), client = try optionalString("client") ?? "control-socket"
+            if try optionalBool("clear") == true {
+                try await writes.clear(id: id, register: register, client: client)
+                return .object(["id": .string(id), "register": .string(register), "cleared": .bool(true)])
+            }
+            return Self.writeReport(try await writes.write(id: id, register: register, value: try valueText("value"), client: client))
+        case "wanted":
+            let only = try optionalString("id")
+            return .object(["wanted": .array(await writes.wanted().filter { only == nil || $0.key.heatpumpID == only }.map { w in
+                .object(["heatpump_id": .string(w.key.heatpumpID), "register": .string(w.key.register), "value": .string(w.value),
+                         "refresh_interval": .number(w.interval), "next_refresh": .number(w.next), "client": .string(w.client)])
+            })])
+        case "jobs":
+            let client = try optionalString("client") ?? "control-socket"
+            switch try optionalString("action") ?? "list" {
+            case "list":
+                return .object(["jobs": .array(await writes.jobs(heatpumpID: try optionalString("id")).map(Self.job))])
+            case "add":
+                let job = try await writes.addJob(id: try string("id"), register: try string("register"), value: try string("value"),
+                                                  days: try optionalString("days") ?? "daily", time: try string("at"), client: client)
+                return Self.job(job)
+            case "remove":
+                guard let number = try optionalNumber("job"), let jobID = Int64(exactly: number) else {
+                    throw ControlError("bad_request", "jobs remove needs \"job\" (the job number)")
+                }
+                let job = try await writes.removeJob(jobID, client: client)
+                return .object(["removed": JSONValue(Double(job.id))])
+            case let other:
+                throw ControlError("bad_request", "jobs: unknown action \"\(other)\"; expected add, list or remove")
+            }
         case "test":
             return try await test(spec: try spec())
         case "models":
@@ -176,11 +210,7 @@ public final class ControlCommands: Sendable {
     }
 
     private func actor(_ id: String) async throws -> DeviceActor {
-        if let actor = await control.fleet.actor(for: id) { return actor }
-        let view = control.view
-        if let broken = view.unloadable[id] { throw ControlError("failed", "\(id) cannot be loaded: \(broken.error)") }
-        if view.configuration.device(id) != nil { throw ControlError("disabled", "\(id) is disabled or not running") }
-        throw ControlError("not_found", "no heat pump \(id)")
+        try await control.runningActor(id)
     }
 
     static func sample(_ s: Sample) -> JSONValue {
@@ -234,37 +264,20 @@ public final class ControlCommands: Sendable {
         return rows
     }
 
-    private func write(id: String, register: String, value: String, client: String) async throws -> JSONValue {
-        let actor = try await actor(id)
-        do {
-            let r = try await actor.write(register: register, value: value)
-            // The write happened: a failed audit must not turn it into an error (the client would retry it).
-            let audited = await audit(WriteAuditEntry(heatpumpID: id, register: register, requested: value, previous: r.previous.map { "\($0)" },
-                                                      readBack: r.readBack.map { "\($0)" }, result: r.verified ? "ok" : "unverified",
-                                                      message: r.verified ? "" : "read-back differs", client: client))
-            return .object(["id": .string(id), "register": .string(register), "requested": .number(r.requested),
-                            "previous": JSONValue(r.previous), "read_back": JSONValue(r.readBack), "verified": .bool(r.verified),
-                            "audited": .bool(audited)])
-        } catch let error as DeviceOperationError {
-            await audit(WriteAuditEntry(heatpumpID: id, register: register, requested: value, previous: nil, readBack: nil,
-                                        result: error.code == .rejected ? "rejected" : "failed", message: error.message, client: client))
-            throw error
-        }
+    static func writeReport(_ report: WriteReport) -> JSONValue {
+        let r = report.result
+        var o: [String: JSONValue] = ["id": .string(report.heatpumpID), "register": .string(r.register), "requested": .number(r.requested),
+                                      "previous": JSONValue(r.previous), "read_back": JSONValue(r.readBack), "verified": .bool(r.verified),
+                                      "outcome": .string(r.outcome.rawValue), "audited": .bool(report.audited)]
+        if let interval = report.refreshInterval { o["refresh_interval"] = .number(interval) }
+        return .object(o)
     }
 
-    /// Stores an audit row; a failure is logged with the write it concerns and reported as false.
-    @discardableResult
-    private func audit(_ entry: WriteAuditEntry) async -> Bool {
-        guard let store else { return false }
-        do {
-            try await store.audit(entry)
-            return true
-        } catch {
-            logger.error("write audit not stored", metadata: [
-                "heatpump_id": "\(entry.heatpumpID)", "register": "\(entry.register)", "result": "\(entry.result)", "error": "\(error)",
-            ])
-            return false
-        }
+    static func job(_ s: ScheduledJob) -> JSONValue {
+        let j = s.job
+        return .object(["job": JSONValue(Double(j.id)), "heatpump_id": .string(j.heatpumpID), "register": .string(j.register), "value": .string(j.value),
+                        "days": .string(j.schedule.daysText), "at": .string(j.schedule.timeText), "next_run": JSONValue(s.nextRun),
+                        "last_run": JSONValue(j.lastRun), "client": .string(j.client)])
     }
 
     /// Connects to a device that is not added and reads every register once.

@@ -1,0 +1,16 @@
+import DeviceActor
+
+/// A write as the command layer reports it.
+public struct WriteReport: Sendable {
+    public var heatpumpID: String
+    public var result: WriteResult
+    public var audited: Bool
+    /// Seconds between re-sends when the register is cyclic (the value is now wanted until cleared).
+    public var refreshInterval: Double?
+}
+
+/// A scheduled job and its next firing.
+public struct ScheduledJob: Sendable {
+    public var job: WriteJob
+    public var nextRun: Double?
+}
