@@ -7,10 +7,11 @@ import TestSupport
 @Suite("Control socket and hpmanagerctl", .serialized)
 struct ControlSocketTests {
     /// Runs hpmanagerctl; returns (exit status, stdout, stderr).
-    static func ctl(_ socket: String, _ args: [String], asUser user: String? = nil) throws -> (Int32, String, String) {
+    /// - Parameter prefix: parent commands of a nested subcommand (`["jobs"]` for `jobs add`).
+    static func ctl(_ socket: String, _ args: [String], asUser user: String? = nil, prefix: [String] = []) throws -> (Int32, String, String) {
         let binary = try Products.path("hpmanagerctl")
         // Options belong to the subcommand: `hpmanagerctl SUBCOMMAND --socket PATH …`.
-        let full = Array(args.prefix(1)) + ["--socket", socket] + args.dropFirst()
+        let full = prefix + Array(args.prefix(1)) + ["--socket", socket] + args.dropFirst()
         let process = try user.map { try ManagedProcess(executable: "/usr/sbin/runuser", arguments: ["-u", $0, "--", binary] + full) }
             ?? ManagedProcess(executable: binary, arguments: full)
         let status = process.waitForExit(timeout: 30) ?? -1

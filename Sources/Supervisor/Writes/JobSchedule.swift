@@ -22,7 +22,7 @@ public struct JobSchedule: Sendable, Hashable, CustomStringConvertible {
     public init(days: String, time: String) throws {
         weekdays = try Self.parseDays(days)
         let parts = time.trimmingCharacters(in: .whitespaces).split(separator: ":", omittingEmptySubsequences: false)
-        guard (2...3).contains(parts.count), parts.allSatisfy({ (1...2).contains($0.count) && $0.allSatisfy(\.isASCII) }),
+        guard (2...3).contains(parts.count), parts.allSatisfy({ (1...2).contains($0.count) && $0.allSatisfy { $0.isASCII && $0.isNumber } }),
               let h = Int(parts[0]), let m = Int(parts[1]), let s = parts.count == 3 ? Int(parts[2]) : 0,
               (0...23).contains(h), (0...59).contains(m), (0...59).contains(s) else {
             throw Invalid(description: "time must be HH:MM or HH:MM:SS (24-hour, local time), found \"\(time)\"")
