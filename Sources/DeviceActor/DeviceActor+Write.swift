@@ -7,8 +7,9 @@ extension DeviceActor {
     /// The one write path (operator writes, cyclic refreshes, scheduled jobs): validates, applies the
     /// register's write class, writes ahead of queued polls and reads back.
     ///
-    /// - `eeprom`: a slot of `ledger`'s budget is taken before the first `await` (over budget: refused,
-    ///   nothing on the wire); the current value is read first and an unchanged value is not written.
+    /// - `eeprom`: a slot of `ledger`'s budget is taken before the first `await`; the current value is
+    ///   read first and an unchanged value is not written (`unchanged`, even over budget); a different
+    ///   value over budget is refused with `eeprom_budget` and never written.
     /// - `pulse`: `value` may be omitted (the register's `pulse_value` is sent); never read back.
     /// - `cyclic`: written every time (a refresh must reach the device even when the value is unchanged).
     /// - Parameter ledger: the daemon's persisted EEPROM history; nil uses this actor's in-memory one.
@@ -21,7 +22,15 @@ extension DeviceActor {
         let encoded = try Self.encode(register, text: text)
         let ledger = ledger ?? localLedger
         let key = WriteLedger.Key(heatpumpID: runtime.device.id, register: name)
-        let slot = register.writeClass == .eeprom ? try ledger.reserve(key, now: Date().timeIntervalSince1970) : nil
+        var slot: Double?
+        var overBudget: DeviceOperationError?
+        if register.writeClass == .eeprom {
+            do {
+                slot = try ledger.reserve(key, now: Date().timeIntervalSince1970)
+            } catch let error as DeviceOperationError {
+                overBudget = error
+            }
+        }
         let request: ModbusRequest = switch encoded.payload {
         case .bit(let bit): .writeSingleCoil(address: register.address, value: bit)
         case .words(let words) where words.count == 1 && !register.writeMultiple: .writeSingleRegister(address: register.address, value: words[0])
@@ -31,12 +40,17 @@ extension DeviceActor {
         let readable = register.access.isReadable && register.writeClass != .pulse
         let tolerance = register.dataType.isInteger ? abs(register.scale) / 2 : max(1e-6, abs(encoded.value) * 1e-6)
         var previous: Sample?
+        // Over budget and nothing to compare with: refused before any traffic.
+        if let overBudget, !readable { throw overBudget }
         do {
             if readable { previous = try await executor.read(register: index, on: link, priority: true) }
-            if let slot, let current = previous?.value.doubleValue, abs(current - encoded.value) <= tolerance {
-                ledger.release(key, slot: slot)
+            if register.writeClass == .eeprom, let current = previous?.value.doubleValue, abs(current - encoded.value) <= tolerance {
+                // Already set: nothing is written, so the budget is irrelevant (and a slot is given back).
+                if let slot { ledger.release(key, slot: slot) }
                 return WriteResult(register: name, requested: encoded.value, previous: current, readBack: current, outcome: .unchanged)
             }
+            // Over budget and a different value: refused, nothing written.
+            if let overBudget { throw overBudget }
             _ = try await link.transact(request, unit: runtime.device.modbus.unitID, timeout: runtime.device.modbus.timeout, priority: true)
         } catch let error as ModbusError {
             // Nothing was written: give the EEPROM slot back.

@@ -13,7 +13,7 @@ struct HPManagerCtl: ParsableCommand {
         74 I/O error, 77 permission denied.
         """,
         subcommands: [List.self, Status.self, Add.self, Update.self, Remove.self, Enable.self, Disable.self, Reload.self,
-                      Read.self, Write.self, Jobs.self, Wanted.self, Test.self, Models.self, Alerts.self, Events.self, History.self]
+                      Read.self, Write.self, Jobs.self, Wanted.self, SGReady.self, PVSurplus.self, Test.self, Models.self, Alerts.self, Events.self, History.self]
     )
 }
 

@@ -40,7 +40,7 @@ struct ControlSocketTests {
 
         r = try Self.ctl(s, ["status", "--json", "rt1"])
         let status = (Self.json(r.1)["heatpumps"] as? [[String: Any]])?.first
-        #expect(status?["source"] as? String == "runtime" && status?["state"] as? String == "polling" && status?["requests_per_poll"] as? Double == 9)
+        #expect(status?["source"] as? String == "runtime" && status?["state"] as? String == "polling" && status?["requests_per_poll"] as? Double == 12)
 
         r = try Self.ctl(s, ["disable", "rt1"])
         #expect(r.0 == 0)
@@ -194,7 +194,7 @@ struct ControlSocketTests {
         #expect(r.0 == 0, "\(r.2)")
         let values = (Self.json(r.1)["values"] as? [[String: Any]]) ?? []
         #expect(values.contains { $0["register"] as? String == "flow_rate" && $0["value"] as? Double == 21.5 })
-        #expect(Self.json(r.1)["requests"] as? Double == 2)
+        #expect(Self.json(r.1)["requests"] as? Double == 3, "holding 1-10 and 56 (smart-grid mode), inputs 21-52")
         r = try Self.ctl(s, ["test", "--id", "probe", "--model", "daikin_altherma", "--host", "127.0.0.1", "--port", "\(try freeLoopbackPort())"])
         #expect(r.0 == 1 && r.2.contains("device_error"))
         r = try Self.ctl(s, ["list", "--json"])

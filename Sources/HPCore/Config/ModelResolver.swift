@@ -79,6 +79,8 @@ struct ModelResolver {
             }
         }
         try checkMetricNameCollisions(base.registers, spec: spec)
+        if let operations = spec.operations { base.operations = operations }
+        try validateOperations(base, spec: spec)
         return base
     }
 
@@ -188,6 +190,29 @@ struct ModelResolver {
         if !r.bitmapFields.isEmpty || r.isBitmap { throw fail("bitmap_fields", "bit and bitmap_fields both pick bits; use one of them") }
         if !r.enumValues.isEmpty { throw fail("enum_values", "bit gives a boolean; it cannot have enum_values") }
         if r.access.isWritable { throw fail("access", "a single bit cannot be written without changing its neighbours; make \"\(r.name)\" access: read or write the whole register") }
+    }
+
+    /// Every register an operation names exists in the model and is writable.
+    private func validateOperations(_ model: ModelDefinition, spec: ModelSpec) throws {
+        func check(_ name: String, _ operation: String) throws {
+            let line = spec.operationLines[operation] ?? spec.line
+            guard let r = model.registers.first(where: { $0.name == name }) else {
+                throw ConfigError(.invalidValue, file: spec.file, line: line, field: "models.\(spec.name).operations.\(operation)",
+                                  message: "\(operation) names register \"\(name)\", which model \(model.name) does not have")
+            }
+            guard r.access.isWritable else {
+                throw ConfigError(.invalidValue, file: spec.file, line: line, field: "models.\(spec.name).operations.\(operation)",
+                                  message: "\(operation) writes register \"\(name)\", which is access: read")
+            }
+        }
+        if let sg = model.operations.sgReady {
+            for write in sg.prepare { try check(write.register, "sg_ready") }
+            try check(sg.register, "sg_ready")
+        }
+        if let pv = model.operations.pvSurplus {
+            try check(pv.register, "pv_surplus")
+            if let production = pv.production { try check(production, "pv_surplus") }
+        }
     }
 
     /// A write class needs a writable register; `refresh_interval` belongs to cyclic registers and

@@ -26,6 +26,9 @@ struct ModelSpec {
     var unavailable: [Int64]?
     var writeMultiple: Bool?
     var registers: [RegisterSpec]
+    /// `operations:` with the line of each operation, so a bad reference points at it.
+    var operations: ModelOperations?
+    var operationLines: [String: Int] = [:]
     var file: String
     var line: Int
 }

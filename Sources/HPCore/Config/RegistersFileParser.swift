@@ -48,6 +48,9 @@ public struct RegistersFileParser {
         for registerNode in try map.optional("registers")?.sequence() ?? [] {
             spec.registers.append(try parseRegister(registerNode))
         }
+        if let operationsNode = map.optional("operations") {
+            (spec.operations, spec.operationLines) = try Self.operations(operationsNode)
+        }
         try map.rejectUnknownKeys()
         return spec
     }
@@ -150,6 +153,46 @@ public struct RegistersFileParser {
         try map.rejectUnknownKeys()
         return RegisterSpec(definition: definition, byteOrder: byteOrder, writeByteOrder: writeByteOrder, unavailable: unavailable,
                             bitmapFieldLines: bitmapFieldLines, keyLines: keyLines, file: node.file, line: node.line, path: node.path)
+    }
+
+    /// `operations: {sg_ready: {prepare, register, states}, pv_surplus: {register, production}}`.
+    static func operations(_ node: YAMLNode) throws -> (ModelOperations, [String: Int]) {
+        let map = try node.mapping()
+        var operations = ModelOperations()
+        var lines: [String: Int] = [:]
+        if let sgNode = map.optional("sg_ready") {
+            lines["sg_ready"] = map.line(of: "sg_ready")
+            let sg = try sgNode.mapping()
+            var prepare: [OperationWrite] = []
+            for item in try sg.optional("prepare")?.sequence() ?? [] {
+                let write = try item.mapping()
+                prepare.append(OperationWrite(register: try write.required("register").string(), value: try write.required("value").string()))
+                try write.rejectUnknownKeys()
+            }
+            var states: [SGReadyState: String] = [:]
+            let statesNode = try sg.required("states")
+            let stateMap = try statesNode.mapping()
+            for key in stateMap.keys {
+                guard let state = SGReadyState(rawValue: key.lowercased()) else {
+                    throw ConfigError(.invalidValue, file: node.file, line: stateMap.line(of: key), field: "\(statesNode.path).\(key)",
+                                      message: "unknown SG Ready state \"\(key)\"; expected lock, normal, recommend or boost")
+                }
+                states[state] = try stateMap.required(key).string()
+            }
+            guard states[.normal] != nil, states.count >= 2 else {
+                throw statesNode.error(.invalidValue, "sg_ready.states needs normal and at least one of lock, recommend, boost")
+            }
+            operations.sgReady = SGReadyOperation(prepare: prepare, register: try sg.required("register").string(), states: states)
+            try sg.rejectUnknownKeys()
+        }
+        if let pvNode = map.optional("pv_surplus") {
+            lines["pv_surplus"] = map.line(of: "pv_surplus")
+            let pv = try pvNode.mapping()
+            operations.pvSurplus = PVSurplusOperation(register: try pv.required("register").string(), production: try pv.optional("production")?.string())
+            try pv.rejectUnknownKeys()
+        }
+        try map.rejectUnknownKeys()
+        return (operations, lines)
     }
 
     /// `write_class`, `refresh_interval` (cyclic) and `pulse_value` (pulse); `eeprom: true` is the

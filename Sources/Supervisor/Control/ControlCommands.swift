@@ -9,7 +9,7 @@ import Synchronization
 /// Executes control requests against the fleet, its status boards and the SQLite store.
 public final class ControlCommands: Sendable {
     public static let commands = ["ping", "list", "status", "add", "update", "remove", "enable", "disable", "reload",
-                                  "read", "write", "jobs", "wanted", "test", "models", "alerts", "events", "history"]
+                                  "read", "write", "jobs", "wanted", "sg-ready", "pv-surplus", "test", "models", "alerts", "events", "history"]
 
     private let control: FleetControl
     private let store: SQLiteStore?
@@ -150,6 +150,16 @@ public final class ControlCommands: Sendable {
                 return .object(["id": .string(id), "register": .string(register), "cleared": .bool(true)])
             }
             return Self.writeReport(try await writes.write(id: id, register: register, value: try valueText("value"), client: client))
+        case "sg-ready":
+            let id = try string("id")
+            let reports = try await writes.sgReady(id: id, state: try string("state"), client: try optionalString("client") ?? "control-socket")
+            return .object(["id": .string(id), "state": .string(try string("state")), "writes": .array(reports.map(Self.writeReport))])
+        case "pv-surplus":
+            let id = try string("id")
+            guard let kw = try optionalNumber("kw") else { throw ControlError("bad_request", "pv-surplus needs \"kw\" (a number)") }
+            let reports = try await writes.pvSurplus(id: id, kilowatts: kw, productionKilowatts: try optionalNumber("production_kw"),
+                                                     client: try optionalString("client") ?? "control-socket")
+            return .object(["id": .string(id), "kw": .number(kw), "writes": .array(reports.map(Self.writeReport))])
         case "wanted":
             let only = try optionalString("id")
             return .object(["wanted": .array(await writes.wanted().filter { only == nil || $0.key.heatpumpID == only }.map { w in
