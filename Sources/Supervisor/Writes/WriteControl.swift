@@ -117,8 +117,8 @@ public actor WriteControl: Service, DaemonMetricsSource {
             if let definition = actor.runtime.model.registers.first(where: { $0.name == register }), definition.writeClass == .cyclic,
                let refresh = definition.refreshInterval {
                 interval = refresh
-                try await want(WriteLedger.Key(heatpumpID: id, register: register), value: value ?? Self.number(r.requested),
-                               interval: refresh, client: client)
+                await want(WriteLedger.Key(heatpumpID: id, register: register), value: value ?? Self.number(r.requested),
+                           interval: refresh, client: client)
             }
             return WriteReport(heatpumpID: id, result: r, audited: audited, refreshInterval: interval)
         } catch let error as DeviceOperationError {
@@ -129,11 +129,19 @@ public actor WriteControl: Service, DaemonMetricsSource {
         }
     }
 
-    private func want(_ key: WriteLedger.Key, value: String, interval: Double, client: String) async throws {
+    /// The value is wanted from now on. The write already happened: a store failure is logged (the
+    /// value is still re-sent until the daemon stops), never reported as a failed write.
+    private func want(_ key: WriteLedger.Key, value: String, interval: Double, client: String) async {
         let now = Date()
-        try await store?.saveCyclicWrite(StoredCyclicWrite(heatpumpID: key.heatpumpID, register: key.register, value: value,
-                                                           setAt: now.timeIntervalSince1970, client: client))
         schedule.want(key, value: value, interval: interval, next: now.addingTimeInterval(interval), client: client)
+        do {
+            try await store?.saveCyclicWrite(StoredCyclicWrite(heatpumpID: key.heatpumpID, register: key.register, value: value,
+                                                               setAt: now.timeIntervalSince1970, client: client))
+        } catch {
+            logger.error("wanted value not stored; it is re-sent until the daemon stops, but not after a restart", metadata: [
+                "heatpump_id": "\(key.heatpumpID)", "register": "\(key.register)", "error": "\(error)",
+            ])
+        }
         failing.remove(key)
         publishCounts()
         wake()
@@ -269,11 +277,18 @@ public actor WriteControl: Service, DaemonMetricsSource {
 
     private func perform(_ action: WriteSchedule.Action, now: Date) async {
         switch action {
-        case .refresh(let key, let value):
+        case .refresh(let key, _):
             do {
                 let actor = try await control.runningActor(key.heatpumpID)
+                // Re-checked after the await: cleared meanwhile, nothing to send; changed, send the new value.
+                guard let value = schedule.refreshes[key]?.value else { return }
                 _ = try await actor.write(register: key.register, value: value, ledger: ledger)
                 counters.withLock { $0.refreshes += 1 }
+                // An operator write that raced this refresh may have reached the device first: resend the newer value now.
+                if let wanted = schedule.refreshes[key]?.value, wanted != value {
+                    schedule.reschedule(key, next: Date())
+                    wake()
+                }
                 if failing.remove(key) != nil {
                     logger.info("cyclic write reaches the device again", metadata: ["heatpump_id": "\(key.heatpumpID)", "register": "\(key.register)"])
                 }

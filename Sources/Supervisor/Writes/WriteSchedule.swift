@@ -62,6 +62,10 @@ struct WriteSchedule {
         return actions
     }
 
+    mutating func reschedule(_ key: WriteLedger.Key, next: Date) {
+        refreshes[key]?.next = next
+    }
+
     /// A refresh that did not reach the device is tried again sooner than a full interval.
     mutating func refreshFailed(_ key: WriteLedger.Key, at now: Date, retry: Double) {
         guard let r = refreshes[key] else { return }
