@@ -30,6 +30,10 @@ struct WriteClassEndToEndTests {
         #expect(try sim.command("get \(port) 1 input 1032")["value"] as? Int == 55)
         r = try ControlSocketTests.ctl(harness.socketPath, ["write", "idm1", "system_mode", "away"])
         #expect(r.0 == 0 && r.1.contains("verified"), "another register has its own budget: \(r.2)")
+        _ = try await DaemonHarness.waitFor(daemon, "writes counted by outcome") { m in
+            m.value("hpmanager_writes_total", ["result": "eeprom_budget"]) == 1 && m.value("hpmanager_writes_total", ["result": "unchanged"]) == 1
+                && m.value("hpmanager_writes_total", ["result": "verified"]) == 2
+        }
 
         #expect(daemon.process.stop() == 0)
         daemon = try harness.start()

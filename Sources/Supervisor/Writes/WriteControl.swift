@@ -20,6 +20,8 @@ public actor WriteControl: Service, DaemonMetricsSource {
         var jobFailures = 0
         var wanted = 0
         var jobs = 0
+        /// Writes (operator, job, operation) by outcome or refusal code.
+        var results: [String: Int] = [:]
     }
 
     /// A refresh or job that could not reach its device is tried again after this many seconds.
@@ -109,6 +111,7 @@ public actor WriteControl: Service, DaemonMetricsSource {
         do {
             let actor = try await control.runningActor(id)
             let r = try await actor.write(register: register, value: value, ledger: ledger)
+            counters.withLock { $0.results[r.outcome.rawValue, default: 0] += 1 }
             let (result, message) = Self.auditResult(r.outcome)
             let audited = await audit(WriteAuditEntry(heatpumpID: id, register: register, requested: value ?? Self.number(r.requested),
                                                       previous: r.previous.map(Self.number), readBack: r.readBack.map(Self.number),
@@ -122,6 +125,7 @@ public actor WriteControl: Service, DaemonMetricsSource {
             }
             return WriteReport(heatpumpID: id, result: r, audited: audited, refreshInterval: interval)
         } catch let error as DeviceOperationError {
+            counters.withLock { $0.results[error.code.rawValue, default: 0] += 1 }
             let result = error.code == .deviceError ? "failed" : "rejected"
             await audit(WriteAuditEntry(heatpumpID: id, register: register, requested: value ?? "", previous: nil, readBack: nil,
                                         result: result, message: error.message, client: client))
@@ -405,7 +409,12 @@ public actor WriteControl: Service, DaemonMetricsSource {
 
     public nonisolated func daemonMetrics() -> [DaemonMetric] {
         let c = counters.withLock { $0 }
-        return [
+        let outcomes = ["verified", "unverified", "sent", "unchanged", "rejected", "eeprom_budget", "unknown_register", "device_error"]
+        let byResult = outcomes.map { result in
+            DaemonMetric("hpmanager_writes_total", help: "Register writes asked for (operator, job, operation; not cyclic re-sends), by outcome or refusal.",
+                         kind: .counter, labels: [("result", result)], value: Double(c.results[result] ?? 0))
+        }
+        return byResult + [
             DaemonMetric("hpmanager_cyclic_writes_wanted", help: "Cyclic registers whose value is re-sent until cleared.", value: Double(c.wanted)),
             DaemonMetric("hpmanager_cyclic_refreshes_total", help: "Re-sends of cyclic registers' wanted values that reached the device.",
                          kind: .counter, value: Double(c.refreshes)),

@@ -8,9 +8,3 @@ public struct WriteReport: Sendable {
     /// Seconds between re-sends when the register is cyclic (the value is now wanted until cleared).
     public var refreshInterval: Double?
 }
-
-/// A scheduled job and its next firing.
-public struct ScheduledJob: Sendable {
-    public var job: WriteJob
-    public var nextRun: Double?
-}
