@@ -32,10 +32,10 @@ public actor WriteControl: Service, DaemonMetricsSource {
     static let maxNap = 60.0
 
     public nonisolated let ledger: WriteLedger
-    private let control: FleetControl
-    private let store: SQLiteStore?
-    private let logger: Logger
-    private var schedule: WriteSchedule
+    let control: FleetControl
+    let store: SQLiteStore?
+    let logger: Logger
+    var schedule: WriteSchedule
     private let counters = Mutex(Counters())
     private var failing: Set<WriteLedger.Key> = []
     private var wakeup: CheckedContinuation<Void, Never>?
@@ -173,98 +173,6 @@ public actor WriteControl: Service, DaemonMetricsSource {
         }
     }
 
-    // MARK: Operations (SG Ready, PV surplus)
-
-    /// Sets an SG Ready state with the model's mapping: its `prepare` writes, then the state register;
-    /// each write goes through `write` (validated, budgeted, read back, audited). Refused with
-    /// `unsupported` for a model without SG Ready, `bad_request` for a state the vendor lacks.
-    public func sgReady(id: String, state name: String, client: String) async throws -> [WriteReport] {
-        let actor = try await control.runningActor(id)
-        let model = actor.runtime.model
-        guard let sg = model.operations.sgReady else {
-            let other = model.operations.pvSurplus == nil ? "" : "; it supports pv-surplus"
-            throw ControlError("unsupported", "model \(model.name) (\(id)) has no SG Ready operation over Modbus\(other)")
-        }
-        let supported = sg.supported.map(\.rawValue).joined(separator: ", ")
-        guard let state = SGReadyState(name: name), let value = sg.states[state] else {
-            throw ControlError("bad_request", "\(model.name) has no SG Ready state \"\(name)\"; it supports \(supported)" + (sg.states[.lock] == nil ? "" : " (off = lock)"))
-        }
-        let writes = sg.prepare + [OperationWrite(register: sg.register, value: value)]
-        var reports: [WriteReport] = []
-        for w in writes {
-            reports.append(try await write(id: id, register: w.register, value: w.value, client: "sg-ready \(state.rawValue) (\(client))"))
-        }
-        logger.info("SG Ready state set", metadata: ["heatpump_id": "\(id)", "state": "\(state.rawValue)", "client": "\(client)"])
-        return reports
-    }
-
-    /// Reports PV surplus (and optionally production), in kW, to the model's energy-manager registers.
-    public func pvSurplus(id: String, kilowatts: Double, productionKilowatts: Double?, client: String) async throws -> [WriteReport] {
-        let actor = try await control.runningActor(id)
-        let model = actor.runtime.model
-        guard let pv = model.operations.pvSurplus else {
-            let other = model.operations.sgReady == nil ? "" : "; it supports sg-ready"
-            throw ControlError("unsupported", "model \(model.name) (\(id)) takes no PV surplus over Modbus\(other)")
-        }
-        var writes = [OperationWrite(register: pv.register, value: "\(kilowatts)")]
-        if let production = productionKilowatts {
-            guard let register = pv.production else {
-                throw ControlError("unsupported", "model \(model.name) takes no PV production value; send the surplus only")
-            }
-            writes.append(OperationWrite(register: register, value: "\(production)"))
-        }
-        var reports: [WriteReport] = []
-        for w in writes {
-            reports.append(try await write(id: id, register: w.register, value: w.value, client: "pv-surplus (\(client))"))
-        }
-        return reports
-    }
-
-    // MARK: Jobs
-
-    /// Adds a job after checking, without touching the device, that the write would be accepted.
-    public func addJob(id: String, register: String, value: String, days: String, time: String, client: String,
-                       now: Date = Date()) async throws -> ScheduledJob {
-        let jobSchedule: JobSchedule
-        do {
-            jobSchedule = try JobSchedule(days: days, time: time)
-        } catch let error as JobSchedule.Invalid {
-            throw ControlError("bad_request", error.description)
-        }
-        let config = control.configuration
-        guard let device = config.device(id) else { throw ControlError("not_found", "no heat pump \(id)") }
-        guard let definition = config.models[device.model]?.registers.first(where: { $0.name == register }) else {
-            throw DeviceOperationError(.unknownRegister, "\(id) has no register \"\(register)\"")
-        }
-        _ = try DeviceActor.encode(definition, text: value)
-        guard let store else { throw ControlError("unavailable", "the SQLite store is not available; jobs need it") }
-        let rowID = try await store.addWriteJob(heatpumpID: id, register: register, value: value,
-                                                days: jobSchedule.daysText, time: jobSchedule.timeText, client: client)
-        let job = WriteJob(id: rowID, heatpumpID: id, register: register, value: value, schedule: jobSchedule, client: client)
-        schedule.add(job, now: now)
-        publishCounts()
-        wake()
-        await audit(WriteAuditEntry(heatpumpID: id, register: register, requested: value, previous: nil, readBack: nil,
-                                    result: "job_added", message: "job #\(rowID): \(jobSchedule)", client: client))
-        return ScheduledJob(job: job, nextRun: schedule.nextRun(of: rowID)?.timeIntervalSince1970)
-    }
-
-    public func jobs(heatpumpID: String? = nil) -> [ScheduledJob] {
-        schedule.jobs.values.filter { heatpumpID == nil || $0.job.heatpumpID == heatpumpID }.sorted { $0.job.id < $1.job.id }
-            .map { ScheduledJob(job: $0.job, nextRun: $0.next?.timeIntervalSince1970) }
-    }
-
-    public func removeJob(_ jobID: Int64, client: String) async throws -> WriteJob {
-        let stored = try await store?.deleteWriteJob(id: jobID) ?? false
-        guard let job = schedule.remove(job: jobID), stored || store == nil else {
-            throw ControlError("not_found", "no job #\(jobID)")
-        }
-        publishCounts()
-        await audit(WriteAuditEntry(heatpumpID: job.heatpumpID, register: job.register, requested: job.value, previous: nil, readBack: nil,
-                                    result: "job_removed", message: "job #\(jobID): \(job.schedule)", client: client))
-        return job
-    }
-
     // MARK: The loop
 
     /// Runs what is due at `now` (refreshes and jobs, concurrently); returns when the next is due.
@@ -353,7 +261,7 @@ public actor WriteControl: Service, DaemonMetricsSource {
         }
     }
 
-    private func wake() {
+    func wake() {
         timer?.cancel()
         timer = nil
         let continuation = wakeup
@@ -370,7 +278,7 @@ public actor WriteControl: Service, DaemonMetricsSource {
         return r.refreshInterval
     }
 
-    private func publishCounts() {
+    func publishCounts() {
         let wanted = schedule.refreshes.count, jobs = schedule.jobs.count
         counters.withLock { $0.wanted = wanted; $0.jobs = jobs }
     }
@@ -394,7 +302,7 @@ public actor WriteControl: Service, DaemonMetricsSource {
 
     /// Stores an audit row; a failure is logged with the write it concerns and reported as false.
     @discardableResult
-    private func audit(_ entry: WriteAuditEntry) async -> Bool {
+    func audit(_ entry: WriteAuditEntry) async -> Bool {
         guard let store else { return false }
         do {
             try await store.audit(entry)
