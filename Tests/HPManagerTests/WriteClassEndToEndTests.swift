@@ -64,4 +64,20 @@ struct WriteClassEndToEndTests {
         #expect(stats.requestsByFunction[16] == 2, "two pulses, the refused one never sent: \(stats.requestsByFunction)")
         #expect(daemon.process.stop() == 0)
     }
+
+    @Test("a reload that changes writes: is logged as taking effect only after a restart (the budget in force is the one loaded at start)")
+    func reloadWarnsAboutWrites() async throws {
+        let sim = try SimulatorProcess(["--tcp", "idm:0"])
+        let devices: [DaemonHarness.Device] = [.init(id: "idm1", port: sim.ports[0], model: "idm_navigator_2")]
+        let harness = try DaemonHarness(devices: devices, interval: 0.3, extraSections: "writes:\n  eeprom_daily_cap: 5\n")
+        let daemon = try harness.start()
+        _ = try await DaemonHarness.waitFor(daemon, "idm1 polled") { $0.value("heatpump_up", ["heatpump_id": "idm1"]) == 1 }
+        _ = try DaemonHarness(devices: devices, interval: 0.3, extraSections: "writes:\n  eeprom_daily_cap: 50\n", reuse: harness.dir)
+        let r = try ControlSocketTests.ctl(harness.socketPath, ["reload"])
+        #expect(r.0 == 0, "\(r.2)")
+        _ = try await eventually("restart-only warning names writes", timeout: 5) {
+            daemon.log.split(separator: "\n").contains { $0.contains("take effect only after a daemon restart") && $0.contains("writes") } ? true : nil
+        }
+        #expect(daemon.process.stop() == 0)
+    }
 }
