@@ -22,9 +22,10 @@ public actor DeviceActor {
     public nonisolated let runtime: DeviceRuntime
     public nonisolated let board: DeviceStatusBoard
     let link: ModbusLink
-    var lastEEPROMWrite: [String: Date] = [:]
+    /// The EEPROM budget when a caller brings no shared ledger (direct use, tests): in memory only.
+    let localLedger = WriteLedger(budget: EEPROMBudget())
     private let sink: any TelemetrySink
-    private let logger: Logger
+    let logger: Logger
     private let clock = ContinuousClock()
     public nonisolated var unownedExecutor: UnownedSerialExecutor { link.unownedExecutor }
     private var machine: PollStateMachine

@@ -113,6 +113,9 @@ public final class SQLiteDatabase {
 
     public var changes: Int { Int(sqlite3_changes(handle)) }
 
+    /// Rowid of the last row this connection inserted.
+    public var lastInsertRowID: Int64 { sqlite3_last_insert_rowid(handle) }
+
     /// Applies `migrations[i]` for every i ≥ the stored user_version, each in a transaction.
     public func migrate(_ migrations: [String]) throws {
         let current = try userVersion

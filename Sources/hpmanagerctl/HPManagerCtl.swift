@@ -13,7 +13,7 @@ struct HPManagerCtl: ParsableCommand {
         74 I/O error, 77 permission denied.
         """,
         subcommands: [List.self, Status.self, Add.self, Update.self, Remove.self, Enable.self, Disable.self, Reload.self,
-                      Read.self, Write.self, Test.self, Models.self, Alerts.self, Events.self, History.self, HashToken.self]
+                      Read.self, Write.self, Jobs.self, Wanted.self, SGReady.self, PVSurplus.self, Test.self, Models.self, Alerts.self, Events.self, History.self, HashToken.self]
     )
 }
 
@@ -207,22 +207,6 @@ extension HPManagerCtl {
             connection.show(result) { r in
                 Output.table(["REGISTER", "VALUE", "LABEL"], (r["values"]?.array ?? []).map { [Output.text($0["register"]), Output.text($0["value"]), Output.text($0["label"])] })
             }
-        }
-    }
-
-    struct Write: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Write a register (validated, read back, audited).")
-        @OptionGroup var connection: Connection
-        @Argument(help: "Heat pump id.") var id: String
-        @Argument(help: "Register name.") var register: String
-        @Argument(help: "Value: a number, true/false, or an enum label.") var value: String
-        func run() throws {
-            let user = ProcessInfo.processInfo.environment["SUDO_USER"] ?? ProcessInfo.processInfo.environment["USER"] ?? "uid \(getuid())"
-            let result = try connection.call("write", ["id": .string(id), "register": .string(register), "value": .string(value), "client": .string("hpmanagerctl (\(user))")])
-            connection.show(result) { r in
-                "\(register): \(Output.text(r["previous"])) → \(Output.text(r["requested"])) (read back \(Output.text(r["read_back"])), \(r["verified"]?.bool == true ? "verified" : "NOT verified"))"
-            }
-            if result["verified"]?.bool != true { throw ExitCode(1) }
         }
     }
 

@@ -141,8 +141,19 @@ struct HPManagerDaemon: AsyncParsableCommand {
         let control = FleetControl(initial: config, directory: configDir, loader: loader, fleet: fleet, store: store, metrics: metrics, logger: logger)
         let fleetService = FleetService(control: control)
         services.append(.init(service: fleetService, serviceName: "fleet"))
+        // Every write (operator, cyclic refresh, scheduled job) goes through one write control; its
+        // EEPROM budget, wanted values and jobs come back from the store.
+        let writes: WriteControl
+        do {
+            writes = try await WriteControl.open(control: control, store: store, settings: config.collector.writes, logger: logger)
+        } catch {
+            FileHandle.standardError.write(Data("hpmanagerd: cannot load write state from \(config.collector.sqlite.path): \(error)\n".utf8))
+            throw ExitCode(73)
+        }
+        metrics?.addSource(writes)
+        services.append(.init(service: writes, serviceName: "writes"))
         // One set of typed operations behind both transports.
-        let operations = FleetOperations(control: control, store: store, links: links, version: Self.version)
+        let operations = FleetOperations(control: control, store: store, links: links, version: Self.version, writes: writes)
         if !config.collector.controlSocket.path.isEmpty {
             let commands = ControlCommands(operations: operations)
             var limits = ControlServer.Limits()

@@ -33,6 +33,14 @@ enum SimProfiles {
             f("energy_electric_heater", 1762, .constant(12.25), absent: minusOne),
             f("electrical_power", 4122, .power, absent: minusOne),
             f("current_power", 1790, .thermalPower, absent: minusOne),
+            // Energy-manager inputs (PV surplus, PV production in kW), written with FC16.
+            SimPoint(name: "pv_surplus", table: .input, address: 74, type: .float32, order: .CDAB, dynamics: .constant(0), writableViaHolding: true),
+            SimPoint(name: "pv_production", table: .input, address: 78, type: .float32, order: .CDAB, dynamics: .constant(0), writableViaHolding: true),
+            // Building-management demand temperatures: written by the EMS (FC16), read back with FC04.
+            SimPoint(name: "glt_temp_demand_heating", table: .input, address: 1696, type: .float32, order: .CDAB, dynamics: .constant(0), writableViaHolding: true),
+            SimPoint(name: "glt_temp_demand_cooling", table: .input, address: 1698, type: .float32, order: .CDAB, dynamics: .constant(0), writableViaHolding: true),
+            // Error acknowledge: takes a write; reads as 0.
+            SimPoint(name: "error_acknowledge", table: .input, address: 1999, type: .uint8, dynamics: .constant(0), writableViaHolding: true),
         ] + blocks.points)
         profile.absentAddresses = blocks.absent
         return profile
@@ -58,6 +66,10 @@ enum SimProfiles {
             // An 8-bit signed parameter in a word, sign-extended: −128 (0xFF80) when not available.
             SimPoint(name: "heating_offset", table: .holding, address: 30, type: .int16, dynamics: .constant(0), absent: .int(-128)),
             SimPoint(name: "room_setpoint", table: .holding, address: 206, type: .int16, scale: 0.1, dynamics: .constant(21), absent: .int(-32768)),
+            // SG Ready over Modbus: enable (43033), requested mode (46009, 1 = normal), reported mode (31912, 10 = normal price).
+            SimPoint(name: "sg_ready_api", table: .holding, address: 3032, type: .uint16, dynamics: .constant(0)),
+            SimPoint(name: "sg_ready_request", table: .holding, address: 6008, type: .uint16, dynamics: .constant(1)),
+            SimPoint(name: "sg_ready_state", table: .input, address: 1911, type: .uint16, dynamics: .constant(10)),
         ])
     }
 
@@ -88,6 +100,7 @@ enum SimProfiles {
         // PDU addresses (Daikin register number − 1).
         return SimProfile(name: "daikin", points: [
             h("lwt_heating_setpoint", 0, 35), h("operation_mode_setting", 2, 1), h("space_heating_on", 3, 1), h("dhw_setpoint", 9, 48),
+            h("smart_grid_mode", 55, 0),
             i("unit_error", 20, .constant(0)), i("unit_error_subcode", 22, .constant(32766)),
             i("circulation_pump_running", 29, .compressor), i("compressor_running", 30, .compressor), i("defrost_active", 34, .constant(0)),
             t("leaving_water_temp", 39, .flow), t("return_water_temp", 41, .returnTemp), t("dhw_temp", 42, .dhw),

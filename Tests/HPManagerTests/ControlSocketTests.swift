@@ -7,10 +7,11 @@ import TestSupport
 @Suite("Control socket and hpmanagerctl", .serialized)
 struct ControlSocketTests {
     /// Runs hpmanagerctl; returns (exit status, stdout, stderr).
-    static func ctl(_ socket: String, _ args: [String], asUser user: String? = nil) throws -> (Int32, String, String) {
+    /// - Parameter prefix: parent commands of a nested subcommand (`["jobs"]` for `jobs add`).
+    static func ctl(_ socket: String, _ args: [String], asUser user: String? = nil, prefix: [String] = []) throws -> (Int32, String, String) {
         let binary = try Products.path("hpmanagerctl")
         // Options belong to the subcommand: `hpmanagerctl SUBCOMMAND --socket PATH …`.
-        let full = Array(args.prefix(1)) + ["--socket", socket] + args.dropFirst()
+        let full = prefix + Array(args.prefix(1)) + ["--socket", socket] + args.dropFirst()
         let process = try user.map { try ManagedProcess(executable: "/usr/sbin/runuser", arguments: ["-u", $0, "--", binary] + full) }
             ?? ManagedProcess(executable: binary, arguments: full)
         let status = process.waitForExit(timeout: 30) ?? -1
@@ -39,7 +40,7 @@ struct ControlSocketTests {
 
         r = try Self.ctl(s, ["status", "--json", "rt1"])
         let status = (Self.json(r.1)["heatpumps"] as? [[String: Any]])?.first
-        #expect(status?["source"] as? String == "runtime" && status?["state"] as? String == "polling" && status?["requests_per_poll"] as? Double == 9)
+        #expect(status?["source"] as? String == "runtime" && status?["state"] as? String == "polling" && status?["requests_per_poll"] as? Double == 12)
 
         r = try Self.ctl(s, ["disable", "rt1"])
         #expect(r.0 == 0)
@@ -193,7 +194,7 @@ struct ControlSocketTests {
         #expect(r.0 == 0, "\(r.2)")
         let values = (Self.json(r.1)["values"] as? [[String: Any]]) ?? []
         #expect(values.contains { $0["register"] as? String == "flow_rate" && $0["value"] as? Double == 21.5 })
-        #expect(Self.json(r.1)["requests"] as? Double == 2)
+        #expect(Self.json(r.1)["requests"] as? Double == 3, "holding 1-10 and 56 (smart-grid mode), inputs 21-52")
         r = try Self.ctl(s, ["test", "--id", "probe", "--model", "daikin_altherma", "--host", "127.0.0.1", "--port", "\(try freeLoopbackPort())"])
         #expect(r.0 == 1 && r.2.contains("device_error"))
         r = try Self.ctl(s, ["list", "--json"])

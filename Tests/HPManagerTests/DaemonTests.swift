@@ -52,7 +52,7 @@ struct DaemonTests {
         for name in ["heatpump_poll_duration_seconds", "heatpump_poll_errors_total", "heatpump_restarts_total", "heatpump_modbus_requests"] {
             #expect(m.has(name, ["heatpump_id": "nibe"]), "\(name)")
         }
-        #expect(m.value("heatpump_modbus_requests", ["heatpump_id": "nibe"]) == 9)
+        #expect(m.value("heatpump_modbus_requests", ["heatpump_id": "nibe"]) == 12, "nine blocks plus the SG Ready registers 1911, 3032, 6008")
         #expect(m.has("hpmanager_build_info"))
         #expect(m.value("hpmanager_devices", ["state": "polling"]) == 5)
         // Exposition format: promtool clean, no duplicate series.

@@ -56,7 +56,7 @@ struct DeviceActorStateTests {
         let passed = results.compactMap { try? $0.get() }
         #expect(passed.count == 1)
         let rejected = results.compactMap { if case .failure(let e as DeviceOperationError) = $0 { e } else { nil } }
-        #expect(rejected.count == 19 && rejected.allSatisfy { $0.code == .rejected && $0.message.contains("EEPROM") })
+        #expect(rejected.count == 19 && rejected.allSatisfy { $0.code == .eepromBudget && $0.message.contains("EEPROM") })
         #expect((try sim.portStats(port).requestsByFunction[6] ?? 0) - before == 1, "hpsim saw one write")
         let written = try #require(passed.first)
         #expect(try sim.command("get \(port) 1 holding 213")["value"] as? Int == Int(written.requested))

@@ -397,6 +397,13 @@ struct InputRangeTests {
             (#"{"cmd":"alerts","args":{"id":["a"]}}"#, #"alerts: \"id\" must be a string"#),
             (#"{"cmd":"write","args":{"id":"a","register":"room_setpoint","value":[1]}}"#, #"write: \"value\" must be a string or number"#),
             (#"{"cmd":"write","args":{"id":"a","register":"room_setpoint","value":"21","client":3}}"#, #"write: \"client\" must be a string"#),
+            (#"{"cmd":"write","args":{"id":"a","register":"room_setpoint","clear":"yes"}}"#, #"write: \"clear\" must be a boolean"#),
+            (#"{"cmd":"pv-surplus","args":{"id":"a","kw":"3"}}"#, #"pv-surplus: \"kw\" must be a number"#),
+            (#"{"cmd":"pv-surplus","args":{"id":"a"}}"#, #"pv-surplus needs \"kw\""#),
+            (#"{"cmd":"sg-ready","args":{"id":"a"}}"#, #"sg-ready needs \"state\""#),
+            (#"{"cmd":"jobs","args":{"action":"remove","job":1.5}}"#, #"jobs remove needs \"job\" (the job number)"#),
+            (#"{"cmd":"jobs","args":{"action":"dance"}}"#, #"jobs: unknown action \"dance\"; expected add, list or remove"#),
+            (#"{"cmd":"jobs","args":{"action":"add","id":"a","register":"room_setpoint","value":"21","at":"6 am"}}"#, #"time must be HH:MM or HH:MM:SS"#),
         ]
         for (request, message) in wrong {
             let reply = call(request)

@@ -40,6 +40,8 @@ public struct ErrorCode: RawRepresentable, Hashable, Sendable, Codable, Expressi
     public static let payloadTooLarge: ErrorCode = "payload_too_large"
     public static let rejected: ErrorCode = "rejected"
     public static let outOfRange: ErrorCode = "out_of_range"
+    /// The model has no such operation (SG Ready, PV surplus) over Modbus.
+    public static let unsupported: ErrorCode = "unsupported"
     public static let busy: ErrorCode = "busy"
     // The device or the daemon cannot serve it now (503).
     public static let offline: ErrorCode = "offline"
@@ -62,7 +64,7 @@ public struct ErrorCode: RawRepresentable, Hashable, Sendable, Codable, Expressi
         case .methodNotAllowed: 405
         case .conflict, .exists, .definedInFile, .disabled, .eepromBudget, .notLive: 409
         case .payloadTooLarge: 413
-        case .rejected, .outOfRange: 422
+        case .rejected, .outOfRange, .unsupported: 422
         case .busy: 429
         case .offline, .deviceError, .failed, .unavailable, .notStarted, .shuttingDown: 503
         default: 500
@@ -73,6 +75,6 @@ public struct ErrorCode: RawRepresentable, Hashable, Sendable, Codable, Expressi
     public static let known: [ErrorCode] = [
         .badRequest, .unknownCommand, .invalidDevice, .configInvalid, .unauthorized, .forbidden, .notFound, .unknownRegister,
         .methodNotAllowed, .conflict, .exists, .definedInFile, .disabled, .eepromBudget, .notLive, .payloadTooLarge, .rejected,
-        .outOfRange, .busy, .offline, .deviceError, .failed, .unavailable, .notStarted, .shuttingDown, .storeFailed, .internal,
+        .outOfRange, .unsupported, .busy, .offline, .deviceError, .failed, .unavailable, .notStarted, .shuttingDown, .storeFailed, .internal,
     ]
 }

@@ -83,15 +83,31 @@ public struct WriteValue: Sendable, Codable, Hashable {
 public struct WriteRequest: Sendable, Codable, Hashable {
     public var id: String
     public var register: String
-    public var value: WriteValue
+    /// Absent only for pulse registers (their fixed trigger value is sent) or with `clear`.
+    public var value: WriteValue?
     /// Who asked, for the audit (the socket's default is `control-socket`).
     public var client: String?
+    /// Stop re-sending a cyclic register's wanted value instead of writing.
+    public var clear: Bool?
 
-    public init(id: String, register: String, value: WriteValue, client: String? = nil) {
+    public init(id: String, register: String, value: WriteValue?, client: String? = nil, clear: Bool? = nil) {
         self.id = id
         self.register = register
         self.value = value
         self.client = client
+        self.clear = clear
+    }
+}
+
+/// `write` with `clear: true`.
+public struct ClearResponse: Sendable, Codable, Hashable {
+    public var id: String
+    public var register: String
+    public var cleared: Bool
+    public init(id: String, register: String, cleared: Bool = true) {
+        self.id = id
+        self.register = register
+        self.cleared = cleared
     }
 }
 
@@ -102,21 +118,29 @@ public struct WriteResponse: Sendable, Codable, Hashable {
     public var previous: Double?
     public var readBack: Double?
     public var verified: Bool
+    /// `verified`, `unverified`, `sent` (no read-back: pulse) or `unchanged` (nothing written).
+    public var outcome: String
     public var audited: Bool
+    /// Set for cyclic registers: the value is re-sent this often until cleared.
+    public var refreshInterval: Double?
 
-    public init(id: String, register: String, requested: Double, previous: Double? = nil, readBack: Double? = nil, verified: Bool, audited: Bool) {
+    public init(id: String, register: String, requested: Double, previous: Double? = nil, readBack: Double? = nil, verified: Bool,
+                outcome: String, audited: Bool, refreshInterval: Double? = nil) {
         self.id = id
         self.register = register
         self.requested = requested
         self.previous = previous
         self.readBack = readBack
         self.verified = verified
+        self.outcome = outcome
         self.audited = audited
+        self.refreshInterval = refreshInterval
     }
 
     enum CodingKeys: String, CodingKey {
-        case id, register, requested, previous, verified, audited
+        case id, register, requested, previous, verified, outcome, audited
         case readBack = "read_back"
+        case refreshInterval = "refresh_interval"
     }
 }
 

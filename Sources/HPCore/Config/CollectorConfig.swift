@@ -9,6 +9,7 @@ public struct CollectorConfig: Sendable, Hashable {
     public var http = HTTPSettings()
     public var supervisor = SupervisorSettings()
     public var alerts: [AlertRule] = []
+    public var writes = WriteSettings()
 
     public init() {}
 }

@@ -15,6 +15,7 @@ struct CollectorFileParser {
         if let node = top.optional("http") { config.http = try http(node) }
         if let node = top.optional("supervisor") { config.supervisor = try supervisor(node) }
         if let node = top.optional("alerts") { config.alerts = try alerts(node) }
+        if let node = top.optional("writes") { config.writes = try writes(node) }
         try top.rejectUnknownKeys()
         return config
     }
@@ -242,6 +243,15 @@ struct CollectorFileParser {
         let hex = Set("0123456789abcdef")
         return parts.count == 3 && parts[0] == "sha256" && parts[1].count >= 16 && parts[2].count == 64
             && parts[1].allSatisfy(hex.contains) && parts[2].allSatisfy(hex.contains)
+    }
+
+    private func writes(_ node: YAMLNode) throws -> WriteSettings {
+        let map = try node.mapping()
+        var w = WriteSettings()
+        w.eepromMinInterval = try map.seconds("eeprom_min_interval", default: w.eepromMinInterval, within: ConfigLimits.eepromMinInterval)
+        w.eepromDailyCap = try ranged(map, "eeprom_daily_cap", w.eepromDailyCap, ConfigLimits.eepromDailyCap)
+        try map.rejectUnknownKeys()
+        return w
     }
 
     private func supervisor(_ node: YAMLNode) throws -> SupervisorSettings {

@@ -30,6 +30,10 @@ public enum ConfigLimits {
     public static let addressOffset: ClosedRange<Int> = -999_999...999_999
     public static let modbusAddress: ClosedRange<Int> = 0...65535
     /// Registers of a `string` value: one read request carries at most 125.
+    /// Re-send interval of a cyclic write: controllers forget such values after minutes.
+    public static let refreshInterval: ClosedRange<Double> = 1...day
+    public static let eepromMinInterval: ClosedRange<Double> = 0...day
+    public static let eepromDailyCap: ClosedRange<Int> = 1...10_000
     public static let stringLength: ClosedRange<Int> = 1...125
 
     // MARK: collector.yml

@@ -86,6 +86,8 @@ struct ModelResolver {
             throw ConfigError(.invalidValue, file: spec.file, line: spec.templates.first?.line ?? spec.line, field: "\(path)",
                               message: "template register \(r.name) lands at address \(r.address), beyond 65535 (address + stride × instance)")
         }
+        if let operations = spec.operations { base.operations = operations }
+        try validateOperations(base, spec: spec)
         return base
     }
 
@@ -168,6 +170,7 @@ struct ModelResolver {
                 + "add write_register_type: \(suggestion) if the device takes writes at this address (IDM: read FC04, write FC16), or make it access: read")
         }
         try validateStringAndBit(r, spec: spec)
+        try validateWriteClass(r, spec: spec)
         if !r.enumValues.isEmpty && !r.dataType.isInteger {
             throw fail("enum_values", "enum_values need an integer data_type, found \(r.dataType.rawValue)")
         }
@@ -243,6 +246,55 @@ struct ModelResolver {
         if !r.bitmapFields.isEmpty || r.isBitmap { throw fail("bitmap_fields", "bit and bitmap_fields both pick bits; use one of them") }
         if !r.enumValues.isEmpty { throw fail("enum_values", "bit gives a boolean; it cannot have enum_values") }
         if r.access.isWritable { throw fail("access", "a single bit cannot be written without changing its neighbours; make \"\(r.name)\" access: read or write the whole register") }
+    }
+
+    /// Every register an operation names exists in the model and is writable.
+    private func validateOperations(_ model: ModelDefinition, spec: ModelSpec) throws {
+        func check(_ name: String, _ operation: String) throws {
+            let line = spec.operationLines[operation] ?? spec.line
+            guard let r = model.registers.first(where: { $0.name == name }) else {
+                throw ConfigError(.invalidValue, file: spec.file, line: line, field: "models.\(spec.name).operations.\(operation)",
+                                  message: "\(operation) names register \"\(name)\", which model \(model.name) does not have")
+            }
+            guard r.access.isWritable else {
+                throw ConfigError(.invalidValue, file: spec.file, line: line, field: "models.\(spec.name).operations.\(operation)",
+                                  message: "\(operation) writes register \"\(name)\", which is access: read")
+            }
+        }
+        if let sg = model.operations.sgReady {
+            for write in sg.prepare { try check(write.register, "sg_ready") }
+            try check(sg.register, "sg_ready")
+        }
+        if let pv = model.operations.pvSurplus {
+            try check(pv.register, "pv_surplus")
+            if let production = pv.production { try check(production, "pv_surplus") }
+        }
+    }
+
+    /// A write class needs a writable register; `refresh_interval` belongs to cyclic registers and
+    /// `pulse_value` to pulse registers, within the register's range.
+    private func validateWriteClass(_ r: RegisterDefinition, spec: RegisterSpec) throws {
+        func fail(_ field: String, _ message: String) -> ConfigError {
+            ConfigError(.invalidValue, file: spec.file, line: spec.keyLines[field] ?? spec.line, field: "\(spec.path).\(field)", message: message)
+        }
+        if r.writeClass != .volatile && !r.access.isWritable {
+            throw fail(spec.keyLines["write_class"] == nil ? "access" : "write_class",
+                       "write_class \(r.writeClass.rawValue) needs a writable register; \"\(r.name)\" is access: read")
+        }
+        switch (r.writeClass, r.refreshInterval) {
+        case (.cyclic, nil):
+            throw fail("write_class", "write_class cyclic needs refresh_interval (how often the value is re-sent, e.g. 10m)")
+        case (.cyclic, _), (_, nil): break
+        case (_, .some):
+            throw fail("refresh_interval", "refresh_interval applies to write_class cyclic only, found \(r.writeClass.rawValue)")
+        }
+        if let pulse = r.pulseValue {
+            guard r.writeClass == .pulse else {
+                throw fail("pulse_value", "pulse_value applies to write_class pulse only, found \(r.writeClass.rawValue)")
+            }
+            if let lo = r.min, pulse < lo { throw fail("pulse_value", "pulse_value \(pulse) is below min \(lo)") }
+            if let hi = r.max, pulse > hi { throw fail("pulse_value", "pulse_value \(pulse) is above max \(hi)") }
+        }
     }
 
     static func rawRange(_ type: DataType) -> ClosedRange<Int64> {

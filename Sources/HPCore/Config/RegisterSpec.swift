@@ -30,6 +30,9 @@ struct ModelSpec {
     var registers: [RegisterSpec]
     var templates: [TemplateSpec] = []
     var setup: String?
+    /// `operations:` with the line of each operation, so a bad reference points at it.
+    var operations: ModelOperations?
+    var operationLines: [String: Int] = [:]
     var file: String
     var line: Int
 }

@@ -52,6 +52,9 @@ public struct RegistersFileParser {
             spec.templates = try parseTemplates(templatesNode, outerKeys: [])
         }
         spec.setup = try map.optional("setup")?.string()
+        if let operationsNode = map.optional("operations") {
+            (spec.operations, spec.operationLines) = try Self.operations(operationsNode)
+        }
         try map.rejectUnknownKeys()
         return spec
     }
@@ -209,15 +212,75 @@ public struct RegistersFileParser {
             bitmapFields: bitmapFields
         )
         definition.writeRegisterType = writeRegisterType
+        try Self.applyWriteClass(map, to: &definition)
         definition.length = try map.int("length", default: 0, within: 0...ConfigLimits.stringLength.upperBound)
         definition.bit = try map.optional("bit").map { try $0.int(within: 0...15) }
-        let keyLines = Dictionary(["length", "bit", "scale", "offset", "access", "unit", "enum_values", "bitmap_fields", "unavailable", "data_type"]
+        let keyLines = Dictionary(["length", "bit", "write_class", "refresh_interval", "pulse_value", "scale", "offset", "access", "unit", "enum_values", "bitmap_fields", "unavailable", "data_type"]
             .filter { map.optional($0) != nil }.map { ($0, map.line(of: $0)) }, uniquingKeysWith: { a, _ in a })
         let unavailable = try map.optional("unavailable").map(Self.rawValues)
         let writeByteOrder = try map.optional("write_byte_order").map(Self.byteOrder)
         try map.rejectUnknownKeys()
         return RegisterSpec(definition: definition, byteOrder: byteOrder, writeByteOrder: writeByteOrder, unavailable: unavailable,
                             bitmapFieldLines: bitmapFieldLines, keyLines: keyLines, stride: stride, file: node.file, line: node.line, path: node.path)
+    }
+
+    /// `operations: {sg_ready: {prepare, register, states}, pv_surplus: {register, production}}`.
+    static func operations(_ node: YAMLNode) throws -> (ModelOperations, [String: Int]) {
+        let map = try node.mapping()
+        var operations = ModelOperations()
+        var lines: [String: Int] = [:]
+        if let sgNode = map.optional("sg_ready") {
+            lines["sg_ready"] = map.line(of: "sg_ready")
+            let sg = try sgNode.mapping()
+            var prepare: [OperationWrite] = []
+            for item in try sg.optional("prepare")?.sequence() ?? [] {
+                let write = try item.mapping()
+                prepare.append(OperationWrite(register: try write.required("register").string(), value: try write.required("value").string()))
+                try write.rejectUnknownKeys()
+            }
+            var states: [SGReadyState: String] = [:]
+            let statesNode = try sg.required("states")
+            let stateMap = try statesNode.mapping()
+            for key in stateMap.keys {
+                guard let state = SGReadyState(rawValue: key.lowercased()) else {
+                    throw ConfigError(.invalidValue, file: node.file, line: stateMap.line(of: key), field: "\(statesNode.path).\(key)",
+                                      message: "unknown SG Ready state \"\(key)\"; expected lock, normal, recommend or boost")
+                }
+                states[state] = try stateMap.required(key).string()
+            }
+            guard states[.normal] != nil, states.count >= 2 else {
+                throw statesNode.error(.invalidValue, "sg_ready.states needs normal and at least one of lock, recommend, boost")
+            }
+            operations.sgReady = SGReadyOperation(prepare: prepare, register: try sg.required("register").string(), states: states)
+            try sg.rejectUnknownKeys()
+        }
+        if let pvNode = map.optional("pv_surplus") {
+            lines["pv_surplus"] = map.line(of: "pv_surplus")
+            let pv = try pvNode.mapping()
+            operations.pvSurplus = PVSurplusOperation(register: try pv.required("register").string(), production: try pv.optional("production")?.string())
+            try pv.rejectUnknownKeys()
+        }
+        try map.rejectUnknownKeys()
+        return (operations, lines)
+    }
+
+    /// `write_class`, `refresh_interval` (cyclic) and `pulse_value` (pulse); `eeprom: true` is the
+    /// older spelling of `write_class: eeprom`, and the two may not contradict each other.
+    static func applyWriteClass(_ map: YAMLMapping, to definition: inout RegisterDefinition) throws {
+        if let classNode = map.optional("write_class") {
+            let text = try classNode.string()
+            guard let parsed = WriteClass(rawValue: text.lowercased()) else {
+                throw classNode.error(.invalidValue, "unknown write_class \"\(text)\"; expected \(WriteClass.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+            if definition.eeprom && parsed != .eeprom {
+                throw classNode.error(.invalidValue, "write_class \(parsed.rawValue) contradicts eeprom: true; remove eeprom or use write_class: eeprom")
+            }
+            definition.writeClass = parsed
+        }
+        if let intervalNode = map.optional("refresh_interval") {
+            definition.refreshInterval = try intervalNode.seconds(within: ConfigLimits.refreshInterval)
+        }
+        definition.pulseValue = try map.optional("pulse_value")?.double()
     }
 
     /// `bitmap_fields: {0: "hc1_pump", 6: "compressor_running"}`: bit index → name. Names are

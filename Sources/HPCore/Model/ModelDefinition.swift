@@ -10,6 +10,8 @@ public struct ModelDefinition: Sendable, Hashable {
     public var setup: String = ""
     /// Where the model was defined (`builtin` or a file path), for messages.
     public var source: String
+    /// SG Ready / PV surplus mapped onto registers (`operations:`); empty when the vendor has none.
+    public var operations = ModelOperations()
 
     public init(name: String, description: String = "", manufacturer: String = "",
                 registers: [RegisterDefinition], source: String = "builtin") {

@@ -16,7 +16,11 @@ public struct RegisterDefinition: Sendable, Hashable {
     public var access: RegisterAccess
     public var min: Double?
     public var max: Double?
-    public var eeprom: Bool
+    /// Stored in EEPROM (`write_class: eeprom`).
+    public var eeprom: Bool {
+        get { writeClass == .eeprom }
+        set { writeClass = newValue ? .eeprom : (writeClass == .eeprom ? .volatile : writeClass) }
+    }
     /// Prometheus type of the register's series.
     public var metricType: MetricType
     /// Write single registers with FC16 (write multiple) instead of FC06, as IDM, NIBE and Luxtronik expect.
@@ -34,6 +38,12 @@ public struct RegisterDefinition: Sendable, Hashable {
     public var bit: Int?
     /// Set on registers expanded from a template: the shared series and its labels (`circuit="A"`).
     public var instance: SeriesInstance?
+    /// How writes behave: `eeprom: true` is the same as `write_class: eeprom`.
+    public var writeClass: WriteClass = .volatile
+    /// Seconds between re-sends of a `cyclic` register's wanted value.
+    public var refreshInterval: Double?
+    /// The one value a `pulse` register accepts (the trigger); nil: any value within min/max.
+    public var pulseValue: Double?
 
     public init(
         name: String, address: Int, registerType: RegisterType = .holding, dataType: DataType = .int16,
@@ -56,7 +66,7 @@ public struct RegisterDefinition: Sendable, Hashable {
         self.access = access
         self.min = min
         self.max = max
-        self.eeprom = eeprom
+        self.writeClass = eeprom ? .eeprom : .volatile
         self.metricType = metricType ?? (name.hasSuffix("_total") ? .counter : .gauge)
         self.bitmapFields = bitmapFields.sorted { $0.bit < $1.bit }
     }

@@ -60,5 +60,33 @@ enum StoreSchema {
             updated_at REAL NOT NULL
         );
         """,
+        // Safe control: EEPROM wear budget, wanted values of cyclic registers, scheduled writes.
+        """
+        CREATE TABLE eeprom_writes (
+            heatpump_id TEXT NOT NULL,
+            register TEXT NOT NULL,
+            at REAL NOT NULL                   -- a write that reached the device (counts against the budget)
+        );
+        CREATE INDEX eeprom_writes_by_register ON eeprom_writes (heatpump_id, register, at);
+        CREATE TABLE cyclic_writes (
+            heatpump_id TEXT NOT NULL,
+            register TEXT NOT NULL,
+            value TEXT NOT NULL,               -- as the operator gave it; re-sent every refresh_interval
+            set_at REAL NOT NULL,
+            client TEXT NOT NULL DEFAULT '',
+            PRIMARY KEY (heatpump_id, register)
+        );
+        CREATE TABLE write_jobs (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            heatpump_id TEXT NOT NULL,
+            register TEXT NOT NULL,
+            value TEXT NOT NULL,
+            days TEXT NOT NULL,                -- e.g. mon-fri, daily, sat,sun
+            time TEXT NOT NULL,                -- HH:MM or HH:MM:SS, the daemon's local time
+            created_at REAL NOT NULL,
+            client TEXT NOT NULL DEFAULT '',
+            last_run REAL                      -- when the job last fired
+        );
+        """,
     ]
 }

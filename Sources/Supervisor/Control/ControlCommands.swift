@@ -9,7 +9,7 @@ import Sinks
 /// command, calls `FleetOperations` (the same operations HTTP calls) and encodes the typed result.
 public final class ControlCommands: Sendable {
     public static let commands = ["ping", "list", "status", "add", "update", "remove", "enable", "disable", "reload",
-                                  "read", "write", "test", "models", "alerts", "events", "history"]
+                                  "read", "write", "jobs", "wanted", "sg-ready", "pv-surplus", "test", "models", "alerts", "events", "history"]
 
     public let operations: FleetOperations
     /// `test` connects to devices nobody polls; a few at a time, so a flood of tests stays cheap.
@@ -54,7 +54,20 @@ public final class ControlCommands: Sendable {
         case "enable", "disable": return try Self.encode(try await ops.setEnabled(try decode(DeviceIDRequest.self), request.cmd == "enable"))
         case "reload": return try Self.encode(try await ops.reload())
         case "read": return try Self.encode(try await ops.read(try decode(ReadRequest.self)))
-        case "write": return try Self.encode(try await ops.write(try decode(WriteRequest.self)))
+        case "write":
+            let write = try decode(WriteRequest.self)
+            return try write.clear == true ? Self.encode(try await ops.clearWanted(write)) : Self.encode(try await ops.write(write))
+        case "sg-ready": return try Self.encode(try await ops.sgReady(try decode(SGReadyRequest.self)))
+        case "pv-surplus": return try Self.encode(try await ops.pvSurplus(try decode(PVSurplusRequest.self)))
+        case "wanted": return try Self.encode(await ops.wanted(try decode(WantedRequest.self)))
+        case "jobs":
+            let jobs = try decode(JobsRequest.self)
+            switch jobs.action ?? "list" {
+            case "list": return try Self.encode(try await ops.jobs(jobs))
+            case "add": return try Self.encode(try await ops.addJob(jobs))
+            case "remove": return try Self.encode(try await ops.removeJob(jobs))
+            case let other: throw CommandError(.badRequest, "jobs: unknown action \"\(other)\"; expected add, list or remove")
+            }
         case "test": return try Self.encode(try await ops.test(try decode(DeviceSpecRequest.self)))
         case "models": return try Self.encode(ops.models())
         case "alerts": return try Self.encode(try await ops.alerts(try decode(AlertsRequest.self)))

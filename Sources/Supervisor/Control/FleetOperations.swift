@@ -16,14 +16,19 @@ public final class FleetOperations: Sendable {
     public static let maxConcurrentTests = 4
     private let runningTests = Mutex(0)
     public let version: String
+    /// Every write (operator, HTTP, cyclic refresh, job, SG Ready, PV surplus) goes through it.
+    public let writes: WriteControl
     private let logger: Logger
 
-    public init(control: FleetControl, store: SQLiteStore?, links: LinkRegistry, version: String,
+    /// - Parameter writes: the daemon's write control (persisted EEPROM budget, cyclic values, jobs);
+    ///   nil makes one without a running schedule (writes still validated, budgeted and audited).
+    public init(control: FleetControl, store: SQLiteStore?, links: LinkRegistry, version: String, writes: WriteControl? = nil,
                 logger: Logger = Logger(label: "hpmanager.control")) {
         self.control = control
         self.store = store
         self.links = links
         self.version = version
+        self.writes = writes ?? WriteControl(control: control, store: store, settings: control.configuration.collector.writes, logger: logger)
         self.logger = logger
     }
 
@@ -34,7 +39,8 @@ public final class FleetOperations: Sendable {
         case let error as DeviceOperationError:
             switch error.code {
             case .unknownRegister: return CommandError(.unknownRegister, error.message)
-            case .rejected: return CommandError(error.eepromBudget ? .eepromBudget : .rejected, error.message)
+            case .rejected: return CommandError(.rejected, error.message)
+            case .eepromBudget: return CommandError(.eepromBudget, error.message)
             case .deviceError: return CommandError(.deviceError, error.message)
             }
         default: return CommandError(.internal, "\(error)")
@@ -86,26 +92,90 @@ public final class FleetOperations: Sendable {
         return ReadResponse(id: request.id, values: samples.map(Self.reading))
     }
 
-    /// Validates, writes, reads back and audits one register; `client` names the caller in the audit.
+    /// Validates, writes, reads back and audits one register through the write control (EEPROM
+    /// budget, pulse and cyclic classes); `client` names the caller in the audit.
     public func write(_ request: WriteRequest) async throws -> WriteResponse {
         try CommandArguments.require(request.id, "id", command: "write")
         try CommandArguments.require(request.register, "register", command: "write")
-        try CommandArguments.require(request.value.text, "value", command: "write")
-        let id = request.id, register = request.register, value = request.value.text, client = request.client ?? "control-socket"
-        let actor = try await actor(id)
+        if let value = request.value { try CommandArguments.require(value.text, "value", command: "write") }
         do {
-            let r = try await actor.write(register: register, value: value)
-            // The write happened: a failed audit must not turn it into an error (the client would retry it).
-            let audited = await audit(WriteAuditEntry(heatpumpID: id, register: register, requested: value, previous: r.previous.map { "\($0)" },
-                                                      readBack: r.readBack.map { "\($0)" }, result: r.verified ? "ok" : "unverified",
-                                                      message: r.verified ? "" : "read-back differs", client: client))
-            return WriteResponse(id: id, register: register, requested: r.requested, previous: r.previous, readBack: r.readBack,
-                                 verified: r.verified, audited: audited)
-        } catch let error as DeviceOperationError {
-            await audit(WriteAuditEntry(heatpumpID: id, register: register, requested: value, previous: nil, readBack: nil,
-                                        result: error.code == .rejected ? "rejected" : "failed", message: error.message, client: client))
+            return Self.response(try await writes.write(id: request.id, register: request.register, value: request.value?.text,
+                                                        client: request.client ?? "control-socket"))
+        } catch {
             throw Self.commandError(error)
         }
+    }
+
+    /// Stops re-sending a cyclic register's wanted value.
+    public func clearWanted(_ request: WriteRequest) async throws -> ClearResponse {
+        try CommandArguments.require(request.id, "id", command: "write")
+        try CommandArguments.require(request.register, "register", command: "write")
+        try await writes.clear(id: request.id, register: request.register, client: request.client ?? "control-socket")
+        return ClearResponse(id: request.id, register: request.register)
+    }
+
+    public func sgReady(_ request: SGReadyRequest) async throws -> SGReadyResponse {
+        try CommandArguments.require(request.id, "id", command: "sg-ready")
+        try CommandArguments.require(request.state, "state", command: "sg-ready")
+        do {
+            let reports = try await writes.sgReady(id: request.id, state: request.state, client: request.client ?? "control-socket")
+            return SGReadyResponse(id: request.id, state: request.state, writes: reports.map(Self.response))
+        } catch {
+            throw Self.commandError(error)
+        }
+    }
+
+    public func pvSurplus(_ request: PVSurplusRequest) async throws -> PVSurplusResponse {
+        try CommandArguments.require(request.id, "id", command: "pv-surplus")
+        guard request.kw.isFinite, request.productionKW?.isFinite ?? true else { throw CommandError(.badRequest, "pv-surplus: kw must be a finite number") }
+        do {
+            let reports = try await writes.pvSurplus(id: request.id, kilowatts: request.kw, productionKilowatts: request.productionKW,
+                                                     client: request.client ?? "control-socket")
+            return PVSurplusResponse(id: request.id, kw: request.kw, writes: reports.map(Self.response))
+        } catch {
+            throw Self.commandError(error)
+        }
+    }
+
+    public func wanted(_ request: WantedRequest) async -> WantedResponse {
+        WantedResponse(wanted: await writes.wanted().filter { request.id == nil || $0.key.heatpumpID == request.id }.map { w in
+            WantedValue(heatpumpID: w.key.heatpumpID, register: w.key.register, value: w.value, refreshInterval: w.interval,
+                        nextRefresh: w.next, client: w.client)
+        })
+    }
+
+    public func jobs(_ request: JobsRequest) async throws -> JobsResponse {
+        JobsResponse(jobs: await writes.jobs(heatpumpID: request.id).map(Self.record))
+    }
+
+    public func addJob(_ request: JobsRequest) async throws -> JobRecord {
+        func need(_ value: String?, _ key: String) throws -> String {
+            guard let value, !value.isEmpty else { throw CommandError(.badRequest, "jobs add needs \"\(key)\"") }
+            return value
+        }
+        let job = try await writes.addJob(id: try need(request.id, "id"), register: try need(request.register, "register"),
+                                          value: try need(request.value?.text, "value"), days: request.days ?? "daily",
+                                          time: try need(request.at, "at"), client: request.client ?? "control-socket")
+        return Self.record(job)
+    }
+
+    public func removeJob(_ request: JobsRequest) async throws -> JobRemovedResponse {
+        guard let number = request.job.flatMap({ Int64(exactly: $0) }) else { throw CommandError(.badRequest, "jobs remove needs \"job\" (the job number)") }
+        let job = try await writes.removeJob(number, client: request.client ?? "control-socket")
+        return JobRemovedResponse(removed: job.id)
+    }
+
+    static func response(_ report: WriteReport) -> WriteResponse {
+        let r = report.result
+        return WriteResponse(id: report.heatpumpID, register: r.register, requested: r.requested, previous: r.previous, readBack: r.readBack,
+                             verified: r.outcome == .verified, outcome: r.outcome.rawValue, audited: report.audited,
+                             refreshInterval: report.refreshInterval)
+    }
+
+    static func record(_ s: ScheduledJob) -> JobRecord {
+        let j = s.job
+        return JobRecord(job: j.id, heatpumpID: j.heatpumpID, register: j.register, value: j.value, days: j.schedule.daysText,
+                         at: j.schedule.timeText, nextRun: s.nextRun, lastRun: j.lastRun, client: j.client)
     }
 
     /// Connects to a device that is not added and reads every register once.
@@ -175,11 +245,7 @@ public final class FleetOperations: Sendable {
 
     /// The running actor of `id`, or why there is none.
     public func actor(_ id: String) async throws -> DeviceActor {
-        if let actor = await control.fleet.actor(for: id) { return actor }
-        let view = control.view
-        if let broken = view.unloadable[id] { throw CommandError(.failed, "\(id) cannot be loaded: \(broken.error)") }
-        if view.configuration.device(id) != nil { throw CommandError(.disabled, "\(id) is disabled or not running") }
-        throw CommandError(.notFound, "no heat pump \(id)")
+        try await control.runningActor(id)
     }
 
     /// A device spec as the text `FleetControl` validates (JSON is YAML).
@@ -235,20 +301,5 @@ public final class FleetOperations: Sendable {
             rows.append(row)
         }
         return rows
-    }
-
-    /// Stores an audit row; a failure is logged with the write it concerns and reported as false.
-    @discardableResult
-    private func audit(_ entry: WriteAuditEntry) async -> Bool {
-        guard let store else { return false }
-        do {
-            try await store.audit(entry)
-            return true
-        } catch {
-            logger.error("write audit not stored", metadata: [
-                "heatpump_id": "\(entry.heatpumpID)", "register": "\(entry.register)", "result": "\(entry.result)", "error": "\(error)",
-            ])
-            return false
-        }
     }
 }

@@ -350,6 +350,7 @@ final class FleetState {
         if old.collector.influxdb != new.collector.influxdb { changed.append("influxdb") }
         if old.collector.sqlite != new.collector.sqlite { changed.append("sqlite") }
         if old.collector.controlSocket != new.collector.controlSocket { changed.append("control_socket") }
+        if old.collector.writes != new.collector.writes { changed.append("writes") }
         if !changed.isEmpty {
             logger.warning("some changed settings take effect only after a daemon restart", metadata: ["settings": "\(changed.joined(separator: ", "))"])
         }
