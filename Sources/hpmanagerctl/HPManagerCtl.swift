@@ -77,6 +77,8 @@ struct DeviceSpec: ParsableArguments {
     @Option(help: "Unit id.") var unit: Int?
     @Option(help: "Poll interval, seconds.") var pollInterval: Double?
     @Option(help: "Response timeout, seconds.") var deviceTimeout: Double?
+    @Option(help: ArgumentHelp("Circuits/zones the device has, e.g. circuits=A,B or zones=0,1 (repeatable).", valueName: "KEY=A,B"))
+    var config: [String] = []
 
     func value(fallbackID: String? = nil) throws -> JSONValue {
         if let file {
@@ -96,6 +98,15 @@ struct DeviceSpec: ParsableArguments {
         if let name { object["name"] = .string(name) }
         if let location { object["location"] = .string(location) }
         if let pollInterval { object["poll_interval"] = .number(pollInterval) }
+        if !config.isEmpty {
+            var templates: [String: JSONValue] = [:]
+            for item in config {
+                let parts = item.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false).map(String.init)
+                guard parts.count == 2, !parts[0].isEmpty else { throw ValidationError("--config takes KEY=A,B (e.g. circuits=A,B), found \(item)") }
+                templates[parts[0]] = .array(parts[1].split(separator: ",").map { .string(String($0)) })
+            }
+            object["config"] = .object(templates)
+        }
         return .object(object)
     }
 }
@@ -233,7 +244,30 @@ extension HPManagerCtl {
     struct Models: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Built-in and user models.")
         @OptionGroup var connection: Connection
+        @Argument(help: "show MODEL: one model's setup instructions and circuits/zones.") var action: [String] = []
         func run() throws {
+            if !action.isEmpty {
+                guard action.count == 2, action[0] == "show" else { throw ValidationError("usage: hpmanagerctl models [show MODEL]") }
+                let result = try connection.call("models")
+                guard let model = (result["models"]?.array ?? []).first(where: { Output.text($0["name"]) == action[1] }) else {
+                    let known = (result["models"]?.array ?? []).map { Output.text($0["name"]) }.joined(separator: ", ")
+                    throw ValidationError("unknown model \(action[1]); known: \(known)")
+                }
+                connection.show(model) { m in
+                    var lines = ["\(Output.text(m["name"])) — \(Output.text(m["manufacturer"])): \(Output.text(m["description"]))",
+                                 "registers: \(Output.text(m["registers"])) (\(Output.text(m["source"])))"]
+                    for t in m["templates"]?.array ?? [] {
+                        let instances = (t["instances"]?.array ?? []).map { Output.text($0) }.joined(separator: ",")
+                        let defaults = (t["default"]?.array ?? []).map { Output.text($0) }.joined(separator: ",")
+                        lines.append("config.\(Output.text(t["key"])): \(instances) (default: \(defaults.isEmpty ? "none" : defaults)), label \(Output.text(t["label"]))")
+                    }
+                    let setup = Output.text(m["setup"])
+                    lines.append("")
+                    lines.append(setup.isEmpty ? "No setup instructions for this model." : setup)
+                    return lines.joined(separator: "\n")
+                }
+                return
+            }
             connection.show(try connection.call("models")) { r in
                 Output.table(["MODEL", "MANUFACTURER", "REGISTERS", "SOURCE", "DESCRIPTION"], (r["models"]?.array ?? []).map { m in
                     ["name", "manufacturer", "registers", "source", "description"].map { Output.text(m[$0]) }

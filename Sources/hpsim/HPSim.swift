@@ -41,11 +41,29 @@ struct HPSim: ParsableCommand {
     @Option(help: "Write stats as JSON to this file every tick.") var statsFile: String?
     @Option(help: "Print a profile's points (address, type, order, words, value) as JSON and exit.") var dumpProfile: String?
     @Flag(help: "Exit when standard input closes (for test harnesses).") var exitOnEof = false
+    @Option(help: "IDM heating circuits fitted, e.g. A,C (default A-G); the others answer Illegal Data Address.") var idmCircuits: String?
+    @Option(help: "IDM zone modules fitted, e.g. 0,2 (default 0,1; \"none\" for none); the others answer Illegal Data Address.") var idmZones: String?
+
+    /// The optional blocks the simulated controllers have (`--idm-circuits`, `--idm-zones`).
+    func layout() throws -> SimLayout {
+        var layout = SimLayout()
+        if let idmCircuits {
+            let letters = idmCircuits.uppercased().split(separator: ",").map(String.init)
+            guard letters.allSatisfy(SimLayout.idmCircuitLetters.contains) else { throw ValidationError("--idm-circuits takes letters A-G, found \(idmCircuits)") }
+            layout.idmCircuits = letters
+        }
+        if let idmZones {
+            let zones = idmZones == "none" ? [] : try Self.numbers(idmZones, what: "zone")
+            guard zones.allSatisfy((0...9).contains) else { throw ValidationError("--idm-zones takes zone modules 0-9, found \(idmZones)") }
+            layout.idmZones = zones
+        }
+        return layout
+    }
 
     mutating func run() throws {
         SignalMask.unblockAll()
         if let name = dumpProfile {
-            guard let profile = SimProfile.named(name) else { throw ValidationError("unknown profile \(name); known: \(SimProfile.names.joined(separator: ", "))") }
+            guard let profile = SimProfile.named(name, layout: try layout()) else { throw ValidationError("unknown profile \(name); known: \(SimProfile.names.joined(separator: ", "))") }
             Output.line(SimController.json(["profile": profile.name, "points": ProfileDump.points(profile)]))
             return
         }
@@ -84,7 +102,7 @@ struct HPSim: ParsableCommand {
         var autoPorts: [[Int: SimUnit]] = []
         for spec in tcp {
             let parts = spec.split(separator: ":", omittingEmptySubsequences: false).map(String.init)
-            guard parts.count >= 2, let profile = SimProfile.named(parts[0]) else {
+            guard parts.count >= 2, let profile = SimProfile.named(parts[0], layout: try layout()) else {
                 throw ValidationError("bad --tcp \(spec): expected PROFILE:PORT[:UNITS] with PROFILE one of \(SimProfile.names.joined(separator: ", "))")
             }
             let ports = try Self.numbers(parts[1], what: "port")
@@ -107,7 +125,7 @@ struct HPSim: ParsableCommand {
         guard let parityChar = parity.uppercased().first, "NEO".contains(parityChar) else { throw ValidationError("parity must be N, E or O") }
         return try rtu.map { spec in
             let parts = spec.split(separator: ":", omittingEmptySubsequences: false).map(String.init)
-            guard parts.count >= 2, let profile = SimProfile.named(parts[0]) else { throw ValidationError("bad --rtu \(spec): expected PROFILE:DEVICE[:UNITS]") }
+            guard parts.count >= 2, let profile = SimProfile.named(parts[0], layout: try layout()) else { throw ValidationError("bad --rtu \(spec): expected PROFILE:DEVICE[:UNITS]") }
             let unitIDs = parts.count > 2 ? try Self.numbers(parts[2], what: "unit") : [1]
             var units: [Int: SimUnit] = [:]
             for id in unitIDs { units[id] = try SimUnit(unitID: id, profile: profile, seed: id &* 131) }

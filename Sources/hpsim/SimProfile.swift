@@ -9,6 +9,9 @@ struct SimProfile {
     /// Addresses of the profile's real holding points; with `inputWriteAddresses` the only holding
     /// addresses such a profile answers (the rest of its holding window exists only to take writes).
     var holdingAddresses: Set<Int> = []
+    /// Addresses of absent optional blocks (IDM circuits and zones not fitted): any request that
+    /// touches one, in any table, gets Illegal Data Address.
+    var absentAddresses: Set<Int> = []
 
     init(name: String, points: [SimPoint], extraWindows: [SimTable: Range<Int>] = [:]) {
         self.name = name
@@ -45,9 +48,9 @@ struct SimProfile {
         return range.allSatisfy { holdingAddresses.contains($0) || (isWrite && inputWriteAddresses.contains($0)) }
     }
 
-    static func named(_ name: String) -> SimProfile? {
+    static func named(_ name: String, layout: SimLayout = SimLayout()) -> SimProfile? {
         switch name.lowercased() {
-        case "idm", "idm_navigator_2": SimProfiles.idm
+        case "idm", "idm_navigator_2": SimProfiles.idm(layout)
         case "nibe", "nibe_s1155": SimProfiles.nibe
         case "luxtronik", "luxtronik_2_1": SimProfiles.luxtronik
         case "daikin", "daikin_altherma": SimProfiles.daikin

@@ -4,7 +4,7 @@ enum SimProfiles {
     /// IDM Navigator: every point is read with FC04; the writable parameters (system mode, DHW
     /// setpoint) take FC16 (or FC06) writes at the same address. Absent functions answer −1.0 on
     /// FLOAT energy/power values, 255 on UCHAR modes/alarms/status and 65535 on the message word.
-    static var idm: SimProfile {
+    static func idm(_ layout: SimLayout = SimLayout()) -> SimProfile {
         func f(_ name: String, _ a: Int, _ d: SimDynamics, absent: SimScalar? = nil) -> SimPoint {
             SimPoint(name: name, table: .input, address: a, type: .float32, order: .CDAB, dynamics: d, absent: absent)
         }
@@ -12,23 +12,30 @@ enum SimProfiles {
             SimPoint(name: name, table: .input, address: a, type: .uint8, dynamics: d, writableViaHolding: writable, absent: .int(255))
         }
         let minusOne = SimScalar.real(-1)
-        return SimProfile(name: "idm", points: [
+        let blocks = idmBlocks(layout)
+        var profile = SimProfile(name: "idm", points: [
             f("outdoor_temp", 1000, .outdoor), f("outdoor_temp_avg", 1002, .constant(4.5)),
             SimPoint(name: "internal_message", table: .input, address: 1004, type: .uint16, dynamics: .constant(0), absent: .uint(65535)),
             u8("system_mode", 1005, .constant(1), writable: true),
             f("storage_temp", 1008, .flow), f("dhw_temp_bottom", 1012, .dhw), f("dhw_temp_top", 1014, .dhw),
             u8("dhw_setpoint", 1032, .constant(50), writable: true),
+            u8("dhw_charge_on_temp", 1033, .constant(46), writable: true), u8("dhw_charge_off_temp", 1034, .constant(52), writable: true),
             f("hp_flow_temp", 1050, .flow), f("hp_return_temp", 1052, .returnTemp),
             f("heat_source_inlet_temp", 1056, .constant(8.5)), f("heat_source_outlet_temp", 1058, .constant(5.25)),
-            u8("hp_operating_mode", 1090, .whenRunning(on: 1, off: 0)), u8("hp_sum_alarm", 1099, .constant(0)),
+            u8("hp_operating_mode", 1090, .whenRunning(on: 1, off: 0)), u8("evu_lock", 1098, .constant(1)), u8("hp_sum_alarm", 1099, .constant(0)),
             u8("compressor_status_1", 1100, .compressor),
             SimPoint(name: "charging_pump_status", table: .input, address: 1104, type: .int16, dynamics: .whenRunning(on: 80, off: -1)),
-            f("hc_a_flow_temp", 1350, .flow), f("hc_a_room_temp", 1364, .constant(21.25)), f("hc_a_flow_setpoint", 1378, .constant(38)),
             f("energy_heating", 1748, .counter(base: 15234, perHour: 6), absent: minusOne),
             f("energy_total", 1750, .counter(base: 18011, perHour: 7), absent: minusOne),
+            f("energy_cooling", 1752, .counter(base: 412, perHour: 0.2), absent: minusOne),
             f("energy_dhw", 1754, .counter(base: 2777, perHour: 1), absent: minusOne),
+            f("energy_defrost", 1756, .constant(95.5), absent: minusOne),
+            f("energy_electric_heater", 1762, .constant(12.25), absent: minusOne),
+            f("electrical_power", 4122, .power, absent: minusOne),
             f("current_power", 1790, .thermalPower, absent: minusOne),
-        ])
+        ] + blocks.points)
+        profile.absentAddresses = blocks.absent
+        return profile
     }
 
     static var nibe: SimProfile {

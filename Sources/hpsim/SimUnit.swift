@@ -70,6 +70,11 @@ final class SimUnit: @unchecked Sendable {
     /// addresses get Illegal Data Address) and an accepted write is copied to the input table.
     func reply(_ request: SimRequest, frame: ArraySlice<UInt8>, session: ModbusServerSession) throws {
         try lock.withLock {
+            if !profile.absentAddresses.isEmpty, request.table == .holding || request.table == .input,
+               request.range.contains(where: profile.absentAddresses.contains) {
+                try session.replyException(frame, code: 2)
+                return
+            }
             if request.table == .holding, !profile.acceptsHolding(function: request.function, range: request.range) {
                 try session.replyException(frame, code: 2)
                 return

@@ -14,6 +14,8 @@ struct DaemonHarness {
         var enabled = true
         var timeout = 0.5
         var retries = 0
+        /// The device's `config:` (template instances) as YAML flow text, e.g. `{circuits: [A, C]}`.
+        var config: String?
     }
 
     let dir: TemporaryDirectory
@@ -57,6 +59,7 @@ struct DaemonHarness {
                 modbus: {type: tcp, host: 127.0.0.1, port: \(d.port), unit_id: \(d.unit), timeout: \(d.timeout), retries: \(d.retries), retry_delay: 0.1}
 
             """
+            if let config = d.config { text += "    config: \(config)\n" }
         }
         try dir.write("heatpumps.yml", text)
     }

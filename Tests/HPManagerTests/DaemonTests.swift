@@ -26,7 +26,7 @@ struct DaemonTests {
         #expect(idmLabels == ["heatpump_id": "idm", "name": "Plant \"A\"", "location": "Basement\\1", "model": "idm_navigator_2", "manufacturer": "IDM"])
         // Constant simulator values, decoded through each vendor's encoding.
         let constants: [(String, String, Double)] = [
-            ("idm", "heatpump_heat_source_inlet_temp", 8.5), ("idm", "heatpump_hc_a_room_temp", 21.25),
+            ("idm", "heatpump_heat_source_inlet_temp", 8.5), ("idm", "heatpump_energy_defrost", 95.5),
             ("nibe", "heatpump_brine_in_temp", 2.1), ("nibe", "heatpump_flow_rate", 18.2), ("nibe", "heatpump_room_setpoint", 21),
             ("lux2", "heatpump_outdoor_temp_avg", 4.4), ("daikin", "heatpump_flow_rate", 21.5), ("daikin", "heatpump_dhw_setpoint", 48),
         ]
@@ -34,6 +34,8 @@ struct DaemonTests {
             let got = try #require(m.value(name, ["heatpump_id": id]), "\(id) \(name)")
             #expect(abs(got - want) < 1e-6, "\(id) \(name) = \(got), want \(want)")
         }
+        // IDM's default circuit A: a shared series with a circuit label.
+        #expect(m.value("heatpump_circuit_room_temp", ["heatpump_id": "idm", "circuit": "A"]) == 20.5)
         let outdoor = try #require(m.value("heatpump_outdoor_temp", ["heatpump_id": "idm"]))
         #expect(outdoor > -5 && outdoor < 15, "IDM float32 CDAB decodes to a plausible temperature: \(outdoor)")
         // Not-available values produce no sample (Luxtronik room temp 0x7FFF, Daikin sub-code 32766).

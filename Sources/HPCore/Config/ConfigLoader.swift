@@ -69,7 +69,8 @@ public struct ConfigLoader: Sendable {
         }
         // Named bits are samples like registers: alerts may watch them too.
         // Text registers have no number to compare with a threshold.
-        let allRegisters = models.values.flatMap(\.registers)
+        // Template registers count with every instance (`circuit_a.flow_temp`): a rule may watch any.
+        let allRegisters = models.values.flatMap(\.everyInstance.registers)
         let knownRegisters = Set(allRegisters.filter { $0.dataType != .string }.flatMap { [$0.name] + $0.bitmapFields.map(\.name) })
         let textRegisters = Set(allRegisters.filter { $0.dataType == .string }.map(\.name))
         for rule in collector.alerts {
@@ -109,9 +110,12 @@ public struct ConfigLoader: Sendable {
             throw ConfigError(.missingKey, file: source, line: 0, field: "", message: "empty device specification")
         }
         let device = try DevicesFileParser(expander: expander, defaultPollInterval: defaultPollInterval).parseDevice(node)
-        guard models[device.model] != nil else {
+        guard let model = models[device.model] else {
             throw ConfigError(.unknownModel, file: source, line: node.line, field: "model",
                               message: "unknown model \"\(device.model)\"; known models: \(models.keys.sorted().joined(separator: ", "))")
+        }
+        if let problem = model.templateProblem(device.templateConfig) {
+            throw ConfigError(.invalidValue, file: source, line: node.line, field: "config", message: problem)
         }
         return device
     }
@@ -151,9 +155,13 @@ public struct ConfigLoader: Sendable {
                 continue
             }
             seen[device.id] = item.line
-            if models[device.model] == nil {
+            guard let model = models[device.model] else {
                 errors.append(ConfigError(.unknownModel, file: item.file, line: item.line, field: "\(item.path).model",
                                           message: "unknown model \"\(device.model)\"; known models: \(models.keys.sorted().joined(separator: ", "))"))
+                continue
+            }
+            if let problem = model.templateProblem(device.templateConfig) {
+                errors.append(ConfigError(.invalidValue, file: item.file, line: item.line, field: "\(item.path).config", message: problem))
                 continue
             }
             if case .rtu(let serial) = device.modbus.transport {

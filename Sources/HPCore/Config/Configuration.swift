@@ -20,6 +20,11 @@ public struct Configuration: Sendable, Hashable {
         self.directory = directory
     }
 
+    /// The model `device` polls: its model with the circuits/zones of its `config` expanded.
+    public func model(for device: DeviceConfig) -> ModelDefinition? {
+        models[device.model]?.expanded(device.templateConfig)
+    }
+
     public func device(_ id: String) -> DeviceConfig? {
         devices.first { $0.id == id }
     }

@@ -29,7 +29,7 @@ struct DevicesFileParser {
             throw idNode.error(.invalidValue, "id \"\(id)\" must be 1-64 characters of letters, digits, '_', '-' or '.', starting with a letter, digit or '_'")
         }
         let modbusNode = try map.required("modbus")
-        let device = DeviceConfig(
+        var device = DeviceConfig(
             id: id,
             name: try map.string("name", default: id),
             location: try map.string("location", default: ""),
@@ -38,8 +38,22 @@ struct DevicesFileParser {
             modbus: try parseModbus(modbusNode),
             pollInterval: try map.seconds("poll_interval", default: defaultPollInterval, within: ConfigLimits.pollInterval)
         )
+        if let configNode = map.optional("config") {
+            device.templateConfig = try Self.templateConfig(configNode)
+        }
         try map.rejectUnknownKeys()
         return device
+    }
+
+    /// `config: {circuits: [A, B], zones: [0, 1]}`: key → instance names (checked against the model later).
+    static func templateConfig(_ node: YAMLNode) throws -> [String: [String]] {
+        let map = try node.mapping()
+        var result: [String: [String]] = [:]
+        for key in map.keys {
+            guard let value = map.optional(key) else { result[key] = []; continue }  // `zones:` alone: none
+            result[key] = try RegistersFileParser.instanceList(value)
+        }
+        return result
     }
 
     /// `[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}`: `.` and `..` read as paths and a leading `-` as a command-line option.

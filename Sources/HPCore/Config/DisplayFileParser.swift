@@ -82,7 +82,7 @@ struct DisplayFileParser {
                 continue
             }
             // An unknown model is already reported for heatpumps.yml.
-            guard let model = models[device.model] else { continue }
+            guard let model = models[device.model]?.expanded(device.templateConfig) else { continue }
             let known = Set(model.registers.flatMap { [$0.name] + $0.bitmapFields.map(\.name) })
             for field in entry.fields where !known.contains(field.name) {
                 let close = known.filter { YAMLMapping.editDistance($0, field.name) <= 2 }.sorted()

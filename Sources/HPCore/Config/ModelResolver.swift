@@ -51,22 +51,12 @@ struct ModelResolver {
         base.description = spec.description ?? base.description
         base.manufacturer = spec.manufacturer ?? base.manufacturer
 
+        let defaults = RegisterDefaults(order: modelOrder, unavailable: spec.unavailable, offset: spec.addressOffset,
+                                        writeMultiple: spec.writeMultiple ?? inheritedWriteMultiple,
+                                        writeOrder: spec.writeByteOrder ?? inheritedWriteOrder)
         var seen: [String: Int] = [:]
         for register in spec.registers {
-            var definition = register.definition
-            definition.byteOrder = register.byteOrder ?? modelOrder
-            // A model's sentinels are numbers; they never apply to text.
-            definition.unavailable = register.unavailable ?? (definition.dataType == .string ? nil : spec.unavailable) ?? []
-            // Both are bounded by the parser; checked anyway, as an overflow here would trap `--check`.
-            let (shifted, overflow) = definition.address.addingReportingOverflow(spec.addressOffset)
-            guard !overflow else {
-                throw ConfigError(.invalidValue, file: register.file, line: register.line, field: "\(register.path).address",
-                                  message: "address \(definition.address) plus address_offset \(spec.addressOffset) overflows")
-            }
-            definition.address = shifted
-            definition.writeMultiple = spec.writeMultiple ?? inheritedWriteMultiple
-            definition.writeByteOrder = register.writeByteOrder ?? spec.writeByteOrder ?? inheritedWriteOrder
-            try validate(definition, spec: register)
+            let definition = try prepare(register, defaults)
             if let line = seen[definition.name] {
                 throw ConfigError(.duplicate, file: register.file, line: register.line, field: "\(register.path).name",
                                   message: "register name \"\(definition.name)\" is already used at line \(line) of model \(name)")
@@ -78,8 +68,74 @@ struct ModelResolver {
                 base.registers.append(definition)
             }
         }
-        try checkMetricNameCollisions(base.registers, spec: spec)
+        base.setup = spec.setup ?? base.setup
+        for templateSpec in spec.templates {
+            let template = try resolveTemplate(templateSpec, defaults)
+            // A model's template replaces its parent's template of the same key.
+            if let index = base.templates.firstIndex(where: { $0.key == template.key }) {
+                base.templates[index] = template
+            } else {
+                base.templates.append(template)
+            }
+        }
+        // Every instance of every template is checked (addresses in range, series names unique).
+        let all = base.everyInstance
+        try checkMetricNameCollisions(all.registers, spec: spec)
+        for r in all.registers where r.instance != nil && !ConfigLimits.modbusAddress.contains(r.address + r.count - 1) {
+            let path = spec.templates.first.map(\.path) ?? "models.\(name)"
+            throw ConfigError(.invalidValue, file: spec.file, line: spec.templates.first?.line ?? spec.line, field: "\(path)",
+                              message: "template register \(r.name) lands at address \(r.address), beyond 65535 (address + stride × instance)")
+        }
         return base
+    }
+
+    /// Model-wide settings every register (plain or template) starts from.
+    private struct RegisterDefaults {
+        var order: ByteOrder
+        var unavailable: [Int64]?
+        var offset: Int
+        var writeMultiple: Bool
+        var writeOrder: ByteOrder?
+    }
+
+    /// A register with the model's defaults and address offset applied, validated.
+    private func prepare(_ register: RegisterSpec, _ defaults: RegisterDefaults) throws -> RegisterDefinition {
+        var definition = register.definition
+        definition.byteOrder = register.byteOrder ?? defaults.order
+        // A model's sentinels are numbers; they never apply to text.
+        definition.unavailable = register.unavailable ?? (definition.dataType == .string ? nil : defaults.unavailable) ?? []
+        // Both are bounded by the parser; checked anyway, as an overflow here would trap `--check`.
+        let (shifted, overflow) = definition.address.addingReportingOverflow(defaults.offset)
+        guard !overflow else {
+            throw ConfigError(.invalidValue, file: register.file, line: register.line, field: "\(register.path).address",
+                              message: "address \(definition.address) plus address_offset \(defaults.offset) overflows")
+        }
+        definition.address = shifted
+        definition.writeMultiple = defaults.writeMultiple
+        definition.writeByteOrder = register.writeByteOrder ?? defaults.writeOrder
+        try validate(definition, spec: register)
+        return definition
+    }
+
+    private func resolveTemplate(_ spec: TemplateSpec, _ defaults: RegisterDefaults) throws -> RegisterTemplate {
+        var registers: [TemplateRegister] = []
+        var seen: [String: Int] = [:]
+        for register in spec.registers {
+            let definition = try prepare(register, defaults)
+            if !definition.bitmapFields.isEmpty {
+                throw ConfigError(.invalidValue, file: register.file, line: register.line, field: "\(register.path).bitmap_fields",
+                                  message: "bitmap_fields are not supported in templates; use bit: registers (one per bit)")
+            }
+            if let line = seen[definition.name] {
+                throw ConfigError(.duplicate, file: register.file, line: register.line, field: "\(register.path).name",
+                                  message: "register name \"\(definition.name)\" is already used at line \(line) of template \(spec.key)")
+            }
+            seen[definition.name] = register.line
+            registers.append(TemplateRegister(definition: definition, stride: register.stride ?? spec.stride))
+        }
+        let children = try spec.children.map { try resolveTemplate($0, defaults) }
+        return RegisterTemplate(key: spec.key, label: spec.label, instances: spec.instances, defaultInstances: spec.defaults ?? [],
+                                stride: spec.stride, registers: registers, children: children)
     }
 
     private func validate(_ r: RegisterDefinition, spec: RegisterSpec) throws {
@@ -206,11 +262,13 @@ struct ModelResolver {
         var owners: [String: String] = [:]
         let own = Dictionary(spec.registers.map { ($0.definition.name, $0) }, uniquingKeysWith: { first, _ in first })
         for r in registers {
-            let register = "register \"\(r.name)\""
-            var names = [(r.name, register)]
-            if r.isEnum { names += ["_state", "_value", "_label"].map { (r.name + $0, register) } }
-            if r.isBitmap { names.append((r.name + "_bit", register)) }
-            if r.dataType == .string { names.append((r.name + "_info", register)) }
+            // Instances of one template register share their series: they own it together.
+            let register = r.instance.map { "template register \"\($0.series)\"" } ?? "register \"\(r.name)\""
+            let series = r.seriesName
+            var names = [(series, register)]
+            if r.isEnum { names += ["_state", "_value", "_label"].map { (series + $0, register) } }
+            if r.isBitmap { names.append((series + "_bit", register)) }
+            if r.dataType == .string { names.append((series + "_info", register)) }
             // A bit named like its own register is that register's value (a boolean), as in HPManager.
             names += r.bitmapFields.filter { $0.name != r.name }.map { ($0.name, "bit \($0.bit) of \(register)") }
             for (metric, owner) in names {

@@ -9,6 +9,8 @@ struct RegisterSpec {
     var bitmapFieldLines: [String: Int] = [:]
     /// Line of each key of the register's mapping, so errors point at the offending key.
     var keyLines: [String: Int] = [:]
+    /// `stride:` of a template register (nil: the template's).
+    var stride: Int?
     var file: String
     var line: Int
     var path: String
@@ -26,6 +28,22 @@ struct ModelSpec {
     var unavailable: [Int64]?
     var writeMultiple: Bool?
     var registers: [RegisterSpec]
+    var templates: [TemplateSpec] = []
+    var setup: String?
     var file: String
     var line: Int
+}
+
+/// A `templates:` entry of a model as written, before model defaults are applied.
+struct TemplateSpec {
+    var key: String
+    var label: String
+    var instances: [String]
+    var defaults: [String]?
+    var stride: Int
+    var registers: [RegisterSpec]
+    var children: [TemplateSpec]
+    var file: String
+    var line: Int
+    var path: String
 }

@@ -46,14 +46,83 @@ public struct RegistersFileParser {
             line: node.line
         )
         for registerNode in try map.optional("registers")?.sequence() ?? [] {
-            spec.registers.append(try parseRegister(registerNode))
+            spec.registers.append(try parseRegister(registerNode, inTemplate: false))
         }
+        if let templatesNode = map.optional("templates") {
+            spec.templates = try parseTemplates(templatesNode, outerKeys: [])
+        }
+        spec.setup = try map.optional("setup")?.string()
         try map.rejectUnknownKeys()
         return spec
     }
 
-    private func parseRegister(_ node: YAMLNode) throws -> RegisterSpec {
+    /// `templates: {circuits: {label: circuit, instances: [A, B], default: [A], stride: 2, registers: […], templates: {…}}}`.
+    private func parseTemplates(_ node: YAMLNode, outerKeys: Set<String>) throws -> [TemplateSpec] {
         let map = try node.mapping()
+        var result: [TemplateSpec] = []
+        var keys = outerKeys
+        for key in map.keys {
+            guard let templateNode = map.optional(key) else { throw node.error(.invalidValue, "template \(key) has no content") }
+            guard RegistersFileParser.isInstanceName(key), key.first?.isLetter == true else {
+                throw templateNode.error(.invalidValue, "template key \"\(key)\" must be a word of letters, digits and '_' (it is the device's config key)")
+            }
+            guard keys.insert(key).inserted else {
+                throw templateNode.error(.duplicate, "template key \"\(key)\" is used twice in this model")
+            }
+            let t = try templateNode.mapping()
+            let labelNode = try t.required("label")
+            let label = try labelNode.string()
+            guard ModelResolver.isMetricName(label) else {
+                throw labelNode.error(.invalidValue, "label \"\(label)\" must start with a letter or '_' and contain only letters, digits and '_' (it becomes a Prometheus label and InfluxDB tag)")
+            }
+            let instancesNode = try t.required("instances")
+            let instances = try Self.instanceList(instancesNode)
+            guard !instances.isEmpty, Set(instances).count == instances.count else {
+                throw instancesNode.error(.invalidValue, "instances must list at least one name, each once")
+            }
+            let defaultsNode = t.optional("default")
+            let defaults = try defaultsNode.map(Self.instanceList)
+            for d in defaults ?? [] where !instances.contains(d) {
+                throw (defaultsNode ?? templateNode).error(.invalidValue, "default instance \"\(d)\" is not one of instances \(instances.joined(separator: ", "))")
+            }
+            let stride = try t.int("stride", default: 0, within: 0...ConfigLimits.modbusAddress.upperBound)
+            var registers: [RegisterSpec] = []
+            for registerNode in try t.required("registers").sequence() {
+                registers.append(try parseRegister(registerNode, inTemplate: true))
+            }
+            var children: [TemplateSpec] = []
+            if let childNode = t.optional("templates") {
+                children = try parseTemplates(childNode, outerKeys: keys)
+                for child in children { keys.insert(child.key) }
+            }
+            try t.rejectUnknownKeys()
+            result.append(TemplateSpec(key: key, label: label, instances: instances, defaults: defaults, stride: stride,
+                                       registers: registers, children: children, file: templateNode.file, line: templateNode.line, path: templateNode.path))
+        }
+        return result
+    }
+
+    /// Instance names become label values and part of register names (`circuit_a.flow_temp`).
+    static func isInstanceName(_ text: String) -> Bool {
+        !text.isEmpty && text.count <= 16 && text.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "_") }
+    }
+
+    /// `[A, B]`, `[0, 1]` or a single name, as strings.
+    static func instanceList(_ node: YAMLNode) throws -> [String] {
+        let items: [YAMLNode]
+        if case .sequence = node.node { items = try node.sequence() } else { items = [node] }
+        return try items.map { item in
+            let text = try item.string()
+            guard isInstanceName(text) else {
+                throw item.error(.invalidValue, "instance \"\(text)\" must be 1-16 letters, digits or '_'")
+            }
+            return text
+        }
+    }
+
+    private func parseRegister(_ node: YAMLNode, inTemplate: Bool) throws -> RegisterSpec {
+        let map = try node.mapping()
+        let stride = inTemplate ? try map.optional("stride")?.int(within: 0...ConfigLimits.modbusAddress.upperBound) : nil
         let name = try map.required("name").string()
         let addressNode = try map.required("address")
         let address = try addressNode.int(within: ConfigLimits.registerAddress)
@@ -148,7 +217,7 @@ public struct RegistersFileParser {
         let writeByteOrder = try map.optional("write_byte_order").map(Self.byteOrder)
         try map.rejectUnknownKeys()
         return RegisterSpec(definition: definition, byteOrder: byteOrder, writeByteOrder: writeByteOrder, unavailable: unavailable,
-                            bitmapFieldLines: bitmapFieldLines, keyLines: keyLines, file: node.file, line: node.line, path: node.path)
+                            bitmapFieldLines: bitmapFieldLines, keyLines: keyLines, stride: stride, file: node.file, line: node.line, path: node.path)
     }
 
     /// `bitmap_fields: {0: "hc1_pump", 6: "compressor_running"}`: bit index → name. Names are

@@ -32,6 +32,8 @@ public struct RegisterDefinition: Sendable, Hashable {
     public var length: Int = 0
     /// One bit (0 = least significant) of a 16-bit register, decoded as a boolean sample.
     public var bit: Int?
+    /// Set on registers expanded from a template: the shared series and its labels (`circuit="A"`).
+    public var instance: SeriesInstance?
 
     public init(
         name: String, address: Int, registerType: RegisterType = .holding, dataType: DataType = .int16,
@@ -76,6 +78,9 @@ public struct RegisterDefinition: Sendable, Hashable {
         default: 16 * count
         }
     }
+
+    /// The metric / InfluxDB field name: the shared series for template instances, else the name.
+    public var seriesName: String { instance?.series ?? name }
 
     /// Units HPManager uses for enumerations and bit fields.
     public var isEnum: Bool { !enumValues.isEmpty && !isBitmap }

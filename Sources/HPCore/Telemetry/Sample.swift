@@ -8,12 +8,18 @@ public struct Sample: Sendable, Hashable {
     public var label: String?
     /// Set bits (0 = LSB), when the register is a bitmap.
     public var bits: [Int]
+    /// For registers expanded from a template: the shared series and its labels (`circuit="A"`).
+    public var instance: SeriesInstance?
 
-    public init(register: Int, name: String, value: SampleValue, label: String? = nil, bits: [Int] = []) {
+    public init(register: Int, name: String, value: SampleValue, label: String? = nil, bits: [Int] = [], instance: SeriesInstance? = nil) {
+        self.instance = instance
         self.register = register
         self.name = name
         self.value = value
         self.label = label
         self.bits = bits
     }
+
+    /// The metric / InfluxDB field name: the shared series for template instances, else the name.
+    public var seriesName: String { instance?.series ?? name }
 }

@@ -16,33 +16,59 @@ public enum LineProtocol {
 
     public enum Precision: String, Sendable { case ns, s }
 
+    /// One line for the device's plain registers and one per template instance (its labels as
+    /// extra tags, `circuit=A`, and its registers under their shared series names), joined by newlines.
     public static func line(_ report: PollReport, precision: Precision, fieldTypes: InfluxFieldTypes = .float,
                             unsignedFields: Bool = false) -> String? {
         guard !report.samples.isEmpty else { return nil }
-        var out = measurement
+        var head = measurement
         let tags = [("heat_pump_id", report.device.id), ("location", report.device.location),
                     ("model", report.device.model), ("name", report.device.name)]
         for (key, value) in tags {
             let escaped = escapeTag(value)
             guard !escaped.isEmpty else { continue }  // the protocol has no empty tag values
-            out += ","
-            out += key
-            out += "="
-            out += escaped
+            head += ","
+            head += key
+            head += "="
+            head += escaped
         }
-        var first = true
-        for sample in report.samples {
-            if let label = sample.label {
-                append(&out, &first, key: sample.name, value: quoted(label))
-            }
-            if let value = field(sample.value, types: fieldTypes, unsigned: unsignedFields) {
-                append(&out, &first, key: sample.label == nil ? sample.name : sample.name + "_value", value: value)
-            }
-        }
-        guard !first else { return nil }
         let timestamp: Int64 = precision == .ns ? Int64((report.timestamp * 1_000_000).rounded()) * 1000 : Int64(report.timestamp.rounded(.down))
-        out += " \(timestamp)"
-        return out
+        // Group by instance in first-seen order; the plain registers (nil) come first.
+        var groups: [([SeriesLabel], [Sample])] = [([], [])]
+        var groupOf: [[SeriesLabel]: Int] = [:]
+        for sample in report.samples {
+            guard let labels = sample.instance?.labels else { groups[0].1.append(sample); continue }
+            if let index = groupOf[labels] {
+                groups[index].1.append(sample)
+            } else {
+                groupOf[labels] = groups.count
+                groups.append((labels, [sample]))
+            }
+        }
+        var lines: [String] = []
+        for (labels, samples) in groups {
+            var out = head
+            // Extra tags sorted by key after the device's (InfluxDB's preferred order; any order is valid).
+            for label in labels.sorted(by: { $0.name < $1.name }) {
+                let value = escapeTag(label.value)
+                guard !value.isEmpty else { continue }
+                out += "," + escapeTag(label.name) + "=" + value
+            }
+            var first = true
+            for sample in samples {
+                let name = sample.seriesName
+                if let label = sample.label {
+                    append(&out, &first, key: name, value: quoted(label))
+                }
+                if let value = field(sample.value, types: fieldTypes, unsigned: unsignedFields) {
+                    append(&out, &first, key: sample.label == nil ? name : name + "_value", value: value)
+                }
+            }
+            guard !first else { continue }
+            out += " \(timestamp)"
+            lines.append(out)
+        }
+        return lines.isEmpty ? nil : lines.joined(separator: "\n")
     }
 
     private static func append(_ out: inout String, _ first: inout Bool, key: String, value: String) {

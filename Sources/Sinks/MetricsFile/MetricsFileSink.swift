@@ -88,10 +88,11 @@ public final class MetricsFileSink: TelemetrySink, Service {
         var help: [String: String] = [:]
         var counters: Set<String> = []
         for model in models.values.sorted(by: { $0.name < $1.name }) {
-            for r in model.registers where help[r.name] == nil {
+            // Template registers with every instance, under their shared series name.
+            for r in model.everyInstance.registers where help[r.seriesName] == nil {
                 let unit = r.unit.isEmpty || r.isEnum || r.isBitmap ? "" : " (\(r.unit))"
-                help[r.name] = (r.description.isEmpty ? "Heat pump register \(r.name)" : r.description) + unit
-                if r.metricType == .counter { counters.insert(r.name) }
+                help[r.seriesName] = (r.description.isEmpty ? "Heat pump register \(r.seriesName)" : r.description) + unit
+                if r.metricType == .counter { counters.insert(r.seriesName) }
                 for field in r.bitmapFields where help[field.name] == nil {
                     help[field.name] = "Bit \(field.bit) of \(r.name) (bitmap_fields): 1 when set, 0 when clear."
                 }
@@ -194,7 +195,7 @@ public final class MetricsFileSink: TelemetrySink, Service {
         // Register families: index (row, sample) by family, then stream each family.
         var index: [String: [(Int, Int)]] = [:]
         for (rowIndex, row) in rows.enumerated() {
-            for (sampleIndex, sample) in row.samples.enumerated() { index[sample.name, default: []].append((rowIndex, sampleIndex)) }
+            for (sampleIndex, sample) in row.samples.enumerated() { index[sample.seriesName, default: []].append((rowIndex, sampleIndex)) }
         }
         for name in index.keys.sorted() {
             guard let members = index[name] else { continue }
@@ -205,19 +206,21 @@ public final class MetricsFileSink: TelemetrySink, Service {
                 r.header(infoMetric, snapshot.help[name] ?? "Heat pump register \(name) (text).", .gauge)
                 for (ri, si) in members {
                     if case .string(let text) = rows[ri].samples[si].value {
-                        r.line(infoMetric, rows[ri].labels, "value=\"\(PrometheusText.escapeLabel(text))\"", 1)
+                        r.line(infoMetric, rows[ri].labels, Self.extra(rows[ri].samples[si], "value=\"\(PrometheusText.escapeLabel(text))\""), 1)
                     }
                 }
                 continue
             }
             let kind: MetricFamily.Kind = snapshot.counters.contains(name) || name.hasSuffix("_total") ? .counter : .gauge
             r.header(metric, snapshot.help[name] ?? "Heat pump register \(name)", kind)
-            for (ri, si) in members { r.line(metric, rows[ri].labels, nil, rows[ri].samples[si].value.doubleValue) }
+            for (ri, si) in members { r.line(metric, rows[ri].labels, Self.extra(rows[ri].samples[si], nil), rows[ri].samples[si].value.doubleValue) }
             if members.contains(where: { rows[$0.0].samples[$0.1].label != nil }) {
                 let stateMetric = metric + "_state"
                 r.header(stateMetric, "Label of \(name) (enum_values); 1 for the current state.", .gauge)
                 for (ri, si) in members {
-                    if let label = rows[ri].samples[si].label { r.line(stateMetric, rows[ri].labels, "state=\"\(PrometheusText.escapeLabel(label))\"", 1) }
+                    if let label = rows[ri].samples[si].label {
+                        r.line(stateMetric, rows[ri].labels, Self.extra(rows[ri].samples[si], "state=\"\(PrometheusText.escapeLabel(label))\""), 1)
+                    }
                 }
             }
             if members.contains(where: { !rows[$0.0].samples[$0.1].bits.isEmpty }) {
@@ -225,7 +228,7 @@ public final class MetricsFileSink: TelemetrySink, Service {
                 r.header(bitMetric, "Set bits of \(name) (bitmap); one series per set bit.", .gauge)
                 for (ri, si) in members {
                     for bit in rows[ri].samples[si].bits {
-                        r.line(bitMetric, rows[ri].labels, bit < Self.bitLabels.count ? Self.bitLabels[bit] : "bit=\"\(bit)\"", 1)
+                        r.line(bitMetric, rows[ri].labels, Self.extra(rows[ri].samples[si], bit < Self.bitLabels.count ? Self.bitLabels[bit] : "bit=\"\(bit)\""), 1)
                     }
                 }
             }
@@ -286,6 +289,14 @@ public final class MetricsFileSink: TelemetrySink, Service {
         DeviceFamily(name: "heatpump_modbus_requests", help: "Modbus requests the last poll needed.", kind: .gauge) { Double($0.status.requestsPerPoll) },
         DeviceFamily(name: "heatpump_quarantined_registers", help: "Registers left out of polls after Illegal Data Address.", kind: .gauge) { Double($0.status.quarantinedRegisters.count) },
     ]
+
+    /// A template instance's labels (`circuit="A"`) before the series' own label, if any.
+    static func extra(_ sample: Sample, _ own: String?) -> String? {
+        guard let instance = sample.instance else { return own }
+        var text = instance.labels.map { "\($0.name)=\"\(PrometheusText.escapeLabel($0.value))\"" }.joined(separator: ",")
+        if let own { text += "," + own }
+        return text
+    }
 
     static func labelString(_ d: DeviceLabels) -> String {
         "heatpump_id=\"\(PrometheusText.escapeLabel(d.id))\",name=\"\(PrometheusText.escapeLabel(d.name))\",location=\"\(PrometheusText.escapeLabel(d.location))\",model=\"\(PrometheusText.escapeLabel(d.model))\",manufacturer=\"\(PrometheusText.escapeLabel(d.manufacturer))\""

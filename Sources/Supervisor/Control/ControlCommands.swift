@@ -146,7 +146,12 @@ public final class ControlCommands: Sendable {
             let config = control.configuration
             return .object(["models": .array(config.models.values.sorted { $0.name < $1.name }.map { m in
                 .object(["name": .string(m.name), "manufacturer": .string(m.manufacturer), "description": .string(m.description),
-                         "registers": JSONValue(m.registers.count), "source": .string(m.source.hasPrefix("builtin") ? "builtin" : m.source)])
+                         "registers": JSONValue(m.registers.count), "source": .string(m.source.hasPrefix("builtin") ? "builtin" : m.source),
+                         "setup": .string(m.setup),
+                         "templates": .array(m.templates.map { t in
+                             .object(["key": .string(t.key), "label": .string(t.label), "instances": .array(t.instances.map { .string($0) }),
+                                      "default": .array(t.defaultInstances.map { .string($0) }), "registers": JSONValue(t.registers.count)])
+                         })])
             })])
         case "alerts":
             let heatpumpID = try optionalString("id"), activeOnly = try optionalBool("active") ?? false
@@ -271,7 +276,7 @@ public final class ControlCommands: Sendable {
     private func test(spec: String) async throws -> JSONValue {
         let device = try control.validate(spec: spec)
         let config = control.configuration
-        guard let model = config.models[device.model] else { throw ControlError("invalid_device", "unknown model \(device.model)") }
+        guard let model = config.model(for: device) else { throw ControlError("invalid_device", "unknown model \(device.model)") }
         let runtime = DeviceRuntime(device: device, model: model, polling: PollingSettings(config.collector.collector))
         let admitted = runningTests.withLock { running -> Bool in
             guard running < Self.maxConcurrentTests else { return false }

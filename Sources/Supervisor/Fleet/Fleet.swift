@@ -38,7 +38,7 @@ public actor Fleet {
         let polling = PollingSettings(config.collector.collector)
         var result: [String: DeviceRuntime] = [:]
         for device in config.devices where device.enabled {
-            guard let model = config.models[device.model] else { continue }
+            guard let model = config.model(for: device) else { continue }
             result[device.id] = DeviceRuntime(device: device, model: model, polling: polling)
         }
         return result
