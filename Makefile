@@ -56,6 +56,7 @@ REALTIME_SUITES := DarkBuildingTests|ModbusLinkTests|SupervisorTests|SaturationT
 TEST_ARGS := --skip-build --experimental-maximum-parallelization-width $(TEST_WIDTH) $(SWIFT_FLAGS)
 test: deps
 	$(SWIFT) build --build-tests $(SWIFT_FLAGS)
+	$(SWIFT) build --product generate-manual $(SWIFT_FLAGS)
 	$(SWIFT) test $(TEST_ARGS) --skip '$(REALTIME_SUITES)'
 	$(SWIFT) test $(TEST_ARGS) --filter '$(REALTIME_SUITES)'
 
