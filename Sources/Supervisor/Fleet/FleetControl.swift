@@ -130,6 +130,12 @@ public final class FleetControl: Sendable {
         try await submit { try await $0.setEnabled(id: id, enabled) }
     }
 
+    /// Answers once every command queued before it has run: proof that the command loop is alive
+    /// (the systemd watchdog pings only while it answers).
+    public func ping() async throws {
+        try await submit { _ in }
+    }
+
     // MARK: Reads (the last committed view)
 
     public var view: FleetView { published.withLock { $0 } }
