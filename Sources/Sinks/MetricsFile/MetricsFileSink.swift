@@ -11,10 +11,24 @@ import Synchronization
 /// last report is older than three poll intervals, keeps `heatpump_up 0` and loses its register series.
 public final class MetricsFileSink: TelemetrySink, Service {
     struct Entry {
-        var labels: DeviceLabels
+        var labels: DeviceLabels {
+            didSet { if labels != oldValue { labelBytes = Self.labelBytes(labels) } }
+        }
         var status: DeviceStatus
         var samples: [Sample] = []
         var reportedAt: Double
+        /// The device's label set as written on every line, built when the labels change, not per rewrite.
+        private(set) var labelBytes: [UInt8]
+
+        init(labels: DeviceLabels, status: DeviceStatus, samples: [Sample] = [], reportedAt: Double) {
+            self.labels = labels
+            self.status = status
+            self.samples = samples
+            self.reportedAt = reportedAt
+            labelBytes = Self.labelBytes(labels)
+        }
+
+        static func labelBytes(_ labels: DeviceLabels) -> [UInt8] { Array(MetricsFileSink.labelString(labels).utf8) }
     }
 
     struct State {
@@ -52,10 +66,22 @@ public final class MetricsFileSink: TelemetrySink, Service {
     // MARK: TelemetrySink
 
     public func publish(_ report: PollReport) {
-        state.withLock { state in
-            state.devices[report.device.id] = Entry(labels: report.device, status: report.status,
-                                                    samples: report.status.up ? report.samples : [], reportedAt: report.timestamp)
+        state.withLock { state in Self.store(report, in: &state.devices[report.device.id]) }
+    }
+
+    /// Updates a device's entry in place (one hash lookup), keeping its label bytes unless the labels changed.
+    private static func store(_ report: PollReport, in slot: inout Entry?) {
+        let samples = report.status.up ? report.samples : []
+        guard var entry = slot else {
+            slot = Entry(labels: report.device, status: report.status, samples: samples, reportedAt: report.timestamp)
+            return
         }
+        slot = nil  // keeps `entry` uniquely referenced while it changes
+        entry.labels = report.device
+        entry.status = report.status
+        entry.samples = samples
+        entry.reportedAt = report.timestamp
+        slot = entry
     }
 
     public func deviceStatusChanged(_ device: DeviceLabels, _ status: DeviceStatus) {
@@ -174,7 +200,7 @@ public final class MetricsFileSink: TelemetrySink, Service {
             let stale = status.pollInterval > 0 && now - entry.reportedAt > 3 * status.pollInterval + 1
             if snapshot.shuttingDown { status.up = false; status.state = .stopped }
             let up = status.up && !stale
-            rows.append(Row(labels: Array(Self.labelString(entry.labels).utf8), status: status, up: up, samples: up ? entry.samples : []))
+            rows.append(Row(labels: entry.labelBytes, model: entry.labels.model, status: status, up: up, samples: up ? entry.samples : []))
         }
         var r = MetricsRenderer()
         r.out.reserveCapacity(4096 + rows.count * (400 + 160 * (rows.first?.samples.count ?? 0)))
@@ -189,12 +215,9 @@ public final class MetricsFileSink: TelemetrySink, Service {
             }
         }
         // Register families: index (row, sample) by family, then stream each family.
-        var index: [String: [(Int, Int)]] = [:]
-        for (rowIndex, row) in rows.enumerated() {
-            for (sampleIndex, sample) in row.samples.enumerated() { index[sample.name, default: []].append((rowIndex, sampleIndex)) }
-        }
-        for name in index.keys.sorted() {
-            guard let members = index[name] else { continue }
+        var index = FamilyIndex()
+        for (rowIndex, row) in rows.enumerated() { index.add(row.samples, row: rowIndex, model: row.model) }
+        for (name, members) in index.sortedFamilies() {
             let metric = "heatpump_" + PrometheusText.sanitize(name)
             if members.contains(where: { rows[$0.0].samples[$0.1].value.isText }) {
                 // Text registers: an info series with the text as a label, as node_exporter's *_info.
@@ -257,6 +280,7 @@ public final class MetricsFileSink: TelemetrySink, Service {
 
     struct Row: Sendable {
         var labels: [UInt8]
+        var model: String
         var status: DeviceStatus
         var up: Bool
         var samples: [Sample]
