@@ -206,17 +206,19 @@ public final class MetricsFileSink: TelemetrySink, Service {
         r.out.reserveCapacity(4096 + rows.count * (400 + 160 * (rows.first?.samples.count ?? 0)))
         for family in Self.deviceFamilies where rows.contains(where: { family.value($0) != nil }) {
             r.header(family.name, family.help, family.kind)
-            for row in rows { if let v = family.value(row) { r.line(family.name, row.labels, nil, v) } }
+            let name = Array(family.name.utf8)
+            for i in rows.indices { if let v = family.value(rows[i]) { r.line(name, rows[i].labels, nil, v) } }
         }
         if !rows.isEmpty {
             r.header("heatpump_state", "Life-cycle state of the device actor (1 for the current state).", .gauge)
-            for row in rows {
-                for (state, extra) in Self.stateLabels { r.line("heatpump_state", row.labels, extra, state == row.status.state ? 1 : 0) }
+            let name = Array("heatpump_state".utf8)
+            for i in rows.indices {
+                for (state, extra) in Self.stateLabels { r.line(name, rows[i].labels, extra, state == rows[i].status.state ? 1 : 0) }
             }
         }
         // Register families: index (row, sample) by family, then stream each family.
         var index = FamilyIndex()
-        for (rowIndex, row) in rows.enumerated() { index.add(row.samples, row: rowIndex, model: row.model) }
+        for i in rows.indices { index.add(rows[i].samples, row: i, model: rows[i].model) }
         for (name, members) in index.sortedFamilies() {
             let metric = "heatpump_" + PrometheusText.sanitize(name)
             if members.contains(where: { rows[$0.0].samples[$0.1].value.isText }) {
@@ -232,7 +234,8 @@ public final class MetricsFileSink: TelemetrySink, Service {
             }
             let kind: MetricFamily.Kind = snapshot.counters.contains(name) || name.hasSuffix("_total") ? .counter : .gauge
             r.header(metric, snapshot.help[name] ?? "Heat pump register \(name)", kind)
-            for (ri, si) in members { r.line(metric, rows[ri].labels, nil, rows[ri].samples[si].value.doubleValue) }
+            let metricBytes = Array(metric.utf8)
+            for (ri, si) in members { r.line(metricBytes, rows[ri].labels, nil, rows[ri].samples[si].value.doubleValue) }
             if members.contains(where: { rows[$0.0].samples[$0.1].label != nil }) {
                 let stateMetric = metric + "_state"
                 r.header(stateMetric, "Label of \(name) (enum_values); 1 for the current state.", .gauge)
@@ -243,9 +246,10 @@ public final class MetricsFileSink: TelemetrySink, Service {
             if members.contains(where: { !rows[$0.0].samples[$0.1].bits.isEmpty }) {
                 let bitMetric = metric + "_bit"
                 r.header(bitMetric, "Set bits of \(name) (bitmap); one series per set bit.", .gauge)
+                let bitMetricBytes = Array(bitMetric.utf8)
                 for (ri, si) in members {
                     for bit in rows[ri].samples[si].bits {
-                        r.line(bitMetric, rows[ri].labels, bit < Self.bitLabels.count ? Self.bitLabels[bit] : "bit=\"\(bit)\"", 1)
+                        r.line(bitMetricBytes, rows[ri].labels, bit < Self.bitLabels.count ? Self.bitLabels[bit] : Array("bit=\"\(bit)\"".utf8), 1)
                     }
                 }
             }
@@ -275,8 +279,8 @@ public final class MetricsFileSink: TelemetrySink, Service {
     }
 
     /// `state="…"` per state and `bit="n"` per bit, built once instead of once per line.
-    static let stateLabels = DeviceState.allCases.map { ($0, "state=\"\($0.rawValue)\"") }
-    static let bitLabels = (0..<64).map { "bit=\"\($0)\"" }
+    static let stateLabels = DeviceState.allCases.map { ($0, Array("state=\"\($0.rawValue)\"".utf8)) }
+    static let bitLabels = (0..<64).map { Array("bit=\"\($0)\"".utf8) }
 
     struct Row: Sendable {
         var labels: [UInt8]
