@@ -25,6 +25,6 @@ extension DeviceActor {
     }
 
     var executor: PollExecutor {
-        PollExecutor(unitID: runtime.device.modbus.unitID, timeout: runtime.device.modbus.timeout, registers: runtime.model.registers)
+        PollExecutor(unitID: runtime.device.modbus.unitID, timeout: runtime.device.modbus.timeout, registers: runtime.model.registers, table: readTable)
     }
 }

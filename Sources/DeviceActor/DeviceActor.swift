@@ -35,6 +35,8 @@ public actor DeviceActor {
     private var failingSince: Double?
     /// Readable registers of the model; when all of them are quarantined the device is misconfigured.
     private let readableCount: Int
+    /// The model's read facts, flat, built once for the actor's life (its runtime never changes).
+    let readTable: RegisterReadTable
     private var misconfigured = false
 
     public init(runtime: DeviceRuntime, link: ModbusLink, sink: any TelemetrySink, board: DeviceStatusBoard, logger: Logger) {
@@ -48,6 +50,7 @@ public actor DeviceActor {
         logger[metadataKey: "unit_id"] = "\(runtime.device.modbus.unitID)"
         self.logger = logger
         readableCount = runtime.model.registers.filter { $0.access.isReadable }.count
+        readTable = RegisterReadTable(runtime.model.registers)
         let interval = Duration.seconds(runtime.device.pollInterval)
         machine = PollStateMachine(
             start: ContinuousClock.now,
@@ -117,7 +120,7 @@ public actor DeviceActor {
                                                 forbidden: QuarantineBook.forbidden(excluded, registers: registers))
             plannedExclusions = excluded
         }
-        let executor = PollExecutor(unitID: runtime.device.modbus.unitID, timeout: runtime.device.modbus.timeout, registers: registers)
+        let executor = PollExecutor(unitID: runtime.device.modbus.unitID, timeout: runtime.device.modbus.timeout, registers: registers, table: readTable)
         let plan = self.plan
         var outcome = PollOutcome()
         if machine.state != .polling, let failure = try await executor.probe(plan, on: link, timeout: Self.probeTimeout) {

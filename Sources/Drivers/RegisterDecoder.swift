@@ -84,6 +84,18 @@ public enum RegisterDecoder {
         return bits
     }
 
+    /// Decodes a plain number register (`RegisterReadTable.Entry.plain`) from the table's facts alone:
+    /// the same value as the definition's decode, without touching the definition.
+    public static func decode(_ entry: RegisterReadTable.Entry, index: Int, words: ArraySlice<UInt16>, into samples: inout [Sample]) {
+        guard words.count >= entry.count else { return }
+        var bits = combine(words.prefix(entry.count), order: entry.byteOrder)
+        if entry.dataType == .int8 || entry.dataType == .uint8 {
+            bits &= 0xFF  // UCHAR: the low byte of the (byte-order adjusted) register
+        }
+        guard let value = value(entry.dataType, bits: bits, scale: entry.scale, offset: entry.offset) else { return }
+        samples.append(Sample(register: index, name: entry.name, value: value))
+    }
+
     /// Decodes a coil or discrete input.
     public static func decode(_ register: RegisterDefinition, index: Int, bit: Bool) -> Sample? {
         let bits: UInt64 = bit ? 1 : 0
@@ -116,32 +128,13 @@ public enum RegisterDecoder {
 
     static func sample(_ register: RegisterDefinition, index: Int, bits: UInt64) -> Sample? {
         let type = register.dataType
-        let identity = register.scale == 1 && register.offset == 0
-        let value: SampleValue
         if let bit = register.bit {
             // `bit` is validated to 0-15 when the model loads; checked here so no definition can trap.
             let set = bit >= 0 && bit < 64 && (bits >> UInt64(bit)) & 1 == 1
             return Sample(register: index, name: register.name, value: .bool(set), instance: register.instance)
         }
-        switch type {
-        case .string:
-            return nil  // decoded from the words by `stringSample`
-        case .bool:
-            value = identity ? .bool(bits != 0) : .double((bits != 0 ? 1 : 0) * register.scale + register.offset)
-        case .float16, .float32, .float64:
-            let raw = switch type {
-            case .float16: halfToDouble(UInt16(truncatingIfNeeded: bits))
-            case .float32: Double(Float(bitPattern: UInt32(truncatingIfNeeded: bits)))
-            default: Double(bitPattern: bits)
-            }
-            guard raw.isFinite else { return nil }
-            value = .double(identity ? raw : raw * register.scale + register.offset)
-        case .uint64:
-            value = identity ? .uint(bits) : .double(Double(bits) * register.scale + register.offset)
-        default:
-            let raw = rawInteger(bits, type: type)
-            value = identity ? .int(raw) : .double(Double(raw) * register.scale + register.offset)
-        }
+        // Text is decoded from the words by `stringSample`: no value here.
+        guard let value = value(type, bits: bits, scale: register.scale, offset: register.offset) else { return nil }
         var label: String?
         var setBits: [Int] = []
         if register.isBitmap {
@@ -156,6 +149,32 @@ public enum RegisterDecoder {
             label = register.enumValues[raw] ?? "unknown_\(raw)"
         }
         return Sample(register: index, name: register.name, value: value, label: label, bits: setBits, instance: register.instance)
+    }
+
+    /// The typed, scaled value of a number register's raw bits; nil for text and non-finite floats.
+    /// The one place both decode paths (definition and read table) compute values.
+    @inline(__always)
+    static func value(_ type: DataType, bits: UInt64, scale: Double, offset: Double) -> SampleValue? {
+        let identity = scale == 1 && offset == 0
+        switch type {
+        case .string:
+            return nil
+        case .bool:
+            return identity ? .bool(bits != 0) : .double((bits != 0 ? 1 : 0) * scale + offset)
+        case .float16, .float32, .float64:
+            let raw = switch type {
+            case .float16: halfToDouble(UInt16(truncatingIfNeeded: bits))
+            case .float32: Double(Float(bitPattern: UInt32(truncatingIfNeeded: bits)))
+            default: Double(bitPattern: bits)
+            }
+            guard raw.isFinite else { return nil }
+            return .double(identity ? raw : raw * scale + offset)
+        case .uint64:
+            return identity ? .uint(bits) : .double(Double(bits) * scale + offset)
+        default:
+            let raw = rawInteger(bits, type: type)
+            return identity ? .int(raw) : .double(Double(raw) * scale + offset)
+        }
     }
 
     /// IEEE 754 binary16 bits as a Double, by hand (sign, 5-bit exponent, 10-bit fraction) so it does

@@ -12,11 +12,18 @@ public struct PollExecutor: Sendable {
     public let unitID: Int
     public let timeout: Double
     public let registers: [RegisterDefinition]
+    /// The registers' read facts, flat (see `RegisterReadTable`); a device actor builds it once.
+    public let table: RegisterReadTable
 
-    public init(unitID: Int, timeout: Double, registers: [RegisterDefinition]) {
+    public init(unitID: Int, timeout: Double, registers: [RegisterDefinition], table: RegisterReadTable? = nil) {
         self.unitID = unitID
         self.timeout = timeout
         self.registers = registers
+        if let table, table.count == registers.count {
+            self.table = table
+        } else {
+            self.table = RegisterReadTable(registers)
+        }
     }
 
     /// Runs `plan`; Modbus failures end up in the outcome, only cancellation throws.
@@ -39,7 +46,7 @@ public struct PollExecutor: Sendable {
     public func probe(_ plan: [ReadRequest], on link: ModbusLink, timeout probeTimeout: Double,
                       isolation: isolated (any Actor)? = #isolation) async throws -> ModbusError? {
         guard let first = plan.first, let member = first.members.first else { return nil }
-        let request = Self.request(first.registerType, address: registers[member].address, count: 1)
+        let request = Self.request(first.registerType, address: table.entries[member].address, count: 1)
         do {
             _ = try await link.transact(request, unit: unitID, timeout: min(timeout, probeTimeout))
             return nil
@@ -72,8 +79,12 @@ public struct PollExecutor: Sendable {
     private func read(_ type: RegisterType, members: [Int], outcome: inout PollOutcome, link: ModbusLink, priority: Bool,
                       isolation: isolated (any Actor)? = #isolation) async throws {
         guard !members.isEmpty else { return }
-        let start = members.map { registers[$0].address }.min() ?? 0
-        let end = members.map { registers[$0].address + registers[$0].count }.max() ?? start
+        var start = Int.max
+        var end = Int.min
+        for index in members {
+            start = min(start, table.entries[index].address)
+            end = max(end, table.entries[index].address + table.entries[index].count)
+        }
         outcome.requests += 1
         do {
             let response = try await link.transact(Self.request(type, address: start, count: end - start), unit: unitID,
@@ -81,14 +92,20 @@ public struct PollExecutor: Sendable {
             outcome.linkTime += response.busTime
             switch response.reply {
             case .registers(let words):
-                for index in members {
-                    let r = registers[index]
-                    let offset = r.address - start
-                    RegisterDecoder.decode(r, index: index, words: words[offset..<(offset + r.count)], into: &outcome.samples)
+                table.entries.withUnsafeBufferPointer { entries in
+                    for index in members {
+                        let offset = entries[index].address - start
+                        let value = words[offset..<(offset + entries[index].count)]
+                        if entries[index].plain {
+                            RegisterDecoder.decode(entries[index], index: index, words: value, into: &outcome.samples)
+                        } else {
+                            RegisterDecoder.decode(registers[index], index: index, words: value, into: &outcome.samples)
+                        }
+                    }
                 }
             case .bits(let bits):
                 for index in members {
-                    RegisterDecoder.decode(registers[index], index: index, bit: bits[registers[index].address - start], into: &outcome.samples)
+                    RegisterDecoder.decode(registers[index], index: index, bit: bits[table.entries[index].address - start], into: &outcome.samples)
                 }
             case .written:
                 throw ModbusError(operation: "read", code: ModbusError.protocolViolationCode, message: "invalid response: write answer to a read")

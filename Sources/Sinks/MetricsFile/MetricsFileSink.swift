@@ -11,10 +11,24 @@ import Synchronization
 /// last report is older than three poll intervals, keeps `heatpump_up 0` and loses its register series.
 public final class MetricsFileSink: TelemetrySink, Service {
     struct Entry {
-        var labels: DeviceLabels
+        var labels: DeviceLabels {
+            didSet { if labels != oldValue { labelBytes = Self.labelBytes(labels) } }
+        }
         var status: DeviceStatus
         var samples: [Sample] = []
         var reportedAt: Double
+        /// The device's label set as written on every line, built when the labels change, not per rewrite.
+        private(set) var labelBytes: [UInt8]
+
+        init(labels: DeviceLabels, status: DeviceStatus, samples: [Sample] = [], reportedAt: Double) {
+            self.labels = labels
+            self.status = status
+            self.samples = samples
+            self.reportedAt = reportedAt
+            labelBytes = Self.labelBytes(labels)
+        }
+
+        static func labelBytes(_ labels: DeviceLabels) -> [UInt8] { Array(MetricsFileSink.labelString(labels).utf8) }
     }
 
     struct State {
@@ -55,10 +69,22 @@ public final class MetricsFileSink: TelemetrySink, Service {
     // MARK: TelemetrySink
 
     public func publish(_ report: PollReport) {
-        state.withLock { state in
-            state.devices[report.device.id] = Entry(labels: report.device, status: report.status,
-                                                    samples: report.status.up ? report.samples : [], reportedAt: report.timestamp)
+        state.withLock { state in Self.store(report, in: &state.devices[report.device.id]) }
+    }
+
+    /// Updates a device's entry in place (one hash lookup), keeping its label bytes unless the labels changed.
+    private static func store(_ report: PollReport, in slot: inout Entry?) {
+        let samples = report.status.up ? report.samples : []
+        guard var entry = slot else {
+            slot = Entry(labels: report.device, status: report.status, samples: samples, reportedAt: report.timestamp)
+            return
         }
+        slot = nil  // keeps `entry` uniquely referenced while it changes
+        entry.labels = report.device
+        entry.status = report.status
+        entry.samples = samples
+        entry.reportedAt = report.timestamp
+        slot = entry
     }
 
     public func deviceStatusChanged(_ device: DeviceLabels, _ status: DeviceStatus) {
@@ -178,27 +204,26 @@ public final class MetricsFileSink: TelemetrySink, Service {
             let stale = status.pollInterval > 0 && now - entry.reportedAt > 3 * status.pollInterval + 1
             if snapshot.shuttingDown { status.up = false; status.state = .stopped }
             let up = status.up && !stale
-            rows.append(Row(labels: Array(Self.labelString(entry.labels).utf8), status: status, up: up, samples: up ? entry.samples : []))
+            rows.append(Row(labels: entry.labelBytes, model: entry.labels.model, status: status, up: up, samples: up ? entry.samples : []))
         }
         var r = MetricsRenderer()
         r.out.reserveCapacity(4096 + rows.count * (400 + 160 * (rows.first?.samples.count ?? 0)))
         for family in Self.deviceFamilies where rows.contains(where: { family.value($0) != nil }) {
             r.header(family.name, family.help, family.kind)
-            for row in rows { if let v = family.value(row) { r.line(family.name, row.labels, nil, v) } }
+            let name = Array(family.name.utf8)
+            for i in rows.indices { if let v = family.value(rows[i]) { r.line(name, rows[i].labels, nil, v) } }
         }
         if !rows.isEmpty {
             r.header("heatpump_state", "Life-cycle state of the device actor (1 for the current state).", .gauge)
-            for row in rows {
-                for (state, extra) in Self.stateLabels { r.line("heatpump_state", row.labels, extra, state == row.status.state ? 1 : 0) }
+            let name = Array("heatpump_state".utf8)
+            for i in rows.indices {
+                for (state, extra) in Self.stateLabels { r.line(name, rows[i].labels, extra, state == rows[i].status.state ? 1 : 0) }
             }
         }
         // Register families: index (row, sample) by family, then stream each family.
-        var index: [String: [(Int, Int)]] = [:]
-        for (rowIndex, row) in rows.enumerated() {
-            for (sampleIndex, sample) in row.samples.enumerated() { index[sample.seriesName, default: []].append((rowIndex, sampleIndex)) }
-        }
-        for name in index.keys.sorted() {
-            guard let members = index[name] else { continue }
+        var index = FamilyIndex()
+        for i in rows.indices { index.add(rows[i].samples, row: i, model: rows[i].model) }
+        for (name, members) in index.sortedFamilies() {
             let metric = "heatpump_" + PrometheusText.sanitize(name)
             if members.contains(where: { rows[$0.0].samples[$0.1].value.isText }) {
                 // Text registers: an info series with the text as a label, as node_exporter's *_info.
@@ -213,7 +238,12 @@ public final class MetricsFileSink: TelemetrySink, Service {
             }
             let kind: MetricFamily.Kind = snapshot.counters.contains(name) || name.hasSuffix("_total") ? .counter : .gauge
             r.header(metric, snapshot.help[name] ?? "Heat pump register \(name)", kind)
-            for (ri, si) in members { r.line(metric, rows[ri].labels, Self.extra(rows[ri].samples[si], nil), rows[ri].samples[si].value.doubleValue) }
+            let metricBytes = Array(metric.utf8)
+            for (ri, si) in members {
+                let sample = rows[ri].samples[si]
+                // Template instances (circuit="A") carry their labels; plain registers take the byte fast path.
+                r.line(metricBytes, rows[ri].labels, sample.instance == nil ? nil : Self.extra(sample, nil).map { Array($0.utf8) }, sample.value.doubleValue)
+            }
             if members.contains(where: { rows[$0.0].samples[$0.1].label != nil }) {
                 let stateMetric = metric + "_state"
                 r.header(stateMetric, "Label of \(name) (enum_values); 1 for the current state.", .gauge)
@@ -226,9 +256,15 @@ public final class MetricsFileSink: TelemetrySink, Service {
             if members.contains(where: { !rows[$0.0].samples[$0.1].bits.isEmpty }) {
                 let bitMetric = metric + "_bit"
                 r.header(bitMetric, "Set bits of \(name) (bitmap); one series per set bit.", .gauge)
+                let bitMetricBytes = Array(bitMetric.utf8)
                 for (ri, si) in members {
                     for bit in rows[ri].samples[si].bits {
-                        r.line(bitMetric, rows[ri].labels, Self.extra(rows[ri].samples[si], bit < Self.bitLabels.count ? Self.bitLabels[bit] : "bit=\"\(bit)\""), 1)
+                        let sample = rows[ri].samples[si]
+                        if sample.instance == nil {
+                            r.line(bitMetricBytes, rows[ri].labels, bit < Self.bitLabels.count ? Self.bitLabels[bit] : Array("bit=\"\(bit)\"".utf8), 1)
+                        } else {
+                            r.line(bitMetric, rows[ri].labels, Self.extra(sample, "bit=\"\(bit)\""), 1)
+                        }
                     }
                 }
             }
@@ -259,11 +295,12 @@ public final class MetricsFileSink: TelemetrySink, Service {
     }
 
     /// `state="…"` per state and `bit="n"` per bit, built once instead of once per line.
-    static let stateLabels = DeviceState.allCases.map { ($0, "state=\"\($0.rawValue)\"") }
-    static let bitLabels = (0..<64).map { "bit=\"\($0)\"" }
+    static let stateLabels = DeviceState.allCases.map { ($0, Array("state=\"\($0.rawValue)\"".utf8)) }
+    static let bitLabels = (0..<64).map { Array("bit=\"\($0)\"".utf8) }
 
     struct Row: Sendable {
         var labels: [UInt8]
+        var model: String
         var status: DeviceStatus
         var up: Bool
         var samples: [Sample]

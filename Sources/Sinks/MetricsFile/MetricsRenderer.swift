@@ -17,12 +17,18 @@ struct MetricsRenderer {
     /// `name{labels[,extra]} value`, formatted straight into the buffer (this runs for every
     /// register of every device on every rewrite).
     mutating func line(_ name: String, _ labels: [UInt8], _ extra: String?, _ value: Double) {
-        out.append(contentsOf: name.utf8)
+        line(Array(name.utf8), labels, extra.map { Array($0.utf8) }, value)
+    }
+
+    /// The same with the name and extra label already as bytes: the hot loops convert them once per
+    /// family, not once per line.
+    mutating func line(_ name: [UInt8], _ labels: [UInt8], _ extra: [UInt8]?, _ value: Double) {
+        out.append(contentsOf: name)
         out.append(UInt8(ascii: "{"))
         out.append(contentsOf: labels)
         if let extra {
             out.append(UInt8(ascii: ","))
-            out.append(contentsOf: extra.utf8)
+            out.append(contentsOf: extra)
         }
         out.append(contentsOf: "} ".utf8)
         if value.isFinite {
