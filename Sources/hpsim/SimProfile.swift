@@ -51,7 +51,7 @@ struct SimProfile {
     static func named(_ name: String, layout: SimLayout = SimLayout()) -> SimProfile? {
         switch name.lowercased() {
         case "idm", "idm_navigator_2": SimProfiles.idm(layout)
-        case "nibe", "nibe_s1155": SimProfiles.nibe
+        case "nibe", "nibe_s1155": SimProfiles.nibe(layout)
         case "luxtronik", "luxtronik_2_1": SimProfiles.luxtronik
         case "daikin", "daikin_altherma": SimProfiles.daikin
         case "stiebel", "stiebel_eltron_wpm": SimProfiles.stiebel

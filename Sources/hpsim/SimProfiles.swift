@@ -38,29 +38,6 @@ enum SimProfiles {
         return profile
     }
 
-    static var nibe: SimProfile {
-        func t(_ name: String, _ a: Int, _ d: SimDynamics) -> SimPoint { SimPoint(name: name, table: .input, address: a, type: .int16, scale: 0.1, dynamics: d) }
-        return SimProfile(name: "nibe", points: [
-            t("outdoor_temp", 1, .outdoor), t("supply_temp", 5, .flow), t("return_temp", 7, .returnTemp),
-            t("hot_water_top_temp", 8, .dhw), t("hot_water_charging_temp", 9, .dhw),
-            t("brine_in_temp", 10, .constant(2.1)), t("brine_out_temp", 11, .constant(-0.8)),
-            t("outdoor_temp_avg", 37, .constant(4.5)), t("flow_rate", 40, .constant(18.2)),
-            SimPoint(name: "compressor_frequency", table: .input, address: 1046, type: .uint16, scale: 0.1, dynamics: .whenRunning(on: 55, off: 0)),
-            SimPoint(name: "compressor_power", table: .input, address: 1048, type: .uint16, dynamics: .whenRunning(on: 2400, off: 0)),
-            SimPoint(name: "compressor_starts", table: .input, address: 1083, type: .int32, order: .CDAB, dynamics: .counter(base: 1532, perHour: 2)),
-            SimPoint(name: "compressor_runtime", table: .input, address: 1087, type: .int32, order: .CDAB, dynamics: .counter(base: 8123, perHour: 1)),
-            SimPoint(name: "compressor_status", table: .input, address: 1100, type: .uint8, dynamics: .compressor),
-            SimPoint(name: "alarm_number", table: .input, address: 1975, type: .int16, dynamics: .constant(0), absent: .int(-32768)),
-            SimPoint(name: "power_consumption", table: .input, address: 2305, type: .uint32, order: .CDAB, scale: 0.01, dynamics: .power),
-            SimPoint(name: "total_production", table: .input, address: 3821, type: .uint32, order: .CDAB, scale: 0.1, dynamics: .counter(base: 40211, perHour: 8)),
-            SimPoint(name: "total_consumption", table: .input, address: 3823, type: .uint32, order: .CDAB, scale: 0.1, dynamics: .counter(base: 11002, perHour: 2)),
-            SimPoint(name: "degree_minute_balance", table: .holding, address: 18, type: .int16, scale: 0.1, dynamics: .constant(-120), absent: .int(-32768)),
-            // An 8-bit signed parameter in a word, sign-extended: −128 (0xFF80) when not available.
-            SimPoint(name: "heating_offset", table: .holding, address: 30, type: .int16, dynamics: .constant(0), absent: .int(-128)),
-            SimPoint(name: "room_setpoint", table: .holding, address: 206, type: .int16, scale: 0.1, dynamics: .constant(21), absent: .int(-32768)),
-        ])
-    }
-
     static var luxtronik: SimProfile {
         func t(_ name: String, _ a: Int, _ d: SimDynamics, _ type: SimValueType = .int16) -> SimPoint { SimPoint(name: name, table: .input, address: a, type: type, scale: 0.1, dynamics: d) }
         func u(_ name: String, _ a: Int, _ d: SimDynamics) -> SimPoint { SimPoint(name: name, table: .input, address: a, type: .uint16, dynamics: d) }

@@ -395,8 +395,8 @@ struct InputRangeTests {
             (#"{"cmd":"events","args":{"since":"abc"}}"#, #"events: \"since\" must be a number"#),
             (#"{"cmd":"alerts","args":{"active":"yes"}}"#, #"alerts: \"active\" must be a boolean"#),
             (#"{"cmd":"alerts","args":{"id":["a"]}}"#, #"alerts: \"id\" must be a string"#),
-            (#"{"cmd":"write","args":{"id":"a","register":"room_setpoint","value":[1]}}"#, #"write: \"value\" must be a string or number"#),
-            (#"{"cmd":"write","args":{"id":"a","register":"room_setpoint","value":"21","client":3}}"#, #"write: \"client\" must be a string"#),
+            (#"{"cmd":"write","args":{"id":"a","register":"climate_system_1.room_setpoint","value":[1]}}"#, #"write: \"value\" must be a string or number"#),
+            (#"{"cmd":"write","args":{"id":"a","register":"climate_system_1.room_setpoint","value":"21","client":3}}"#, #"write: \"client\" must be a string"#),
         ]
         for (request, message) in wrong {
             let reply = call(request)
@@ -404,10 +404,10 @@ struct InputRangeTests {
         }
         #expect(call(#"{"cmd":"alerts","args":{"active":true,"id":null}}"#).contains("\"ok\":true"), "null means absent")
 
-        let written = call(#"{"cmd":"write","args":{"id":"a","register":"room_setpoint","value":22.5}}"#)
+        let written = call(#"{"cmd":"write","args":{"id":"a","register":"climate_system_1.room_setpoint","value":22.5}}"#)
         #expect(written.contains("\"ok\":true") && written.contains("\"verified\":true"), "\(written)")
         #expect(try sim.command("get \(sim.ports[0]) 1 holding 206")["value"] as? Int == 225, "hpsim register changed")
-        let whole = call(#"{"cmd":"write","args":{"id":"a","register":"room_setpoint","value":21}}"#)
+        let whole = call(#"{"cmd":"write","args":{"id":"a","register":"climate_system_1.room_setpoint","value":21}}"#)
         #expect(whole.contains("\"ok\":true"), "\(whole)")
         #expect(try sim.command("get \(sim.ports[0]) 1 holding 206")["value"] as? Int == 210)
 

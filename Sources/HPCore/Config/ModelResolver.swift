@@ -81,10 +81,12 @@ struct ModelResolver {
         // Every instance of every template is checked (addresses in range, series names unique).
         let all = base.everyInstance
         try checkMetricNameCollisions(all.registers, spec: spec)
-        for r in all.registers where r.instance != nil && !ConfigLimits.modbusAddress.contains(r.address + r.count - 1) {
+        for r in all.registers where r.instance != nil
+            && !(ConfigLimits.modbusAddress.contains(r.address) && ConfigLimits.modbusAddress.contains(r.address + r.count - 1)) {
             let path = spec.templates.first.map(\.path) ?? "models.\(name)"
+            let side = r.address < 0 ? "below 0" : "beyond 65535"
             throw ConfigError(.invalidValue, file: spec.file, line: spec.templates.first?.line ?? spec.line, field: "\(path)",
-                              message: "template register \(r.name) lands at address \(r.address), beyond 65535 (address + stride × instance)")
+                              message: "template register \(r.name) lands at address \(r.address), \(side) (address + stride × instance)")
         }
         return base
     }
@@ -131,7 +133,7 @@ struct ModelResolver {
                                   message: "register name \"\(definition.name)\" is already used at line \(line) of template \(spec.key)")
             }
             seen[definition.name] = register.line
-            registers.append(TemplateRegister(definition: definition, stride: register.stride ?? spec.stride))
+            registers.append(TemplateRegister(definition: definition, stride: register.stride ?? spec.stride, instances: register.instances))
         }
         let children = try spec.children.map { try resolveTemplate($0, defaults) }
         return RegisterTemplate(key: spec.key, label: spec.label, instances: spec.instances, defaultInstances: spec.defaults ?? [],

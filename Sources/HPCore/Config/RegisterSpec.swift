@@ -11,6 +11,8 @@ struct RegisterSpec {
     var keyLines: [String: Int] = [:]
     /// `stride:` of a template register (nil: the template's).
     var stride: Int?
+    /// `instances:` of a template register present in only some instances (nil: all).
+    var instances: [String]? = nil
     var file: String
     var line: Int
     var path: String

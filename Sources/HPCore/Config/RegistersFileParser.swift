@@ -85,10 +85,15 @@ public struct RegistersFileParser {
             for d in defaults ?? [] where !instances.contains(d) {
                 throw (defaultsNode ?? templateNode).error(.invalidValue, "default instance \"\(d)\" is not one of instances \(instances.joined(separator: ", "))")
             }
-            let stride = try t.int("stride", default: 0, within: 0...ConfigLimits.modbusAddress.upperBound)
+            // Negative strides: NIBE numbers climate systems 1-4 downwards (system 1 at the highest address).
+            let stride = try t.int("stride", default: 0, within: Self.strideRange)
             var registers: [RegisterSpec] = []
             for registerNode in try t.required("registers").sequence() {
-                registers.append(try parseRegister(registerNode, inTemplate: true))
+                let register = try parseRegister(registerNode, inTemplate: true)
+                for only in register.instances ?? [] where !instances.contains(only) {
+                    throw registerNode.error(.invalidValue, "register \(register.definition.name): instance \"\(only)\" is not one of the template's instances \(instances.joined(separator: ", "))")
+                }
+                registers.append(register)
             }
             var children: [TemplateSpec] = []
             if let childNode = t.optional("templates") {
@@ -101,6 +106,9 @@ public struct RegistersFileParser {
         }
         return result
     }
+
+    /// Address distance of two template instances, either direction.
+    static let strideRange = -ConfigLimits.modbusAddress.upperBound...ConfigLimits.modbusAddress.upperBound
 
     /// Instance names become label values and part of register names (`circuit_a.flow_temp`).
     static func isInstanceName(_ text: String) -> Bool {
@@ -122,7 +130,9 @@ public struct RegistersFileParser {
 
     private func parseRegister(_ node: YAMLNode, inTemplate: Bool) throws -> RegisterSpec {
         let map = try node.mapping()
-        let stride = inTemplate ? try map.optional("stride")?.int(within: 0...ConfigLimits.modbusAddress.upperBound) : nil
+        let stride = inTemplate ? try map.optional("stride")?.int(within: Self.strideRange) : nil
+        // A template register some instances lack (NIBE: heating curve of climate systems 1-3 only).
+        let only = inTemplate ? try map.optional("instances").map(Self.instanceList) : nil
         let name = try map.required("name").string()
         let addressNode = try map.required("address")
         let address = try addressNode.int(within: ConfigLimits.registerAddress)
@@ -217,7 +227,7 @@ public struct RegistersFileParser {
         let writeByteOrder = try map.optional("write_byte_order").map(Self.byteOrder)
         try map.rejectUnknownKeys()
         return RegisterSpec(definition: definition, byteOrder: byteOrder, writeByteOrder: writeByteOrder, unavailable: unavailable,
-                            bitmapFieldLines: bitmapFieldLines, keyLines: keyLines, stride: stride, file: node.file, line: node.line, path: node.path)
+                            bitmapFieldLines: bitmapFieldLines, keyLines: keyLines, stride: stride, instances: only, file: node.file, line: node.line, path: node.path)
     }
 
     /// `bitmap_fields: {0: "hc1_pump", 6: "compressor_running"}`: bit index → name. Names are
