@@ -72,33 +72,6 @@ enum SimProfiles {
         ], extraWindows: [.holding: 0..<67, .input: 20..<61])
     }
 
-    /// Stiebel Eltron WPM behind an ISG gateway: 0-based PDU addresses (ISG documentation number − 1),
-    /// as in HPManager's register map. The operating status word sets bit 0 (HC1 pump) always and
-    /// bits 4 (heating) and 6 (compressor) while the compressor runs; EVU release (2501) is a constant 1.
-    static var stiebel: SimProfile {
-        func t(_ name: String, _ a: Int, _ d: SimDynamics) -> SimPoint { SimPoint(name: name, table: .input, address: a, type: .int16, scale: 0.1, dynamics: d) }
-        func p(_ name: String, _ a: Int, _ v: Double) -> SimPoint { SimPoint(name: name, table: .input, address: a, type: .int16, scale: 0.01, dynamics: .constant(v)) }
-        func h(_ name: String, _ a: Int, _ v: Double, scale: Double = 0.1) -> SimPoint {
-            SimPoint(name: name, table: .holding, address: a, type: .int16, scale: scale, dynamics: .constant(v))
-        }
-        func u(_ name: String, _ a: Int, _ d: SimDynamics) -> SimPoint { SimPoint(name: name, table: .input, address: a, type: .uint16, dynamics: d) }
-        return SimProfile(name: "stiebel", points: [
-            t("outside_temperature", 506, .outdoor), t("actual_temperature_hk1", 507, .constant(21.5)), t("set_temperature_hk1", 509, .constant(22)),
-            t("actual_return_temperature", 515, .returnTemp), t("actual_buffer_temperature", 517, .flow), t("set_buffer_temperature", 518, .constant(35)),
-            t("actual_dhw_temperature", 521, .dhw), t("set_dhw_temperature", 522, .constant(50)),
-            t("compressor_inlet_temperature", 541, .constant(3.5)), t("hp_flow_temperature", 542, .flow), t("hot_gas_temperature", 543, .whenRunning(on: 78, off: 25)),
-            p("low_pressure", 544, 10.35), p("mean_pressure", 545, 10.42), p("high_pressure", 546, 22),
-            t("wp_water_flow_rate", 547, .whenRunning(on: 18.5, off: 0)),
-            SimPoint(name: "operating_mode", table: .holding, address: 1500, type: .uint16, dynamics: .constant(3)),
-            h("comfort_temperature_hk1", 1501, 22), h("eco_temperature_hk1", 1502, 19), h("heating_curve_rise_hk1", 1503, 0.6, scale: 0.01),
-            h("comfort_temperature_dhw", 1509, 50), h("eco_temperature_dhw", 1510, 45),
-            u("operating_status", 2500, .whenRunning(on: 0b101_0001, off: 0b1)), u("evu_release", 2501, .constant(1)), u("fault_status", 2503, .constant(0)),
-            u("heat_meter_heating_day", 3500, .counter(base: 12, perHour: 1.5)), u("heat_meter_dhw_day", 3503, .counter(base: 3, perHour: 0.3)),
-            u("power_consumption_heating_day", 3510, .counter(base: 4, perHour: 0.5)), u("power_consumption_dhw_day", 3513, .counter(base: 1, perHour: 0.1)),
-            SimPoint(name: "inverter_power", table: .input, address: 3679, type: .int16, scale: 0.1, dynamics: .power),
-        ])
-    }
-
     /// 50 registers for fleet benchmarks: 30 int16 inputs (every other address from 0), 10 float32
     /// holdings from 100, 10 uint16 inputs from 500 — three requests per poll when coalesced.
     static var bench: SimProfile {
