@@ -57,9 +57,11 @@ struct SimProfile {
         case "stiebel", "stiebel_eltron_wpm": SimProfiles.stiebel
         case "matrix": SimProfiles.matrix
         case "bench": SimProfiles.bench
+        // A Modbus device that is no heat pump: every read and write answers Illegal Data Address.
+        case "refusing": SimProfile(name: "refusing", points: [])
         default: nil
         }
     }
 
-    static let names = ["idm", "nibe", "luxtronik", "daikin", "stiebel", "matrix", "bench"]
+    static let names = ["idm", "nibe", "luxtronik", "daikin", "stiebel", "matrix", "bench", "refusing"]
 }

@@ -69,6 +69,13 @@ struct ModelResolver {
             }
         }
         base.setup = spec.setup ?? base.setup
+        if let detect = spec.detect {
+            for probe in detect where !base.registers.contains(where: { $0.name == probe }) {
+                throw ConfigError(.invalidValue, file: spec.file, line: spec.detectLine, field: "models.\(name).detect",
+                                  message: "detect names \"\(probe)\", which is not a register of model \(name) (template registers are probed per instance on their own)")
+            }
+            base.detect = detect
+        }
         for templateSpec in spec.templates {
             let template = try resolveTemplate(templateSpec, defaults)
             // A model's template replaces its parent's template of the same key.

@@ -32,6 +32,9 @@ struct ModelSpec {
     var registers: [RegisterSpec]
     var templates: [TemplateSpec] = []
     var setup: String?
+    /// `detect:` registers read to recognise the model (`hpmanagerctl detect`); nil: inherited.
+    var detect: [String]?
+    var detectLine = 0
     var file: String
     var line: Int
 }

@@ -52,6 +52,12 @@ public struct RegistersFileParser {
             spec.templates = try parseTemplates(templatesNode, outerKeys: [])
         }
         spec.setup = try map.optional("setup")?.string()
+        if let detectNode = map.optional("detect") {
+            let names = try detectNode.sequence().map { try $0.string() }
+            guard !names.isEmpty else { throw detectNode.error(.invalidValue, "detect must list at least one register name") }
+            spec.detect = names
+            spec.detectLine = detectNode.line
+        }
         try map.rejectUnknownKeys()
         return spec
     }

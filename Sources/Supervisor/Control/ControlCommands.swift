@@ -9,7 +9,7 @@ import Synchronization
 /// Executes control requests against the fleet, its status boards and the SQLite store.
 public final class ControlCommands: Sendable {
     public static let commands = ["ping", "list", "status", "add", "update", "remove", "enable", "disable", "reload",
-                                  "read", "write", "test", "models", "alerts", "events", "history"]
+                                  "read", "write", "test", "detect", "models", "alerts", "events", "history"]
 
     private let control: FleetControl
     private let store: SQLiteStore?
@@ -142,6 +142,18 @@ public final class ControlCommands: Sendable {
                                    client: try optionalString("client") ?? "control-socket")
         case "test":
             return try await test(spec: try spec())
+        case "detect":
+            func integer(_ key: String, default value: Int, within range: ClosedRange<Int>) throws -> Int {
+                guard let number = try optionalNumber(key) else { return value }
+                guard let whole = Int(exactly: number), range.contains(whole) else {
+                    throw ControlError("bad_request", "detect: \"\(key)\" must be a whole number within \(range.lowerBound)-\(range.upperBound), found \(number)")
+                }
+                return whole
+            }
+            let timeout = try optionalNumber("timeout") ?? 1
+            guard (0.05...30).contains(timeout) else { throw ControlError("bad_request", "detect: \"timeout\" must be within 0.05-30 s, found \(timeout)") }
+            return try await detect(host: try string("host"), port: try integer("port", default: 502, within: 1...65535),
+                                    unit: try integer("unit", default: 1, within: 0...255), timeout: timeout)
         case "models":
             let config = control.configuration
             return .object(["models": .array(config.models.values.sorted { $0.name < $1.name }.map { m in
@@ -270,6 +282,25 @@ public final class ControlCommands: Sendable {
             ])
             return false
         }
+    }
+
+    /// Probes HOST:PORT with each model's `detect:` registers and proposes a model with its fitted
+    /// circuits/zones (shares the `test` limit: both open links of their own).
+    private func detect(host: String, port: Int, unit: Int, timeout: Double) async throws -> JSONValue {
+        guard !host.isEmpty, host.utf8.count <= 253, !host.contains(where: { $0.isWhitespace || $0 == "/" }) else {
+            throw ControlError("bad_request", "detect: \"host\" must be a host name or IP address")
+        }
+        let admitted = runningTests.withLock { running -> Bool in
+            guard running < Self.maxConcurrentTests else { return false }
+            running += 1
+            return true
+        }
+        guard admitted else { throw ControlError("busy", "\(Self.maxConcurrentTests) tests or detections are already running; try again shortly") }
+        defer { runningTests.withLock { $0 -= 1 } }
+        let config = control.configuration
+        let detection = DeviceDetection(host: host, port: port, unit: unit, timeout: timeout,
+                                        polling: PollingSettings(config.collector.collector), logger: logger)
+        return try await detection.run(models: config.models.values.sorted { $0.name < $1.name }, links: links)
     }
 
     /// Connects to a device that is not added and reads every register once.
