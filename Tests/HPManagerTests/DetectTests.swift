@@ -41,11 +41,23 @@ struct DetectTests {
         #expect(ModelDetection.proposal([zeros, refuted]) == nil)
     }
 
-    struct Case: Sendable, CustomStringConvertible {
-        var profile: [String]
-        var model: String
-        var config: [String: [String]]
-        var description: String { model }
+    @Test("every built-in model has detect: registers; a detect: name that is no register of the model is refused with file and line")
+    func schema() throws {
+        let loader = ConfigLoader(builtinModelFiles: BuiltinModels.files, environment: [:])
+        let config = try loader.load(files: ["heatpumps.yml": "heatpumps: []\n"], directory: "/cfg")
+        for model in config.models.values {
+            #expect(ModelDetection.probes(model).count == model.detect.count && model.detect.count >= 3, "\(model.name)")
+        }
+        let text = "models:\n  my:\n    detect: [outdoor, nope]\n    registers: [{name: outdoor, address: 1}]\n"
+        do {
+            _ = try loader.load(files: ["registers.yml": text, "heatpumps.yml": "heatpumps: []\n"], directory: "/cfg")
+            Issue.record("accepted detect: [nope]")
+        } catch let e as ConfigErrors {
+            #expect(e.errors.contains { $0.message.contains("detect names \"nope\"") && $0.file == "/cfg/registers.yml" && $0.line == 3 }, "\(e)")
+        }
+        let inherited = "models:\n  my:\n    extends: nibe_s1155\n    registers: []\n"
+        let child = try loader.load(files: ["registers.yml": inherited, "heatpumps.yml": "heatpumps: []\n"], directory: "/cfg")
+        #expect(child.models["my"]?.detect == child.models["nibe_s1155"]?.detect, "extends inherits detect:")
     }
 
     @Test("each vendor's hpsim profile is recognised with the blocks it has; a non-heat-pump device gets no proposal and a clear message")
