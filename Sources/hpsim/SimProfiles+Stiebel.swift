@@ -2,7 +2,8 @@
 /// (1-based as the ISG documentation prints them; the PDU address is number − 1, as HPManager's
 /// register map found by scanning a real unit). The operating status word sets bit 0 (HC1 pump)
 /// always and bits 4 (heating) and 6 (compressor) while the compressor runs; the EVU word is a
-/// constant 1. Sensors not connected (remote control FE7, heating circuit 2) read 0x8000.
+/// constant 1. Sensors not connected (remote control FE7, heating circuit 2, cascade heat pumps 2-6,
+/// room modules 2-5) read 0x8000.
 extension SimProfiles {
     static var stiebel: SimProfile {
         func at(_ number: Int) -> Int { number - 1 }
@@ -21,7 +22,26 @@ extension SimProfiles {
         func notConnected(_ name: String, _ n: Int) -> SimPoint {
             SimPoint(name: name, table: .input, address: at(n), type: .int16, dynamics: .constant(0), exact: .int(-32768))
         }
-        return SimProfile(name: "stiebel", points: [
+        // Cascade heat pumps 2-6 and room modules 1-5: this unit has room module 1 only; the others read 0x8000.
+        var blocks: [SimPoint] = []
+        for n in 2...6 {
+            let base = 549 + 7 * (n - 2), c = "heat_pump_\(n)."
+            for (i, name) in ["return_temperature", "flow_temperature", "hot_gas_temperature", "low_pressure", "mean_pressure", "high_pressure", "water_flow_rate"].enumerated() {
+                blocks.append(notConnected(c + name, base + i))
+            }
+        }
+        for n in 1...5 {
+            let base = 584 + 4 * (n - 1), c = "room_module_\(n)."
+            if n == 1 {
+                blocks += [t(c + "temperature", base, .constant(21.7)), t(c + "setpoint", base + 1, .constant(21.5)),
+                           t(c + "relative_humidity", base + 2, .constant(48.5)), t(c + "dew_point_temperature", base + 3, .constant(10.4)),
+                           t(c + "setpoint_cooling", 604 + n - 1, .constant(25.5))]
+            } else {
+                blocks += ["temperature", "setpoint", "relative_humidity", "dew_point_temperature"].enumerated().map { notConnected(c + $0.element, base + $0.offset) }
+                blocks.append(notConnected(c + "setpoint_cooling", 604 + n - 1))
+            }
+        }
+        return SimProfile(name: "stiebel", points: blocks + [
             notConnected("actual_temperature_fe7", 501), notConnected("set_temperature_fe7", 502),
             t("actual_temperature_fek", 503, .constant(21.8)), t("set_temperature_fek", 504, .constant(21.5)),
             t("relative_humidity", 505, .constant(46.5)), t("dew_point_temperature", 506, .constant(9.7)),

@@ -16,6 +16,9 @@ struct StiebelModelTests {
         return try #require(config.models["stiebel_eltron_wpm"], "built-in model")
     }
 
+    /// The built-in with every cascade heat pump and room module expanded.
+    func everyInstance() throws -> ModelDefinition { try builtin().everyInstance }
+
     @Test("ISG numbers go on the wire minus one; blocks 500+ input, 1500+ holding; operating modes as labels; setup text")
     func layout() throws {
         let model = try builtin()
@@ -32,7 +35,7 @@ struct StiebelModelTests {
 
     @Test("every register decodes to hpsim's stiebel value; sensors not connected (0x8000) export nothing")
     func decodeAgainstSimulator() async throws {
-        let model = try builtin()
+        let model = try everyInstance()
         let points = Dictionary(try SimulatorProcess.dumpProfile("stiebel").map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
         let sim = try SimulatorProcess(["--tcp", "stiebel:0"])
         let link = ModbusLink(endpoint: .tcp(host: "127.0.0.1", port: sim.ports[0]), loop: Fixtures.loops.next())
@@ -40,7 +43,12 @@ struct StiebelModelTests {
         let outcome = try await DecodeMatrixTests.poll(link, unit: 1, registers: model.registers)
         #expect(outcome.failure == nil && outcome.rejected.isEmpty, "\(outcome.rejected.map { model.registers[$0].name })")
         let samples = Dictionary(uniqueKeysWithValues: outcome.samples.map { ($0.name, $0) })
-        let notConnected: Set = ["actual_temperature_fe7", "set_temperature_fe7", "actual_temperature_hk2", "set_temperature_hk2"]
+        var notConnected: Set = ["actual_temperature_fe7", "set_temperature_fe7", "actual_temperature_hk2", "set_temperature_hk2"]
+        for r in model.registers where r.name.hasPrefix("heat_pump_") || (r.name.hasPrefix("room_module_") && !r.name.hasPrefix("room_module_1.")) {
+            notConnected.insert(r.name)
+        }
+        #expect(model.registers.filter { $0.name.hasPrefix("heat_pump_6.") }.map(\.address) == Array(576...582), "ISG 577-583")
+        #expect(model.registers.first { $0.name == "room_module_5.setpoint_cooling" }?.address == 607, "ISG 608")
         for r in model.registers {
             let point = try #require(points[r.name], "hpsim has \(r.name)")
             #expect(point.address == r.address && point.table == (r.registerType == .input ? "input" : "holding"), "\(r.name) at \(r.address)")
