@@ -39,7 +39,8 @@ struct ControlSocketTests {
 
         r = try Self.ctl(s, ["status", "--json", "rt1"])
         let status = (Self.json(r.1)["heatpumps"] as? [[String: Any]])?.first
-        #expect(status?["source"] as? String == "runtime" && status?["state"] as? String == "polling" && status?["requests_per_poll"] as? Double == 18)
+        let nibeRequests = try NIBEModelTests.requestsPerPoll()
+        #expect(status?["source"] as? String == "runtime" && status?["state"] as? String == "polling" && status?["requests_per_poll"] as? Double == Double(nibeRequests))
 
         r = try Self.ctl(s, ["disable", "rt1"])
         #expect(r.0 == 0)

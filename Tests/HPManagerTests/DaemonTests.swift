@@ -52,7 +52,8 @@ struct DaemonTests {
         for name in ["heatpump_poll_duration_seconds", "heatpump_poll_errors_total", "heatpump_restarts_total", "heatpump_modbus_requests"] {
             #expect(m.has(name, ["heatpump_id": "nibe"]), "\(name)")
         }
-        #expect(m.value("heatpump_modbus_requests", ["heatpump_id": "nibe"]) == 18, "nibe_s1155 with climate system 1, coalesced")
+        let nibeRequests = try NIBEModelTests.requestsPerPoll()
+        #expect(m.value("heatpump_modbus_requests", ["heatpump_id": "nibe"]) == Double(nibeRequests), "nibe_s1155 with climate system 1, as planned")
         #expect(m.has("hpmanager_build_info"))
         #expect(m.value("hpmanager_devices", ["state": "polling"]) == 5)
         // Exposition format: promtool clean, no duplicate series.

@@ -94,7 +94,7 @@ struct FleetDaemonTests {
         let before = try sim.portStats(gateway)
         try await Task.sleep(for: .seconds(1.5))
         let after = try sim.portStats(gateway)
-        let polls = Double(after.requestsTotal - before.requestsTotal) / 18 / Double(onGateway)  // nibe: 18 requests per poll
+        let polls = Double(after.requestsTotal - before.requestsTotal) / Double(try NIBEModelTests.requestsPerPoll()) / Double(onGateway)
         #expect(polls >= 2.5 && polls <= 6.5, "≈ 5 polls per device in 1.5 s at 0.3 s, not twice that: \(polls)")
 
         #expect(daemon.process.stop() == 0)

@@ -89,3 +89,14 @@ struct NIBEModelTests {
         #expect(samples["priority"]?.label != nil && samples["sg_ready_mode"]?.label == "normal")
     }
 }
+
+extension NIBEModelTests {
+    /// Modbus requests one poll of `nibe_s1155` (climate system 1) takes with the default collector
+    /// settings, from the planner itself: tests that count requests follow the map as it grows.
+    static func requestsPerPoll() throws -> Int {
+        let config = try ConfigLoader(builtinModelFiles: BuiltinModels.files, environment: [:])
+            .load(files: ["heatpumps.yml": "heatpumps:\n  - {id: n, model: nibe_s1155, modbus: {host: h}}\n"], directory: "/cfg")
+        let model = try #require(config.model(for: config.devices[0]))
+        return PollingSettings(config.collector.collector).planner.plan(model.registers).count
+    }
+}
