@@ -102,15 +102,15 @@ struct DeviceDetection {
     }
 
     private func noProposal(_ candidates: [ModelDetection.Candidate], endpoint: LinkEndpoint) -> String {
-        let where_ = "\(endpoint) unit \(unit)"
+        let target = "\(endpoint) unit \(unit)"
         if candidates.isEmpty { return "no model has detect: registers to probe" }
         let everyProbeRefused = candidates.allSatisfy { c in !c.evidence.isEmpty && c.evidence.values.allSatisfy { $0 == .refused } }
         if everyProbeRefused {
-            return "\(where_) answers Modbus but has none of the built-in models' registers (Illegal Data Address everywhere): not a supported heat pump, or the wrong unit id"
+            return "\(target) answers Modbus but has none of the built-in models' registers (Illegal Data Address everywhere): not a supported heat pump, or the wrong unit id"
         }
         if let closest = candidates.max(by: { $0.confidence < $1.confidence }), closest.confidence > 0 {
-            return "no model fits \(where_); closest: \(closest.model) (\(closest.reason))"
+            return "no model fits \(target); closest: \(closest.model) (\(closest.reason))"
         }
-        return "no model fits \(where_): no probe answered a plausible value"
+        return "no model fits \(target): no probe answered a plausible value"
     }
 }
