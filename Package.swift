@@ -57,6 +57,7 @@ let package = Package(
                 .embedInCode("Models/nibe_s.yml"),
                 .embedInCode("Models/luxtronik.yml"),
                 .embedInCode("Models/daikin_altherma.yml"),
+                .embedInCode("Models/stiebel_eltron_wpm.yml"),
             ]
         ),
         // Device actors, event-driven Modbus links (SwiftNIO for TCP, a thread per serial bus), poll scheduling.

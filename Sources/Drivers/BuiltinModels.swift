@@ -7,6 +7,7 @@ public enum BuiltinModels {
             ("nibe_s.yml", String(decoding: PackageResources.nibe_s_yml, as: UTF8.self)),
             ("luxtronik.yml", String(decoding: PackageResources.luxtronik_yml, as: UTF8.self)),
             ("daikin_altherma.yml", String(decoding: PackageResources.daikin_altherma_yml, as: UTF8.self)),
+            ("stiebel_eltron_wpm.yml", String(decoding: PackageResources.stiebel_eltron_wpm_yml, as: UTF8.self)),
         ]
     }
 }

@@ -15,7 +15,7 @@ struct HPManagerCtl: ParsableCommand {
         """,
         version: BuildInfo.description,
         subcommands: [List.self, Status.self, Add.self, Update.self, Remove.self, Enable.self, Disable.self, Reload.self,
-                      Read.self, Write.self, Jobs.self, Wanted.self, SGReady.self, PVSurplus.self, Test.self, Models.self, Alerts.self, Events.self, History.self, HashToken.self]
+                      Read.self, Write.self, Jobs.self, Wanted.self, SGReady.self, PVSurplus.self, Test.self, Detect.self, Models.self, Alerts.self, Events.self, History.self, HashToken.self]
     )
 }
 
@@ -32,7 +32,22 @@ struct Connection: ParsableArguments {
 
     var path: String { socket ?? ProcessInfo.processInfo.environment["HPMANAGER_SOCKET"] ?? "/run/hpmanager/hpmanager.sock" }
 
+    var session: ControlSession { ControlSession(path: path, json: json, timeout: timeout) }
+
     /// Sends the request; prints errors and exits with a meaningful status on failure.
+    func call(_ cmd: String, _ args: [String: JSONValue] = [:]) throws -> JSONValue { try session.call(cmd, args) }
+
+    /// Prints `result` as JSON or with `render`.
+    func show(_ result: JSONValue, _ render: (JSONValue) -> String) { session.show(result, render) }
+}
+
+/// One conversation with the daemon's control socket.
+struct ControlSession {
+    var path: String
+    var json: Bool
+    /// Seconds to wait for an answer.
+    var timeout: Double
+
     func call(_ cmd: String, _ args: [String: JSONValue] = [:]) throws -> JSONValue {
         let client = ControlClient(path: path, timeout: timeout)
         do {
@@ -57,7 +72,6 @@ struct Connection: ParsableArguments {
         Foundation.exit(code)
     }
 
-    /// Prints `result` as JSON or with `render`.
     func show(_ result: JSONValue, _ render: (JSONValue) -> String) {
         print(json ? Output.json(result) : render(result))
     }

@@ -42,6 +42,7 @@ struct HPSim: ParsableCommand {
     @Option(help: "Print a profile's points (address, type, order, words, value) as JSON and exit.") var dumpProfile: String?
     @Flag(help: "Exit when standard input closes (for test harnesses).") var exitOnEof = false
     @Option(help: "IDM heating circuits fitted, e.g. A,C (default A-G); the others answer Illegal Data Address.") var idmCircuits: String?
+    @Option(help: "NIBE climate systems fitted, e.g. 1,2 (default 1-4); the others read NIBE's \"not available\" values.") var nibeSystems: String?
     @Option(help: "IDM zone modules fitted, e.g. 0,2 (default 0,1; \"none\" for none); the others answer Illegal Data Address.") var idmZones: String?
 
     /// The optional blocks the simulated controllers have (`--idm-circuits`, `--idm-zones`).
@@ -56,6 +57,11 @@ struct HPSim: ParsableCommand {
             let zones = idmZones == "none" ? [] : try Self.numbers(idmZones, what: "zone")
             guard zones.allSatisfy((0...9).contains) else { throw ValidationError("--idm-zones takes zone modules 0-9, found \(idmZones)") }
             layout.idmZones = zones
+        }
+        if let nibeSystems {
+            let systems = try Self.numbers(nibeSystems, what: "climate system")
+            guard systems.allSatisfy((1...4).contains) else { throw ValidationError("--nibe-systems takes climate systems 1-4, found \(nibeSystems)") }
+            layout.nibeSystems = systems
         }
         return layout
     }

@@ -51,15 +51,17 @@ struct SimProfile {
     static func named(_ name: String, layout: SimLayout = SimLayout()) -> SimProfile? {
         switch name.lowercased() {
         case "idm", "idm_navigator_2": SimProfiles.idm(layout)
-        case "nibe", "nibe_s1155": SimProfiles.nibe
+        case "nibe", "nibe_s1155": SimProfiles.nibe(layout)
         case "luxtronik", "luxtronik_2_1": SimProfiles.luxtronik
         case "daikin", "daikin_altherma": SimProfiles.daikin
         case "stiebel", "stiebel_eltron_wpm": SimProfiles.stiebel
         case "matrix": SimProfiles.matrix
         case "bench": SimProfiles.bench
+        // A Modbus device that is no heat pump: every read and write answers Illegal Data Address.
+        case "refusing": SimProfile(name: "refusing", points: [])
         default: nil
         }
     }
 
-    static let names = ["idm", "nibe", "luxtronik", "daikin", "stiebel", "matrix", "bench"]
+    static let names = ["idm", "nibe", "luxtronik", "daikin", "stiebel", "matrix", "bench", "refusing"]
 }

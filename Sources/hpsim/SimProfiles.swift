@@ -46,33 +46,6 @@ enum SimProfiles {
         return profile
     }
 
-    static var nibe: SimProfile {
-        func t(_ name: String, _ a: Int, _ d: SimDynamics) -> SimPoint { SimPoint(name: name, table: .input, address: a, type: .int16, scale: 0.1, dynamics: d) }
-        return SimProfile(name: "nibe", points: [
-            t("outdoor_temp", 1, .outdoor), t("supply_temp", 5, .flow), t("return_temp", 7, .returnTemp),
-            t("hot_water_top_temp", 8, .dhw), t("hot_water_charging_temp", 9, .dhw),
-            t("brine_in_temp", 10, .constant(2.1)), t("brine_out_temp", 11, .constant(-0.8)),
-            t("outdoor_temp_avg", 37, .constant(4.5)), t("flow_rate", 40, .constant(18.2)),
-            SimPoint(name: "compressor_frequency", table: .input, address: 1046, type: .uint16, scale: 0.1, dynamics: .whenRunning(on: 55, off: 0)),
-            SimPoint(name: "compressor_power", table: .input, address: 1048, type: .uint16, dynamics: .whenRunning(on: 2400, off: 0)),
-            SimPoint(name: "compressor_starts", table: .input, address: 1083, type: .int32, order: .CDAB, dynamics: .counter(base: 1532, perHour: 2)),
-            SimPoint(name: "compressor_runtime", table: .input, address: 1087, type: .int32, order: .CDAB, dynamics: .counter(base: 8123, perHour: 1)),
-            SimPoint(name: "compressor_status", table: .input, address: 1100, type: .uint8, dynamics: .compressor),
-            SimPoint(name: "alarm_number", table: .input, address: 1975, type: .int16, dynamics: .constant(0), absent: .int(-32768)),
-            SimPoint(name: "power_consumption", table: .input, address: 2305, type: .uint32, order: .CDAB, scale: 0.01, dynamics: .power),
-            SimPoint(name: "total_production", table: .input, address: 3821, type: .uint32, order: .CDAB, scale: 0.1, dynamics: .counter(base: 40211, perHour: 8)),
-            SimPoint(name: "total_consumption", table: .input, address: 3823, type: .uint32, order: .CDAB, scale: 0.1, dynamics: .counter(base: 11002, perHour: 2)),
-            SimPoint(name: "degree_minute_balance", table: .holding, address: 18, type: .int16, scale: 0.1, dynamics: .constant(-120), absent: .int(-32768)),
-            // An 8-bit signed parameter in a word, sign-extended: −128 (0xFF80) when not available.
-            SimPoint(name: "heating_offset", table: .holding, address: 30, type: .int16, dynamics: .constant(0), absent: .int(-128)),
-            SimPoint(name: "room_setpoint", table: .holding, address: 206, type: .int16, scale: 0.1, dynamics: .constant(21), absent: .int(-32768)),
-            // SG Ready over Modbus: enable (43033), requested mode (46009, 1 = normal), reported mode (31912, 10 = normal price).
-            SimPoint(name: "sg_ready_api", table: .holding, address: 3032, type: .uint16, dynamics: .constant(0)),
-            SimPoint(name: "sg_ready_request", table: .holding, address: 6008, type: .uint16, dynamics: .constant(1)),
-            SimPoint(name: "sg_ready_state", table: .input, address: 1911, type: .uint16, dynamics: .constant(10)),
-        ])
-    }
-
     static var luxtronik: SimProfile {
         func t(_ name: String, _ a: Int, _ d: SimDynamics, _ type: SimValueType = .int16) -> SimPoint { SimPoint(name: name, table: .input, address: a, type: type, scale: 0.1, dynamics: d) }
         func u(_ name: String, _ a: Int, _ d: SimDynamics) -> SimPoint { SimPoint(name: name, table: .input, address: a, type: .uint16, dynamics: d) }
@@ -106,33 +79,6 @@ enum SimProfiles {
             t("leaving_water_temp", 39, .flow), t("return_water_temp", 41, .returnTemp), t("dhw_temp", 42, .dhw),
             t("outdoor_temp", 43, .outdoor), t("flow_rate", 48, .constant(21.5)), t("power_consumption", 50, .power),
         ], extraWindows: [.holding: 0..<67, .input: 20..<61])
-    }
-
-    /// Stiebel Eltron WPM behind an ISG gateway: 0-based PDU addresses (ISG documentation number − 1),
-    /// as in HPManager's register map. The operating status word sets bit 0 (HC1 pump) always and
-    /// bits 4 (heating) and 6 (compressor) while the compressor runs; EVU release (2501) is a constant 1.
-    static var stiebel: SimProfile {
-        func t(_ name: String, _ a: Int, _ d: SimDynamics) -> SimPoint { SimPoint(name: name, table: .input, address: a, type: .int16, scale: 0.1, dynamics: d) }
-        func p(_ name: String, _ a: Int, _ v: Double) -> SimPoint { SimPoint(name: name, table: .input, address: a, type: .int16, scale: 0.01, dynamics: .constant(v)) }
-        func h(_ name: String, _ a: Int, _ v: Double, scale: Double = 0.1) -> SimPoint {
-            SimPoint(name: name, table: .holding, address: a, type: .int16, scale: scale, dynamics: .constant(v))
-        }
-        func u(_ name: String, _ a: Int, _ d: SimDynamics) -> SimPoint { SimPoint(name: name, table: .input, address: a, type: .uint16, dynamics: d) }
-        return SimProfile(name: "stiebel", points: [
-            t("outside_temperature", 506, .outdoor), t("actual_temperature_hk1", 507, .constant(21.5)), t("set_temperature_hk1", 509, .constant(22)),
-            t("actual_return_temperature", 515, .returnTemp), t("actual_buffer_temperature", 517, .flow), t("set_buffer_temperature", 518, .constant(35)),
-            t("actual_dhw_temperature", 521, .dhw), t("set_dhw_temperature", 522, .constant(50)),
-            t("compressor_inlet_temperature", 541, .constant(3.5)), t("hp_flow_temperature", 542, .flow), t("hot_gas_temperature", 543, .whenRunning(on: 78, off: 25)),
-            p("low_pressure", 544, 10.35), p("mean_pressure", 545, 10.42), p("high_pressure", 546, 22),
-            t("wp_water_flow_rate", 547, .whenRunning(on: 18.5, off: 0)),
-            SimPoint(name: "operating_mode", table: .holding, address: 1500, type: .uint16, dynamics: .constant(3)),
-            h("comfort_temperature_hk1", 1501, 22), h("eco_temperature_hk1", 1502, 19), h("heating_curve_rise_hk1", 1503, 0.6, scale: 0.01),
-            h("comfort_temperature_dhw", 1509, 50), h("eco_temperature_dhw", 1510, 45),
-            u("operating_status", 2500, .whenRunning(on: 0b101_0001, off: 0b1)), u("evu_release", 2501, .constant(1)), u("fault_status", 2503, .constant(0)),
-            u("heat_meter_heating_day", 3500, .counter(base: 12, perHour: 1.5)), u("heat_meter_dhw_day", 3503, .counter(base: 3, perHour: 0.3)),
-            u("power_consumption_heating_day", 3510, .counter(base: 4, perHour: 0.5)), u("power_consumption_dhw_day", 3513, .counter(base: 1, perHour: 0.1)),
-            SimPoint(name: "inverter_power", table: .input, address: 3679, type: .int16, scale: 0.1, dynamics: .power),
-        ])
     }
 
     /// 50 registers for fleet benchmarks: 30 int16 inputs (every other address from 0), 10 float32

@@ -107,7 +107,7 @@ struct ControlSocketHardeningTests {
         let daemon = try harness.start()
         _ = try await DaemonHarness.waitFor(daemon, "daemon running") { $0.has("hpmanager_build_info") }
         let port = sim.ports[0]
-        _ = try sim.command("latency \(port) 1 250")  // 12 requests → ~3 s for one `test`
+        _ = try sim.command("latency \(port) 1 \(2300 / (try NIBEModelTests.requestsPerPoll()))")  // ~2.3 s for one `test`
         let client = try UnixSocketClient(path: harness.socketPath)
         let request: [String: Any] = ["cmd": "test", "args": ["device": [
             "id": "probe", "model": "nibe_s1155", "modbus": ["type": "tcp", "host": "127.0.0.1", "port": port, "timeout": 2],
@@ -117,7 +117,8 @@ struct ControlSocketHardeningTests {
         client.send(line + "\n")
         let answer = try #require(client.readLine(timeout: 10), "closed without an answer after \(Date().timeIntervalSince(started)) s")
         #expect(Date().timeIntervalSince(started) > 1.2, "the request really outlasted the idle timeout")
-        #expect(answer.contains("\"ok\":true") && answer.contains("\"requests\":12"), "\(answer)")
+        let nibeRequests = try NIBEModelTests.requestsPerPoll()
+        #expect(answer.contains("\"ok\":true") && answer.contains("\"requests\":\(nibeRequests)"), "\(answer)")
         // The client gets a full idle period for its next request…
         try await Task.sleep(for: .seconds(0.5))
         client.send("{\"cmd\":\"ping\"}\n")

@@ -40,7 +40,8 @@ struct ControlSocketTests {
 
         r = try Self.ctl(s, ["status", "--json", "rt1"])
         let status = (Self.json(r.1)["heatpumps"] as? [[String: Any]])?.first
-        #expect(status?["source"] as? String == "runtime" && status?["state"] as? String == "polling" && status?["requests_per_poll"] as? Double == 12)
+        let nibeRequests = try NIBEModelTests.requestsPerPoll()
+        #expect(status?["source"] as? String == "runtime" && status?["state"] as? String == "polling" && status?["requests_per_poll"] as? Double == Double(nibeRequests))
 
         r = try Self.ctl(s, ["disable", "rt1"])
         #expect(r.0 == 0)
@@ -54,15 +55,15 @@ struct ControlSocketTests {
         #expect(r.0 == 0)
         _ = try await DaemonHarness.waitFor(daemon, "rt1 back") { DaemonHarness.up($0, "rt1") == 1 }
 
-        r = try Self.ctl(s, ["write", "rt1", "room_setpoint", "22.5"])
+        r = try Self.ctl(s, ["write", "rt1", "climate_system_1.room_setpoint", "22.5"])
         #expect(r.0 == 0, "\(r.1) \(r.2)")
         #expect(r.1.contains("verified"))
         #expect(try sim.command("get \(sim.ports[1]) 1 holding 206")["value"] as? Int == 225, "hpsim register changed")
-        r = try Self.ctl(s, ["write", "rt1", "room_setpoint", "99"])
+        r = try Self.ctl(s, ["write", "rt1", "climate_system_1.room_setpoint", "99"])
         #expect(r.0 == 1 && r.2.contains("above the maximum"), "validated against max")
         r = try Self.ctl(s, ["write", "rt1", "brine_in_temp", "5"])
         #expect(r.0 == 1 && r.2.contains("read-only"))
-        r = try Self.ctl(s, ["read", "--json", "rt1", "room_setpoint"])
+        r = try Self.ctl(s, ["read", "--json", "rt1", "climate_system_1.room_setpoint"])
         #expect(((Self.json(r.1)["values"] as? [[String: Any]])?.first?["value"] as? Double) == 22.5)
 
         r = try Self.ctl(s, ["update", "yaml1", "--id", "yaml1", "--model", "nibe_s1155", "--host", "127.0.0.1"])
@@ -93,7 +94,7 @@ struct ControlSocketTests {
         let db = try SQLiteDatabase(path: harness.files.databasePath)
         let audit = try db.query("SELECT heatpump_id, register, requested, previous, read_back, result FROM write_audit ORDER BY id")
         #expect(audit.count == 3)
-        #expect(audit.first.map { [$0[0].string, $0[1].string, $0[2].string, $0[4].string, $0[5].string] } == ["rt1", "room_setpoint", "22.5", "22.5", "ok"])
+        #expect(audit.first.map { [$0[0].string, $0[1].string, $0[2].string, $0[4].string, $0[5].string] } == ["rt1", "climate_system_1.room_setpoint", "22.5", "22.5", "ok"])
         #expect(audit.dropFirst().allSatisfy { $0[5].string == "rejected" })
     }
 

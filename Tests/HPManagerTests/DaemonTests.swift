@@ -27,7 +27,7 @@ struct DaemonTests {
         // Constant simulator values, decoded through each vendor's encoding.
         let constants: [(String, String, Double)] = [
             ("idm", "heatpump_heat_source_inlet_temp", 8.5), ("idm", "heatpump_energy_defrost", 95.5),
-            ("nibe", "heatpump_brine_in_temp", 2.1), ("nibe", "heatpump_flow_rate", 18.2), ("nibe", "heatpump_room_setpoint", 21),
+            ("nibe", "heatpump_brine_in_temp", 2.1), ("nibe", "heatpump_flow_rate", 18.2), ("nibe", "heatpump_climate_system_room_setpoint", 21),
             ("lux2", "heatpump_outdoor_temp_avg", 4.4), ("daikin", "heatpump_flow_rate", 21.5), ("daikin", "heatpump_dhw_setpoint", 48),
         ]
         for (id, name, want) in constants {
@@ -52,7 +52,8 @@ struct DaemonTests {
         for name in ["heatpump_poll_duration_seconds", "heatpump_poll_errors_total", "heatpump_restarts_total", "heatpump_modbus_requests"] {
             #expect(m.has(name, ["heatpump_id": "nibe"]), "\(name)")
         }
-        #expect(m.value("heatpump_modbus_requests", ["heatpump_id": "nibe"]) == 12, "nine blocks plus the SG Ready registers 1911, 3032, 6008")
+        let nibeRequests = try NIBEModelTests.requestsPerPoll()
+        #expect(m.value("heatpump_modbus_requests", ["heatpump_id": "nibe"]) == Double(nibeRequests), "nibe_s1155 with climate system 1, as planned")
         #expect(m.has("hpmanager_build_info"))
         #expect(m.value("hpmanager_devices", ["state": "polling"]) == 5)
         // Exposition format: promtool clean, no duplicate series.

@@ -53,7 +53,9 @@ struct ExportTests {
             #expect(headers["Content-Encoding"] == "gzip")
             let body = request["body"] as? String ?? ""
             for line in body.split(separator: "\n") {
-                #expect(line.hasPrefix("heatpump_metrics,heat_pump_id=a,location=Lab,model=nibe_s1155,name=a "))
+                // The plain registers, then one line per climate system (its label as a tag).
+                #expect(line.hasPrefix("heatpump_metrics,heat_pump_id=a,location=Lab,model=nibe_s1155,name=a ")
+                        || line.hasPrefix("heatpump_metrics,heat_pump_id=a,location=Lab,model=nibe_s1155,name=a,climate_system=1 "), "\(line)")
                 #expect(line.split(separator: " ").last.map { $0.count == 10 } == true, "second precision timestamp")
             }
         }

@@ -94,7 +94,7 @@ struct FleetDaemonTests {
         let before = try sim.portStats(gateway)
         try await Task.sleep(for: .seconds(1.5))
         let after = try sim.portStats(gateway)
-        let polls = Double(after.requestsTotal - before.requestsTotal) / 12 / Double(onGateway)  // nibe: 12 requests per poll
+        let polls = Double(after.requestsTotal - before.requestsTotal) / Double(try NIBEModelTests.requestsPerPoll()) / Double(onGateway)
         #expect(polls >= 2.5 && polls <= 6.5, "≈ 5 polls per device in 1.5 s at 0.3 s, not twice that: \(polls)")
 
         #expect(daemon.process.stop() == 0)
@@ -242,7 +242,7 @@ struct FleetDaemonTests {
         _ = try await DaemonHarness.waitFor(daemon, "y1 up") { DaemonHarness.up($0, "y1") == 1 }
         let db = try SQLiteDatabase(path: harness.files.databasePath)
         try db.run("CREATE TRIGGER refuse BEFORE INSERT ON write_audit BEGIN SELECT RAISE(ABORT, 'database or disk is full'); END")
-        let r = try ControlSocketTests.ctl(harness.socketPath, ["write", "--json", "y1", "room_setpoint", "22.5"])
+        let r = try ControlSocketTests.ctl(harness.socketPath, ["write", "--json", "y1", "climate_system_1.room_setpoint", "22.5"])
         #expect(r.0 == 0, "\(r.1) \(r.2)")
         #expect(ControlSocketTests.json(r.1)["audited"] as? Bool == false && ControlSocketTests.json(r.1)["verified"] as? Bool == true)
         #expect(try sim.command("get \(sim.ports[0]) 1 holding 206")["value"] as? Int == 225)

@@ -39,7 +39,7 @@ struct HTTPAPITests {
         let list = try api.get("/api/heatpumps")
         #expect(list.status == 200 && list.array.first?["id"] as? String == "a" && list.array.first?["manufacturer"] as? String == "NIBE", "\(list.body)")
         let details = try api.get("/api/heatpumps/a")
-        #expect(details.status == 200 && ((details.object["registers"] as? [[String: Any]])?.contains { $0["name"] as? String == "room_setpoint" } ?? false))
+        #expect(details.status == 200 && ((details.object["registers"] as? [[String: Any]])?.contains { $0["name"] as? String == "climate_system_1.room_setpoint" } ?? false))
         let missing = try api.get("/api/heatpumps/nope")
         #expect(missing.status == 404 && missing.errorCode == "not_found", "\(missing.body)")
         #expect(try api.get("/api/nothing-here").status == 404)
@@ -47,14 +47,14 @@ struct HTTPAPITests {
         let data = try await eventually("values of a", timeout: 10) { () -> [String: Any]? in
             (try? api.get("/api/data/all"))?.object["a"] as? [String: Any]
         }
-        #expect(data["room_setpoint"] is Double)
+        #expect(data["climate_system_1.room_setpoint"] is Double)
         #expect(try api.get("/api/data/a").object["values"] is [String: Any])
 
         // The same validated, read-back, audited write as the socket's.
-        let written = try api.call("POST", "/api/control/a", json: #"{"sensor":"room_setpoint","value":22.5}"#)
+        let written = try api.call("POST", "/api/control/a", json: #"{"sensor":"climate_system_1.room_setpoint","value":22.5}"#)
         #expect(written.status == 200 && written.object["verified"] as? Bool == true, "\(written.body)")
         #expect(try sim.command("get \(sim.ports[0]) 1 holding 206")["value"] as? Int == 225)
-        let tooHigh = try api.call("POST", "/api/control/a", json: #"{"sensor":"room_setpoint","value":99}"#)
+        let tooHigh = try api.call("POST", "/api/control/a", json: #"{"sensor":"climate_system_1.room_setpoint","value":99}"#)
         #expect(tooHigh.status == 422 && tooHigh.errorCode == "rejected", "\(tooHigh.body)")
         let unknown = try api.call("POST", "/api/control/a", json: #"{"sensor":"nope","value":1}"#)
         #expect(unknown.status == 404 && unknown.errorCode == "unknown_register", "\(unknown.body)")
@@ -69,9 +69,9 @@ struct HTTPAPITests {
         #expect(try api.get("/api/heatpumps/a/history?minutes=0").status == 422)
         let history = try await eventually("history of a", timeout: 10) { () -> [String: Any]? in
             let series = (try? api.get("/api/heatpumps/a/history?minutes=5"))?.object["series"] as? [String: Any]
-            return series?["room_setpoint"] != nil ? series : nil
+            return series?["climate_system_1.room_setpoint"] != nil ? series : nil
         }
-        #expect(history["room_setpoint"] is [[Double]])
+        #expect(history["climate_system_1.room_setpoint"] is [[Double]])
         let changes = try api.get("/api/heatpumps/a/state-changes?hours=1")
         #expect(changes.status == 200 && changes.object["changes"] is [[String: Any]], "\(changes.body)")
 
@@ -96,10 +96,10 @@ struct HTTPAPITests {
         #expect(yamlPatch.status == 409 && yamlPatch.errorCode == "defined_in_file", "\(yamlPatch.body)")
         let disabled = try api.call("POST", "/api/heatpumps/plant-room-2/enable", json: #"{"enabled":false}"#)
         #expect(disabled.status == 200 && disabled.object["enabled"] as? Bool == false, "\(disabled.body)")
-        #expect(try api.call("POST", "/api/control/plant-room-2", json: #"{"sensor":"room_setpoint","value":21}"#).status == 409)
+        #expect(try api.call("POST", "/api/control/plant-room-2", json: #"{"sensor":"climate_system_1.room_setpoint","value":21}"#).status == 409)
 
         #expect(try api.get("/api/models").array.contains { $0["name"] as? String == "nibe_s1155" })
-        #expect(try api.get("/api/registers/nibe_s1155").array.contains { $0["name"] as? String == "room_setpoint" && $0["writable"] as? Bool == true })
+        #expect(try api.get("/api/registers/nibe_s1155").array.contains { $0["name"] as? String == "degree_minute_balance" && $0["writable"] as? Bool == true })
         #expect(try api.get("/api/registers/nope").status == 404)
         #expect(try api.get("/api/alerts").object["alerts"] is [Any])
         let events = try api.get("/api/events")
@@ -151,9 +151,9 @@ struct HTTPAPITests {
         #expect(try anonymous.call("GET", "/api/heatpumps", token: "x" + viewerToken).status == 401)
         #expect(try viewer.get("/api/heatpumps").status == 200)
         _ = try await DaemonHarness.waitFor(daemon, "a up") { DaemonHarness.up($0, "a") == 1 }
-        let denied = try viewer.call("POST", "/api/control/a", json: #"{"sensor":"room_setpoint","value":21}"#)
+        let denied = try viewer.call("POST", "/api/control/a", json: #"{"sensor":"climate_system_1.room_setpoint","value":21}"#)
         #expect(denied.status == 403 && denied.errorCode == "forbidden", "\(denied.body)")
-        let allowed = try ops.call("POST", "/api/control/a", json: #"{"sensor":"room_setpoint","value":21}"#)
+        let allowed = try ops.call("POST", "/api/control/a", json: #"{"sensor":"climate_system_1.room_setpoint","value":21}"#)
         #expect(allowed.status == 200 && allowed.object["audited"] as? Bool == true, "\(allowed.body)")
         daemon.process.stop()
 

@@ -395,15 +395,15 @@ struct InputRangeTests {
             (#"{"cmd":"events","args":{"since":"abc"}}"#, #"events: \"since\" must be a number"#),
             (#"{"cmd":"alerts","args":{"active":"yes"}}"#, #"alerts: \"active\" must be a boolean"#),
             (#"{"cmd":"alerts","args":{"id":["a"]}}"#, #"alerts: \"id\" must be a string"#),
-            (#"{"cmd":"write","args":{"id":"a","register":"room_setpoint","value":[1]}}"#, #"write: \"value\" must be a string or number"#),
-            (#"{"cmd":"write","args":{"id":"a","register":"room_setpoint","value":"21","client":3}}"#, #"write: \"client\" must be a string"#),
-            (#"{"cmd":"write","args":{"id":"a","register":"room_setpoint","clear":"yes"}}"#, #"write: \"clear\" must be a boolean"#),
+            (#"{"cmd":"write","args":{"id":"a","register":"climate_system_1.room_setpoint","value":[1]}}"#, #"write: \"value\" must be a string or number"#),
+            (#"{"cmd":"write","args":{"id":"a","register":"climate_system_1.room_setpoint","value":"21","client":3}}"#, #"write: \"client\" must be a string"#),
+            (#"{"cmd":"write","args":{"id":"a","register":"climate_system_1.room_setpoint","clear":"yes"}}"#, #"write: \"clear\" must be a boolean"#),
             (#"{"cmd":"pv-surplus","args":{"id":"a","kw":"3"}}"#, #"pv-surplus: \"kw\" must be a number"#),
             (#"{"cmd":"pv-surplus","args":{"id":"a"}}"#, #"pv-surplus needs \"kw\""#),
             (#"{"cmd":"sg-ready","args":{"id":"a"}}"#, #"sg-ready needs \"state\""#),
             (#"{"cmd":"jobs","args":{"action":"remove","job":1.5}}"#, #"jobs remove needs \"job\" (the job number)"#),
             (#"{"cmd":"jobs","args":{"action":"dance"}}"#, #"jobs: unknown action \"dance\"; expected add, list or remove"#),
-            (#"{"cmd":"jobs","args":{"action":"add","id":"a","register":"room_setpoint","value":"21","at":"6 am"}}"#, #"time must be HH:MM or HH:MM:SS"#),
+            (#"{"cmd":"jobs","args":{"action":"add","id":"a","register":"climate_system_1.room_setpoint","value":"21","at":"6 am"}}"#, #"time must be HH:MM or HH:MM:SS"#),
         ]
         for (request, message) in wrong {
             let reply = call(request)
@@ -411,10 +411,10 @@ struct InputRangeTests {
         }
         #expect(call(#"{"cmd":"alerts","args":{"active":true,"id":null}}"#).contains("\"ok\":true"), "null means absent")
 
-        let written = call(#"{"cmd":"write","args":{"id":"a","register":"room_setpoint","value":22.5}}"#)
+        let written = call(#"{"cmd":"write","args":{"id":"a","register":"climate_system_1.room_setpoint","value":22.5}}"#)
         #expect(written.contains("\"ok\":true") && written.contains("\"verified\":true"), "\(written)")
         #expect(try sim.command("get \(sim.ports[0]) 1 holding 206")["value"] as? Int == 225, "hpsim register changed")
-        let whole = call(#"{"cmd":"write","args":{"id":"a","register":"room_setpoint","value":21}}"#)
+        let whole = call(#"{"cmd":"write","args":{"id":"a","register":"climate_system_1.room_setpoint","value":21}}"#)
         #expect(whole.contains("\"ok\":true"), "\(whole)")
         #expect(try sim.command("get \(sim.ports[0]) 1 holding 206")["value"] as? Int == 210)
 

@@ -26,7 +26,9 @@ struct NotAvailableSentinelTests {
                         "hp_sum_alarm", "compressor_status_1", "internal_message"],
                present: ["outdoor_temp", "dhw_setpoint", "hp_flow_temp", "charging_pump_status"]),
         Vendor(profile: "nibe", model: "nibe_s1155",
-               absent: ["alarm_number", "degree_minute_balance", "room_setpoint", "heating_offset"],
+               // s16 −32768 (input and holding), s8 −128, u8 255, u32 0xFFFFFFFF; climate-system
+               // registers (room_setpoint, heating_offset) are template registers now (NIBEModelTests).
+               absent: ["alarm_number", "degree_minute_balance", "hot_water_mode_current", "priority", "current_be1"],
                present: ["outdoor_temp", "compressor_status", "total_production"]),
     ]
 

@@ -25,7 +25,7 @@ struct OperationsTests {
     func builtin() throws {
         let models = try ConfigLoader(builtinModelFiles: BuiltinModels.files).load(files: ["heatpumps.yml": "heatpumps: []\n"]).models
         let nibe = try #require(models["nibe_s1155"]?.operations.sgReady)
-        #expect(nibe.prepare == [OperationWrite(register: "sg_ready_api", value: "1")] && nibe.register == "sg_ready_request")
+        #expect(nibe.prepare == [OperationWrite(register: "sg_ready_via_api", value: "1")] && nibe.register == "sg_ready_requested_mode")
         #expect(nibe.supported == [.lock, .normal, .recommend, .boost] && nibe.states[.boost] == "3" && nibe.states[.lock] == "0")
         let daikin = try #require(models["daikin_altherma"])
         #expect(daikin.operations.sgReady?.states == [.normal: "0", .lock: "1", .recommend: "2", .boost: "3"])
@@ -49,11 +49,11 @@ struct OperationsTests {
         func word(_ port: Int, _ table: String, _ address: Int) throws -> Int? { try sim.command("get \(port) 1 \(table) \(address)")["value"] as? Int }
 
         var r = try ControlSocketTests.ctl(harness.socketPath, ["sg-ready", "nibe1", "boost"])
-        #expect(r.0 == 0 && r.1.contains("sg_ready_api := 1") && r.1.contains("sg_ready_request := 3 (verified)"), "\(r.1) \(r.2)")
+        #expect(r.0 == 0 && r.1.contains("sg_ready_via_api := 1") && r.1.contains("sg_ready_requested_mode := 3 (verified)"), "\(r.1) \(r.2)")
         #expect(try word(nibe, "holding", 3032) == 1 && word(nibe, "holding", 6008) == 3)
         let nibeWrites = try sim.portStats(nibe).requestsByFunction[16] ?? 0
         r = try ControlSocketTests.ctl(harness.socketPath, ["sg-ready", "nibe1", "off"])
-        #expect(r.0 == 0 && r.1.contains("sg_ready_api := 1 (unchanged)"), "the enable flag is not rewritten: \(r.1) \(r.2)")
+        #expect(r.0 == 0 && r.1.contains("sg_ready_via_api := 1 (unchanged)"), "the enable flag is not rewritten: \(r.1) \(r.2)")
         #expect(try word(nibe, "holding", 6008) == 0)
         #expect(try sim.portStats(nibe).requestsByFunction[16] == nibeWrites + 1, "one write: the mode")
         r = try ControlSocketTests.ctl(harness.socketPath, ["sg-ready", "nibe1", "party"])

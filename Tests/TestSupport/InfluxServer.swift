@@ -73,7 +73,7 @@ public final class InfluxServer: @unchecked Sendable {
     public func query(_ q: String, db: String? = nil) throws -> [String: Any] {
         var body = "q=" + (q.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? q) + "&epoch=ns"
         if let db { body += "&db=\(db)" }
-        let client = try CurlHTTPClient(options: .init(timeout: 10))
+        let client = try CurlHTTPClient(options: .init(timeout: 10, maxBodyBytes: 16 << 20))  // query answers of full models exceed the 64 KiB default
         let response = try client.post(url: "\(url)/query", body: Array(body.utf8), headers: ["Content-Type: application/x-www-form-urlencoded"])
         guard let json = try JSONSerialization.jsonObject(with: Data(response.body.utf8)) as? [String: Any] else {
             throw DeadlineExceeded(what: "query answer (\(response.status))", seconds: 0)

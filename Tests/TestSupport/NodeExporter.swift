@@ -25,7 +25,7 @@ public final class NodeExporter: @unchecked Sendable {
 
     /// One scrape of /metrics.
     public func scrape() throws -> PromMetrics {
-        let response = try CurlHTTPClient(options: .init(timeout: 2)).get(url: "http://127.0.0.1:\(port)/metrics")
+        let response = try CurlHTTPClient(options: .init(timeout: 2, maxBodyBytes: 16 << 20)).get(url: "http://127.0.0.1:\(port)/metrics")
         guard response.status == 200 else { throw DeadlineExceeded(what: "HTTP 200 from node_exporter", seconds: 0) }
         return PromMetrics(response.body)
     }

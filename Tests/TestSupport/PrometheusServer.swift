@@ -51,7 +51,7 @@ public final class PrometheusServer: @unchecked Sendable {
     }
 
     private func api(_ endpoint: String, body: String) throws -> [String: Any] {
-        let response = try CurlHTTPClient(options: .init(timeout: 10)).post(url: "\(url)/api/v1/\(endpoint)", body: Array(body.utf8),
+        let response = try CurlHTTPClient(options: .init(timeout: 10, maxBodyBytes: 16 << 20)).post(url: "\(url)/api/v1/\(endpoint)", body: Array(body.utf8),
                                                                            headers: ["Content-Type: application/x-www-form-urlencoded"])
         guard let json = try JSONSerialization.jsonObject(with: Data(response.body.utf8)) as? [String: Any] else {
             throw QueryError(description: "HTTP \(response.status): \(response.body.prefix(200))")

@@ -89,6 +89,11 @@ public struct ProfilePoint: Sendable {
     public var constant: Bool
     /// Registers of a string point (0 otherwise).
     public var length: Int
+    /// physical = raw × scale, in the simulator's own table.
+    public var scale: Double
+
+    /// The physical value a decoder should report for a numeric point.
+    public var physical: Double? { Double(value).map { $0 * scale } }
 
     init(_ object: [String: Any]) {
         name = object["name"] as? String ?? ""
@@ -99,5 +104,6 @@ public struct ProfilePoint: Sendable {
         value = object["value"] as? String ?? ""
         constant = object["constant"] as? Bool ?? false
         length = object["length"] as? Int ?? 0
+        scale = object["scale"] as? Double ?? 1
     }
 }

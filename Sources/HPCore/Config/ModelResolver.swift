@@ -69,6 +69,13 @@ struct ModelResolver {
             }
         }
         base.setup = spec.setup ?? base.setup
+        if let detect = spec.detect {
+            for probe in detect where !base.registers.contains(where: { $0.name == probe }) {
+                throw ConfigError(.invalidValue, file: spec.file, line: spec.detectLine, field: "models.\(name).detect",
+                                  message: "detect names \"\(probe)\", which is not a register of model \(name) (template registers are probed per instance on their own)")
+            }
+            base.detect = detect
+        }
         for templateSpec in spec.templates {
             let template = try resolveTemplate(templateSpec, defaults)
             // A model's template replaces its parent's template of the same key.
@@ -81,10 +88,12 @@ struct ModelResolver {
         // Every instance of every template is checked (addresses in range, series names unique).
         let all = base.everyInstance
         try checkMetricNameCollisions(all.registers, spec: spec)
-        for r in all.registers where r.instance != nil && !ConfigLimits.modbusAddress.contains(r.address + r.count - 1) {
+        for r in all.registers where r.instance != nil
+            && !(ConfigLimits.modbusAddress.contains(r.address) && ConfigLimits.modbusAddress.contains(r.address + r.count - 1)) {
             let path = spec.templates.first.map(\.path) ?? "models.\(name)"
+            let side = r.address < 0 ? "below 0" : "beyond 65535"
             throw ConfigError(.invalidValue, file: spec.file, line: spec.templates.first?.line ?? spec.line, field: "\(path)",
-                              message: "template register \(r.name) lands at address \(r.address), beyond 65535 (address + stride × instance)")
+                              message: "template register \(r.name) lands at address \(r.address), \(side) (address + stride × instance)")
         }
         if let operations = spec.operations { base.operations = operations }
         try validateOperations(base, spec: spec)
@@ -133,7 +142,7 @@ struct ModelResolver {
                                   message: "register name \"\(definition.name)\" is already used at line \(line) of template \(spec.key)")
             }
             seen[definition.name] = register.line
-            registers.append(TemplateRegister(definition: definition, stride: register.stride ?? spec.stride))
+            registers.append(TemplateRegister(definition: definition, stride: register.stride ?? spec.stride, instances: register.instances))
         }
         let children = try spec.children.map { try resolveTemplate($0, defaults) }
         return RegisterTemplate(key: spec.key, label: spec.label, instances: spec.instances, defaultInstances: spec.defaults ?? [],

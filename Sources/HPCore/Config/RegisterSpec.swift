@@ -11,6 +11,8 @@ struct RegisterSpec {
     var keyLines: [String: Int] = [:]
     /// `stride:` of a template register (nil: the template's).
     var stride: Int?
+    /// `instances:` of a template register present in only some instances (nil: all).
+    var instances: [String]? = nil
     var file: String
     var line: Int
     var path: String
@@ -33,6 +35,9 @@ struct ModelSpec {
     /// `operations:` with the line of each operation, so a bad reference points at it.
     var operations: ModelOperations?
     var operationLines: [String: Int] = [:]
+    /// `detect:` registers read to recognise the model (`hpmanagerctl detect`); nil: inherited.
+    var detect: [String]?
+    var detectLine = 0
     var file: String
     var line: Int
 }

@@ -55,6 +55,12 @@ public struct RegistersFileParser {
         if let operationsNode = map.optional("operations") {
             (spec.operations, spec.operationLines) = try Self.operations(operationsNode)
         }
+        if let detectNode = map.optional("detect") {
+            let names = try detectNode.sequence().map { try $0.string() }
+            guard !names.isEmpty else { throw detectNode.error(.invalidValue, "detect must list at least one register name") }
+            spec.detect = names
+            spec.detectLine = detectNode.line
+        }
         try map.rejectUnknownKeys()
         return spec
     }
@@ -88,10 +94,15 @@ public struct RegistersFileParser {
             for d in defaults ?? [] where !instances.contains(d) {
                 throw (defaultsNode ?? templateNode).error(.invalidValue, "default instance \"\(d)\" is not one of instances \(instances.joined(separator: ", "))")
             }
-            let stride = try t.int("stride", default: 0, within: 0...ConfigLimits.modbusAddress.upperBound)
+            // Negative strides: NIBE numbers climate systems 1-4 downwards (system 1 at the highest address).
+            let stride = try t.int("stride", default: 0, within: Self.strideRange)
             var registers: [RegisterSpec] = []
             for registerNode in try t.required("registers").sequence() {
-                registers.append(try parseRegister(registerNode, inTemplate: true))
+                let register = try parseRegister(registerNode, inTemplate: true)
+                for only in register.instances ?? [] where !instances.contains(only) {
+                    throw registerNode.error(.invalidValue, "register \(register.definition.name): instance \"\(only)\" is not one of the template's instances \(instances.joined(separator: ", "))")
+                }
+                registers.append(register)
             }
             var children: [TemplateSpec] = []
             if let childNode = t.optional("templates") {
@@ -104,6 +115,9 @@ public struct RegistersFileParser {
         }
         return result
     }
+
+    /// Address distance of two template instances, either direction.
+    static let strideRange = -ConfigLimits.modbusAddress.upperBound...ConfigLimits.modbusAddress.upperBound
 
     /// Instance names become label values and part of register names (`circuit_a.flow_temp`).
     static func isInstanceName(_ text: String) -> Bool {
@@ -125,7 +139,9 @@ public struct RegistersFileParser {
 
     private func parseRegister(_ node: YAMLNode, inTemplate: Bool) throws -> RegisterSpec {
         let map = try node.mapping()
-        let stride = inTemplate ? try map.optional("stride")?.int(within: 0...ConfigLimits.modbusAddress.upperBound) : nil
+        let stride = inTemplate ? try map.optional("stride")?.int(within: Self.strideRange) : nil
+        // A template register some instances lack (NIBE: heating curve of climate systems 1-3 only).
+        let only = inTemplate ? try map.optional("instances").map(Self.instanceList) : nil
         let name = try map.required("name").string()
         let addressNode = try map.required("address")
         let address = try addressNode.int(within: ConfigLimits.registerAddress)
@@ -221,7 +237,7 @@ public struct RegistersFileParser {
         let writeByteOrder = try map.optional("write_byte_order").map(Self.byteOrder)
         try map.rejectUnknownKeys()
         return RegisterSpec(definition: definition, byteOrder: byteOrder, writeByteOrder: writeByteOrder, unavailable: unavailable,
-                            bitmapFieldLines: bitmapFieldLines, keyLines: keyLines, stride: stride, file: node.file, line: node.line, path: node.path)
+                            bitmapFieldLines: bitmapFieldLines, keyLines: keyLines, stride: stride, instances: only, file: node.file, line: node.line, path: node.path)
     }
 
     /// `operations: {sg_ready: {prepare, register, states}, pv_surplus: {register, production}}`.

@@ -8,6 +8,8 @@ public struct ModelDefinition: Sendable, Hashable {
     public var templates: [RegisterTemplate] = []
     /// How to enable Modbus on the controller (port, unit id, firmware notes); shown by `models show`.
     public var setup: String = ""
+    /// Registers whose plausible values identify this model (`hpmanagerctl detect`); empty: not detectable.
+    public var detect: [String] = []
     /// Where the model was defined (`builtin` or a file path), for messages.
     public var source: String
     /// SG Ready / PV surplus mapped onto registers (`operations:`); empty when the vendor has none.

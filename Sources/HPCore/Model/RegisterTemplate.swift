@@ -1,6 +1,7 @@
 /// A block of registers repeated per instance: IDM heating circuits A-G and zone modules 0-9, NIBE
 /// climate systems 1-4. A device names the instances it has in `config: {circuits: [A, B]}`; each
-/// register of instance number `i` (its position in `instances`) sits at `address + stride × i`.
+/// register of instance number `i` (its position in `instances`) sits at `address + stride × i`
+/// (stride may be negative: NIBE numbers its climate systems downwards).
 ///
 /// Expanded registers are named `<label>_<instance>.<name>` (`circuit_a.flow_temp`: unique per
 /// device, used by SQLite readings, `hpmanagerctl read/write` and alerts) and export the shared
@@ -46,7 +47,7 @@ public struct RegisterTemplate: Sendable, Hashable {
             let labels = outer + [SeriesLabel(name: label, value: instance)]
             let path = prefix + label + "_" + instance.lowercased() + "."
             let series = labels.map(\.name).joined(separator: "_") + "_"
-            for t in registers {
+            for t in registers where t.instances?.contains(instance) ?? true {
                 var r = t.definition
                 r.address += shift + t.stride * index
                 r.instance = SeriesInstance(series: series + r.name, labels: labels)
@@ -65,10 +66,13 @@ public struct RegisterTemplate: Sendable, Hashable {
 public struct TemplateRegister: Sendable, Hashable {
     public var definition: RegisterDefinition
     public var stride: Int
+    /// The instances that have this register (nil: every instance of the template).
+    public var instances: [String]?
 
-    public init(definition: RegisterDefinition, stride: Int) {
+    public init(definition: RegisterDefinition, stride: Int, instances: [String]? = nil) {
         self.definition = definition
         self.stride = stride
+        self.instances = instances
     }
 }
 

@@ -203,6 +203,36 @@ public final class FleetOperations: Sendable {
                             rejected: outcome.rejected.map { model.registers[$0].name }, values: outcome.samples.map(Self.reading))
     }
 
+    /// Probes `host:port` for a built-in model (shares the test limit: a few at a time).
+    public func detect(_ request: DetectRequest) async throws -> DetectResponse {
+        func whole(_ value: Double?, _ key: String, default fallback: Int, within range: ClosedRange<Int>) throws -> Int {
+            guard let value else { return fallback }
+            guard let number = Int(exactly: value), range.contains(number) else {
+                throw CommandError(.badRequest, "detect: \"\(key)\" must be a whole number within \(range.lowerBound)-\(range.upperBound), found \(value)")
+            }
+            return number
+        }
+        let host = request.host
+        guard !host.isEmpty, host.utf8.count <= 253, !host.contains(where: { $0.isWhitespace || $0 == "/" }) else {
+            throw CommandError(.badRequest, "detect: \"host\" must be a host name or IP address")
+        }
+        let port = try whole(request.port, "port", default: 502, within: 1...65535)
+        let unit = try whole(request.unit, "unit", default: 1, within: 0...255)
+        let timeout = request.timeout ?? 1
+        guard timeout.isFinite, (0.05...30).contains(timeout) else { throw CommandError(.badRequest, "detect: \"timeout\" must be within 0.05-30 s, found \(timeout)") }
+        let admitted = runningTests.withLock { running -> Bool in
+            guard running < Self.maxConcurrentTests else { return false }
+            running += 1
+            return true
+        }
+        guard admitted else { throw CommandError(.busy, "\(Self.maxConcurrentTests) tests or detections are already running; try again shortly") }
+        defer { runningTests.withLock { $0 -= 1 } }
+        let config = control.configuration
+        let detection = DeviceDetection(host: host, port: port, unit: unit, timeout: timeout,
+                                        polling: PollingSettings(config.collector.collector), logger: logger)
+        return try await detection.run(models: config.models.values.sorted { $0.name < $1.name }, links: links)
+    }
+
     // MARK: Models and the store
 
     public func models() -> ModelsResponse {

@@ -1,0 +1,102 @@
+import DeviceActor
+import Drivers
+import Foundation
+import HPCore
+import Testing
+import TestSupport
+
+/// NIBE S-series: the full built-in map and its climate systems 1-4 (a template counting down:
+/// stride −1), decoded against hpsim's own NIBE table.
+@Suite("NIBE S-series map and climate systems", .serialized)
+struct NIBEModelTests {
+    let loader = ConfigLoader(builtinModelFiles: BuiltinModels.files, environment: [:])
+
+    func model(_ config: String = "") throws -> ModelDefinition {
+        let c = try loader.load(files: ["heatpumps.yml": "heatpumps:\n  - {id: n, model: nibe_s1155, modbus: {host: h}\(config)}\n"], directory: "/cfg")
+        return try #require(c.model(for: c.devices[0]))
+    }
+
+    @Test("climate systems expand downwards (stride -1); registers of systems 1-3 only are not made up for system 4")
+    func expansion() throws {
+        let all = try model(", config: {climate_systems: [1, 2, 3, 4]}")
+        let byName = Dictionary(uniqueKeysWithValues: all.registers.map { ($0.name, $0) })
+        #expect(byName["climate_system_1.room_temp"]?.address == 116, "30117")
+        #expect(byName["climate_system_4.room_temp"]?.address == 113, "30114")
+        #expect(byName["climate_system_2.room_setpoint"]?.address == 205 && byName["climate_system_2.room_setpoint"]?.registerType == .holding, "40206")
+        #expect(byName["climate_system_3.heating_curve"]?.address == 24, "40025")
+        #expect(byName["climate_system_4.heating_curve"] == nil && byName["climate_system_4.supply_setpoint"] == nil, "NIBE lists systems 1-3 only")
+        #expect(byName["climate_system_4.room_setpoint_cooling"]?.address == 985, "40986")
+        let r = try #require(byName["climate_system_2.heating_offset"])
+        #expect(r.instance?.series == "climate_system_heating_offset" && r.instance?.labels == [SeriesLabel(name: "climate_system", value: "2")])
+        #expect(r.access == .readWrite && r.min == -10 && r.max == 10 && r.unavailable == [-128])
+        let plain = try model()
+        #expect(plain.registers.filter { $0.instance != nil }.allSatisfy { $0.name.hasPrefix("climate_system_1.") }, "default: system 1")
+        for key in ["priority", "operating_mode", "hot_water_start_temp_normal", "hot_water_stop_temp_normal", "additional_heat_power",
+                    "sg_ready_mode", "sg_ready_requested_mode", "energy_heating_produced_hour"] {
+            #expect(plain.registers.contains { $0.name == key }, "\(key) in the map")
+        }
+    }
+
+    @Test("a negative stride that lands below address 0, or a register naming an instance the template lacks, is refused with file and line")
+    func refused() throws {
+        for (template, message) in [
+            ("{label: loop, instances: [x, y, z], stride: -6, registers: [{name: t, address: 10}]}", "lands at address -2, below 0"),
+            ("{label: loop, instances: [x, y], stride: -70000, registers: [{name: t, address: 10}]}", "between -65535 and 65535"),
+            ("{label: loop, instances: [x, y], stride: -1, registers: [{name: t, address: 10, instances: [q]}]}", "instance \"q\" is not one of"),
+        ] {
+            let text = "models:\n  my:\n    registers: [{name: outdoor, address: 1}]\n    templates:\n      loops: \(template)\n"
+            do {
+                _ = try loader.load(files: ["registers.yml": text, "heatpumps.yml": "heatpumps: []\n"], directory: "/cfg")
+                Issue.record("accepted \(template)")
+            } catch let e as ConfigErrors {
+                #expect(e.errors.contains { $0.message.contains(message) && $0.file == "/cfg/registers.yml" && $0.line >= 5 }, "\(e.errors.map { "\($0.line) \($0.message)" })")
+            }
+        }
+        let text = "models:\n  my:\n    registers: [{name: outdoor, address: 1, instances: [x]}]\n"
+        #expect(throws: ConfigErrors.self, "instances: only inside a template") {
+            try loader.load(files: ["registers.yml": text, "heatpumps.yml": "heatpumps: []\n"], directory: "/cfg")
+        }
+    }
+
+    @Test("every NIBE register and every fitted climate system decodes to hpsim's value; systems not fitted read 'not available' and export nothing")
+    func decodeAgainstSimulator() async throws {
+        let model = try model(", config: {climate_systems: [1, 2, 3, 4]}")
+        let points = Dictionary(try SimulatorProcess.dumpProfile("nibe").map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
+        let sim = try SimulatorProcess(["--tcp", "nibe:0", "--nibe-systems", "1,3"])
+        let link = ModbusLink(endpoint: .tcp(host: "127.0.0.1", port: sim.ports[0]), loop: Fixtures.loops.next())
+        defer { link.close() }
+        let outcome = try await DecodeMatrixTests.poll(link, unit: 1, registers: model.registers)
+        #expect(outcome.failure == nil && outcome.rejected.isEmpty)
+        let samples = Dictionary(uniqueKeysWithValues: outcome.samples.map { ($0.name, $0) })
+        var checked = 0
+        for r in model.registers {
+            let point = try #require(points[r.name], "hpsim has \(r.name)")
+            let table = r.registerType == .input ? "input" : "holding"
+            #expect(point.address == r.address && point.table == table, "\(r.name) at \(r.address) \(table)")
+            if r.name.hasPrefix("climate_system_2.") || r.name.hasPrefix("climate_system_4.") {
+                #expect(samples[r.name] == nil, "\(r.name): system not fitted, sentinel")
+                continue
+            }
+            let sample = try #require(samples[r.name], "\(r.name) decoded")
+            if point.constant, let want = point.physical {
+                #expect(abs(sample.value.doubleValue - want) < 1e-6, "\(r.name): \(sample.value) != \(want)")
+            } else {
+                #expect(sample.value.doubleValue.isFinite, "\(r.name)")
+            }
+            checked += 1
+        }
+        #expect(checked == model.registers.count - 7 - 12, "plain registers and systems 1 and 3 (12 each); systems 2 (12) and 4 (7) not fitted")
+        #expect(samples["priority"]?.label != nil && samples["sg_ready_mode"]?.label == "normal")
+    }
+}
+
+extension NIBEModelTests {
+    /// Modbus requests one poll of `nibe_s1155` (climate system 1) takes with the default collector
+    /// settings, from the planner itself: tests that count requests follow the map as it grows.
+    static func requestsPerPoll() throws -> Int {
+        let config = try ConfigLoader(builtinModelFiles: BuiltinModels.files, environment: [:])
+            .load(files: ["heatpumps.yml": "heatpumps:\n  - {id: n, model: nibe_s1155, modbus: {host: h}}\n"], directory: "/cfg")
+        let model = try #require(config.model(for: config.devices[0]))
+        return PollingSettings(config.collector.collector).planner.plan(model.registers).count
+    }
+}
