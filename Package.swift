@@ -116,7 +116,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "hpmanagerctl",
-            dependencies: ["ControlProtocol", "BuildInfo", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: ["ControlProtocol", "BuildInfo", "SQLiteKit", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         .executableTarget(
             name: "hpmanagerd",

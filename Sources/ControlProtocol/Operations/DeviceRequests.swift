@@ -90,9 +90,17 @@ public struct ReloadResponse: Sendable, Codable, Hashable {
 public struct PingResponse: Sendable, Codable, Hashable {
     public var version: String
     public var `protocol`: Int
+    /// The SQLite store's path (`hpmanagerctl backup` copies it).
+    public var storePath: String?
 
-    public init(version: String, protocol: Int) {
+    public init(version: String, protocol: Int, storePath: String? = nil) {
         self.version = version
         self.`protocol` = `protocol`
+        self.storePath = storePath
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case version, `protocol`
+        case storePath = "store_path"
     }
 }

@@ -49,7 +49,7 @@ public final class FleetOperations: Sendable {
 
     // MARK: Fleet
 
-    public func ping() -> PingResponse { PingResponse(version: version, protocol: controlProtocolVersion) }
+    public func ping() -> PingResponse { PingResponse(version: version, protocol: controlProtocolVersion, storePath: store?.path) }
 
     /// Every heat pump (`id` nil) or one; `detailed` adds the poll status fields.
     public func heatpumps(id: String? = nil, detailed: Bool) async throws -> HeatpumpsResponse {
