@@ -24,12 +24,7 @@ struct BitmapFieldsTests {
 
     """
 
-    struct BadCase: Sendable, CustomStringConvertible {
-        var description: String
-        var registers: String
-        var line: Int
-        var fragment: String
-    }
+    typealias BadCase = RegistersBadCase
 
     static let badCases: [BadCase] = [
         BadCase(description: "bit beyond a uint16", registers: model(status.replacingOccurrences(of: "6: ", with: "16: ")),

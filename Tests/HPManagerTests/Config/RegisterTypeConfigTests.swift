@@ -9,12 +9,7 @@ struct RegisterTypeConfigTests {
 
     static func model(_ register: String) -> String { "models:\n  m:\n    unavailable: -32768\n    registers:\n" + register }
 
-    struct BadCase: Sendable, CustomStringConvertible {
-        var description: String
-        var registers: String
-        var line: Int
-        var fragment: String
-    }
+    typealias BadCase = RegistersBadCase
 
     static let badCases: [BadCase] = [
         BadCase(description: "string without length", registers: model("      - name: firmware\n        address: 1\n        data_type: string\n"),

@@ -9,12 +9,7 @@ struct WriteClassConfigTests {
 
     static func model(_ register: String) -> String { "models:\n  m:\n    registers:\n" + register }
 
-    struct BadCase: Sendable, CustomStringConvertible {
-        var description: String
-        var registers: String
-        var line: Int
-        var fragment: String
-    }
+    typealias BadCase = RegistersBadCase
 
     static let badCases: [BadCase] = [
         BadCase(description: "unknown class", registers: model("      - name: s\n        address: 1\n        access: read_write\n        write_class: flash\n"),
