@@ -45,7 +45,7 @@ struct SettingsView: Codable, Sendable, Equatable {
 
     init(_ c: CollectorConfig) {
         collector = Collector(pollInterval: c.collector.pollInterval, batchSize: c.collector.batchSize, batchInterval: c.collector.batchInterval)
-        influxdb = Influx(enabled: c.influxdb.enabled, url: c.influxdb.url, org: c.influxdb.org, bucket: c.influxdb.bucket,
+        influxdb = Influx(enabled: c.influxdb.enabled, url: URLRedaction.redact(c.influxdb.url), org: c.influxdb.org, bucket: c.influxdb.bucket,
                           tokenSet: !c.influxdb.token.isEmpty)
         alerts = c.alerts.map { Alert(name: $0.name, severity: $0.severity, heatpumps: $0.heatpumps) }
         let host = c.http.host.contains(":") ? "[\(c.http.host)]" : c.http.host
