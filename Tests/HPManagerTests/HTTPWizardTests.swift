@@ -73,6 +73,8 @@ struct HTTPWizardTests {
         {"name": "IDM 2", "model": "idm_navigator_2", "connection": {"host": "127.0.0.1", "port": \(sim.ports[1])}, "config": {"circuits": ["Q"]}}
         """)
         #expect(bad.status == 400 && bad.errorCode == "invalid_device" && bad.body.contains("circuit \\\"Q\\\" does not exist"), "\(bad.body)")
+        let badHost = try api.call("POST", "/api/heatpumps", json: #"{"name": "x", "model": "nibe_s1155", "connection": {"host": "plant\u0005room"}}"#)
+        #expect(badHost.status == 400 && badHost.errorCode == "invalid_device" && badHost.body.contains("host must be a host name"), "\(badHost.body)")
         let notTemplated = try api.call("POST", "/api/heatpumps", json: """
         {"name": "NIBE 2", "model": "nibe_s1155", "connection": {"host": "127.0.0.1", "port": \(sim.ports[0])}, "config": {"circuits": ["A"]}}
         """)
