@@ -1,6 +1,7 @@
 import HPCore
 
-/// `GET /api/settings`: the running collector settings, secrets redacted. `PUT` takes the same
+/// `GET /api/settings`: the running collector settings, secrets redacted (the InfluxDB token as
+/// `token_set`, credentials inside its URL by `URLRedaction`). `PUT` takes the same
 /// shape; nothing in it applies live yet, so any change is refused (409 not_live) with the keys named.
 struct SettingsView: Codable, Sendable, Equatable {
     struct Collector: Codable, Sendable, Equatable {

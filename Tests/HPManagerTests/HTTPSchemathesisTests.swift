@@ -34,10 +34,12 @@ struct HTTPSchemathesisTests {
         expected-statuses = ["2xx", "3xx", "4xx", "503"]
 
         """)
+        // One worker: with two, CPython 3.11's ast module (hypothesis describes strategies with it)
+        // can fail across threads ("AST constructor recursion depth mismatch"), a tool error, not a finding.
         // /api/stream never ends (Server-Sent Events); HTTPAPITests reads it with a deadline.
         let run = try ManagedProcess(executable: Self.schemathesis, arguments: [
             "--config-file", harness.dir.file("schemathesis.toml"), "run", "\(api.base)/api/openapi.json", "--url", api.base, "--checks", Self.checks,
-            "--max-examples", "20", "--seed", "20261201", "--workers", "2", "--exclude-path", "/api/stream",
+            "--max-examples", "20", "--seed", "20261201", "--workers", "1", "--exclude-path", "/api/stream",
             "--phases", "examples,coverage,fuzzing", "--request-timeout", "10", "--max-time", "45",
             "--generation-database", "none", "--no-color", "--report", "junit", "--report-junit-path", report,
         ], environment: ["SCHEMATHESIS_TELEMETRY": "false"], directory: harness.dir.path)
