@@ -54,11 +54,17 @@ release: deps
 TEST_WIDTH ?= 6
 REALTIME_SUITES := DarkBuildingTests|ModbusLinkTests|SupervisorTests|SaturationTests|DeviceActorTests
 TEST_ARGS := --skip-build --experimental-maximum-parallelization-width $(TEST_WIDTH) $(SWIFT_FLAGS)
-test: deps
+test: deps .venv-test/bin/schemathesis
 	$(SWIFT) build --build-tests $(SWIFT_FLAGS)
 	$(SWIFT) build --product generate-manual $(SWIFT_FLAGS)
 	$(SWIFT) test $(TEST_ARGS) --skip '$(REALTIME_SUITES)'
 	$(SWIFT) test $(TEST_ARGS) --filter '$(REALTIME_SUITES)'
+
+## The HTTP contract test (HTTPSchemathesisTests) runs schemathesis from PyPI, pinned, in .venv-test.
+SCHEMATHESIS_VERSION ?= 4.32.5
+.venv-test/bin/schemathesis:
+	python3 -m venv .venv-test
+	.venv-test/bin/pip install -q 'schemathesis==$(SCHEMATHESIS_VERSION)'
 
 ## demo: simulated heat pumps + the daemon on the example config; prints live readings
 demo: build

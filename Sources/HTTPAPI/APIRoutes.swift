@@ -89,6 +89,9 @@ struct APIRoutes: Sendable {
             }
             return try APIJSON.response(current)
         }
+        registerCatalog(on: router)
+        registerDashboard(on: router)
+        registerWriteControl(on: router)
     }
 
     // MARK: Handlers
@@ -153,6 +156,7 @@ struct APIRoutes: Sendable {
         let body = try await APIJSON.decode(HeatpumpPatch.self, request, limit: settings.maxBodyBytes, operation: "patch")
         let current = try device(id)
         let onlyEnabled = body.name == nil && body.location == nil && body.model == nil && body.pollInterval == nil && body.connection == nil
+            && body.config == nil
         if onlyEnabled, let enabled = body.enabled {
             // Works for heatpumps.yml devices too (stored as an override, like the socket's enable/disable).
             _ = try await operations.setEnabled(DeviceIDRequest(id: id), enabled)
@@ -205,7 +209,7 @@ struct APIRoutes: Sendable {
     }
 
     /// The configured device `id`, or 404.
-    private func device(_ id: String) throws -> DeviceConfig {
+    func device(_ id: String) throws -> DeviceConfig {
         guard let device = control.configuration.device(id) else {
             if control.view.unloadable[id] != nil { throw CommandError(.failed, "\(id) is stored but cannot be loaded") }
             throw CommandError(.notFound, "no heat pump \(id)")
@@ -214,7 +218,7 @@ struct APIRoutes: Sendable {
     }
 
     /// Device changes go to the event log with the caller's token name (writes go to the write audit).
-    private func audit(_ context: APIRequestContext, _ kind: String, _ id: String) {
+    func audit(_ context: APIRequestContext, _ kind: String, _ id: String) {
         let who = context.caller?.auditName ?? "http"
         operations.store?.recordEvent(kind: "http_change", heatpumpID: id, message: "\(kind) by \(who)")
         context.logger.info("device changed over HTTP", metadata: ["heatpump_id": "\(id)", "change": "\(kind)"])

@@ -1,3 +1,4 @@
+import Foundation
 import HPCore
 import Hummingbird
 import HummingbirdCore
@@ -31,16 +32,42 @@ public struct HTTPService: Service {
         self.logger = logger
         routes = APIRoutes(operations: operations, feed: feed, metrics: metrics, settings: settings, logger: logger)
         if settings.tls {
-            do {
-                let chain = try NIOSSLCertificate.fromPEMFile(settings.certFile).map { NIOSSLCertificateSource.certificate($0) }
-                let key = try NIOSSLPrivateKey(file: settings.keyFile, format: .pem)
-                tls = TLSConfiguration.makeServerConfiguration(certificateChain: chain, privateKey: .privateKey(key))
-            } catch {
-                throw StartError(description: "http.tls: cannot load \(settings.certFile) / \(settings.keyFile): \(error)")
-            }
+            tls = try Self.loadTLS(certFile: settings.certFile, keyFile: settings.keyFile)
         } else {
             tls = nil
         }
+    }
+
+    /// The server TLS configuration from PEM files; each failure names the file and what was wrong with it.
+    static func loadTLS(certFile: String, keyFile: String) throws -> TLSConfiguration {
+        func readable(_ path: String, _ key: String) throws {
+            guard FileManager.default.isReadableFile(atPath: path) else {
+                throw StartError(description: "http.tls.\(key) \(path): \(FileManager.default.fileExists(atPath: path) ? "not readable by this user" : "no such file")")
+            }
+        }
+        try readable(certFile, "cert_file")
+        try readable(keyFile, "key_file")
+        let chain: [NIOSSLCertificate]
+        do {
+            chain = try NIOSSLCertificate.fromPEMFile(certFile)
+        } catch {
+            throw StartError(description: "http.tls.cert_file \(certFile): not a PEM certificate (\(error))")
+        }
+        guard !chain.isEmpty else { throw StartError(description: "http.tls.cert_file \(certFile): no PEM certificate in the file") }
+        let key: NIOSSLPrivateKey
+        do {
+            key = try NIOSSLPrivateKey(file: keyFile, format: .pem)
+        } catch {
+            throw StartError(description: "http.tls.key_file \(keyFile): not an unencrypted PEM private key (\(error))")
+        }
+        let configuration = TLSConfiguration.makeServerConfiguration(certificateChain: chain.map { .certificate($0) }, privateKey: .privateKey(key))
+        do {
+            // Building the context now checks that the key belongs to the certificate.
+            _ = try NIOSSLContext(configuration: configuration)
+        } catch {
+            throw StartError(description: "http.tls: the key in \(keyFile) does not match the certificate in \(certFile) (\(error))")
+        }
+        return configuration
     }
 
     public func run() async throws {

@@ -16,11 +16,6 @@ struct HeatpumpBody: Decodable, Sendable {
         }
     }
 
-    struct Templates: Decodable, Sendable {
-        var circuits: [String]?
-        var zones: [Int]?
-    }
-
     var id: String?
     var name: String
     var manufacturer: String?
@@ -29,7 +24,9 @@ struct HeatpumpBody: Decodable, Sendable {
     var enabled: Bool?
     var pollInterval: Double?
     var connection: Connection
-    var config: Templates?
+    /// idm_logger's `{"circuits": ["A","B"], "zones": [0]}`: the model's template instances,
+    /// validated by the same device parser as heatpumps.yml and the socket (400 when they do not fit).
+    var config: [String: JSONValue]?
 
     enum CodingKeys: String, CodingKey {
         case id, name, manufacturer, model, location, enabled, connection, config
@@ -42,9 +39,6 @@ struct HeatpumpBody: Decodable, Sendable {
            model.manufacturer.caseInsensitiveCompare(manufacturer) != .orderedSame {
             throw CommandError(.rejected, "model \(self.model) is made by \(model.manufacturer), not \(manufacturer)")
         }
-        if !(config?.circuits ?? []).isEmpty || !(config?.zones ?? []).isEmpty {
-            throw CommandError(.rejected, "no model here has circuit or zone templates; leave config.circuits and config.zones empty")
-        }
         var modbus: [String: JSONValue] = ["type": .string("tcp"), "host": .string(connection.host)]
         if let port = connection.port { modbus["port"] = JSONValue(port) }
         if let unit = connection.unitID { modbus["unit_id"] = JSONValue(unit) }
@@ -54,6 +48,7 @@ struct HeatpumpBody: Decodable, Sendable {
         if let location { entry["location"] = .string(location) }
         if let enabled { entry["enabled"] = .bool(enabled) }
         if let pollInterval { entry["poll_interval"] = .number(pollInterval) }
+        if let config, !config.isEmpty { entry["config"] = .object(config) }
         return .object(entry)
     }
 
@@ -74,9 +69,11 @@ struct HeatpumpPatch: Decodable, Sendable {
     var enabled: Bool?
     var pollInterval: Double?
     var connection: [String: JSONValue]?
+    /// Template instances; replaces the device's whole `config`.
+    var config: [String: JSONValue]?
 
     enum CodingKeys: String, CodingKey {
-        case name, location, model, enabled, connection
+        case name, location, model, enabled, connection, config
         case pollInterval = "poll_interval"
     }
 }
@@ -99,8 +96,13 @@ enum DeviceEntry {
             modbus["parity"] = .string(String(serial.parity))
             modbus["stopbits"] = JSONValue(serial.stopbits)
         }
-        return ["id": .string(d.id), "name": .string(d.name), "location": .string(d.location), "model": .string(d.model),
-                "enabled": .bool(d.enabled), "poll_interval": .number(d.pollInterval), "modbus": .object(modbus)]
+        var e: [String: JSONValue] = ["id": .string(d.id), "name": .string(d.name), "location": .string(d.location), "model": .string(d.model),
+                                      "enabled": .bool(d.enabled), "poll_interval": .number(d.pollInterval), "modbus": .object(modbus)]
+        // The template instances too, or a PATCH or test of a device with circuits would silently drop them.
+        if !d.templateConfig.isEmpty {
+            e["config"] = .object(d.templateConfig.mapValues { .array($0.map(JSONValue.string)) })
+        }
+        return e
     }
 
     static func patched(_ d: DeviceConfig, _ patch: HeatpumpPatch) -> [String: JSONValue] {
@@ -110,6 +112,7 @@ enum DeviceEntry {
         if let v = patch.model { e["model"] = .string(v) }
         if let v = patch.enabled { e["enabled"] = .bool(v) }
         if let v = patch.pollInterval { e["poll_interval"] = .number(v) }
+        if let v = patch.config { e["config"] = .object(v) }
         if let connection = patch.connection, case .object(var modbus)? = e["modbus"] {
             for (key, value) in connection { modbus[key == "unit_id" ? "unit_id" : key] = value }
             e["modbus"] = .object(modbus)

@@ -1,6 +1,7 @@
 import HPCore
 
-/// `GET /api/settings`: the running collector settings, secrets redacted. `PUT` takes the same
+/// `GET /api/settings`: the running collector settings, secrets redacted (the InfluxDB token as
+/// `token_set`, credentials inside its URL by `URLRedaction`). `PUT` takes the same
 /// shape; nothing in it applies live yet, so any change is refused (409 not_live) with the keys named.
 struct SettingsView: Codable, Sendable, Equatable {
     struct Collector: Codable, Sendable, Equatable {
@@ -45,7 +46,7 @@ struct SettingsView: Codable, Sendable, Equatable {
 
     init(_ c: CollectorConfig) {
         collector = Collector(pollInterval: c.collector.pollInterval, batchSize: c.collector.batchSize, batchInterval: c.collector.batchInterval)
-        influxdb = Influx(enabled: c.influxdb.enabled, url: c.influxdb.url, org: c.influxdb.org, bucket: c.influxdb.bucket,
+        influxdb = Influx(enabled: c.influxdb.enabled, url: URLRedaction.redact(c.influxdb.url), org: c.influxdb.org, bucket: c.influxdb.bucket,
                           tokenSet: !c.influxdb.token.isEmpty)
         alerts = c.alerts.map { Alert(name: $0.name, severity: $0.severity, heatpumps: $0.heatpumps) }
         let host = c.http.host.contains(":") ? "[\(c.http.host)]" : c.http.host

@@ -9,9 +9,12 @@ public struct IsolatedDaemonFiles: Sendable {
     public var databasePath: String { directory + "/state/hpmanager.db" }
     public var socketPath: String { directory + "/run/hpm.sock" }
 
-    /// collector.yml with the isolated paths; `extra` holds further top-level sections.
+    /// collector.yml with the isolated paths; `extra` holds further top-level sections. The HTTP API
+    /// (on by default at 127.0.0.1:8080) is turned off unless `extra` has an `http:` section, so
+    /// daemons started in parallel never contend for one port.
     public func collectorYAML(metricsInterval: Double, socketIdleTimeout: Double = 30, extra: String = "") -> String {
-        """
+        let declaresHTTP = extra.split(separator: "\n").contains { $0.hasPrefix("http:") }
+        return """
         metrics_file:
           path: \(metricsPath)
           interval: \(metricsInterval)
@@ -20,6 +23,7 @@ public struct IsolatedDaemonFiles: Sendable {
         control_socket:
           path: \(socketPath)
           idle_timeout: \(socketIdleTimeout)
+        \(declaresHTTP ? "" : "http:\n  enabled: false")
         \(extra)
         """
     }

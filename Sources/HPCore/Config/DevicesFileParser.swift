@@ -56,6 +56,15 @@ struct DevicesFileParser {
         return result
     }
 
+    /// A DNS name or an IPv4/IPv6 literal: ASCII letters, digits, `.`, `-`, `_`, and `:`/`%` for IPv6
+    /// (control characters or spaces would otherwise reach getaddrinfo and the logs).
+    static func isValidHost(_ host: String) -> Bool {
+        guard (1...253).contains(host.utf8.count), !host.hasPrefix("-") else { return false }
+        return host.utf8.allSatisfy { c in
+            (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5A) || (c >= 0x61 && c <= 0x7A) || c == 0x2E || c == 0x2D || c == 0x5F || c == 0x3A || c == 0x25
+        }
+    }
+
     /// `[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}`: `.` and `..` read as paths and a leading `-` as a command-line option.
     static func isValidID(_ id: String) -> Bool {
         func word(_ c: Character) -> Bool { c.isASCII && (c.isLetter || c.isNumber || c == "_") }
@@ -73,6 +82,9 @@ struct DevicesFileParser {
         case "tcp":
             let host = try map.required("host").string()
             guard !host.isEmpty else { throw node.error(.invalidValue, "host must not be empty") }
+            guard Self.isValidHost(host) else {
+                throw node.error(.invalidValue, "host must be a host name or IP address (letters, digits, '.', '-', '_', ':' for IPv6; at most 253), found \"\(host.debugDescription.dropFirst().dropLast())\"")
+            }
             let portNode = map.optional("port")
             let port = try portNode?.int() ?? 502
             guard ConfigLimits.tcpPort.contains(port) else {

@@ -1,4 +1,4 @@
-/// `http:` — the daemon's HTTP API (off unless the section is present; then on unless `enabled: false`).
+/// `http:` — the daemon's HTTP API: on by default at 127.0.0.1:8080 (loopback only), off with `enabled: false`.
 public struct HTTPSettings: Sendable, Hashable {
     /// One API token: its name (for the audit and logs), its role and its salted hash (never the token).
     public struct Token: Sendable, Hashable {
@@ -15,7 +15,7 @@ public struct HTTPSettings: Sendable, Hashable {
         }
     }
 
-    public var enabled = false
+    public var enabled = true
     public var host = "127.0.0.1"
     public var port = 8080
     /// PEM files; both set: HTTPS.
