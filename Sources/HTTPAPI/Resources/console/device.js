@@ -20,14 +20,14 @@ HPM.pages.device = async (view, args, query) => {
   const status = h("dl.kv");
   const renderStatus = () => {
     state.replaceChildren(HPM.stateBadge(pump.enabled ? pump.state : "disabled"));
-    status.replaceChildren(
+    status.replaceChildren(...[
       h("dt", {}, "Model"), h("dd", {}, `${pump.manufacturer} ${pump.model}`),
       h("dt", {}, "Location"), h("dd", {}, pump.location || "–"),
       h("dt", {}, "Last success"), h("dd", { title: HPM.time(pump.last_success) }, HPM.ago(pump.last_success)),
       h("dt", {}, "Errors"), h("dd", {}, String(pump.errors ?? "–")),
       pump.last_error ? [h("dt", {}, "Last error"), h("dd.error", {}, pump.last_error)] : null,
       pump.link ? [h("dt", {}, "Link"), h("dd", {}, `${pump.link} unit ${pump.unit_id ?? ""}`)] : null,
-      pump.quarantined && pump.quarantined.length ? [h("dt", {}, "Rejected registers"), h("dd", {}, pump.quarantined.join(", "))] : null);
+      pump.quarantined && pump.quarantined.length ? [h("dt", {}, "Rejected registers"), h("dd", {}, pump.quarantined.join(", "))] : null].flat().filter(Boolean));
   };
   renderStatus();
   const rangeNav = h("div.seg", { role: "group", "aria-label": "Time range" }, HPM.ranges.map((r) =>

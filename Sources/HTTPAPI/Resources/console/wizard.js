@@ -17,7 +17,7 @@ HPM.pages.add = async (view) => {
   const chosen = () => models.find((m) => m.name === model.value);
   manufacturer.addEventListener("change", () => {
     const list = models.filter((m) => (m.manufacturer || "Other") === manufacturer.value);
-    model.replaceChildren(h("option", { value: "" }, "choose…"), list.map((m) => h("option", { value: m.name }, `${m.name} — ${m.description}`)));
+    model.replaceChildren(h("option", { value: "" }, "choose…"), ...list.map((m) => h("option", { value: m.name }, `${m.name} — ${m.description}`)));
     model.disabled = !list.length;
     if (list.length === 1) { model.value = list[0].name; model.dispatchEvent(new Event("change")); } else showModel();
   });
