@@ -37,6 +37,15 @@ struct WebConsoleTests {
         let authed = HTTPAPIClient(base: stack.base, token: "console-secret")
         let display = try authed.get("/api/console")
         #expect(display.status == 200 && display.object["refresh_interval"] as? Int == 120, "\(display.body)")
+        // POST /api/test: a test read of an unsaved device, nothing stored; bad bodies are 400.
+        let tested = try authed.call("POST", "/api/test", json: """
+        {"name": "Unsaved", "model": "nibe_s1155", "connection": {"host": "127.0.0.1", "port": \(stack.sim.ports[0])}}
+        """)
+        #expect(tested.status == 200 && tested.object["id"] as? String == "unsaved" && (tested.object["values"] as? [Any])?.isEmpty == false, "\(tested.body.prefix(300))")
+        #expect(try authed.get("/api/heatpumps").array.map { $0["id"] as? String } == ["a"])
+        let badModel = try authed.call("POST", "/api/test", json: #"{"name":"x","model":"no_such","connection":{"host":"127.0.0.1"}}"#)
+        #expect(badModel.status == 400 && badModel.errorCode == "invalid_device", "\(badModel.body)")
+        #expect(try authed.call("POST", "/api/test", json: #"{"name":1}"#).status == 400)
     }
 
     @Test("fleet page lists the simulated fleet, filters by location, and shows a device going down over SSE")
@@ -51,6 +60,10 @@ struct WebConsoleTests {
         #expect(names == "Pump A,Pump B,Pump C")
         try browser.waitFor("key values with units", "document.querySelector('#fleet-table tbody tr[data-id=a] td:last-child').textContent.includes('°C')")
         try browser.screenshot(ConsoleStack.artifact("fleet.png"))
+        // Keyboard: Tab moves from one filter to the next.
+        try browser.evaluate("document.querySelector('select[name=location]').focus()")
+        try browser.press("Tab")
+        #expect(try browser.evaluate("document.activeElement.name") as? String == "manufacturer")
 
         try browser.choose("select[name=location]", "Building B")
         let visible = try browser.evaluate("[...document.querySelectorAll('#fleet-table tbody tr')].filter(r => !r.hidden).map(r => r.dataset.id).join(',')") as? String
