@@ -114,7 +114,21 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ],
-            resources: [.embedInCode("openapi.json")]
+            resources: [
+                .embedInCode("openapi.json"),
+                // The web console: plain HTML, CSS and JavaScript, no build step.
+                .embedInCode("Resources/console/index.html"),
+                .embedInCode("Resources/console/console.css"),
+                .embedInCode("Resources/console/favicon.svg"),
+                .embedInCode("Resources/console/api.js"),
+                .embedInCode("Resources/console/chart.js"),
+                .embedInCode("Resources/console/fleet.js"),
+                .embedInCode("Resources/console/device.js"),
+                .embedInCode("Resources/console/wizard.js"),
+                .embedInCode("Resources/console/compare.js"),
+                .embedInCode("Resources/console/settings.js"),
+                .embedInCode("Resources/console/app.js"),
+            ]
         ),
         .executableTarget(
             name: "hpmanagerctl",

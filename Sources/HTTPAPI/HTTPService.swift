@@ -75,6 +75,7 @@ public struct HTTPService: Service {
         router.add(middleware: APIErrorMiddleware())
         router.add(middleware: TokenAuthMiddleware(tokens: settings.tokens))
         routes.register(on: router)
+        ConsoleRoutes(operations: routes.operations, settings: settings).register(on: router)
         let http1 = HTTPServerBuilder.http1(configuration: .init(idleTimeout: .milliseconds(Int64(settings.idleTimeout * 1000))))
         let server = try tls.map { try HTTPServerBuilder.tls(http1, tlsConfiguration: $0) } ?? http1
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)

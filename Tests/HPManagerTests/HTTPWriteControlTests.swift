@@ -36,7 +36,7 @@ struct HTTPWriteControlTests {
         #expect(denied.status == 403 && denied.errorCode == "forbidden", "\(denied.body)")
         let boost = try ops.call("POST", "/api/heatpumps/nibe1/sg-ready", json: #"{"state":"boost"}"#)
         let sgWrites = boost.object["writes"] as? [[String: Any]] ?? []
-        #expect(boost.status == 200 && sgWrites.contains { $0["register"] as? String == "sg_ready_request" && $0["verified"] as? Bool == true }, "\(boost.body)")
+        #expect(boost.status == 200 && sgWrites.contains { $0["register"] as? String == "sg_ready_requested_mode" && $0["verified"] as? Bool == true }, "\(boost.body)")
         #expect(try word(nibe, "holding", 6008) == 3)
         let party = try ops.call("POST", "/api/heatpumps/nibe1/sg-ready", json: #"{"state":"party"}"#)
         #expect(party.status == 400 && party.errorCode == "bad_request" && party.body.contains("lock, normal, recommend, boost"), "\(party.body)")
@@ -100,7 +100,7 @@ struct HTTPWriteControlTests {
         let clients = Set(try db.query("SELECT client FROM write_audit").compactMap { $0[0].string })
         #expect(!clients.isEmpty && clients.allSatisfy { $0.contains("http:ops") }, "\(clients)")
         let registers = Set(try db.query("SELECT register FROM write_audit").compactMap { $0[0].string })
-        #expect(registers.isSuperset(of: ["sg_ready_request", "pv_surplus", "dhw_setpoint", "glt_temp_demand_heating"]), "\(registers)")
+        #expect(registers.isSuperset(of: ["sg_ready_requested_mode", "pv_surplus", "dhw_setpoint", "glt_temp_demand_heating"]), "\(registers)")
         #expect(!daemon.log.contains(operatorToken) && !daemon.log.contains(viewerToken))
     }
 }
