@@ -72,6 +72,8 @@ public final class InfluxSink: TelemetrySink, Service, DaemonMetricsSource {
     public let spoolPath: String
     public let inboxCapacity: Int
     private let precision: LineProtocol.Precision
+    /// The site's `site` tag and extra labels, on every point.
+    private let siteTags: [SeriesLabel]
     private let logger: Logger
     private let inbox = Mutex(Deque<String>())
     private let counters = Mutex(Counters())
@@ -81,8 +83,10 @@ public final class InfluxSink: TelemetrySink, Service, DaemonMetricsSource {
     private let strand: IOStrand
     private let sender = Sender()
 
-    public init(settings: InfluxSettings, batchSize: Int, batchInterval: Double, spoolPath: String, logger: Logger) {
+    public init(settings: InfluxSettings, batchSize: Int, batchInterval: Double, spoolPath: String, site: SiteSettings = SiteSettings(),
+                logger: Logger) {
         self.settings = settings
+        siteTags = site.seriesLabels
         self.batchSize = max(1, batchSize)
         self.batchInterval = .seconds(batchInterval)
         self.spoolPath = spoolPath
@@ -98,7 +102,7 @@ public final class InfluxSink: TelemetrySink, Service, DaemonMetricsSource {
 
     public func publish(_ report: PollReport) {
         guard let line = LineProtocol.line(report, precision: precision, fieldTypes: settings.fieldTypes,
-                                           unsignedFields: settings.version == 2) else { return }
+                                           unsignedFields: settings.version == 2, siteTags: siteTags) else { return }
         let accepted = inbox.withLock { queue -> Bool in
             guard queue.count < inboxCapacity else { return false }
             queue.append(line)

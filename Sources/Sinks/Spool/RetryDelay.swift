@@ -8,4 +8,11 @@ enum RetryDelay {
         let exponential = min(interval, pow(2, Double(min(Swift.max(failures, 1) - 1, 20)))) * jitter
         return min(Swift.max(exponential, retryAfter ?? 0), cap)
     }
+
+    /// Remote write's `min_backoff`/`max_backoff`: `min` doubling per failure (jittered), at least the
+    /// server's Retry-After, never more than `max`.
+    static func doubling(failures: Int, retryAfter: Double?, min minimum: Double, max cap: Double, jitter: Double) -> Double {
+        let exponential = Swift.min(cap, minimum * pow(2, Double(Swift.min(Swift.max(failures, 1) - 1, 30)))) * jitter
+        return Swift.min(Swift.max(exponential, retryAfter ?? 0), cap)
+    }
 }
