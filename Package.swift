@@ -19,6 +19,7 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
         .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
+        .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
     ],
     targets: [
         // System libraries: bindings only, no logic.
@@ -26,6 +27,7 @@ let package = Package(
         .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
         .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+        .systemLibrary(name: "CSnappy", pkgConfig: "snappy", providers: [.apt(["libsnappy-dev"])]),
 
         // A bounded pool of OS threads with serial strands: blocking C calls never run on the cooperative pool.
         .target(
@@ -34,8 +36,8 @@ let package = Package(
         ),
         // The one Swift wrapper around libsqlite3.
         .target(name: "SQLiteKit", dependencies: ["CSQLite"]),
-        // The one Swift wrapper around libcurl (HTTP POST with a reused easy handle).
-        .target(name: "CurlKit", dependencies: ["CCurl", "CZlib"]),
+        // The one Swift wrapper around libcurl (HTTP POST with a reused easy handle) and the body codecs (zlib, snappy).
+        .target(name: "CurlKit", dependencies: ["CCurl", "CZlib", "CSnappy"]),
 
         // The one Swift wrapper around libmodbus (client contexts, server mappings, errno → ModbusError).
         .target(name: "ModbusKit", dependencies: ["CModbus"]),
@@ -77,9 +79,12 @@ let package = Package(
             dependencies: [
                 "HPCore", "BlockingIO", "SQLiteKit", "CurlKit",
                 .product(name: "DequeModule", package: "swift-collections"),
+                // Prometheus remote write messages (prompb); the generated code is committed under Sinks/RemoteWrite/Proto.
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-            ]
+            ],
+            exclude: ["RemoteWrite/Proto/remote.proto"]
         ),
         // Derived heat-pump metrics: pure formulas (COP, counters, compressor cycles), no I/O.
         .target(name: "Insight"),
@@ -169,6 +174,7 @@ let package = Package(
             dependencies: [
                 "HPCore", "Drivers", "DeviceActor", "Sinks", "Supervisor", "ModbusKit", "TestSupport", "SQLiteKit", "CurlKit", "BlockingIO", "ControlProtocol",
                 "Insight",
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Yams", package: "Yams"),  // deploy/ files (compose, Prometheus) parsed by the deploy tests
                 .product(name: "NIOCore", package: "swift-nio"),

@@ -106,10 +106,21 @@ struct HPManagerDaemon: AsyncParsableCommand {
         if influx.enabled {
             let spoolPath = Self.spoolPath(config.collector)
             let sink = InfluxSink(settings: influx, batchSize: config.collector.collector.batchSize,
-                                  batchInterval: config.collector.collector.batchInterval, spoolPath: spoolPath, logger: logger)
+                                  batchInterval: config.collector.collector.batchInterval, spoolPath: spoolPath,
+                                  site: config.collector.site, logger: logger)
             influxSink = sink
             sinks.append(sink)
             services.append(.init(service: sink, serviceName: "influxdb"))
+        }
+
+        // One sink (inbox, spool, sender thread) per remote-write receiver.
+        var remoteWriteSinks: [RemoteWriteSink] = []
+        for settings in config.collector.remoteWrite {
+            let sink = RemoteWriteSink(settings: settings, spoolPath: Self.remoteWriteSpoolPath(settings, config.collector),
+                                       site: config.collector.site, version: Self.version, logger: logger)
+            remoteWriteSinks.append(sink)
+            sinks.append(sink)
+            services.append(.init(service: sink, serviceName: "remote-write-\(settings.name)"))
         }
 
         let alerts = AlertMonitor(rules: config.collector.alerts, store: store, logger: logger)
@@ -121,9 +132,11 @@ struct HPManagerDaemon: AsyncParsableCommand {
         if fileSettings.enabled {
             let shortest = config.devices.filter(\.enabled).map(\.pollInterval).min() ?? config.collector.collector.pollInterval
             let interval = fileSettings.interval ?? min(max(shortest, 1), 10)
-            let sink = MetricsFileSink(path: fileSettings.path, interval: .seconds(interval), version: Self.version, commit: BuildInfo.commit, logger: logger)
+            let sink = MetricsFileSink(path: fileSettings.path, interval: .seconds(interval), version: Self.version, commit: BuildInfo.commit,
+                                       site: config.collector.site, logger: logger)
             sink.addSource(store)
             if let influxSink { sink.addSource(influxSink) }
+            for remote in remoteWriteSinks { sink.addSource(remote) }
             sink.addSource(alerts)
             sink.addSource(links)
             sink.addSource(stateMonitor)
@@ -207,12 +220,20 @@ struct HPManagerDaemon: AsyncParsableCommand {
             : c.influxdb.spoolPath
     }
 
+    /// A remote-write spool: its `spool_path`, or `remote-write-<name>-spool.db` beside the store.
+    static func remoteWriteSpoolPath(_ settings: RemoteWriteSettings, _ c: CollectorConfig) -> String {
+        settings.spoolPath.isEmpty
+            ? ((c.sqlite.path as NSString).deletingLastPathComponent as NSString).appendingPathComponent("remote-write-\(settings.name)-spool.db")
+            : settings.spoolPath
+    }
+
     /// Locks the store's directory and, when it lives elsewhere, the spool's; exits 75 if another
     /// daemon holds either, 73 if a lock cannot be created. One lock per directory inode: the same
     /// directory spelled twice (relative and absolute, through a symlink) is locked once.
     private func lockStateDirectories(_ c: CollectorConfig, logger: Logger) throws -> [StateDirectoryLock] {
         var directories = [Self.directory(of: c.sqlite.path)]
         if c.influxdb.enabled { directories.append(Self.directory(of: Self.spoolPath(c))) }
+        for remote in c.remoteWrite { directories.append(Self.directory(of: Self.remoteWriteSpoolPath(remote, c))) }
         var locks: [StateDirectoryLock] = []
         for directory in directories where !locks.contains(where: { $0.guards(directory: directory) }) {
             do {

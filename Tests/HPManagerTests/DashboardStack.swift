@@ -28,6 +28,10 @@ struct DashboardStack {
         let dir = try TemporaryDirectory(prefix: "hpm-dashboards")
         // An always-raised rule, so that the fleet overview's active-alerts table has a row.
         let harness = try DaemonHarness(devices: devices, interval: 0.3, collectorKeys: "  batch_size: 50\n  batch_interval: 0.3", extraSections: """
+        site:
+          id: lab-1
+          name: Test lab
+          labels: {region: test}
         influxdb:
           url: \(influx.url)
           version: 1

@@ -25,6 +25,12 @@ struct GrafanaDashboard {
         let current: String?
         /// For `type: datasource`: the plugin (`prometheus`, `influxdb`).
         let plugin: String?
+
+        /// The same variable with earlier variables' values substituted into its query.
+        func resolving(_ values: [String: String]) -> Variable {
+            Variable(name: name, type: type, query: GrafanaDashboard.substitute(query, values), language: language, multi: multi,
+                     allValue: allValue, current: current, plugin: plugin)
+        }
     }
 
     let file: String

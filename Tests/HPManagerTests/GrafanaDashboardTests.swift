@@ -60,7 +60,8 @@ struct GrafanaDashboardTests {
             var fixed: [String: String] = [:]
             var perValue: (name: String, values: [String])?
             for v in dashboard.variables where v.type == "query" {
-                let values = try stack.variableValues(v)
+                // A variable's query may use the variables before it (`$site`), as Grafana chains them.
+                let values = try stack.variableValues(v.resolving(fixed))
                 #expect(!values.isEmpty, "\(file): variable \(v.name) (\(v.query)) has no values")
                 if v.multi {
                     fixed[v.name] = v.allValue ?? GrafanaDashboard.regexAlternation(values)

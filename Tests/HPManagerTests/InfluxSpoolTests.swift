@@ -14,7 +14,7 @@ struct InfluxSpoolTests {
         let path = dir.file("spool.db")
         let line = String(repeating: "x", count: 100)
         do {
-            let spool = try InfluxSpool(path: path, maxBytes: 1000)
+            let spool = try LineSpool(path: path, maxBytes: 1000)
             for batch in 0..<5 { try spool.append((0..<2).map { "b\(batch) \(line)\($0)" }) }  // ~206 bytes each
             #expect(spool.batches == 4 && spool.points == 8, "one batch over the bound was dropped")
             #expect(spool.droppedPoints == 2)
@@ -23,7 +23,7 @@ struct InfluxSpoolTests {
             try spool.delete(oldest)
             try spool.deadLetter(status: 400, message: "field type conflict", lines: ["bad line"])
         }
-        let reopened = try InfluxSpool(path: path, maxBytes: 1000)
+        let reopened = try LineSpool(path: path, maxBytes: 1000)
         #expect(reopened.batches == 3 && reopened.points == 6)
         #expect(try reopened.oldest()?.lines.hasPrefix("b2 ") == true)
         let db = try SQLiteDatabase(path: path)
@@ -36,7 +36,7 @@ extension InfluxSpoolTests {
     func deadLetterBounds() throws {
         let dir = try TemporaryDirectory(prefix: "hpm-dead")
         let path = dir.file("spool.db")
-        let spool = try InfluxSpool(path: path, limits: .init(maxBytes: 2000, deadLetterRetention: 3600, deadLetterMax: 3))
+        let spool = try LineSpool(path: path, limits: .init(maxBytes: 2000, deadLetterRetention: 3600, deadLetterMax: 3))
         for i in 0..<5 { try spool.deadLetter(status: 400, message: "m\(i)", lines: ["line \(i)"]) }
         #expect(spool.deadLetters == 3 && spool.prunedDeadLetters == 2)
         let db = try SQLiteDatabase(path: path)
@@ -69,7 +69,7 @@ struct InfluxSpoolCrashTests {
         let points = 3000, batch = 2  // 1500 requests: long enough to be killed several times mid-way
         var expectedSum = 0, bad = 0
         do {
-            let spool = try InfluxSpool(path: spoolPath, maxBytes: 1 << 30)
+            let spool = try LineSpool(path: spoolPath, maxBytes: 1 << 30)
             for start in stride(from: 0, to: points, by: batch) {
                 var lines: [String] = []
                 for i in start..<(start + batch) {
@@ -144,7 +144,7 @@ extension InfluxSpoolTests {
         let worker = Thread {
             var r = DriftResult()
             do {
-                let spool = try InfluxSpool(path: path, maxBytes: 1000)
+                let spool = try LineSpool(path: path, maxBytes: 1000)
                 for i in 0..<3 { try spool.deadLetter(status: 400, message: "m\(i)", lines: [String(repeating: "d", count: 100)]) }
                 r.deadLettersBefore = spool.deadLetters
                 // The file changes behind the spool's back (another process, a rolled-back transaction).

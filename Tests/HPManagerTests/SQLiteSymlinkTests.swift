@@ -17,7 +17,7 @@ struct SQLiteSymlinkTests {
         let error = try #require(throws: SQLiteError.self) { try SQLiteDatabase(path: path) }
         #expect(error.message == "\(path + suffix) is a symbolic link; refusing to open it (point the path at the real file)")
         #expect(!FileManager.default.fileExists(atPath: target), "the symlink's target was created")
-        #expect(throws: SQLiteError.self) { try InfluxSpool(path: path, maxBytes: 1 << 20) }
+        #expect(throws: SQLiteError.self) { try LineSpool(path: path, maxBytes: 1 << 20) }
     }
 
     @Test("a symlinked directory on the way is fine (/var/lib/hpmanager → /data/hpmanager)")

@@ -53,8 +53,12 @@ public final class RecordingHTTPServer: @unchecked Sendable {
             body = self.rfile.read(int(self.headers.get('Content-Length', 0)))
             if self.headers.get('Content-Encoding') == 'gzip':
                 body = gzip.decompress(body)
+            try:
+                text = body.decode()
+            except UnicodeDecodeError:
+                text = ''  # binary (remote write: snappy protobuf); its size is recorded
             with open(log, 'a') as f:
-                f.write(json.dumps({'at': time.time(), 'path': self.path, 'headers': dict(self.headers), 'body': body.decode()}) + '\\n')
+                f.write(json.dumps({'at': time.time(), 'path': self.path, 'headers': dict(self.headers), 'body': text, 'size': len(body)}) + '\\n')
             code = status
             if self.path != '/probe' and os.path.exists(status_file):
                 code = int(open(status_file).read().strip() or status)

@@ -15,14 +15,15 @@ public final class PrometheusServer: @unchecked Sendable {
         public let description: String
     }
 
-    public init(configuration: String) throws {
+    /// - Parameter arguments: further flags, e.g. `--web.enable-remote-write-receiver`.
+    public init(configuration: String, arguments: [String] = []) throws {
         directory = try TemporaryDirectory(prefix: "hpm-prometheus")
         port = try freeLoopbackPort()
         try directory.write("prometheus.yml", configuration)
         process = try ManagedProcess(executable: "/usr/bin/prometheus", arguments: [
             "--config.file=\(directory.file("prometheus.yml"))", "--storage.tsdb.path=\(directory.file("data"))",
             "--web.listen-address=127.0.0.1:\(port)", "--log.level=warn",
-        ])
+        ] + arguments)
         let deadline = Date().addingTimeInterval(20)
         while Date() < deadline {
             if let r = try? CurlHTTPClient(options: .init(timeout: 1)).get(url: "\(url)/-/ready"), r.status == 200 { return }
@@ -41,6 +42,21 @@ public final class PrometheusServer: @unchecked Sendable {
         guard let result = data["result"] else { return [] }
         if data["resultType"] as? String == "scalar" { return [result] }
         return result as? [Any] ?? []
+    }
+
+    /// The raw samples (Unix seconds, value) of every series `selector` matches over the last `range`
+    /// (a range-vector instant query returns them unaggregated), keyed by the series' labels.
+    public func rawSamples(_ selector: String, range: String = "1h") throws -> [[String: String]: [(Double, Double)]] {
+        var out: [[String: String]: [(Double, Double)]] = [:]
+        for case let series as [String: Any] in try query("\(selector)[\(range)]") {
+            let metric = series["metric"] as? [String: String] ?? [:]
+            let values = (series["values"] as? [[Any]] ?? []).compactMap { pair -> (Double, Double)? in
+                guard pair.count == 2, let t = pair[0] as? Double, let v = (pair[1] as? String).flatMap(Double.init) else { return nil }
+                return (t, v)
+            }
+            out[metric, default: []] += values
+        }
+        return out
     }
 
     /// `data.groups` of /api/v1/rules.

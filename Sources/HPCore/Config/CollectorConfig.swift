@@ -10,6 +10,8 @@ public struct CollectorConfig: Sendable, Hashable {
     public var supervisor = SupervisorSettings()
     public var alerts: [AlertRule] = []
     public var writes = WriteSettings()
+    public var site = SiteSettings()
+    public var remoteWrite: [RemoteWriteSettings] = []
 
     public init() {}
 }

@@ -16,6 +16,8 @@ struct CollectorFileParser {
         if let node = top.optional("supervisor") { config.supervisor = try supervisor(node) }
         if let node = top.optional("alerts") { config.alerts = try alerts(node) }
         if let node = top.optional("writes") { config.writes = try writes(node) }
+        if let node = top.optional("site") { config.site = try site(node) }
+        if let node = top.optional("remote_write") { config.remoteWrite = try RemoteWriteParser.parse(node) }
         try top.rejectUnknownKeys()
         return config
     }
@@ -243,6 +245,40 @@ struct CollectorFileParser {
         let hex = Set("0123456789abcdef")
         return parts.count == 3 && parts[0] == "sha256" && parts[1].count >= 16 && parts[2].count == 64
             && parts[1].allSatisfy(hex.contains) && parts[2].allSatisfy(hex.contains)
+    }
+
+    private func site(_ node: YAMLNode) throws -> SiteSettings {
+        let map = try node.mapping()
+        let idNode = try map.required("id")
+        let id = try idNode.string()
+        guard SiteSettings.isValidID(id) else {
+            throw idNode.error(.invalidValue, "id must be 1-64 letters, digits, '_', '-' or '.' (it names MQTT topics too), found \"\(id)\"")
+        }
+        let name = try map.string("name", default: "")
+        if !name.isEmpty, !SiteSettings.isValidLabelValue(name) {
+            throw try map.required("name").error(.invalidValue, "name must be at most 256 bytes without control characters")
+        }
+        var labels: [SeriesLabel] = []
+        if let labelsNode = map.optional("labels") {
+            let labelMap = try labelsNode.mapping()
+            for key in labelMap.keys {
+                let valueNode = try labelMap.required(key)
+                guard SiteSettings.isValidLabelName(key) else {
+                    throw valueNode.error(.invalidValue, "label name \"\(key)\" is not a Prometheus label name ([a-zA-Z_][a-zA-Z0-9_]*, not starting with __)")
+                }
+                guard !SiteSettings.reservedLabels.contains(key) else {
+                    throw valueNode.error(.invalidValue, "label name \"\(key)\" clashes with a label hpmanager sets itself (\(SiteSettings.reservedLabels.sorted().joined(separator: ", ")))")
+                }
+                let value = try valueNode.string()
+                guard SiteSettings.isValidLabelValue(value) else {
+                    throw valueNode.error(.invalidValue, "value of label \"\(key)\" must be 1-256 bytes without control characters, found \"\(value)\"")
+                }
+                labels.append(SeriesLabel(name: key, value: value))
+            }
+            try labelMap.rejectUnknownKeys()
+        }
+        try map.rejectUnknownKeys()
+        return SiteSettings(id: id, name: name, labels: labels)
     }
 
     private func writes(_ node: YAMLNode) throws -> WriteSettings {

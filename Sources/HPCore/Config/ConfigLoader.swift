@@ -84,6 +84,12 @@ public struct ConfigLoader: Sendable {
                 : "no model has a register named \"\(register)\""
             errors.append(ConfigError(.invalidValue, file: collectorPath, line: 0, field: "alerts.\(rule.name).register", message: message))
         }
+        // A site label named like a template's instance label (`circuit`) would appear twice on its series.
+        let instanceLabels = Set(allRegisters.compactMap(\.instance).flatMap(\.labels).map(\.name))
+        for label in collector.site.labels where instanceLabels.contains(label.name) {
+            errors.append(ConfigError(.invalidValue, file: collectorPath, line: 0, field: "site.labels.\(label.name)",
+                                      message: "label name \"\(label.name)\" clashes with a register template's instance label"))
+        }
         var display = DisplaySettings()
         var warnings: [ConfigError] = []
         let displayPath = "\(dir)/\(Self.displayFile)"

@@ -43,7 +43,7 @@ public final class InfluxSink: TelemetrySink, Service, DaemonMetricsSource {
     /// Sender-side state, confined to `strand` (jobs there never overlap).
     final class Sender: @unchecked Sendable {
         var writer: InfluxWriter?
-        var spool: InfluxSpool?
+        var spool: LineSpool?
         var failures = 0
         var nextAttempt = Date.distantPast
         var conflicts = FieldConflictFilter()
@@ -61,9 +61,9 @@ public final class InfluxSink: TelemetrySink, Service, DaemonMetricsSource {
     /// What became of one batch.
     enum Delivery {
         /// Written, apart from the dead letters.
-        case done(deadLetters: [InfluxSpool.DeadLetter])
+        case done(deadLetters: [LineSpool.DeadLetter])
         /// Must be retried: `remaining` (in order) were not written; lines before them were, or are dead letters.
-        case retry(remaining: [String], deadLetters: [InfluxSpool.DeadLetter])
+        case retry(remaining: [String], deadLetters: [LineSpool.DeadLetter])
     }
 
     public let settings: InfluxSettings
@@ -72,6 +72,8 @@ public final class InfluxSink: TelemetrySink, Service, DaemonMetricsSource {
     public let spoolPath: String
     public let inboxCapacity: Int
     private let precision: LineProtocol.Precision
+    /// The site's `site` tag and extra labels, on every point.
+    private let siteTags: [SeriesLabel]
     private let logger: Logger
     private let inbox = Mutex(Deque<String>())
     private let counters = Mutex(Counters())
@@ -81,8 +83,10 @@ public final class InfluxSink: TelemetrySink, Service, DaemonMetricsSource {
     private let strand: IOStrand
     private let sender = Sender()
 
-    public init(settings: InfluxSettings, batchSize: Int, batchInterval: Double, spoolPath: String, logger: Logger) {
+    public init(settings: InfluxSettings, batchSize: Int, batchInterval: Double, spoolPath: String, site: SiteSettings = SiteSettings(),
+                logger: Logger) {
         self.settings = settings
+        siteTags = site.seriesLabels
         self.batchSize = max(1, batchSize)
         self.batchInterval = .seconds(batchInterval)
         self.spoolPath = spoolPath
@@ -98,7 +102,7 @@ public final class InfluxSink: TelemetrySink, Service, DaemonMetricsSource {
 
     public func publish(_ report: PollReport) {
         guard let line = LineProtocol.line(report, precision: precision, fieldTypes: settings.fieldTypes,
-                                           unsignedFields: settings.version == 2) else { return }
+                                           unsignedFields: settings.version == 2, siteTags: siteTags) else { return }
         let accepted = inbox.withLock { queue -> Bool in
             guard queue.count < inboxCapacity else { return false }
             queue.append(line)
@@ -144,7 +148,7 @@ public final class InfluxSink: TelemetrySink, Service, DaemonMetricsSource {
     private var isStopping: Bool { stopping.isSet }
 
     private func openResources() throws {
-        sender.spool = try InfluxSpool(path: spoolPath, limits: .init(maxBytes: Int64(settings.spoolMaxMB) * 1_048_576,
+        sender.spool = try LineSpool(path: spoolPath, limits: .init(maxBytes: Int64(settings.spoolMaxMB) * 1_048_576,
                                                                       deadLetterRetention: settings.deadLetterRetention,
                                                                       deadLetterMax: settings.deadLetterMax))
         sender.writer = try InfluxWriter(settings: settings, shouldAbort: { [stopping] in stopping.isSet })
@@ -180,10 +184,10 @@ public final class InfluxSink: TelemetrySink, Service, DaemonMetricsSource {
 
     /// Replays the spool oldest first, a bounded amount per round. A batch leaves the spool in the
     /// same transaction that stores its dead letters, and only after InfluxDB took it.
-    private func replay(spool: InfluxSpool, writer: InfluxWriter, now: Date) {
+    private func replay(spool: LineSpool, writer: InfluxWriter, now: Date) {
         var replayed = 0
         while replayed < 200, now >= sender.nextAttempt, !isStopping {
-            let batch: InfluxSpool.Batch
+            let batch: LineSpool.Batch
             do {
                 guard let oldest = try spool.oldest() else { break }
                 batch = oldest
@@ -238,7 +242,7 @@ public final class InfluxSink: TelemetrySink, Service, DaemonMetricsSource {
                 }
                 guard lines.count > 1 else {
                     counters.withLock { $0.rejected += 1 }
-                    return .done(deadLetters: deadLetters + [InfluxSpool.DeadLetter(status: status, message: message, line: lines[0])])
+                    return .done(deadLetters: deadLetters + [LineSpool.DeadLetter(status: status, message: message, line: lines[0])])
                 }
                 return resendSingly(lines, deadLetters: deadLetters, firstStatus: status, firstMessage: message, writer: writer)
             }
@@ -248,7 +252,7 @@ public final class InfluxSink: TelemetrySink, Service, DaemonMetricsSource {
 
     /// After a rejection that names no field, the lines are sent one by one so only the lines
     /// InfluxDB refuses (after salvage) are dead-lettered.
-    private func resendSingly(_ lines: [String], deadLetters: [InfluxSpool.DeadLetter], firstStatus: Int, firstMessage: String,
+    private func resendSingly(_ lines: [String], deadLetters: [LineSpool.DeadLetter], firstStatus: Int, firstMessage: String,
                               writer: InfluxWriter) -> Delivery {
         logger.warning("InfluxDB rejected a batch; isolating the rejected lines", metadata: ["status": "\(firstStatus)", "message": "\(firstMessage)"])
         var letters = deadLetters
@@ -265,11 +269,11 @@ public final class InfluxSink: TelemetrySink, Service, DaemonMetricsSource {
 
     /// Takes known conflicting fields out of `lines`, counting them; a line left without fields becomes a dead letter.
     private func stripKnownConflicts(_ lines: [String], status: Int = 0, message: String = "")
-        -> (lines: [String], deadLetters: [InfluxSpool.DeadLetter]) {
+        -> (lines: [String], deadLetters: [LineSpool.DeadLetter]) {
         let stripped = sender.conflicts.strip(lines, now: Date())
         guard !stripped.dropped.isEmpty || !stripped.emptied.isEmpty else { return (stripped.lines, []) }
         let letters = stripped.emptied.map { entry in
-            InfluxSpool.DeadLetter(status: status == 0 ? 400 : status,
+            LineSpool.DeadLetter(status: status == 0 ? 400 : status,
                                    message: message.isEmpty ? "field type conflict (learned earlier): input field \"\(entry.conflict.field)\" on measurement \"\(entry.conflict.measurement)\" is type \(entry.conflict.inputType), already exists as type \(entry.conflict.existingType); no field left" : message,
                                    line: entry.line)
         }
@@ -288,7 +292,7 @@ public final class InfluxSink: TelemetrySink, Service, DaemonMetricsSource {
         ])
     }
 
-    private func store(_ letters: [InfluxSpool.DeadLetter], spool: InfluxSpool) {
+    private func store(_ letters: [LineSpool.DeadLetter], spool: LineSpool) {
         guard !letters.isEmpty else { return }
         do {
             try spool.deadLetter(letters)
@@ -297,7 +301,7 @@ public final class InfluxSink: TelemetrySink, Service, DaemonMetricsSource {
         }
     }
 
-    private func spoolAppend(_ batch: [String], deadLetters: [InfluxSpool.DeadLetter] = [], spool: InfluxSpool) {
+    private func spoolAppend(_ batch: [String], deadLetters: [LineSpool.DeadLetter] = [], spool: LineSpool) {
         do {
             try spool.append(batch, deadLetters: deadLetters)
         } catch {
@@ -336,8 +340,7 @@ public final class InfluxSink: TelemetrySink, Service, DaemonMetricsSource {
     /// Seconds until the next attempt: exponential (jittered) up to `interval`, at least the
     /// server's Retry-After, never more than `max` (a Retry-After of 99999999999 must not stop delivery).
     static func retryDelay(failures: Int, retryAfter: Double?, interval: Double, max cap: Double, jitter: Double) -> Double {
-        let exponential = min(interval, pow(2, Double(min(Swift.max(failures, 1) - 1, 20)))) * jitter
-        return min(Swift.max(exponential, retryAfter ?? 0), cap)
+        RetryDelay.seconds(failures: failures, retryAfter: retryAfter, interval: interval, max: cap, jitter: jitter)
     }
 
     private func persistInbox() {

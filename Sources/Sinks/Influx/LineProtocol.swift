@@ -18,8 +18,9 @@ public enum LineProtocol {
 
     /// One line for the device's plain registers and one per template instance (its labels as
     /// extra tags, `circuit=A`, and its registers under their shared series names), joined by newlines.
+    /// `siteTags` (`site`, `region`, …) follow the device's tags on every line.
     public static func line(_ report: PollReport, precision: Precision, fieldTypes: InfluxFieldTypes = .float,
-                            unsignedFields: Bool = false) -> String? {
+                            unsignedFields: Bool = false, siteTags: [SeriesLabel] = []) -> String? {
         guard !report.samples.isEmpty else { return nil }
         var head = measurement
         let tags = [("heat_pump_id", report.device.id), ("location", report.device.location),
@@ -31,6 +32,11 @@ public enum LineProtocol {
             head += key
             head += "="
             head += escaped
+        }
+        for tag in siteTags {
+            let value = escapeTag(tag.value)
+            guard !value.isEmpty else { continue }
+            head += "," + tag.name + "=" + value
         }
         let timestamp: Int64 = precision == .ns ? Int64((report.timestamp * 1_000_000).rounded()) * 1000 : Int64(report.timestamp.rounded(.down))
         // Group by instance in first-seen order; the plain registers (nil) come first.

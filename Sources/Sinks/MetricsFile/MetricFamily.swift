@@ -24,10 +24,16 @@ struct MetricFamily {
 /// Families keyed by name, created on first use.
 struct MetricFamilies {
     private var families: [String: MetricFamily] = [:]
+    /// Labels every line carries before its own (the site's), already rendered.
+    let prefix: String
+
+    init(prefix: String = "") {
+        self.prefix = prefix
+    }
 
     mutating func add(_ name: String, help: String, kind: MetricFamily.Kind = .gauge, labels: String, value: Double) {
         if families[name] == nil { families[name] = MetricFamily(name: name, help: help, kind: kind) }
-        families[name]?.add(labels, value)
+        families[name]?.add(prefix.isEmpty ? labels : labels.isEmpty ? prefix : prefix + "," + labels, value)
     }
 
     func render() -> String {

@@ -12,23 +12,28 @@ import Synchronization
 public final class MetricsFileSink: TelemetrySink, Service {
     struct Entry {
         var labels: DeviceLabels {
-            didSet { if labels != oldValue { labelBytes = Self.labelBytes(labels) } }
+            didSet { if labels != oldValue { labelBytes = Self.labelBytes(labels, site: site) } }
         }
+        /// The site's labels (`site="…",region="…",`), the same for every device.
+        let site: String
         var status: DeviceStatus
         var samples: [Sample] = []
         var reportedAt: Double
         /// The device's label set as written on every line, built when the labels change, not per rewrite.
         private(set) var labelBytes: [UInt8]
 
-        init(labels: DeviceLabels, status: DeviceStatus, samples: [Sample] = [], reportedAt: Double) {
+        init(labels: DeviceLabels, site: String, status: DeviceStatus, samples: [Sample] = [], reportedAt: Double) {
+            self.site = site
             self.labels = labels
             self.status = status
             self.samples = samples
             self.reportedAt = reportedAt
-            labelBytes = Self.labelBytes(labels)
+            labelBytes = Self.labelBytes(labels, site: site)
         }
 
-        static func labelBytes(_ labels: DeviceLabels) -> [UInt8] { Array(MetricsFileSink.labelString(labels).utf8) }
+        static func labelBytes(_ labels: DeviceLabels, site: String) -> [UInt8] {
+            Array((site.isEmpty ? MetricsFileSink.labelString(labels) : site + "," + MetricsFileSink.labelString(labels)).utf8)
+        }
     }
 
     struct State {
@@ -52,12 +57,19 @@ public final class MetricsFileSink: TelemetrySink, Service {
     public let version: String
     /// The git commit of the build (`hpmanager_build_info{commit=…}`).
     public let commit: String
+    /// The site this daemon serves: its labels go on every series.
+    public let site: SiteSettings
+    /// `site="…",region="…"` (empty without a site), rendered once.
+    private let siteLabels: String
     private let logger: Logger
     private let state = Mutex(State())
     private let sources = Mutex<[any DaemonMetricsSource]>([])
 
-    public init(path: String, interval: Duration, version: String, commit: String = "unknown", logger: Logger) {
+    public init(path: String, interval: Duration, version: String, commit: String = "unknown", site: SiteSettings = SiteSettings(),
+                logger: Logger) {
         self.path = path
+        self.site = site
+        siteLabels = site.seriesLabels.map { "\($0.name)=\"\(PrometheusText.escapeLabel($0.value))\"" }.joined(separator: ",")
         self.interval = interval
         self.version = version
         self.commit = commit
@@ -69,14 +81,14 @@ public final class MetricsFileSink: TelemetrySink, Service {
     // MARK: TelemetrySink
 
     public func publish(_ report: PollReport) {
-        state.withLock { state in Self.store(report, in: &state.devices[report.device.id]) }
+        state.withLock { state in Self.store(report, site: siteLabels, in: &state.devices[report.device.id]) }
     }
 
     /// Updates a device's entry in place (one hash lookup), keeping its label bytes unless the labels changed.
-    private static func store(_ report: PollReport, in slot: inout Entry?) {
+    private static func store(_ report: PollReport, site: String, in slot: inout Entry?) {
         let samples = report.status.up ? report.samples : []
         guard var entry = slot else {
-            slot = Entry(labels: report.device, status: report.status, samples: samples, reportedAt: report.timestamp)
+            slot = Entry(labels: report.device, site: site, status: report.status, samples: samples, reportedAt: report.timestamp)
             return
         }
         slot = nil  // keeps `entry` uniquely referenced while it changes
@@ -90,7 +102,7 @@ public final class MetricsFileSink: TelemetrySink, Service {
     public func deviceStatusChanged(_ device: DeviceLabels, _ status: DeviceStatus) {
         let now = Date().timeIntervalSince1970
         state.withLock { state in
-            var entry = state.devices[device.id] ?? Entry(labels: device, status: status, reportedAt: now)
+            var entry = state.devices[device.id] ?? Entry(labels: device, site: siteLabels, status: status, reportedAt: now)
             entry.labels = device
             entry.status = status
             if !status.up { entry.samples = [] }
@@ -269,7 +281,12 @@ public final class MetricsFileSink: TelemetrySink, Service {
                 }
             }
         }
-        var families = MetricFamilies()
+        var families = MetricFamilies(prefix: siteLabels)
+        if site.isConfigured {
+            // The prefix adds `site` and the extra labels; the name is only here.
+            families.add("hpmanager_site_info", help: "The site this daemon serves (collector.yml site:); its labels are on every series.",
+                         labels: "site_name=\"\(PrometheusText.escapeLabel(site.name.isEmpty ? site.id : site.name))\"", value: 1)
+        }
         for source in sources.withLock({ $0 }) {
             for metric in source.daemonMetrics() {
                 let labels = metric.labels.map { "\($0.0)=\"\(PrometheusText.escapeLabel($0.1))\"" }.joined(separator: ",")

@@ -351,6 +351,8 @@ final class FleetState {
         if old.collector.sqlite != new.collector.sqlite { changed.append("sqlite") }
         if old.collector.controlSocket != new.collector.controlSocket { changed.append("control_socket") }
         if old.collector.writes != new.collector.writes { changed.append("writes") }
+        if old.collector.site != new.collector.site { changed.append("site") }
+        if old.collector.remoteWrite != new.collector.remoteWrite { changed.append("remote_write") }
         if !changed.isEmpty {
             logger.warning("some changed settings take effect only after a daemon restart", metadata: ["settings": "\(changed.joined(separator: ", "))"])
         }

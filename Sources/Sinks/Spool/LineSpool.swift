@@ -1,24 +1,25 @@
 import Foundation
 import SQLiteKit
 
-/// Durable, bounded FIFO of line-protocol batches waiting for InfluxDB, plus the dead-letter table.
+/// Durable, bounded FIFO of text batches (one record per line) waiting for a central engine, plus
+/// the dead-letter table. The Influx sink spools line protocol, the remote-write sink sample lines.
 ///
-/// Confined to the Influx sink's I/O strand. Crash-safe (kill -9 at any instant): every change is
-/// one SQLite transaction in WAL mode, and a batch leaves the spool only after InfluxDB accepted it,
-/// in the same transaction that stores the lines it refused. A crash between InfluxDB's answer and
-/// that commit re-sends the same bytes, which InfluxDB stores once (same series, timestamp and
-/// field overwrite), so replay is idempotent and never leaves a duplicate dead letter.
+/// Confined to its sink's I/O strand. Crash-safe (kill -9 at any instant): every change is
+/// one SQLite transaction in WAL mode, and a batch leaves the spool only after the server accepted it,
+/// in the same transaction that stores the lines it refused. A crash between the server's answer and
+/// that commit re-sends the same bytes, which InfluxDB and Prometheus-style receivers store once (same
+/// series, timestamp and value), so replay is idempotent and never leaves a duplicate dead letter.
 ///
 /// Dead letters count against the same size bound as the batches and go first when it is exceeded;
 /// they are also pruned by age and count.
-final class InfluxSpool {
+final class LineSpool {
     struct Batch {
         var id: Int64
         var lines: String
         var points: Int
     }
 
-    /// A line InfluxDB refused, with its answer.
+    /// A line the server refused, with its answer.
     struct DeadLetter: Equatable {
         var status: Int
         var message: String
@@ -102,7 +103,7 @@ final class InfluxSpool {
         return Batch(id: id, lines: lines, points: Int(row[2].int ?? 0))
     }
 
-    /// InfluxDB took `batch` (apart from `letters`): both facts are committed together.
+    /// The server took `batch` (apart from `letters`): both facts are committed together.
     func complete(_ batch: Batch, deadLetters letters: [DeadLetter] = []) throws {
         try transaction {
             try insert(letters)

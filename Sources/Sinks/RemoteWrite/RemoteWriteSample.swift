@@ -1,0 +1,78 @@
+import HPCore
+
+/// One sample for remote write: its series (`__name__` and labels, sorted by name as receivers
+/// require), value and timestamp in milliseconds.
+///
+/// The spool keeps samples as text lines in the exposition format with a timestamp
+/// (`heatpump_flow_temp{heatpump_id="hp1",site="a"} 35.5 1700000000000`): readable in the
+/// dead-letter table, one line per sample, and parsed back exactly (`line` ⇄ `init?(line:)`).
+struct RemoteWriteSample: Sendable, Hashable {
+    /// Sorted by name (byte order); includes `__name__`.
+    var labels: [SeriesLabel]
+    var value: Double
+    var timestamp: Int64
+
+    init(name: String, labels: [SeriesLabel], value: Double, timestamp: Int64) {
+        var all = labels
+        all.append(SeriesLabel(name: "__name__", value: name))
+        all.sort { $0.name.utf8.lexicographicallyPrecedes($1.name.utf8) }
+        self.labels = all
+        self.value = value
+        self.timestamp = timestamp
+    }
+
+    var name: String { labels.first { $0.name == "__name__" }?.value ?? "" }
+
+    /// The spool line.
+    var line: String {
+        var out = name + "{"
+        var first = true
+        for label in labels where label.name != "__name__" {
+            if !first { out += "," }
+            first = false
+            out += label.name + "=\"" + PrometheusText.escapeLabel(label.value) + "\""
+        }
+        // Swift's shortest round-trip text: Double(text) gives back the same bits.
+        out += "} \(value) \(timestamp)"
+        return out
+    }
+
+    /// Parses a spool line; nil when it is not one this type wrote.
+    init?(line: String) {
+        let bytes = Array(line.utf8)
+        guard let open = bytes.firstIndex(of: UInt8(ascii: "{")), open > 0 else { return nil }
+        let name = String(decoding: bytes[..<open], as: UTF8.self)
+        var labels: [SeriesLabel] = []
+        var i = open + 1
+        while i < bytes.count, bytes[i] != UInt8(ascii: "}") {
+            guard let eq = bytes[i...].firstIndex(of: UInt8(ascii: "=")), eq + 1 < bytes.count, bytes[eq + 1] == UInt8(ascii: "\"") else { return nil }
+            let key = String(decoding: bytes[i..<eq], as: UTF8.self)
+            var value: [UInt8] = []
+            var j = eq + 2
+            var closed = false
+            while j < bytes.count {
+                let c = bytes[j]
+                if c == UInt8(ascii: "\\"), j + 1 < bytes.count {
+                    let next = bytes[j + 1]
+                    value.append(next == UInt8(ascii: "n") ? UInt8(ascii: "\n") : next)
+                    j += 2
+                } else if c == UInt8(ascii: "\"") {
+                    closed = true
+                    j += 1
+                    break
+                } else {
+                    value.append(c)
+                    j += 1
+                }
+            }
+            guard closed, !key.isEmpty else { return nil }
+            labels.append(SeriesLabel(name: key, value: String(decoding: value, as: UTF8.self)))
+            if j < bytes.count, bytes[j] == UInt8(ascii: ",") { j += 1 }
+            i = j
+        }
+        guard i < bytes.count else { return nil }
+        let rest = String(decoding: bytes[(i + 1)...], as: UTF8.self).split(separator: " ")
+        guard rest.count == 2, let value = Double(rest[0]), let timestamp = Int64(rest[1]) else { return nil }
+        self.init(name: name, labels: labels, value: value, timestamp: timestamp)
+    }
+}

@@ -1,0 +1,38 @@
+import HPCore
+
+/// The remote-write series of one poll: the same names and labels as the metrics file
+/// (`heatpump_<register>{site, heatpump_id, name, location, model, manufacturer, …}`), stamped
+/// with the poll's time instead of the scrape's.
+///
+/// Per poll: `heatpump_up`, `heatpump_poll_duration_seconds` and, when the poll succeeded, one
+/// sample per numeric register (enums as their number, named bits as 0/1; template instances with
+/// their labels). Text registers have no number and are left out; so are NaN and infinities.
+enum RemoteWriteSeries {
+    static func samples(_ report: PollReport, site: [SeriesLabel]) -> [RemoteWriteSample] {
+        guard let timestamp = milliseconds(report.timestamp) else { return [] }
+        var device = site
+        for (key, value) in [("heatpump_id", report.device.id), ("location", report.device.location), ("manufacturer", report.device.manufacturer),
+                             ("model", report.device.model), ("name", report.device.name)] where !value.isEmpty {
+            device.append(SeriesLabel(name: key, value: value))  // an empty label value is an absent label
+        }
+        var out = [RemoteWriteSample(name: "heatpump_up", labels: device, value: report.status.up ? 1 : 0, timestamp: timestamp)]
+        if report.status.pollDuration.isFinite {
+            out.append(RemoteWriteSample(name: "heatpump_poll_duration_seconds", labels: device, value: report.status.pollDuration, timestamp: timestamp))
+        }
+        guard report.status.up else { return out }
+        for sample in report.samples where !sample.value.isText {
+            let value = sample.value.doubleValue
+            guard value.isFinite else { continue }
+            let labels = sample.instance.map { device + $0.labels.filter { !$0.value.isEmpty } } ?? device
+            out.append(RemoteWriteSample(name: "heatpump_" + PrometheusText.sanitize(sample.seriesName), labels: labels, value: value, timestamp: timestamp))
+        }
+        return out
+    }
+
+    /// Unix seconds as whole milliseconds; nil for a time no receiver could store.
+    static func milliseconds(_ seconds: Double) -> Int64? {
+        let ms = (seconds * 1000).rounded()
+        guard ms.isFinite, abs(ms) < 9e15 else { return nil }
+        return Int64(exactly: ms)
+    }
+}
