@@ -19,10 +19,10 @@ struct ModbusLinkBatchTests {
     /// Unit of every request frame the peer received, in order.
     static func units(_ peer: ScriptedModbusPeer) -> [UInt8] { peer.requests.map { $0[6] } }
 
-    /// Unit 1 answers slowly (bytes 20 ms apart, ~0.2 s per answer), so requests of others queue meanwhile.
+    /// Unit 1 answers slowly (bytes 50 ms apart, ~0.55 s per answer), so requests of others queue meanwhile.
     static let slowUnitOne: ScriptedModbusPeer.Script = { tid, unit, pdu in
         let answer = ScriptedModbusPeer.answer(tid: tid, unit: unit, pdu: pdu)
-        return unit == 1 ? [.trickle(answer, interval: .milliseconds(20))] : [.bytes(answer)]
+        return unit == 1 ? [.trickle(answer, interval: .milliseconds(50))] : [.bytes(answer)]
     }
 
     @Test("a poll's requests leave back to back: a neighbour queued behind its first request waits for the whole poll")
