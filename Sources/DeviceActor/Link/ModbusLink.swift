@@ -17,6 +17,12 @@ import Glibc
 /// at a time); each has one overall deadline from send to the last byte of its answer. Responses are
 /// matched by transaction id and unit: late, duplicate and wrong answers are discarded and counted.
 ///
+/// A device hands the link a whole poll at once (`transact(batch:)`): the link sends each next request
+/// straight from the previous answer and resumes the device once, with every answer, at the end or at
+/// the first failure (a dark unit costs its neighbours one deadline per poll). A batch keeps the
+/// connection until it ends; priority requests (operator reads and writes) still go first, between
+/// two of its requests.
+///
 /// Watchdog: a connection is dropped (and re-opened on the next request) when it stops answering
 /// altogether: `timeoutsBeforeReconnect` timeouts in a row from its only unit or from different
 /// units behind one gateway. One dead unit behind a gateway never drops its neighbours' connection.
@@ -32,12 +38,30 @@ public actor ModbusLink {
         public var busTime: Double
     }
 
+    /// What a batch returned: the answers to its first requests, in order, and the failure of the
+    /// request after them when one failed (the rest were not sent).
+    public struct Batch: Sendable {
+        public var responses: [Response]
+        public var failure: ModbusError?
+    }
+
     private struct Pending {
         var id: UInt64
-        var request: ModbusRequest
+        /// Requests not yet answered; the first one goes out next.
+        var requests: ArraySlice<ModbusRequest>
         var unit: UInt8
         var timeout: Double
-        var continuation: UnsafeContinuation<Response, any Error>
+        var priority: Bool
+        var responses: [Response]
+        var continuation: UnsafeContinuation<Batch, any Error>
+
+        var request: ModbusRequest? { requests.first }
+        var operation: String { request?.operation ?? "request" }
+
+        /// Resumes the waiting device with the answers so far and `failure`.
+        func finish(_ failure: ModbusError?) {
+            continuation.resume(returning: Batch(responses: responses, failure: failure))
+        }
     }
 
     private struct InFlight {
@@ -94,27 +118,45 @@ public actor ModbusLink {
     /// `timeout` seconds from the moment it goes out. `priority` requests (operator reads and writes)
     /// go ahead of queued polls.
     public func transact(_ request: ModbusRequest, unit: Int, timeout: Double, priority: Bool = false) async throws -> Response {
-        try request.validate()
+        let batch = try await transact(batch: [request], unit: unit, timeout: timeout, priority: priority)
+        if let failure = batch.failure { throw failure }
+        guard let response = batch.responses.first else {
+            throw ModbusError(operation: request.operation, code: ModbusError.protocolViolationCode, message: "no answer recorded")
+        }
+        return response
+    }
+
+    /// Sends `requests` to `unit` one after the other, each with its own deadline of `timeout` seconds,
+    /// and resumes the caller once: with every answer, or with the answers before the first failure and
+    /// that failure (the rest are not sent). Invalid arguments and cancellation throw.
+    public func transact(batch requests: ArraySlice<ModbusRequest>, unit: Int, timeout: Double,
+                         priority: Bool = false) async throws -> Batch {
+        for request in requests { try request.validate() }
+        let operation = requests.first?.operation ?? "request"
         guard let unitID = UInt8(exactly: unit) else {
-            throw ModbusError(operation: request.operation, code: ModbusError.invalidRequestCode, message: "unit id \(unit) outside 0…255")
+            throw ModbusError(operation: operation, code: ModbusError.invalidRequestCode, message: "unit id \(unit) outside 0…255")
         }
         guard timeout.isFinite, timeout > 0 else {
-            throw ModbusError(operation: request.operation, code: ModbusError.invalidRequestCode, message: "timeout \(timeout) s")
+            throw ModbusError(operation: operation, code: ModbusError.invalidRequestCode, message: "timeout \(timeout) s")
         }
-        if let serial { return try await serial.perform(request, unit: unit, timeout: timeout, priority: priority) }
+        if let serial { return try await serial.perform(requests, unit: unit, timeout: timeout, priority: priority) }
         try Task.checkCancellation()
+        guard !requests.isEmpty else { return Batch(responses: [], failure: nil) }
         nextPending &+= 1
         let id = nextPending
         // `[self]`: the operation stays isolated to the link, so the answer resumes the waiting device on
         // this event loop (no hop through the global pool).
         return try await withTaskCancellationHandler { [self] in
             // Unsafe (unchecked) continuation: every `Pending` is resumed exactly once, by whoever
-            // removes it from the queue or `inFlight` (answer, deadline, cancel, close); the checked
-            // variant's canary allocation showed in the profile of every request.
-            try await withUnsafeThrowingContinuation { (continuation: UnsafeContinuation<Response, any Error>) in
-                let pending = Pending(id: id, request: request, unit: unitID, timeout: timeout, continuation: continuation)
+            // removes it from the queue or `inFlight` for good (last answer, failure, cancel, close); the
+            // checked variant's canary allocation showed in the profile of every request.
+            try await withUnsafeThrowingContinuation { (continuation: UnsafeContinuation<Batch, any Error>) in
+                var responses: [Response] = []
+                responses.reserveCapacity(requests.count)
+                let pending = Pending(id: id, requests: requests, unit: unitID, timeout: timeout, priority: priority,
+                                      responses: responses, continuation: continuation)
                 if case .closed = connection {
-                    continuation.resume(throwing: Self.closedError(request))
+                    pending.finish(Self.closedError(pending.operation))
                     return
                 }
                 if priority { urgent.append(pending) } else { queue.append(pending) }
@@ -165,10 +207,14 @@ public actor ModbusLink {
     }
 
     private func send(_ pending: Pending, on channel: any Channel) {
+        guard let request = pending.request else {
+            pending.finish(nil)  // nothing left (never queued so)
+            return pump()
+        }
         nextTransaction &+= 1  // the first request of a connection carries id 1, like libmodbus
         let tid = nextTransaction
         scratch.removeAll(keepingCapacity: true)
-        MBAPFrame.appendRequest(pending.request, transactionID: tid, unit: pending.unit, to: &scratch)
+        MBAPFrame.appendRequest(request, transactionID: tid, unit: pending.unit, to: &scratch)
         var buffer = channel.allocator.buffer(capacity: scratch.count)
         buffer.writeBytes(scratch)
         channel.writeAndFlush(buffer, promise: nil)
@@ -197,11 +243,11 @@ public actor ModbusLink {
         }
     }
 
-    private func failAllQueued(_ error: any Error) {
+    private func failAllQueued(_ error: ModbusError) {
         let waiting = Array(urgent) + Array(queue)
         urgent.removeAll()
         queue.removeAll()
-        for p in waiting { p.continuation.resume(throwing: error) }
+        for p in waiting { p.finish(error) }
     }
 
     private func cancel(_ id: UInt64) {
@@ -224,13 +270,13 @@ public actor ModbusLink {
         if case .connected(let channel) = previous { channel.close(promise: nil) }
         if let f = inFlight {
             inFlight = nil
-            f.pending.continuation.resume(throwing: Self.closedError(f.pending.request))
+            f.pending.finish(Self.closedError(f.pending.operation))
         }
-        failAllQueued(ModbusError(operation: "link", code: ECONNABORTED, message: "link closed"))
+        failAllQueued(Self.closedError("link"))
     }
 
-    private static func closedError(_ request: ModbusRequest) -> ModbusError {
-        ModbusError(operation: request.operation, code: ECONNABORTED, message: "link closed")
+    private static func closedError(_ operation: String) -> ModbusError {
+        ModbusError(operation: operation, code: ECONNABORTED, message: "link closed")
     }
 
     // MARK: Connection
@@ -335,18 +381,29 @@ public actor ModbusLink {
         inFlight = nil
         timeoutUnits.removeAll()
         let busTime = (ContinuousClock.now - f.sentAt) / .seconds(1)
-        if frame.unitID != f.pending.unit {
+        var pending = f.pending
+        guard let request = pending.requests.popFirst() else { return pump() }
+        if frame.unitID != pending.unit {
             statistics.withLock { $0.protocolErrors += 1 }
-            f.pending.continuation.resume(throwing: ModbusError(
-                operation: f.pending.request.operation, code: ModbusError.wrongUnitCode,
-                message: "invalid response: from unit \(frame.unitID) to a request for unit \(f.pending.unit)"))
+            pending.finish(ModbusError(
+                operation: request.operation, code: ModbusError.wrongUnitCode,
+                message: "invalid response: from unit \(frame.unitID) to a request for unit \(pending.unit)"))
         } else {
             do {
-                let reply = try f.pending.request.parseResponse(frame.pdu[...])
-                f.pending.continuation.resume(returning: Response(reply: reply, busTime: busTime))
+                let reply = try request.parseResponse(frame.pdu[...])
+                pending.responses.append(Response(reply: reply, busTime: busTime))
+                // The batch's next request goes next in its lane: a poll stays contiguous on the
+                // connection, and priority requests still go ahead of it.
+                if pending.requests.isEmpty {
+                    pending.finish(nil)
+                } else if pending.priority {
+                    urgent.prepend(pending)
+                } else {
+                    queue.prepend(pending)
+                }
             } catch {
                 if error.isProtocolViolation { statistics.withLock { $0.protocolErrors += 1 } }
-                f.pending.continuation.resume(throwing: error)
+                pending.finish(error)
             }
         }
         pump()
@@ -358,8 +415,8 @@ public actor ModbusLink {
         statistics.withLock { $0.timeouts += 1 }
         timeoutUnits.append(f.pending.unit)
         if linkLooksDead { dropConnection() }
-        f.pending.continuation.resume(throwing: ModbusError(
-            operation: f.pending.request.operation, code: ETIMEDOUT,
+        f.pending.finish(ModbusError(
+            operation: f.pending.operation, code: ETIMEDOUT,
             message: "timed out: no complete response within \(f.pending.timeout) s"))
         pump()
     }
@@ -378,7 +435,7 @@ public actor ModbusLink {
         if error != nil { current.close(promise: nil) }
         if let f = inFlight {
             inFlight = nil
-            f.pending.continuation.resume(throwing: failure)
+            f.pending.finish(failure)
         }
         pump()
     }

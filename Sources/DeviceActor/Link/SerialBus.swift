@@ -27,6 +27,21 @@ final class SerialBus: Sendable {
         }
     }
 
+    /// Runs a batch request by request (each its own job, so priority requests can go in between);
+    /// stops at the first failure, like the TCP link.
+    func perform(_ requests: ArraySlice<ModbusRequest>, unit: Int, timeout: Double, priority: Bool) async throws -> ModbusLink.Batch {
+        var responses: [ModbusLink.Response] = []
+        responses.reserveCapacity(requests.count)
+        for request in requests {
+            do {
+                responses.append(try await perform(request, unit: unit, timeout: timeout, priority: priority))
+            } catch let error as ModbusError {
+                return ModbusLink.Batch(responses: responses, failure: error)
+            }
+        }
+        return ModbusLink.Batch(responses: responses, failure: nil)
+    }
+
     func close() {
         let session = self.session
         strand.enqueue { session.close() }

@@ -27,13 +27,42 @@ public struct PollExecutor: Sendable {
     }
 
     /// Runs `plan`; Modbus failures end up in the outcome, only cancellation throws.
+    ///
+    /// The whole plan goes to the link as one batch: the device task resumes once per poll, not once
+    /// per request. A request answered with Illegal Function / Illegal Data Address ends the batch; it
+    /// is bisected on its own and the rest of the plan follows as the next batch.
     public func execute(_ plan: [ReadRequest], on link: ModbusLink, priority: Bool = false,
                         isolation: isolated (any Actor)? = #isolation) async throws -> PollOutcome {
         var outcome = PollOutcome()
         outcome.samples.reserveCapacity(registers.count)  // one allocation per poll for the results
+        var spans: [Span] = []
+        spans.reserveCapacity(plan.count)
+        var requests: [ModbusRequest] = []
+        requests.reserveCapacity(plan.count)
+        for read in plan where !read.members.isEmpty {
+            let span = span(read.registerType, members: read.members)
+            spans.append(span)
+            requests.append(Self.request(read.registerType, address: span.start, count: span.count))
+        }
         do {
-            for request in plan {
-                try await read(request.registerType, members: request.members, outcome: &outcome, link: link, priority: priority)
+            var next = 0
+            while next < requests.count {
+                let batch = try await link.transact(batch: requests[next...], unit: unitID, timeout: timeout, priority: priority)
+                for response in batch.responses where next < spans.count {
+                    outcome.requests += 1
+                    outcome.linkTime += response.busTime
+                    try decode(response.reply, members: spans[next].members, start: spans[next].start, outcome: &outcome)
+                    next += 1
+                }
+                guard let failure = batch.failure else {
+                    guard batch.responses.isEmpty else { continue }
+                    throw ModbusError(operation: "read", code: ModbusError.protocolViolationCode, message: "no answer recorded")
+                }
+                guard next < spans.count else { break }
+                outcome.requests += 1
+                guard failure.exceptionCode == 1 || failure.exceptionCode == 2 else { throw failure }
+                try await bisect(spans[next], outcome: &outcome, link: link, priority: priority)
+                next += 1
             }
         } catch let error as ModbusError {
             outcome.failure = error
@@ -76,49 +105,75 @@ public struct PollExecutor: Sendable {
         }
     }
 
-    private func read(_ type: RegisterType, members: [Int], outcome: inout PollOutcome, link: ModbusLink, priority: Bool,
-                      isolation: isolated (any Actor)? = #isolation) async throws {
-        guard !members.isEmpty else { return }
+    /// One planned request: its register type, members and the address range they span.
+    struct Span {
+        var type: RegisterType
+        var members: [Int]
+        var start: Int
+        var count: Int
+    }
+
+    private func span(_ type: RegisterType, members: [Int]) -> Span {
         var start = Int.max
         var end = Int.min
         for index in members {
             start = min(start, table.entries[index].address)
             end = max(end, table.entries[index].address + table.entries[index].count)
         }
+        return Span(type: type, members: members, start: start, count: end - start)
+    }
+
+    /// Reads one span with its own request (bisection and single-register reads).
+    private func read(_ type: RegisterType, members: [Int], outcome: inout PollOutcome, link: ModbusLink, priority: Bool,
+                      isolation: isolated (any Actor)? = #isolation) async throws {
+        guard !members.isEmpty else { return }
+        let span = span(type, members: members)
         outcome.requests += 1
         do {
-            let response = try await link.transact(Self.request(type, address: start, count: end - start), unit: unitID,
+            let response = try await link.transact(Self.request(type, address: span.start, count: span.count), unit: unitID,
                                                    timeout: timeout, priority: priority)
             outcome.linkTime += response.busTime
-            switch response.reply {
-            case .registers(let words):
-                table.entries.withUnsafeBufferPointer { entries in
-                    for index in members {
-                        let offset = entries[index].address - start
-                        let value = words[offset..<(offset + entries[index].count)]
-                        if entries[index].plain {
-                            RegisterDecoder.decode(entries[index], index: index, words: value, into: &outcome.samples)
-                        } else {
-                            RegisterDecoder.decode(registers[index], index: index, words: value, into: &outcome.samples)
-                        }
+            try decode(response.reply, members: members, start: span.start, outcome: &outcome)
+        } catch let error as ModbusError where error.exceptionCode == 1 || error.exceptionCode == 2 {
+            try await bisect(span, outcome: &outcome, link: link, priority: priority)
+        }
+    }
+
+    /// A span the device rejected (Illegal Function / Illegal Data Address): halve it until the
+    /// offending registers are alone; they go to `rejected`, every other register is still read.
+    private func bisect(_ span: Span, outcome: inout PollOutcome, link: ModbusLink, priority: Bool,
+                        isolation: isolated (any Actor)? = #isolation) async throws {
+        if span.members.count == 1 {
+            outcome.rejected.append(span.members[0])
+            return
+        }
+        let half = span.members.count / 2
+        try await read(span.type, members: Array(span.members[..<half]), outcome: &outcome, link: link, priority: priority)
+        try await read(span.type, members: Array(span.members[half...]), outcome: &outcome, link: link, priority: priority)
+    }
+
+    /// Decodes an answer to the request for `members` (starting at `start`) into samples.
+    private func decode(_ reply: ModbusReply, members: [Int], start: Int, outcome: inout PollOutcome) throws(ModbusError) {
+        switch reply {
+        case .registers(let words):
+            table.entries.withUnsafeBufferPointer { entries in
+                for index in members {
+                    let offset = entries[index].address - start
+                    let value = words[offset..<(offset + entries[index].count)]
+                    if entries[index].plain {
+                        RegisterDecoder.decode(entries[index], index: index, words: value, into: &outcome.samples)
+                    } else {
+                        RegisterDecoder.decode(registers[index], index: index, words: value, into: &outcome.samples)
                     }
                 }
-            case .bits(let bits):
-                for index in members {
-                    RegisterDecoder.decode(registers[index], index: index, bit: bits[table.entries[index].address - start], into: &outcome.samples)
-                }
-            case .written:
-                throw ModbusError(operation: "read", code: ModbusError.protocolViolationCode, message: "invalid response: write answer to a read")
             }
-            outcome.answered.append(contentsOf: members)
-        } catch let error as ModbusError where error.exceptionCode == 1 || error.exceptionCode == 2 {
-            if members.count == 1 {
-                outcome.rejected.append(members[0])
-                return
+        case .bits(let bits):
+            for index in members {
+                RegisterDecoder.decode(registers[index], index: index, bit: bits[table.entries[index].address - start], into: &outcome.samples)
             }
-            let half = members.count / 2
-            try await read(type, members: Array(members[..<half]), outcome: &outcome, link: link, priority: priority)
-            try await read(type, members: Array(members[half...]), outcome: &outcome, link: link, priority: priority)
+        case .written:
+            throw ModbusError(operation: "read", code: ModbusError.protocolViolationCode, message: "invalid response: write answer to a read")
         }
+        outcome.answered.append(contentsOf: members)
     }
 }
