@@ -71,6 +71,8 @@ for b in hpmanagerd hpmanagerctl hpsim; do
     resolved=$(ldd "$BIN/$b")
     for needed in $(readelf -d "$BIN/$b" | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p'); do
         lib=$(awk -v n="$needed" '$1 == n && $2 == "=>" { print $3 }' <<< "$resolved")
+        # The dynamic loader has no "=>" line in ldd's output: its path is the first field.
+        [ -n "$lib" ] || lib=$(awk -v n="$needed" 'index($1, "/" n) { print $1 }' <<< "$resolved")
         owner=""
         if [ -n "$lib" ]; then
             owner=$(dpkg -S "$lib" 2>/dev/null || dpkg -S "$(readlink -f "$lib")" 2>/dev/null || true)
