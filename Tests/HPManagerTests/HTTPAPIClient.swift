@@ -19,7 +19,7 @@ struct HTTPAPIClient {
         process.executableURL = URL(fileURLWithPath: "/usr/bin/curl")
         var args = ["-s", "-S", "-X", method, "--max-time", "\(maxTime)", "-o", "-", "-w", "\n%{http_code}"]
         if let bearer = override ?? token { args += ["-H", "Authorization: Bearer \(bearer)"] }
-        if let json { args += ["-H", "Content-Type: application/json", "--data-binary", "@-"] }
+        if json != nil { args += ["-H", "Content-Type: application/json", "--data-binary", "@-"] }
         args.append(base + path)
         process.arguments = args
         let input = Pipe(), output = Pipe()

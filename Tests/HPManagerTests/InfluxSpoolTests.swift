@@ -66,7 +66,9 @@ struct InfluxSpoolCrashTests {
         let client = try CurlHTTPClient(options: .init(timeout: 5))
         let t0: Int64 = 1_700_000_000_000_000_000
         #expect(try client.post(url: "\(influx.url)/write?db=hpm", body: Array("heatpump_metrics,heat_pump_id=seed g=\"x\" \(t0)".utf8), headers: []).status == 204)
-        let points = 3000, batch = 2  // 1500 requests: long enough to be killed several times mid-way
+        // 1500 requests, at most 200 per sender round of 0.3 s: a replay takes at least 2.4 s, long enough to
+        // be killed several times mid-way even when this process is starved for a while.
+        let points = 3000, batch = 2
         var expectedSum = 0, bad = 0
         do {
             let spool = try LineSpool(path: spoolPath, maxBytes: 1 << 30)
@@ -86,7 +88,7 @@ struct InfluxSpoolCrashTests {
         }
         let sim = try SimulatorProcess(["--tcp", "nibe:0"])
         let harness = try DaemonHarness(devices: [.init(id: "off", port: sim.ports[0], enabled: false)], interval: 0.2,
-                                        collectorKeys: "  batch_size: 5\n  batch_interval: 0.05", extraSections: """
+                                        collectorKeys: "  batch_size: 5\n  batch_interval: 0.3", extraSections: """
         influxdb:
           url: \(influx.url)
           version: 1

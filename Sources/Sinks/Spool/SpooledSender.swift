@@ -1,0 +1,334 @@
+import BlockingIO
+import DequeModule
+import Foundation
+import Logging
+import ServiceLifecycle
+import Synchronization
+
+/// What became of one batch a sink's transport tried to deliver.
+enum SpoolDelivery<Item> {
+    /// Delivered, apart from the dead letters.
+    case done(deadLetters: [LineSpool.DeadLetter])
+    /// `remaining` (in order) were not delivered and must be retried (`reason`, and the server's
+    /// Retry-After if it sent one); the items before them were delivered or are dead letters.
+    case retry(remaining: [Item], deadLetters: [LineSpool.DeadLetter], reason: String, retryAfter: Double?)
+}
+
+/// A sink's way of reaching its receiver. Every call runs on the sender's thread, one at a time.
+protocol SpoolTransport: AnyObject, Sendable {
+    associatedtype Item: Sendable
+    /// Opens the writer; `stopping` aborts a transfer in flight once set.
+    func open(stopping: StopFlag) throws
+    /// Sends one batch (may block up to the writer's timeout).
+    func deliver(_ batch: [Item]) -> SpoolDelivery<Item>
+    /// The item as one spool line (no newline in it).
+    static func spoolLine(_ item: Item) -> String
+    /// The item a spool line holds; nil when it cannot be read back (it becomes a dead letter).
+    static func item(spoolLine: Substring) -> Item?
+}
+
+/// Set when graceful shutdown or cancellation begins. Shared by the service task (sets it), the
+/// sender (stops between batches) and libcurl's progress callback (aborts the transfer).
+final class StopFlag: Sendable {
+    private let value = Atomic<Bool>(false)
+    var isSet: Bool { value.load(ordering: .acquiring) }
+    func set() { value.store(true, ordering: .releasing) }
+}
+
+/// The delivery loop the Influx and remote-write sinks share: a bounded inbox that polling appends
+/// to without blocking, and a sender on its own I/O thread (where libcurl and SQLite block) that
+/// sends the inbox in batches every `interval`.
+///
+/// A batch that cannot be delivered goes to the durable spool; while the spool is not empty newer
+/// batches queue behind it, so items arrive in order. The spool is replayed oldest first, with the
+/// sink's backoff, also after a restart; a batch leaves the spool only after the receiver took it,
+/// in the same transaction that stores its dead letters. On graceful shutdown or cancellation the
+/// transfer in flight is aborted and everything not acknowledged stays in (or moves to) the spool.
+final class SpooledSender<Transport: SpoolTransport>: Sendable {
+    typealias Item = Transport.Item
+
+    /// How the sender's log lines name the receiver and what it carries.
+    struct Wording: Sendable {
+        /// "points", "samples".
+        var items: String
+        /// "InfluxDB write failed"
+        var failed: String
+        /// "InfluxDB accepts writes again"
+        var recovered: String
+        /// "InfluxDB is receiving again"
+        var drained: String
+    }
+
+    struct Counters {
+        var inboxDropped = 0
+        /// Items lost because the spool could not be written (disk full, I/O error).
+        var spoolWriteDropped = 0
+        var sent = 0
+        /// Items the receiver refused (the transport's dead letters).
+        var rejected = 0
+        var sendFailures = 0
+        var spoolBatches = 0
+        var spoolItems = 0
+        var spoolBytes: Int64 = 0
+        /// Items dropped by the spool's size bound (this process).
+        var spoolDropped = 0
+        var deadLetters = 0
+        var deadLettersPruned = 0
+        var lastError = ""
+    }
+
+    /// Sender-side state, confined to `strand` (its jobs never overlap).
+    private final class State: @unchecked Sendable {
+        var spool: LineSpool?
+        var failures = 0
+        var nextAttempt = Date.distantPast
+    }
+
+    let batchSize: Int
+    let inboxCapacity: Int
+    let spoolPath: String
+    let stopping = StopFlag()
+    private let interval: Duration
+    private let limits: LineSpool.Limits
+    private let wording: Wording
+    /// Seconds before the next attempt after `failures` failures in a row, given the server's Retry-After.
+    private let backoff: @Sendable (_ failures: Int, _ retryAfter: Double?) -> Double
+    private let logger: Logger
+    private let inbox = Mutex(Deque<Item>())
+    private let counters = Mutex(Counters())
+    private let pool: IOThreadPool
+    private let strand: IOStrand
+    private let state = State()
+
+    init(batchSize: Int, inboxCapacity: Int, interval: Duration, spoolPath: String, limits: LineSpool.Limits, threadName: String,
+         wording: Wording, logger: Logger, backoff: @escaping @Sendable (_ failures: Int, _ retryAfter: Double?) -> Double) {
+        self.batchSize = max(1, batchSize)
+        self.inboxCapacity = inboxCapacity
+        self.interval = interval
+        self.spoolPath = spoolPath
+        self.limits = limits
+        self.wording = wording
+        self.logger = logger
+        self.backoff = backoff
+        pool = IOThreadPool(maxThreads: 1, name: threadName)
+        strand = IOStrand(pool: pool)
+    }
+
+    // MARK: Producer side (polling)
+
+    /// Appends what fits; returns how many items were dropped because the inbox is full (counted).
+    @discardableResult
+    func enqueue(_ items: some Collection<Item>) -> Int {
+        let capacity = inboxCapacity
+        let dropped = inbox.withLock { queue -> Int in
+            let room = max(0, capacity - queue.count)
+            queue.append(contentsOf: items.prefix(room))
+            return items.count - min(room, items.count)
+        }
+        if dropped > 0 { counters.withLock { $0.inboxDropped += dropped } }
+        return dropped
+    }
+
+    var queueDepth: Int { inbox.withLock { $0.count } }
+    var snapshot: Counters { counters.withLock { $0 } }
+
+    // MARK: Service
+
+    func run(_ transport: Transport) async throws {
+        defer { pool.shutdown() }
+        // Not skipped by an early cancellation: the final persist below needs the spool.
+        try await strand.runIgnoringCancellation { [self] in try open(transport) }
+        do {
+            // Graceful shutdown and cancellation both stop the sender between batches and abort a
+            // transfer or replay in flight (libcurl's progress callback reads `stopping`).
+            try await withTaskCancellationHandler {
+                try await withGracefulShutdownHandler {
+                    try await cancelWhenGracefulShutdown {
+                        while true {
+                            try await Task.sleep(for: self.interval)
+                            try await self.strand.run { self.cycle(transport, now: Date()) }
+                        }
+                    }
+                } onGracefulShutdown: { [stopping] in
+                    stopping.set()
+                }
+            } onCancel: { [stopping] in
+                stopping.set()
+            }
+        } catch is CancellationError {
+            // fall through: keep what is queued
+        }
+        stopping.set()
+        // Runs even in a cancelled task: the inbox must reach the spool before the process exits.
+        try await strand.runIgnoringCancellation { [self] in persistInbox() }
+    }
+
+    private func open(_ transport: Transport) throws {
+        let spool = try LineSpool(path: spoolPath, limits: limits)
+        state.spool = spool
+        try transport.open(stopping: stopping)
+        if !spool.isEmpty {
+            logger.info("replaying spooled \(wording.items)", metadata: [wording.items: "\(spool.points)", "batches": "\(spool.batches)"])
+        }
+        publishSpoolCounters()
+    }
+
+    /// One sender round: move the inbox out in batches, deliver directly or via the spool.
+    private func cycle(_ transport: Transport, now: Date) {
+        guard let spool = state.spool else { return }
+        let items = drainInbox()
+        var batches = stride(from: 0, to: items.count, by: batchSize).map { Array(items[$0..<min($0 + batchSize, items.count)]) }[...]
+        // Direct path only while nothing older waits in the spool (keeps order).
+        while spool.isEmpty, now >= state.nextAttempt, !stopping.isSet, let batch = batches.first {
+            batches = batches.dropFirst()
+            let delivery = deliver(batch, transport)
+            switch delivery {
+            case .done(let letters):
+                store(letters, spool: spool)
+            case .retry(let remaining, let letters, _, _):
+                spoolAppend(remaining, deadLetters: letters, spool: spool)
+            }
+        }
+        for batch in batches { spoolAppend(batch, spool: spool) }
+        replay(transport, spool: spool, now: now)
+        publishSpoolCounters()
+    }
+
+    /// Replays the spool oldest first, a bounded amount per round.
+    private func replay(_ transport: Transport, spool: LineSpool, now: Date) {
+        var replayed = 0
+        while replayed < 200, now >= state.nextAttempt, !stopping.isSet {
+            let batch: LineSpool.Batch
+            do {
+                guard let oldest = try spool.oldest() else { break }
+                batch = oldest
+            } catch {
+                spoolError("cannot read the spool", error)
+                break
+            }
+            var items: [Item] = []
+            var unreadable: [LineSpool.DeadLetter] = []
+            for line in batch.lines.split(separator: "\n", omittingEmptySubsequences: true) {
+                if let item = Transport.item(spoolLine: line) {
+                    items.append(item)
+                } else {
+                    unreadable.append(.init(status: 0, message: "unreadable spool line", line: String(line)))
+                }
+            }
+            let delivery = deliver(items, transport)
+            do {
+                switch delivery {
+                case .done(let letters):
+                    try spool.complete(batch, deadLetters: unreadable + letters)
+                case .retry(let remaining, let letters, _, _):
+                    // Keep only what the receiver has not taken yet, at the batch's place in line.
+                    if remaining.count < items.count || !letters.isEmpty || !unreadable.isEmpty {
+                        try spool.replace(batch, remaining: remaining.map(Transport.spoolLine), deadLetters: unreadable + letters)
+                    }
+                }
+            } catch {
+                // The batch stays and is re-sent later: the receivers store an identical point once.
+                spoolError("cannot update the spool after a delivery", error)
+                recordFailure(reason: "spool: \(error)", retryAfter: nil)
+                break
+            }
+            guard case .done = delivery else { break }
+            replayed += 1
+        }
+        if replayed > 0 && spool.isEmpty { logger.info("spool drained; \(wording.drained)") }
+    }
+
+    /// Sends one batch and books the outcome: what was delivered, and the backoff after a failure.
+    private func deliver(_ batch: [Item], _ transport: Transport) -> SpoolDelivery<Item> {
+        guard !batch.isEmpty else { return .done(deadLetters: []) }
+        let delivery = transport.deliver(batch)
+        switch delivery {
+        case .done(let letters):
+            if !letters.isEmpty { counters.withLock { $0.rejected += letters.count } }
+            let delivered = batch.count - letters.count
+            if delivered > 0 { recordSuccess(delivered) }
+        case .retry(let remaining, let letters, let reason, let retryAfter):
+            if !letters.isEmpty { counters.withLock { $0.rejected += letters.count } }
+            let delivered = batch.count - remaining.count - letters.count
+            if delivered > 0 { recordSuccess(delivered) }
+            recordFailure(reason: reason, retryAfter: retryAfter)
+        }
+        return delivery
+    }
+
+    private func store(_ letters: [LineSpool.DeadLetter], spool: LineSpool) {
+        guard !letters.isEmpty else { return }
+        do {
+            try spool.deadLetter(letters)
+        } catch {
+            spoolError("cannot store dead letters", error)
+        }
+    }
+
+    private func spoolAppend(_ batch: [Item], deadLetters: [LineSpool.DeadLetter] = [], spool: LineSpool) {
+        do {
+            try spool.append(batch.map(Transport.spoolLine), deadLetters: deadLetters)
+        } catch {
+            counters.withLock { $0.spoolWriteDropped += batch.count }
+            logger.error("cannot spool \(wording.items); dropping them", metadata: [wording.items: "\(batch.count)", "error": "\(error)"])
+        }
+    }
+
+    private func spoolError(_ what: String, _ error: any Error) {
+        logger.error("\(what)", metadata: ["spool": "\(spoolPath)", "error": "\(error)"])
+    }
+
+    private func recordSuccess(_ delivered: Int) {
+        if state.failures > 0 { logger.info("\(wording.recovered)", metadata: ["failed_attempts": "\(state.failures)"]) }
+        state.failures = 0
+        state.nextAttempt = .distantPast
+        counters.withLock { $0.sent += delivered }
+    }
+
+    private func recordFailure(reason: String, retryAfter: Double?) {
+        state.failures += 1
+        let delay = backoff(state.failures, retryAfter)
+        state.nextAttempt = Date().addingTimeInterval(delay)
+        if state.failures == 1 {
+            logger.warning("\(wording.failed); spooling and retrying", metadata: ["error": "\(reason)", "retry_seconds": "\(delay)"])
+        } else {
+            logger.debug("\(wording.failed)", metadata: ["error": "\(reason)", "attempt": "\(state.failures)"])
+        }
+        counters.withLock {
+            $0.sendFailures += 1
+            $0.lastError = reason
+        }
+    }
+
+    private func drainInbox() -> [Item] {
+        inbox.withLock { queue -> [Item] in
+            let all = Array(queue)
+            queue.removeAll(keepingCapacity: true)
+            return all
+        }
+    }
+
+    private func persistInbox() {
+        let items = drainInbox()
+        guard let spool = state.spool, !items.isEmpty else { return }
+        for start in stride(from: 0, to: items.count, by: batchSize) {
+            spoolAppend(Array(items[start..<min(start + batchSize, items.count)]), spool: spool)
+        }
+        publishSpoolCounters()
+        logger.info("kept unsent \(wording.items) in the spool for the next start", metadata: [wording.items: "\(items.count)"])
+    }
+
+    private func publishSpoolCounters() {
+        guard let spool = state.spool else { return }
+        let (batches, points, bytes, dropped) = (spool.batches, spool.points, spool.bytes + spool.deadLetterBytes, spool.droppedPoints)
+        let (letters, pruned) = (spool.deadLetters, spool.prunedDeadLetters)
+        counters.withLock {
+            $0.spoolBatches = batches
+            $0.spoolItems = points
+            $0.spoolBytes = bytes
+            $0.spoolDropped = dropped
+            $0.deadLetters = letters
+            $0.deadLettersPruned = pruned
+        }
+    }
+}
