@@ -64,8 +64,8 @@ struct DaemonHarness {
         try dir.write("heatpumps.yml", text)
     }
 
-    func start(environment: [String: String] = [:]) throws -> DaemonProcess {
-        try DaemonProcess(configDir: dir.path, metricsPath: metricsPath, environment: environment)
+    func start(environment: [String: String] = [:], namespace: String? = nil) throws -> DaemonProcess {
+        try DaemonProcess(configDir: dir.path, metricsPath: metricsPath, environment: environment, namespace: namespace)
     }
 
     /// Waits until the metrics file satisfies `condition`.

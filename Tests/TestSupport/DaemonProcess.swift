@@ -7,11 +7,13 @@ public final class DaemonProcess: @unchecked Sendable {
     public let configDir: String
     public let metricsPath: String
 
-    public init(configDir: String, metricsPath: String, logLevel: String = "debug", environment: [String: String] = [:]) throws {
+    public init(configDir: String, metricsPath: String, logLevel: String = "debug", environment: [String: String] = [:],
+                namespace: String? = nil) throws {
         self.configDir = configDir
         self.metricsPath = metricsPath
         process = try ManagedProcess(executable: try Products.path("hpmanagerd"),
-                                     arguments: ["--config-dir", configDir, "--log-level", logLevel], environment: environment)
+                                     arguments: ["--config-dir", configDir, "--log-level", logLevel], environment: environment,
+                                     namespace: namespace)
     }
 
     /// The parsed metrics file, or nil while it does not exist yet.

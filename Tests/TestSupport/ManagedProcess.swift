@@ -8,9 +8,17 @@ public final class ManagedProcess: @unchecked Sendable {
     public let stderr: LineReader
     private let stdinPipe = Pipe()
 
-    public init(executable: String, arguments: [String], environment: [String: String] = [:], directory: String? = nil) throws {
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
+    /// - Parameter namespace: a network namespace (`ip netns`) to run in; `ip netns exec` enters it and
+    ///   execs the program, so the pid and signals are the program's own.
+    public init(executable: String, arguments: [String], environment: [String: String] = [:], directory: String? = nil,
+                namespace: String? = nil) throws {
+        if let namespace {
+            process.executableURL = URL(fileURLWithPath: NetworkLab.ip)
+            process.arguments = ["netns", "exec", namespace, executable] + arguments
+        } else {
+            process.executableURL = URL(fileURLWithPath: executable)
+            process.arguments = arguments
+        }
         var env = ProcessInfo.processInfo.environment
         env.merge(environment) { _, new in new }
         process.environment = env

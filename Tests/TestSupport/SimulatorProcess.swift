@@ -8,8 +8,10 @@ public final class SimulatorProcess: @unchecked Sendable {
     public let ports: [Int]
     private let lock = NSLock()
 
-    public init(_ arguments: [String]) throws {
-        process = try ManagedProcess(executable: try Products.path("hpsim"), arguments: arguments + ["--exit-on-eof", "--tick-interval", "0.5"])
+    /// - Parameter namespace: a network namespace to run in (its ports are on that namespace's loopback).
+    public init(_ arguments: [String], namespace: String? = nil) throws {
+        process = try ManagedProcess(executable: try Products.path("hpsim"), arguments: arguments + ["--exit-on-eof", "--tick-interval", "0.5"],
+                                     namespace: namespace)
         guard let line = process.stdout.nextLine(timeout: 10),
               let object = try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
               object["event"] as? String == "ready" else {
