@@ -37,7 +37,8 @@ final class StopFlag: Sendable {
 
 /// The delivery loop the Influx and remote-write sinks share: a bounded inbox that polling appends
 /// to without blocking, and a sender on its own I/O thread (where libcurl and SQLite block) that
-/// sends the inbox in batches every `interval`.
+/// sends the inbox in batches every `interval`, and earlier whenever a full batch is waiting (like
+/// Telegraf's flush on `metric_batch_size` and Prometheus' `max_samples_per_send`).
 ///
 /// A batch that cannot be delivered goes to the durable spool; while the spool is not empty newer
 /// batches queue behind it, so items arrive in order. The spool is replayed oldest first, with the
@@ -83,6 +84,9 @@ final class SpooledSender<Transport: SpoolTransport>: Sendable {
         var failures = 0
         var nextAttempt = Date.distantPast
     }
+
+    /// How often the sender looks for a full batch between rounds.
+    static var fullBatchCheck: Duration { .milliseconds(100) }
 
     let batchSize: Int
     let inboxCapacity: Int
@@ -144,8 +148,16 @@ final class SpooledSender<Transport: SpoolTransport>: Sendable {
             try await withTaskCancellationHandler {
                 try await withGracefulShutdownHandler {
                     try await cancelWhenGracefulShutdown {
+                        // A round every `interval`, or as soon as a full batch waits (so the inbox's
+                        // capacity bounds a burst, not the sustained rate): checked every tick.
+                        let clock = ContinuousClock()
+                        let tick = min(self.interval, Self.fullBatchCheck)
+                        let full = max(1, min(self.batchSize, self.inboxCapacity / 2))
+                        var last = clock.now
                         while true {
-                            try await Task.sleep(for: self.interval)
+                            try await Task.sleep(for: tick)
+                            guard clock.now - last >= self.interval || self.queueDepth >= full else { continue }
+                            last = clock.now
                             try await self.strand.run { self.cycle(transport, now: Date()) }
                         }
                     }

@@ -26,6 +26,30 @@ struct RemoteWriteRetryTests {
                    samples: [Sample(register: 0, name: "t", value: .double(Double(i)))], status: DeviceStatus(state: .polling, up: true))
     }
 
+    @Test("a full batch is sent at once, not at batch_send_deadline: a sustained rate above capacity ÷ deadline loses nothing")
+    func fullBatchesGoEarly() async throws {
+        let dir = try TemporaryDirectory()
+        let server = try RecordingHTTPServer(status: 204, directory: dir)
+        var settings = RemoteWriteSettings()
+        settings.name = "test"
+        settings.url = "http://127.0.0.1:\(server.port)/api/v1/write"
+        settings.timeout = 2
+        settings.queue.capacity = 200
+        settings.queue.maxSamplesPerSend = 20
+        settings.queue.batchSendDeadline = 30  // the deadline alone would let only 200 samples per 30 s through
+        let sink = RemoteWriteSink(settings: settings, spoolPath: dir.file("rw.db"), site: SiteSettings(id: "s1"), version: "test", logger: Logger(label: "t"))
+        let task = Task { try await sink.run() }
+        defer { task.cancel() }
+        // 300 samples/s for 2 s: three times what the inbox holds (the sender has ~0.6 s of slack per full inbox).
+        for chunk in 0..<20 {
+            for i in 0..<10 { sink.publish(Self.report(chunk * 10 + i)) }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        let sent = try? await eventually("every sample sent long before the deadline", timeout: 10) { sink.snapshot.sent == 600 ? true : nil }
+        #expect(sent == true, "sent \(sink.snapshot.sent), dropped \(sink.snapshot.inboxDropped), failures \(sink.snapshot.sendFailures) \(sink.snapshot.lastError), spooled \(sink.spooledSamples)")
+        #expect(sink.snapshot.inboxDropped == 0)
+    }
+
     @Test("429/503 (Retry-After honoured up to max_backoff): spooled and re-sent until accepted, nothing lost, nothing dead-lettered")
     func retries() async throws {
         let dir = try TemporaryDirectory()
