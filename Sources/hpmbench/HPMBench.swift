@@ -59,10 +59,15 @@ struct HPMBench: AsyncParsableCommand {
         }
         let sinks = rows.filter { $0.name.hasPrefix("sqlite store") || $0.name.hasPrefix("influx sink") }.map { max(0, $0.cpu - baseline) }.reduce(0, +)
         print(String(format: "both sinks together: %.1f%% of one core (target < 15%%)", sinks * 100))
+        let centralRows = rows.filter { $0.name.hasPrefix("influx sink") || $0.name.hasPrefix("remote write") || $0.name.hasPrefix("mqtt") }
+        let central = centralRows.map { max(0, $0.cpu - baseline) }.reduce(0, +)
+        let centralNames = centralRows.map { $0.name.components(separatedBy: " (").first ?? $0.name }.joined(separator: " + ")
+        print("central-engine sinks together (\(centralNames)): " + String(format: "%.1f%% of one core (target <= 15%%)", central * 100))
         try FileManager.default.createDirectory(atPath: results, withIntermediateDirectories: true)
         let stamp = ISO8601DateFormatter().string(from: Date()).replacingOccurrences(of: ":", with: "")
         let data = try JSONSerialization.data(withJSONObject: ["scenario": scenario, "devices": devices, "registers": registers,
-                                                               "interval": interval, "rows": json, "sinks_cpu_share": sinks], options: [.prettyPrinted, .sortedKeys])
+                                                               "interval": interval, "rows": json, "sinks_cpu_share": sinks,
+                                                               "central_sinks_cpu_share": central], options: [.prettyPrinted, .sortedKeys])
         try data.write(to: URL(fileURLWithPath: "\(results)/\(scenario)-\(stamp).json"))
     }
 

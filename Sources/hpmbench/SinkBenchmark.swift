@@ -112,6 +112,26 @@ struct SinkBenchmark {
         let stored = Dictionary(store.daemonMetrics().map { ($0.name, $0.value) }, uniquingKeysWith: { a, _ in a })
         print("check: influxd accepted \(Int(stats["hpmanager_influx_points_sent_total"] ?? 0)) points, spooled \(Int(stats["hpmanager_influx_spooled_points"] ?? 0)), failed writes \(Int(stats["hpmanager_influx_write_failures_total"] ?? 0)); sqlite wrote \(Int(stored["hpmanager_sqlite_rows_written_total"] ?? 0)) rows, dropped \(Int(stored["hpmanager_sink_dropped_total"] ?? 0))")
         influx.stop()
+
+        // Prometheus remote write: samples, protobuf, snappy and send to a real receiver
+        // (VictoriaMetrics), with the default queue settings.
+        let victoria = try VictoriaMetricsServer()
+        var remote = RemoteWriteSettings()
+        remote.name = "bench"
+        remote.url = victoria.remoteWriteURL
+        let remoteSink = RemoteWriteSink(settings: remote, spoolPath: dir.file("rw-spool.db"), version: "bench", logger: logger)
+        let remoteTask = Task { try await remoteSink.run() }
+        rows.append(try await measure("remote write sink (encode + send)") {
+            try await drive { batch in for r in batch { remoteSink.publish(r) } }
+        })
+        remoteTask.cancel()
+        _ = try? await remoteTask.value
+        let rwStats = remoteSink.daemonMetrics()
+        func rwValue(_ name: String, _ label: String? = nil) -> Int {
+            Int(rwStats.first { $0.name == name && (label == nil || $0.labels.contains { $0.1 == label }) }?.value ?? 0)
+        }
+        print("check: remote write sent \(rwValue("hpmanager_remote_write_samples_sent_total")) samples, dropped \(rwValue("hpmanager_sink_dropped_total")), spooled \(rwValue("hpmanager_remote_write_spooled_samples")), failed requests \(rwValue("hpmanager_remote_write_failures_total"))")
+        victoria.stop()
         return rows
     }
 }
