@@ -1,6 +1,7 @@
 import Drivers
 import Foundation
 import HPCore
+import Insight
 import Logging
 import ModbusKit
 import NIOCore
@@ -38,6 +39,8 @@ public actor DeviceActor {
     /// The model's read facts, flat, built once for the actor's life (its runtime never changes).
     let readTable: RegisterReadTable
     private var misconfigured = false
+    /// COP, SCOP, compressor cycles and defrost of this device, fed by each successful poll (`derived:` of the model).
+    private var derived: DerivedMetrics
 
     public init(runtime: DeviceRuntime, link: ModbusLink, sink: any TelemetrySink, board: DeviceStatusBoard, logger: Logger) {
         self.runtime = runtime
@@ -51,6 +54,7 @@ public actor DeviceActor {
         self.logger = logger
         readableCount = runtime.model.registers.filter { $0.access.isReadable }.count
         readTable = RegisterReadTable(runtime.model.registers)
+        derived = DerivedMetrics(inputs: runtime.model.derived)
         let interval = Duration.seconds(runtime.device.pollInterval)
         machine = PollStateMachine(
             start: ContinuousClock.now,
@@ -193,7 +197,13 @@ public actor DeviceActor {
             }
             sink.deviceStatusChanged(runtime.labels, status)
         }
-        sink.publish(PollReport(device: runtime.labels, timestamp: wallClock, samples: outcome.samples, status: status))
+        // Computed and published with no suspension in between: the state belongs to this poll only.
+        var samples = outcome.samples
+        if !derived.inputs.isEmpty {
+            let extra = derived.observe(samples, at: wallClock)
+            samples += extra
+        }
+        sink.publish(PollReport(device: runtime.labels, timestamp: wallClock, samples: samples, status: status))
         return next
     }
 

@@ -58,15 +58,33 @@ struct RegisterInfo: Encodable, Sendable {
 
 /// `GET /api/heatpumps/{id}`: the status plus capabilities.
 struct HeatpumpDetails: Encodable, Sendable {
+    /// One derived series the model declares and its latest value (absent while not computable).
+    struct Derived: Encodable, Sendable {
+        var name: String
+        var value: Double?
+    }
+
     var summary: HeatpumpSummary
     var registers: [RegisterInfo]
+    var derived: [Derived] = []
 
-    enum CodingKeys: String, CodingKey { case registers }
+    enum CodingKeys: String, CodingKey { case registers, derived }
 
     func encode(to encoder: any Encoder) throws {
         try summary.encode(to: encoder)
         var container = encoder.container(keyedBy: CodingKeys.self)
         try container.encode(registers, forKey: .registers)
+        try container.encode(derived, forKey: .derived)
+    }
+
+    /// The model's derived series (`scop` once per period) with the latest poll's values.
+    static func derivedValues(_ inputs: DerivedInputs, latest: [String: RegisterReading.Value]) -> [Derived] {
+        inputs.seriesNames.flatMap { name in
+            name == DerivedSeries.scop ? DerivedSeries.scopPeriods.map { "\(name)_\($0)" } : [name]
+        }.map { name in
+            guard case .number(let value)? = latest[name], value.isFinite else { return Derived(name: name, value: nil) }
+            return Derived(name: name, value: value)
+        }
     }
 }
 

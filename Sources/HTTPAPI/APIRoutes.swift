@@ -170,8 +170,9 @@ struct APIRoutes: Sendable {
 
     private func details(_ id: String) async throws -> Response {
         let summary = try await operations.heatpumps(id: id, detailed: true).heatpumps[0]
-        let registers = control.configuration.device(id).flatMap { control.configuration.model(for: $0) }?.registers ?? []
-        return try APIJSON.response(HeatpumpDetails(summary: summary, registers: registers.map(RegisterInfo.init)))
+        let model = control.configuration.device(id).flatMap { control.configuration.model(for: $0) }
+        let derived = HeatpumpDetails.derivedValues(model?.derived ?? DerivedInputs(), latest: feed.values(of: id)?.values ?? [:])
+        return try APIJSON.response(HeatpumpDetails(summary: summary, registers: (model?.registers ?? []).map(RegisterInfo.init), derived: derived))
     }
 
     private func testDevice(_ id: String) async throws -> Response {

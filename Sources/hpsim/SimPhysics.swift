@@ -4,13 +4,15 @@ import Foundation
 /// that supply/return temperatures and power follow. Deterministic for a given seed and time.
 struct SimPhysics {
     let phase: Double
+    /// Set by the `compressor` control command: the compressor is held on or off (nil: its cycle).
+    var forcedCompressor: Bool?
 
     init(seed: Int) {
         phase = Double((seed &* 7919) % 900)
     }
 
     /// Compressor runs 10 min of every 15 min cycle (shifted per unit).
-    func compressorOn(_ t: Double) -> Bool { (t + phase).truncatingRemainder(dividingBy: 900) < 600 }
+    func compressorOn(_ t: Double) -> Bool { forcedCompressor ?? ((t + phase).truncatingRemainder(dividingBy: 900) < 600) }
 
     private func secondsInPhase(_ t: Double) -> Double {
         let x = (t + phase).truncatingRemainder(dividingBy: 900)

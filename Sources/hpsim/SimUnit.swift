@@ -3,12 +3,12 @@ import ModbusKit
 
 /// One simulated heat pump (one unit id): its register tables, physics and faults.
 ///
-/// `@unchecked Sendable`: the mapping, faults, absent points and counters are only touched while holding `lock`.
+/// `@unchecked Sendable`: the mapping, physics, faults, absent points and counters are only touched while holding `lock`.
 final class SimUnit: @unchecked Sendable {
     let unitID: Int
     let profile: SimProfile
     private let mapping: ModbusMapping
-    private let physics: SimPhysics
+    private var physics: SimPhysics
     private let lock = NSLock()
     private var faults = SimFaults()
     private var requestsByFunction: [Int: Int] = [:]
@@ -84,6 +84,14 @@ final class SimUnit: @unchecked Sendable {
             for address in request.range where profile.inputWriteAddresses.contains(address) {
                 if let word = mapping.holding(address) { mapping.setInput(address, word) }
             }
+        }
+    }
+
+    /// Holds the compressor on or off (nil: back to its cycle); every point that follows it is rewritten now.
+    func forceCompressor(_ on: Bool?) {
+        lock.withLock {
+            physics.forcedCompressor = on
+            write(at: Date().timeIntervalSince1970, includeConstants: false)
         }
     }
 

@@ -1,5 +1,6 @@
 import ControlProtocol
 import Foundation
+import Insight
 import Testing
 import TestSupport
 
@@ -119,6 +120,45 @@ struct WebConsoleTests {
         _ = try await eventually("plant-room-2 polled", timeout: 10) { (try? stack.api.get("/api/data/all"))?.object["plant-room-2"] != nil ? true : nil }
         try browser.click("#wiz-saved-link")
         try browser.waitFor("its device page", "document.body.dataset.page === 'device' && document.body.dataset.ready === 'true'")
+        #expect(browser.exceptions.isEmpty, "\(browser.exceptions)")
+    }
+
+    @Test("device page shows COP where the model has inputs (NIBE: flow × ΔT × c_p ÷ power, checked by hand); the REST device endpoint includes it")
+    func devicePageShowsCOP() async throws {
+        let stack = try await ConsoleStack(devices: [("a", "Building A"), ("b", "Building B")])
+        try stack.sim.command("compressor \(stack.sim.ports[0]) 1 on")
+        try stack.sim.command("compressor \(stack.sim.ports[1]) 1 off")
+        // The REST device endpoint lists the model's derived series; a's COP matches its own poll's registers.
+        let cop = try await eventually("a's COP over REST", timeout: 10) { () -> Double? in
+            let data = try stack.api.get("/api/data/a").object["values"] as? [String: Any] ?? [:]
+            guard let cop = data["cop"] as? Double, let flow = data["flow_rate"] as? Double, let supply = data["supply_temp"] as? Double,
+                  let ret = data["return_temp"] as? Double, let power = data["power_consumption"] as? Double else { return nil }
+            let mean = (supply + ret) / 2
+            let byHand = flow / 60 * HeatTransferFluid.water.density(celsius: mean) * HeatTransferFluid.water.specificHeat(celsius: mean) * (supply - ret) / power
+            #expect(abs(cop - byHand) < 1e-9, "COP \(cop), by hand \(byHand)")
+            return cop
+        }
+        #expect(cop > 2 && cop < 6, "\(cop)")
+        let details = try stack.api.get("/api/heatpumps/a").object
+        let derived = try #require(details["derived"] as? [[String: Any]])
+        #expect(derived.map { $0["name"] as? String } == ["cop", "scop_day", "scop_month", "scop_season", "compressor_starts_total",
+                                                           "compressor_runtime_seconds_total", "short_cycling"], "\(derived)")
+        #expect(derived.first?["value"] is Double)
+        let off = try stack.api.get("/api/heatpumps/b").object["derived"] as? [[String: Any]]
+        #expect(off?.first.map { $0["value"] == nil } == true, "b's compressor is off: no COP value, not a 0")
+
+        let browser = try HeadlessBrowser()
+        defer { browser.close() }
+        try browser.navigate(stack.base + "/#/device/a")
+        try browser.waitFor("COP on the device page", "document.body.dataset.ready === 'true' && /^[0-9]+\\.[0-9]{2}$/.test(document.querySelector('#derived dd[data-derived=cop]')?.textContent ?? '')", timeout: 10)
+        let shown = try #require(Double(try browser.evaluate("document.querySelector('#derived dd[data-derived=cop]')?.textContent ?? ''") as? String ?? ""))
+        #expect(abs(shown - cop) < 1, "shown \(shown), REST \(cop): both from recent polls of a near-steady pump")
+        #expect(try browser.evaluate("document.querySelector('#derived') !== null && document.querySelector('#derived dd[data-derived=defrost_active]') === null") as? Bool == true,
+                "NIBE declares no defrost")
+        try browser.screenshot(ConsoleStack.artifact("device-cop.png"))
+        try browser.navigate(stack.base + "/#/device/b")
+        // b's compressor is off: its Performance card is there, its COP shows "–".
+        try browser.waitFor("b's page without a COP", "document.querySelector('h1')?.textContent.includes('Pump B') && document.querySelector('#derived dd[data-derived=cop]')?.textContent === '–'", timeout: 10)
         #expect(browser.exceptions.isEmpty, "\(browser.exceptions)")
     }
 

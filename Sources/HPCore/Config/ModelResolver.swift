@@ -97,6 +97,8 @@ struct ModelResolver {
         }
         if let operations = spec.operations { base.operations = operations }
         try validateOperations(base, spec: spec)
+        // Inherited sections are checked again: the child may have replaced a register they name.
+        if let derived = effectiveDerived(name) { base.derived = try resolveDerived(derived, model: base) }
         return base
     }
 

@@ -38,6 +38,8 @@ struct ModelSpec {
     /// `detect:` registers read to recognise the model (`hpmanagerctl detect`); nil: inherited.
     var detect: [String]?
     var detectLine = 0
+    /// `derived:` as written (register names, factors not yet known); nil: inherited.
+    var derived: DerivedSpec?
     var file: String
     var line: Int
 }

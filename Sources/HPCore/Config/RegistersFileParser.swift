@@ -55,6 +55,9 @@ public struct RegistersFileParser {
         if let operationsNode = map.optional("operations") {
             (spec.operations, spec.operationLines) = try Self.operations(operationsNode)
         }
+        if let derivedNode = map.optional("derived") {
+            spec.derived = try Self.derived(derivedNode)
+        }
         if let detectNode = map.optional("detect") {
             let names = try detectNode.sequence().map { try $0.string() }
             guard !names.isEmpty else { throw detectNode.error(.invalidValue, "detect must list at least one register name") }

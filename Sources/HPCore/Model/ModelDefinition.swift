@@ -14,6 +14,8 @@ public struct ModelDefinition: Sendable, Hashable {
     public var source: String
     /// SG Ready / PV surplus mapped onto registers (`operations:`); empty when the vendor has none.
     public var operations = ModelOperations()
+    /// Registers feeding derived metrics (`derived:`: COP, SCOP, compressor, defrost); empty: none.
+    public var derived = DerivedInputs()
 
     public init(name: String, description: String = "", manufacturer: String = "",
                 registers: [RegisterDefinition], source: String = "builtin") {

@@ -1,6 +1,7 @@
 /// One register's value in one poll.
 public struct Sample: Sendable, Hashable {
-    /// Index of the register in the device's model (stable while the config is unchanged).
+    /// Index of the register in the device's model (stable while the config is unchanged);
+    /// `Sample.derivedRegister` for a derived series (COP, compressor starts), which has no register.
     public var register: Int
     public var name: String
     public var value: SampleValue
@@ -19,6 +20,9 @@ public struct Sample: Sendable, Hashable {
         self.label = label
         self.bits = bits
     }
+
+    /// The `register` of a derived sample.
+    public static let derivedRegister = -1
 
     /// The metric / InfluxDB field name: the shared series for template instances, else the name.
     public var seriesName: String { instance?.series ?? name }

@@ -136,6 +136,8 @@ public final class MetricsFileSink: TelemetrySink, Service {
                 }
             }
         }
+        // Derived series (COP, compressor starts, …) have fixed names and texts.
+        for (name, text) in DerivedSeries.help where help[name] == nil { help[name] = text }
         state.withLock {
             $0.help = help
             $0.counters = counters

@@ -34,7 +34,26 @@ HPM.pages.device = async (view, args, query) => {
     h("button", { type: "button", "aria-pressed": String(r.key === range.key),
       onclick: () => { location.hash = `#/device/${enc}?range=${r.key}`; } }, r.label)));
   view.append(h("p", {}, h("a", { href: "#/" }, "← Fleet")),
-    h("h1", {}, pump.name, " ", state), h("div.card", {}, status), rangeNav);
+    h("h1", {}, pump.name, " ", state), h("div.card", {}, status));
+
+  // Derived metrics (COP where the model has the inputs): only the series the model declares.
+  const derived = pump.derived || [];
+  const derivedCells = {};
+  if (derived.length) {
+    const list = h("dl.kv");
+    for (const d of derived) {
+      derivedCells[d.name] = h("dd.num", { "data-derived": d.name });
+      list.append(h("dt", {}, HPM.derivedLabels[d.name] || d.name), derivedCells[d.name]);
+      if (d.value !== undefined && values[d.name] === undefined) values[d.name] = d.value;
+    }
+    view.append(h("section.card", { "aria-labelledby": "derived-h", id: "derived" }, h("h2", { id: "derived-h" }, "Performance"), list,
+      h("p.muted", {}, "COP is shown while the compressor runs outside defrost; starts and run time count since the daemon started.")));
+  }
+  const renderDerived = () => {
+    for (const [name, cell] of Object.entries(derivedCells)) cell.textContent = HPM.formatDerived(name, values[name]);
+  };
+  renderDerived();
+  view.append(rangeNav);
 
   // Live values grouped by category, each with a sparkline of display.yml's sparkline_minutes.
   const sparkHistory = await HPM.get(`/api/heatpumps/${enc}/history?minutes=${sparkMinutes}`).catch(() => ({ series: {} }));
@@ -126,11 +145,31 @@ HPM.pages.device = async (view, args, query) => {
   const stop = HPM.onLive((event, ev) => {
     if (ev.id !== id) return;
     pump.state = ev.state; pump.up = ev.up;
-    if (event === "poll" && ev.up && Object.keys(ev.values || {}).length) { Object.assign(values, ev.values); pump.last_success = ev.timestamp; renderValues(); }
+    if (event === "poll" && ev.up && Object.keys(ev.values || {}).length) {
+      // Derived series absent from a poll (COP while off or defrosting) are no longer current.
+      for (const name of Object.keys(derivedCells)) if (!(name in ev.values)) delete values[name];
+      Object.assign(values, ev.values); pump.last_success = ev.timestamp; renderValues(); renderDerived();
+    }
     if (event === "state" && ev.last_error) pump.last_error = ev.last_error;
     renderStatus();
   });
   return stop;
+};
+
+HPM.derivedLabels = {
+  cop: "COP now", scop_day: "SCOP today", scop_month: "SCOP this month", scop_season: "SCOP this season",
+  compressor_starts_total: "Compressor starts", compressor_runtime_seconds_total: "Compressor run time",
+  short_cycling: "Short-cycling", defrost_active: "Defrost",
+};
+
+/// A derived value for people: COP with two decimals, run time in h/min, flags as words; "–" when absent.
+HPM.formatDerived = (name, v) => {
+  if (v === undefined || v === null) return "–";
+  if (name === "short_cycling") return v ? "yes" : "no";
+  if (name === "defrost_active") return v ? "running" : "no";
+  if (name === "compressor_runtime_seconds_total") return v >= 3600 ? `${Math.floor(v / 3600)} h ${Math.round((v % 3600) / 60)} min` : `${Math.round(v / 60)} min`;
+  if (name === "compressor_starts_total") return String(v);
+  return v.toFixed(2);
 };
 
 /// A form writing one register: the input fits its type and range; the result (or the API's

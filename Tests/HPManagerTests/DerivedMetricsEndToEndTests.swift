@@ -1,0 +1,51 @@
+import Foundation
+import SQLiteKit
+import Testing
+import TestSupport
+
+/// Derived metrics through the real hpmanagerd polling hpsim's IDM profile, whose thermal power is
+/// 3.6 × its electrical power (ground truth: COP 3.6) and whose compressor the test toggles.
+@Suite("Derived metrics end to end", .serialized)
+struct DerivedMetricsEndToEndTests {
+    @Test("heatpump_cop equals current_power ÷ electrical_power of the same poll (3.6); starts counted from a toggled compressor; in the SQLite history")
+    func idm() async throws {
+        let sim = try SimulatorProcess(["--tcp", "idm:0"])
+        let port = sim.ports[0]
+        let harness = try DaemonHarness(devices: [.init(id: "idm1", port: port, model: "idm_navigator_2")], interval: 0.2)
+        try sim.command("compressor \(port) 1 off")
+        let daemon = try harness.start()
+        let id = ["heatpump_id": "idm1"]
+        var m = try await DaemonHarness.waitFor(daemon, "compressor seen off") {
+            $0.value("heatpump_compressor_status_1", id) == 0 && $0.value("heatpump_compressor_starts_total", id) != nil
+        }
+        #expect(m.value("heatpump_compressor_starts_total", id) == 0)
+        #expect(m.value("heatpump_cop", id) == nil, "no COP while the compressor is off")
+        #expect(m.value("heatpump_defrost_active", id) == 0 && m.value("heatpump_short_cycling", id) == 0)
+        #expect(!m.has("heatpump_scop"), "IDM has no electricity counter: no SCOP series, not a 0")
+
+        for start in 1...3 {
+            try sim.command("compressor \(port) 1 on")
+            m = try await DaemonHarness.waitFor(daemon, "start \(start) counted") {
+                $0.value("heatpump_compressor_status_1", id) == 1 && $0.value("heatpump_compressor_starts_total", id) == Double(start)
+                    && $0.value("heatpump_cop", id) != nil
+            }
+            let q = try #require(m.value("heatpump_current_power", id)), p = try #require(m.value("heatpump_electrical_power", id))
+            let cop = try #require(m.value("heatpump_cop", id))
+            #expect(abs(cop - q / p) < 1e-9 * cop, "COP \(cop) from \(q) kW / \(p) kW")
+            #expect(abs(cop - 3.6) < 1e-5, "hpsim's ground truth: thermal = 3.6 × electrical")
+            try sim.command("compressor \(port) 1 off")
+            m = try await DaemonHarness.waitFor(daemon, "stop \(start) seen") { $0.value("heatpump_compressor_status_1", id) == 0 }
+        }
+        #expect(m.value("heatpump_compressor_starts_total", id) == 3)
+        #expect((m.value("heatpump_compressor_runtime_seconds_total", id) ?? 0) > 0)
+
+        // The same samples reach the SQLite history under the same names (without the prefix).
+        let store = try SQLiteDatabase(path: harness.files.databasePath)
+        let row = try await eventually("a stored reading with cop", timeout: 10) { () -> String? in
+            let rows = try store.query("SELECT data FROM readings WHERE heatpump_id = 'idm1' AND data LIKE '%\"cop\":%' ORDER BY at DESC LIMIT 1")
+            if case .text(let data)? = rows.first?.first { return data }
+            return nil
+        }
+        #expect(row.contains("\"compressor_starts_total\":") && row.contains("\"defrost_active\":0"), "\(row)")
+    }
+}
