@@ -88,11 +88,13 @@ final class SpooledSender<Transport: SpoolTransport>: Sendable {
     /// How often the sender looks for a full batch between rounds.
     static var fullBatchCheck: Duration { .milliseconds(100) }
 
-    let batchSize: Int
     let inboxCapacity: Int
     let spoolPath: String
     let stopping = StopFlag()
-    private let interval: Duration
+    /// Batch size and round interval; a live settings change may replace them (`reconfigure`).
+    private let pacing: Mutex<(batchSize: Int, interval: Duration)>
+    var batchSize: Int { pacing.withLock { $0.batchSize } }
+    var interval: Duration { pacing.withLock { $0.interval } }
     private let limits: LineSpool.Limits
     private let wording: Wording
     /// Seconds before the next attempt after `failures` failures in a row, given the server's Retry-After.
@@ -106,9 +108,8 @@ final class SpooledSender<Transport: SpoolTransport>: Sendable {
 
     init(batchSize: Int, inboxCapacity: Int, interval: Duration, spoolPath: String, limits: LineSpool.Limits, threadName: String,
          wording: Wording, logger: Logger, backoff: @escaping @Sendable (_ failures: Int, _ retryAfter: Double?) -> Double) {
-        self.batchSize = max(1, batchSize)
+        pacing = Mutex((batchSize: max(1, batchSize), interval: interval))
         self.inboxCapacity = inboxCapacity
-        self.interval = interval
         self.spoolPath = spoolPath
         self.limits = limits
         self.wording = wording
@@ -151,12 +152,12 @@ final class SpooledSender<Transport: SpoolTransport>: Sendable {
                         // A round every `interval`, or as soon as a full batch waits (so the inbox's
                         // capacity bounds a burst, not the sustained rate): checked every tick.
                         let clock = ContinuousClock()
-                        let tick = min(self.interval, Self.fullBatchCheck)
-                        let full = max(1, min(self.batchSize, self.inboxCapacity / 2))
                         var last = clock.now
                         while true {
-                            try await Task.sleep(for: tick)
-                            guard clock.now - last >= self.interval || self.queueDepth >= full else { continue }
+                            let (batchSize, interval) = self.pacing.withLock { $0 }
+                            try await Task.sleep(for: min(interval, Self.fullBatchCheck))
+                            let full = max(1, min(batchSize, self.inboxCapacity / 2))
+                            guard clock.now - last >= interval || self.queueDepth >= full else { continue }
                             last = clock.now
                             try await self.strand.run { self.cycle(transport, now: Date()) }
                         }
@@ -175,6 +176,20 @@ final class SpooledSender<Transport: SpoolTransport>: Sendable {
         try await strand.runIgnoringCancellation { [self] in persistInbox() }
     }
 
+    /// A live settings change: `change` runs on the sender's thread between two rounds (e.g. a new
+    /// writer for a new destination; if it throws, nothing changes), then the batching is replaced,
+    /// the old destination's backoff is forgotten and one round runs at once. The spool and the inbox
+    /// carry over and are delivered, in order and once, to the new destination.
+    func reconfigure(batchSize: Int, interval: Duration, _ transport: Transport, _ change: @escaping @Sendable () throws -> Void) async throws {
+        try await strand.run { [self] in
+            try change()
+            pacing.withLock { $0 = (max(1, batchSize), interval) }
+            state.failures = 0
+            state.nextAttempt = .distantPast
+            if state.spool != nil, !stopping.isSet { cycle(transport, now: Date()) }
+        }
+    }
+
     private func open(_ transport: Transport) throws {
         let spool = try LineSpool(path: spoolPath, limits: limits)
         state.spool = spool
@@ -188,6 +203,7 @@ final class SpooledSender<Transport: SpoolTransport>: Sendable {
     /// One sender round: move the inbox out in batches, deliver directly or via the spool.
     private func cycle(_ transport: Transport, now: Date) {
         guard let spool = state.spool else { return }
+        let batchSize = self.batchSize
         let items = drainInbox()
         var batches = stride(from: 0, to: items.count, by: batchSize).map { Array(items[$0..<min($0 + batchSize, items.count)]) }[...]
         // Direct path only while nothing older waits in the spool (keeps order).
@@ -323,6 +339,7 @@ final class SpooledSender<Transport: SpoolTransport>: Sendable {
     private func persistInbox() {
         let items = drainInbox()
         guard let spool = state.spool, !items.isEmpty else { return }
+        let batchSize = self.batchSize
         for start in stride(from: 0, to: items.count, by: batchSize) {
             spoolAppend(Array(items[start..<min(start + batchSize, items.count)]), spool: spool)
         }
