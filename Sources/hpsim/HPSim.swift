@@ -43,6 +43,7 @@ struct HPSim: ParsableCommand {
     @Flag(help: "Exit when standard input closes (for test harnesses).") var exitOnEof = false
     @Option(help: "IDM heating circuits fitted, e.g. A,C (default A-G); the others answer Illegal Data Address.") var idmCircuits: String?
     @Option(help: "NIBE climate systems fitted, e.g. 1,2 (default 1-4); the others read NIBE's \"not available\" values.") var nibeSystems: String?
+    @Option(help: "Luxtronik mixing circuits fitted, e.g. 1,3 (default 1; \"none\" for none); the others read 0x7FFF.") var luxtronikCircuits: String?
     @Option(help: "IDM zone modules fitted, e.g. 0,2 (default 0,1; \"none\" for none); the others answer Illegal Data Address.") var idmZones: String?
 
     /// The optional blocks the simulated controllers have (`--idm-circuits`, `--idm-zones`).
@@ -62,6 +63,11 @@ struct HPSim: ParsableCommand {
             let systems = try Self.numbers(nibeSystems, what: "climate system")
             guard systems.allSatisfy((1...4).contains) else { throw ValidationError("--nibe-systems takes climate systems 1-4, found \(nibeSystems)") }
             layout.nibeSystems = systems
+        }
+        if let luxtronikCircuits {
+            let circuits = luxtronikCircuits == "none" ? [] : try Self.numbers(luxtronikCircuits, what: "mixing circuit")
+            guard circuits.allSatisfy((1...3).contains) else { throw ValidationError("--luxtronik-circuits takes mixing circuits 1-3, found \(luxtronikCircuits)") }
+            layout.luxtronikCircuits = circuits
         }
         return layout
     }

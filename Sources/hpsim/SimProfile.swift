@@ -52,7 +52,7 @@ struct SimProfile {
         switch name.lowercased() {
         case "idm", "idm_navigator_2": SimProfiles.idm(layout)
         case "nibe", "nibe_s1155": SimProfiles.nibe(layout)
-        case "luxtronik", "luxtronik_2_1": SimProfiles.luxtronik
+        case "luxtronik", "luxtronik_2_1": SimProfiles.luxtronik(layout)
         case "daikin", "daikin_altherma": SimProfiles.daikin
         case "stiebel", "stiebel_eltron_wpm": SimProfiles.stiebel
         case "matrix": SimProfiles.matrix

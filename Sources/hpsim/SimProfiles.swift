@@ -46,41 +46,6 @@ enum SimProfiles {
         return profile
     }
 
-    static var luxtronik: SimProfile {
-        func t(_ name: String, _ a: Int, _ d: SimDynamics, _ type: SimValueType = .int16) -> SimPoint { SimPoint(name: name, table: .input, address: a, type: type, scale: 0.1, dynamics: d) }
-        func u(_ name: String, _ a: Int, _ d: SimDynamics) -> SimPoint { SimPoint(name: name, table: .input, address: a, type: .uint16, dynamics: d) }
-        return SimProfile(name: "luxtronik", points: [
-            u("heatpump_status", 10000, .compressor), u("operation_mode", 10002, .whenRunning(on: 0, off: 5)),
-            u("heating_status", 10003, .whenRunning(on: 3, off: 1)), u("hot_water_status", 10004, .constant(1)),
-            t("return_temp", 10100, .returnTemp, .uint16), t("return_target_temp", 10101, .constant(30), .uint16),
-            t("flow_temp", 10105, .flow, .uint16),
-            SimPoint(name: "room_temp", table: .input, address: 10106, type: .int16, dynamics: .constant(32767)),  // not available (0x7FFF)
-            t("outdoor_temp", 10108, .outdoor), t("outdoor_temp_avg", 10109, .constant(4.4)),
-            t("heat_source_in_temp", 10110, .constant(7.9)), t("heat_source_out_temp", 10111, .constant(4.2)),
-            t("hot_water_temp", 10120, .dhw), t("hot_water_target_temp", 10121, .constant(48), .uint16),
-            u("error_number", 10201, .constant(0)),
-            t("heating_power", 10300, .thermalPower), t("electric_power", 10301, .power, .uint16),
-            t("electric_energy_total", 10310, .counter(base: 9876, perHour: 2), .int32),
-            t("electric_energy_heating", 10312, .counter(base: 7654, perHour: 1.5), .int32),
-            t("electric_energy_dhw", 10314, .counter(base: 2222, perHour: 0.5), .int32),
-        ])
-    }
-
-    static var daikin: SimProfile {
-        func t(_ name: String, _ a: Int, _ d: SimDynamics) -> SimPoint { SimPoint(name: name, table: .input, address: a, type: .int16, scale: 0.01, dynamics: d) }
-        func h(_ name: String, _ a: Int, _ v: Double) -> SimPoint { SimPoint(name: name, table: .holding, address: a, type: .int16, dynamics: .constant(v)) }
-        func i(_ name: String, _ a: Int, _ d: SimDynamics) -> SimPoint { SimPoint(name: name, table: .input, address: a, type: .int16, dynamics: d) }
-        // PDU addresses (Daikin register number − 1).
-        return SimProfile(name: "daikin", points: [
-            h("lwt_heating_setpoint", 0, 35), h("operation_mode_setting", 2, 1), h("space_heating_on", 3, 1), h("dhw_setpoint", 9, 48),
-            h("smart_grid_mode", 55, 0),
-            i("unit_error", 20, .constant(0)), i("unit_error_subcode", 22, .constant(32766)),
-            i("circulation_pump_running", 29, .compressor), i("compressor_running", 30, .compressor), i("defrost_active", 34, .constant(0)),
-            t("leaving_water_temp", 39, .flow), t("return_water_temp", 41, .returnTemp), t("dhw_temp", 42, .dhw),
-            t("outdoor_temp", 43, .outdoor), t("flow_rate", 48, .constant(21.5)), t("power_consumption", 50, .power),
-        ], extraWindows: [.holding: 0..<67, .input: 20..<61])
-    }
-
     /// 50 registers for fleet benchmarks: 30 int16 inputs (every other address from 0), 10 float32
     /// holdings from 100, 10 uint16 inputs from 500 — three requests per poll when coalesced.
     static var bench: SimProfile {

@@ -195,7 +195,7 @@ struct ControlSocketTests {
         #expect(r.0 == 0, "\(r.2)")
         let values = (Self.json(r.1)["values"] as? [[String: Any]]) ?? []
         #expect(values.contains { $0["register"] as? String == "flow_rate" && $0["value"] as? Double == 21.5 })
-        #expect(Self.json(r.1)["requests"] as? Double == 3, "holding 1-10 and 56 (smart-grid mode), inputs 21-52")
+        #expect(Self.json(r.1)["requests"] as? Double == Double(try LuxtronikDaikinModelTests.requestsPerPoll("daikin_altherma")), "holdings 1-13 and 53-67, inputs 21-61")
         r = try Self.ctl(s, ["test", "--id", "probe", "--model", "daikin_altherma", "--host", "127.0.0.1", "--port", "\(try freeLoopbackPort())"])
         #expect(r.0 == 1 && r.2.contains("device_error"))
         r = try Self.ctl(s, ["list", "--json"])

@@ -70,7 +70,7 @@ struct DetectTests {
         _ = try await DaemonHarness.waitFor(daemon, "daemon running") { _ in FileManager.default.fileExists(atPath: harness.socketPath) }
         let expected: [(String, [String: [String]])] = [
             ("idm_navigator_2", ["circuits": ["A", "C"], "zones": ["1"]]), ("nibe_s1155", ["climate_systems": ["1", "2"]]),
-            ("luxtronik_2_1", [:]), ("daikin_altherma", [:]), ("stiebel_eltron_wpm", ["heat_pumps": [], "room_modules": ["1"]]),
+            ("luxtronik_2_1", ["circuits": ["1"]]), ("daikin_altherma", [:]), ("stiebel_eltron_wpm", ["heat_pumps": [], "room_modules": ["1"]]),
         ]
         for (index, (model, config)) in expected.enumerated() {
             let r = try ControlSocketTests.ctl(harness.socketPath, ["detect", "127.0.0.1:\(sim.ports[index])", "--json"])

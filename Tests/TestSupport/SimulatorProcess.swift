@@ -56,8 +56,9 @@ public final class SimulatorProcess: @unchecked Sendable {
     }
 
     /// The simulator's own description of a profile's points.
-    public static func dumpProfile(_ name: String) throws -> [ProfilePoint] {
-        let process = try ManagedProcess(executable: try Products.path("hpsim"), arguments: ["--dump-profile", name])
+    /// The profile's points as hpsim describes them; `arguments` give the layout (e.g. `--luxtronik-circuits 1,3`).
+    public static func dumpProfile(_ name: String, arguments: [String] = []) throws -> [ProfilePoint] {
+        let process = try ManagedProcess(executable: try Products.path("hpsim"), arguments: arguments + ["--dump-profile", name])
         guard let line = process.stdout.nextLine(timeout: 10),
               let object = try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
               let points = object["points"] as? [[String: Any]] else { throw SimulatorError("no profile dump") }
