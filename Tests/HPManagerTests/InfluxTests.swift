@@ -104,6 +104,13 @@ struct InfluxTests {
         try influx.start()
         let m = try await Self.quiesce(daemon, sim: sim, ids: ["a"])
         #expect(try Self.count(influx, "a") == Self.successfulPolls(m, "a"))
+        // InfluxDB would hide a point sent twice: the sink's own count of points (a poll's line, plus one
+        // line per template instance, here NIBE climate system 1) must match what InfluxDB holds.
+        let points = try influx.select("SELECT * FROM heatpump_metrics WHERE heat_pump_id = 'a'", db: "hpm").count
+        #expect(points > Self.successfulPolls(m, "a"), "instance lines too")
+        // (the metrics file may still show the count from before the last batch's answer)
+        let sent = try? await DaemonHarness.waitFor(daemon, "sent count settled", timeout: 5) { ($0.value("hpmanager_influx_points_sent_total") ?? 0) >= Double(points) }
+        #expect(sent?.value("hpmanager_influx_points_sent_total") == Double(points), "each point sent once")
         #expect((m.value("hpmanager_influx_write_failures_total") ?? 0) >= 1)
         #expect(m.value("hpmanager_sink_dropped_total", ["sink": "influxdb"]) == 0)
     }

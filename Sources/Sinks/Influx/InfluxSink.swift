@@ -67,9 +67,12 @@ public final class InfluxSink: TelemetrySink, Service, DaemonMetricsSource, Spoo
     // MARK: TelemetrySink
 
     public func publish(_ report: PollReport) {
-        guard let line = LineProtocol.line(report, precision: precision, fieldTypes: settings.fieldTypes,
-                                           unsignedFields: settings.version == 2, siteTags: siteTags) else { return }
-        sender.enqueue(CollectionOfOne(line))
+        // One inbox item per point: batches, the spool's counts and the sent counter are in points
+        // (a poll with template instances is several).
+        let lines = LineProtocol.lines(report, precision: precision, fieldTypes: settings.fieldTypes,
+                                       unsignedFields: settings.version == 2, siteTags: siteTags)
+        guard !lines.isEmpty else { return }
+        sender.enqueue(lines)
     }
 
     public func deviceStatusChanged(_ device: DeviceLabels, _ status: DeviceStatus) {}

@@ -21,7 +21,14 @@ public enum LineProtocol {
     /// `siteTags` (`site`, `region`, …) follow the device's tags on every line.
     public static func line(_ report: PollReport, precision: Precision, fieldTypes: InfluxFieldTypes = .float,
                             unsignedFields: Bool = false, siteTags: [SeriesLabel] = []) -> String? {
-        guard !report.samples.isEmpty else { return nil }
+        let all = lines(report, precision: precision, fieldTypes: fieldTypes, unsignedFields: unsignedFields, siteTags: siteTags)
+        return all.isEmpty ? nil : all.joined(separator: "\n")
+    }
+
+    /// The poll's points, one line each (the plain registers' line first, then one per instance).
+    public static func lines(_ report: PollReport, precision: Precision, fieldTypes: InfluxFieldTypes = .float,
+                             unsignedFields: Bool = false, siteTags: [SeriesLabel] = []) -> [String] {
+        guard !report.samples.isEmpty else { return [] }
         var head = measurement
         let tags = [("heat_pump_id", report.device.id), ("location", report.device.location),
                     ("model", report.device.model), ("name", report.device.name)]
@@ -74,7 +81,7 @@ public enum LineProtocol {
             out += " \(timestamp)"
             lines.append(out)
         }
-        return lines.isEmpty ? nil : lines.joined(separator: "\n")
+        return lines
     }
 
     private static func append(_ out: inout String, _ first: inout Bool, key: String, value: String) {
