@@ -41,6 +41,10 @@ public actor DeviceActor {
     private var misconfigured = false
     /// COP, SCOP, compressor cycles and defrost of this device, fed by each successful poll (`derived:` of the model).
     private var derived: DerivedMetrics
+    /// The sleeping poll (or retry) wait, its timer and its generation (see `sleep(until:)`).
+    private var sleeper: UnsafeContinuation<Void, any Error>?
+    private var sleepTimer: NIOScheduledCallback?
+    private var sleepGeneration: UInt64 = 0
 
     public init(runtime: DeviceRuntime, link: ModbusLink, sink: any TelemetrySink, board: DeviceStatusBoard, logger: Logger) {
         self.runtime = runtime
@@ -88,27 +92,46 @@ public actor DeviceActor {
         }
     }
 
-    /// Waits on the link's event loop: one scheduled task in the loop's timer heap, cancelled at once
-    /// when the actor's task is cancelled.
+    /// Waits on the link's event loop: one callback in the loop's timer heap (`PollTimer`), ended at
+    /// once when the actor's task is cancelled.
     private func sleep(until deadline: ContinuousClock.Instant) async throws {
         try Task.checkCancellation()
         let delay = deadline - clock.now
         guard delay > .zero else { return }
-        let scheduled = link.loop.scheduleTask(in: TimeAmount(delay)) {}
-        // Capturing `self` keeps the closure (and so the continuation) on this actor's executor; a
-        // closure that captures nothing isolated would resume on the global pool: two thread hops.
+        sleepGeneration &+= 1
+        let generation = sleepGeneration
+        let loop = link.loop
         try await withTaskCancellationHandler { [self] in
-            _ = self
-            // A scheduled task's future completes exactly once (fired or cancelled): an unchecked
-            // continuation is safe and saves the checked one's allocation on every poll.
-            return try await withUnsafeThrowingContinuation { (continuation: UnsafeContinuation<Void, any Error>) in
-                scheduled.futureResult.whenComplete { result in
-                    continuation.resume(with: result.mapError { _ in CancellationError() })
+            // Unchecked continuation: it is resumed exactly once, by whoever takes it out of `sleeper`
+            // (the timer, a cancel or the loop's shutdown), all on this actor's loop.
+            try await withUnsafeThrowingContinuation { (continuation: UnsafeContinuation<Void, any Error>) in
+                do {
+                    sleepTimer = try loop.scheduleCallback(in: TimeAmount(delay), handler: PollTimer(device: self, generation: generation))
+                    sleeper = continuation
+                } catch {
+                    continuation.resume(throwing: CancellationError())  // the loop is shutting down
                 }
             }
         } onCancel: {
-            scheduled.cancel()
+            loop.execute { self.assumeIsolated { $0.timerCancelled(generation, cancelTimer: true) } }
         }
+    }
+
+    func timerFired(_ generation: UInt64) {
+        guard generation == sleepGeneration, let continuation = sleeper else { return }
+        sleeper = nil
+        sleepTimer = nil
+        continuation.resume()
+    }
+
+    func timerCancelled(_ generation: UInt64, cancelTimer: Bool = false) {
+        guard generation == sleepGeneration, let continuation = sleeper else { return }
+        sleeper = nil
+        // Cancelling calls `didCancelScheduledCallback` under the loop's lock: the sleep is already over
+        // then, and it must be, as resuming a task takes that lock too.
+        if cancelTimer { sleepTimer?.cancel() }
+        sleepTimer = nil
+        continuation.resume(throwing: CancellationError())
     }
 
     /// One poll (with the device's retries); returns when the next is due.

@@ -105,6 +105,9 @@ public actor ModbusLink {
     private var deadlineTimer: NIODeadline?
     /// Request frames are built here, one buffer for the link's life.
     private var scratch: [UInt8] = []
+    /// The send buffer, reused: written out within `writeAndFlush` on a writable socket, so it is
+    /// uniquely referenced again at the next request and `clear()` keeps its storage (no allocation).
+    private var sendBuffer: ByteBuffer?
 
     public init(endpoint: LinkEndpoint, loop: any EventLoop, throttle: ConnectThrottle = ConnectThrottle(rate: 100, burst: 100)) {
         self.endpoint = endpoint
@@ -215,9 +218,12 @@ public actor ModbusLink {
         let tid = nextTransaction
         scratch.removeAll(keepingCapacity: true)
         MBAPFrame.appendRequest(request, transactionID: tid, unit: pending.unit, to: &scratch)
-        var buffer = channel.allocator.buffer(capacity: scratch.count)
+        var buffer = sendBuffer ?? channel.allocator.buffer(capacity: 64)
+        sendBuffer = nil
+        buffer.clear()
         buffer.writeBytes(scratch)
         channel.writeAndFlush(buffer, promise: nil)
+        sendBuffer = buffer
         let deadline = NIODeadline.now() + TimeAmount.nanoseconds(Int64(pending.timeout * 1e9))
         inFlight = InFlight(pending: pending, transactionID: tid, deadline: deadline, sentAt: .now)
         unitsSeen.insert(pending.unit)
@@ -307,7 +313,7 @@ public actor ModbusLink {
             .channelOption(.tcpOption(.tcp_nodelay), value: 1)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(MBAPFrameDecoder()))
+                    // One handler: every handler is a hop on each read and write.
                     try channel.pipeline.syncOperations.addHandler(ModbusTCPResponseHandler(link: self))
                 }
             }
@@ -372,9 +378,10 @@ public actor ModbusLink {
 
     // MARK: Events from the channel and the deadline timer
 
-    func received(_ frame: MBAPFrame, channel: ObjectIdentifier) {
+    /// An answer frame, its PDU a slice of the channel's receive buffer.
+    func received(transactionID: UInt16, unit: UInt8, pdu: ByteBuffer, channel: ObjectIdentifier) {
         guard case .connected(let current) = connection, ObjectIdentifier(current) == channel else { return }
-        guard let f = inFlight, f.transactionID == frame.transactionID else {
+        guard let f = inFlight, f.transactionID == transactionID else {
             statistics.withLock { $0.staleResponses += 1 }
             return
         }
@@ -383,14 +390,14 @@ public actor ModbusLink {
         let busTime = (ContinuousClock.now - f.sentAt) / .seconds(1)
         var pending = f.pending
         guard let request = pending.requests.popFirst() else { return pump() }
-        if frame.unitID != pending.unit {
+        if unit != pending.unit {
             statistics.withLock { $0.protocolErrors += 1 }
             pending.finish(ModbusError(
                 operation: request.operation, code: ModbusError.wrongUnitCode,
-                message: "invalid response: from unit \(frame.unitID) to a request for unit \(pending.unit)"))
+                message: "invalid response: from unit \(unit) to a request for unit \(pending.unit)"))
         } else {
             do {
-                let reply = try request.parseResponse(frame.pdu[...])
+                let reply = try MBAPAnswer.parse(request, pdu: pdu)
                 pending.responses.append(Response(reply: reply, busTime: busTime))
                 // The batch's next request goes next in its lane: a poll stays contiguous on the
                 // connection, and priority requests still go ahead of it.

@@ -1,0 +1,47 @@
+import DeviceActor
+import Drivers
+import Foundation
+import HPCore
+import Testing
+import TestSupport
+
+/// The device actor's poll timer (one scheduled callback per wait on the link's loop) against hpsim.
+@Suite("Poll timer on the link's event loop", .serialized)
+struct PollTimerTests {
+    static let registers = [RegisterDefinition(name: "r0", address: 0), RegisterDefinition(name: "r1", address: 1)]
+
+    @Test("polls follow the interval: no wait ends early, and every wait ends")
+    func interval() async throws {
+        let sim = try SimulatorProcess(["--tcp", "matrix:0"])
+        let link = ModbusLink(endpoint: .tcp(host: "127.0.0.1", port: sim.ports[0]), loop: Fixtures.loops.next())
+        defer { link.close() }
+        let sink = RecordingSink()
+        let task = Fixtures.spawn(Fixtures.runtime(id: "timer", port: sim.ports[0], registers: Self.registers, interval: 0.2), link: link, sink: sink)
+        defer { task.cancel() }
+        let reports = try await eventually("six polls", timeout: 10) { sink.reports(for: "timer").count >= 6 ? sink.reports(for: "timer") : nil }
+        let gaps = zip(reports.dropFirst(), reports).map { $0.timestamp - $1.timestamp }
+        #expect(reports.allSatisfy { $0.status.up && $0.samples.count == 2 })
+        #expect(gaps.allSatisfy { $0 > 0.15 }, "polls 0.2 s apart, none early: \(gaps)")
+    }
+
+    @Test("a device cancelled while it waits for its slot stops at once")
+    func cancelWhileWaiting() async throws {
+        let interval = 60.0
+        // An id whose first slot lies far in the future: the actor is waiting on its timer when cancelled.
+        let id = (0..<100).map { "waiting\($0)" }.first {
+            PollStateMachine.spreadOffset(id: $0, interval: .seconds(interval)) > .seconds(20)
+        } ?? "waiting"
+        let link = ModbusLink(endpoint: .tcp(host: "127.0.0.1", port: try freeLoopbackPort()), loop: Fixtures.loops.next())
+        defer { link.close() }
+        let board = DeviceStatusBoard()
+        let actor = DeviceActor(runtime: Fixtures.runtime(id: id, port: 1, registers: Self.registers, interval: interval), link: link,
+                                sink: RecordingSink(), board: board, logger: LogCapture().logger)
+        let task = Task { try await actor.run() }
+        _ = try await eventually("actor started", timeout: 5) { board.snapshot.state == .connecting ? true : nil }
+        let started = ContinuousClock.now
+        task.cancel()
+        await #expect(throws: CancellationError.self) { try await task.value }
+        #expect(ContinuousClock.now - started < .seconds(2), "cancelled in its wait, not at its slot")
+        #expect(board.snapshot.pollsTotal == 0)
+    }
+}
