@@ -66,9 +66,20 @@ public final class InfluxSink: TelemetrySink, Service, DaemonMetricsSource {
         case retry(remaining: [String], deadLetters: [LineSpool.DeadLetter])
     }
 
-    public let settings: InfluxSettings
-    public let batchSize: Int
-    public let batchInterval: Duration
+    /// What a live settings change may replace (url, org, bucket, database, token_file, batching);
+    /// the spool, the inbox and the line encoding stay.
+    struct Live {
+        var settings: InfluxSettings
+        var batchSize: Int
+        var batchInterval: Duration
+    }
+
+    public var settings: InfluxSettings { live.withLock { $0.settings } }
+    public var batchSize: Int { live.withLock { $0.batchSize } }
+    public var batchInterval: Duration { live.withLock { $0.batchInterval } }
+    private let live: Mutex<Live>
+    /// Encoding settings fixed for the sink's life (a live change never alters how lines are written).
+    private let encoding: InfluxSettings
     public let spoolPath: String
     public let inboxCapacity: Int
     private let precision: LineProtocol.Precision
@@ -85,12 +96,11 @@ public final class InfluxSink: TelemetrySink, Service, DaemonMetricsSource {
 
     public init(settings: InfluxSettings, batchSize: Int, batchInterval: Double, spoolPath: String, site: SiteSettings = SiteSettings(),
                 logger: Logger) {
-        self.settings = settings
+        live = Mutex(Live(settings: settings, batchSize: max(1, batchSize), batchInterval: .seconds(batchInterval)))
+        encoding = settings
         siteTags = site.seriesLabels
-        self.batchSize = max(1, batchSize)
-        self.batchInterval = .seconds(batchInterval)
         self.spoolPath = spoolPath
-        inboxCapacity = max(10_000, self.batchSize * 20)
+        inboxCapacity = max(10_000, max(1, batchSize) * 20)
         precision = LineProtocol.Precision(rawValue: settings.precision) ?? .ns
         var logger = logger
         logger[metadataKey: "sink"] = "influxdb"
@@ -101,8 +111,8 @@ public final class InfluxSink: TelemetrySink, Service, DaemonMetricsSource {
     // MARK: TelemetrySink
 
     public func publish(_ report: PollReport) {
-        guard let line = LineProtocol.line(report, precision: precision, fieldTypes: settings.fieldTypes,
-                                           unsignedFields: settings.version == 2, siteTags: siteTags) else { return }
+        guard let line = LineProtocol.line(report, precision: precision, fieldTypes: encoding.fieldTypes,
+                                           unsignedFields: encoding.version == 2, siteTags: siteTags) else { return }
         let accepted = inbox.withLock { queue -> Bool in
             guard queue.count < inboxCapacity else { return false }
             queue.append(line)
@@ -147,7 +157,28 @@ public final class InfluxSink: TelemetrySink, Service, DaemonMetricsSource {
 
     private var isStopping: Bool { stopping.isSet }
 
+    /// Points the sink at a new destination or batching (a live settings change) without a restart:
+    /// only the writer is replaced, on the sender's strand between two rounds, so the durable spool
+    /// and the inbox carry over and are delivered, in order and once, to the new destination. The
+    /// retry backoff of the old destination is forgotten and one round runs at once. Throws (and
+    /// changes nothing) when the new writer cannot be made, e.g. an unreadable `token_file`.
+    public func reconfigure(_ settings: InfluxSettings, batchSize: Int, batchInterval: Double) async throws {
+        try await strand.run { [self] in
+            let writer = try InfluxWriter(settings: settings, shouldAbort: { [stopping] in stopping.isSet })
+            live.withLock { $0 = Live(settings: settings, batchSize: max(1, batchSize), batchInterval: .seconds(batchInterval)) }
+            guard sender.spool != nil else { return }  // not open yet: `openResources` makes its writer from `live`
+            sender.writer = writer
+            sender.failures = 0
+            sender.nextAttempt = .distantPast
+            logger.info("InfluxDB settings changed live; the spool carries over", metadata: [
+                "batch_size": "\(max(1, batchSize))", "batch_interval": "\(batchInterval)",
+            ])
+            if !isStopping { cycle(now: Date()) }
+        }
+    }
+
     private func openResources() throws {
+        let settings = self.settings
         sender.spool = try LineSpool(path: spoolPath, limits: .init(maxBytes: Int64(settings.spoolMaxMB) * 1_048_576,
                                                                       deadLetterRetention: settings.deadLetterRetention,
                                                                       deadLetterMax: settings.deadLetterMax))
@@ -161,6 +192,7 @@ public final class InfluxSink: TelemetrySink, Service, DaemonMetricsSource {
     /// One sender round: move the inbox out in batches, deliver directly or via the spool.
     func cycle(now: Date) {
         guard let spool = sender.spool, let writer = sender.writer else { return }
+        let batchSize = self.batchSize
         let lines = inbox.withLock { queue -> [String] in
             let all = Array(queue)
             queue.removeAll(keepingCapacity: true)
@@ -323,8 +355,8 @@ public final class InfluxSink: TelemetrySink, Service, DaemonMetricsSource {
 
     private func recordFailure(reason: String, after: Double?) {
         sender.failures += 1
-        let delay = Self.retryDelay(failures: sender.failures, retryAfter: after, interval: settings.retryInterval,
-                                    max: settings.retryIntervalMax, jitter: Double.random(in: 0.5...1))
+        let delay = Self.retryDelay(failures: sender.failures, retryAfter: after, interval: encoding.retryInterval,
+                                    max: encoding.retryIntervalMax, jitter: Double.random(in: 0.5...1))
         sender.nextAttempt = Date().addingTimeInterval(delay)
         if sender.failures == 1 {
             logger.warning("InfluxDB write failed; spooling and retrying", metadata: ["error": "\(reason)", "retry_seconds": "\(delay)"])
@@ -350,6 +382,7 @@ public final class InfluxSink: TelemetrySink, Service, DaemonMetricsSource {
             return all
         }
         guard let spool = sender.spool, !lines.isEmpty else { return }
+        let batchSize = self.batchSize
         for start in stride(from: 0, to: lines.count, by: batchSize) {
             spoolAppend(Array(lines[start..<min(start + batchSize, lines.count)]), spool: spool)
         }
