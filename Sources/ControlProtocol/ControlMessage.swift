@@ -23,10 +23,13 @@ public struct ControlResponse: Sendable, Codable {
     public struct ErrorBody: Sendable, Codable, Error {
         public var code: String
         public var message: String
+        /// The input field at fault, when one is.
+        public var field: String?
 
-        public init(code: String, message: String) {
+        public init(code: String, message: String, field: String? = nil) {
             self.code = code
             self.message = message
+            self.field = field
         }
     }
 
@@ -40,8 +43,8 @@ public struct ControlResponse: Sendable, Codable {
         ControlResponse(v: controlProtocolVersion, id: id, ok: true, result: result, error: nil)
     }
 
-    public static func failure(_ code: String, _ message: String, id: String?) -> ControlResponse {
-        ControlResponse(v: controlProtocolVersion, id: id, ok: false, result: nil, error: ErrorBody(code: code, message: message))
+    public static func failure(_ code: String, _ message: String, field: String? = nil, id: String?) -> ControlResponse {
+        ControlResponse(v: controlProtocolVersion, id: id, ok: false, result: nil, error: ErrorBody(code: code, message: message, field: field))
     }
 
     /// The response as one line of JSON (no trailing newline).

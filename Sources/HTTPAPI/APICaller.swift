@@ -8,5 +8,9 @@ public struct APICaller: Sendable, Hashable {
     /// The audit's `client` column.
     public var auditName: String { "http:\(name)" }
 
-    public var mayWrite: Bool { role == .operator }
+    /// The settings audit's `client`: token name and role.
+    public var settingsAuditName: String { "\(auditName) (\(role.rawValue))" }
+
+    public var mayWrite: Bool { role == .operator || role == .admin }
+    public var mayChangeSettings: Bool { role == .admin }
 }

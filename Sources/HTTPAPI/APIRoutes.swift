@@ -78,17 +78,8 @@ struct APIRoutes: Sendable {
             return try APIJSON.response(try await operations.events(EventsRequest(id: q["id"].map(String.init), since: since)))
         }
         router.get("/api/stream") { _, _ in try stream() }
-        router.get("/api/settings") { _, _ in try APIJSON.response(SettingsView(control.configuration.collector)) }
-        router.put("/api/settings") { request, _ in
-            let body = try await APIJSON.body(request, limit: settings.maxBodyBytes)
-            let submitted = try ControlProtocolBridge.decode(SettingsView.self, body, "settings")
-            let current = SettingsView(control.configuration.collector)
-            let changed = current.differences(to: submitted)
-            guard changed.isEmpty else {
-                throw CommandError(.notLive, "these settings cannot be applied live: \(changed.joined(separator: ", ")); edit collector.yml and restart hpmanagerd")
-            }
-            return try APIJSON.response(current)
-        }
+        router.get("/api/settings") { _, _ in try APIJSON.response(operations.settings()) }
+        router.put("/api/settings") { request, context in try await changeSettings(request, context) }
         registerCatalog(on: router)
         registerDashboard(on: router)
         registerWriteControl(on: router)
@@ -124,6 +115,21 @@ struct APIRoutes: Sendable {
         headers[.contentType] = "text/event-stream"
         headers[.cacheControl] = "no-cache"
         return Response(status: .ok, headers: headers, body: .init(asyncSequence: events))
+    }
+
+    /// `PUT /api/settings`: the GET shape with changed values (admin only), all or nothing.
+    private func changeSettings(_ request: Request, _ context: APIRequestContext) async throws -> Response {
+        guard let caller = context.caller, caller.mayChangeSettings else {
+            let who = context.caller.map { "token \"\($0.name)\" has role \($0.role.rawValue)" } ?? "this caller"
+            throw CommandError(.forbidden, "\(who); changing settings needs admin")
+        }
+        let body = try await APIJSON.body(request, limit: settings.maxBodyBytes)
+        let submitted = try ControlProtocolBridge.decode(JSONValue.self, body, "settings")
+        let result = try await operations.changeSettings(SettingsRequest(action: "set", settings: submitted, client: caller.settingsAuditName))
+        if let changed = result.changed, !changed.isEmpty {
+            context.logger.info("settings changed over HTTP", metadata: ["settings": "\(changed.joined(separator: ", "))"])
+        }
+        return try APIJSON.response(result)
     }
 
     private func add(_ request: Request, _ context: APIRequestContext) async throws -> Response {

@@ -97,7 +97,9 @@ enum DeviceEntry {
             modbus["stopbits"] = JSONValue(serial.stopbits)
         }
         var e: [String: JSONValue] = ["id": .string(d.id), "name": .string(d.name), "location": .string(d.location), "model": .string(d.model),
-                                      "enabled": .bool(d.enabled), "poll_interval": .number(d.pollInterval), "modbus": .object(modbus)]
+                                      "enabled": .bool(d.enabled), "modbus": .object(modbus)]
+        // A device that follows collector.poll_interval keeps following it (a live change of the default reaches it).
+        if !d.inheritsPollInterval { e["poll_interval"] = .number(d.pollInterval) }
         // The template instances too, or a PATCH or test of a device with circuits would silently drop them.
         if !d.templateConfig.isEmpty {
             e["config"] = .object(d.templateConfig.mapValues { .array($0.map(JSONValue.string)) })

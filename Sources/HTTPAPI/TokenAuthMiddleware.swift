@@ -6,7 +6,7 @@ import Logging
 
 /// Authentication and roles. No tokens configured: loopback clients only, read-write. Otherwise
 /// every request needs `Authorization: Bearer <token>` (401 without or with an unknown one), and
-/// a viewer's write is 403. Tokens are never logged; the caller's token name is.
+/// a viewer's write is 403 (settings changes need admin: the route checks that). Tokens are never logged; the caller's token name is.
 struct TokenAuthMiddleware: RouterMiddleware {
     typealias Context = APIRequestContext
     let tokens: [HTTPSettings.Token]
@@ -16,7 +16,7 @@ struct TokenAuthMiddleware: RouterMiddleware {
         let caller = try authenticate(request, context)
         let writes = ![.get, .head, .options].contains(request.method)
         if writes && !caller.mayWrite {
-            throw CommandError(.forbidden, "token \"\(caller.name)\" has role viewer; \(request.method) needs operator")
+            throw CommandError(.forbidden, "token \"\(caller.name)\" has role viewer; \(request.method) needs operator or admin")
         }
         context.caller = caller
         context.logger[metadataKey: "token_name"] = "\(caller.name)"
@@ -32,7 +32,7 @@ struct TokenAuthMiddleware: RouterMiddleware {
             guard context.isLoopback else {
                 throw CommandError(.forbidden, "no API tokens are configured, so only clients on this machine are served")
             }
-            return APICaller(name: "loopback", role: .operator)
+            return APICaller(name: "loopback", role: .admin)
         }
         guard let header = request.headers[.authorization] else {
             throw CommandError(.unauthorized, "this API needs Authorization: Bearer <token>")

@@ -15,7 +15,7 @@ struct HPManagerCtl: ParsableCommand {
         """,
         version: BuildInfo.description,
         subcommands: [List.self, Status.self, Add.self, Update.self, Remove.self, Enable.self, Disable.self, Reload.self,
-                      Read.self, Write.self, Jobs.self, Wanted.self, SGReady.self, PVSurplus.self, Test.self, Detect.self, Models.self, Alerts.self, Events.self, History.self, Backup.self, HashToken.self]
+                      Read.self, Write.self, Jobs.self, Wanted.self, SGReady.self, PVSurplus.self, Test.self, Detect.self, Models.self, Alerts.self, Events.self, History.self, Settings.self, Backup.self, HashToken.self]
     )
 }
 

@@ -152,7 +152,9 @@ struct HPManagerDaemon: AsyncParsableCommand {
         let feed = LiveFeed()
         if config.collector.http.enabled { sinks.append(feed) }
         let fleet = Fleet(links: links, sink: TelemetryFanout(sinks), intensity: intensity, logger: logger)
-        let control = FleetControl(initial: config, directory: configDir, loader: loader, fleet: fleet, store: store, metrics: metrics, logger: logger)
+        // Live settings (PUT /api/settings, `hpmanagerctl settings set`) reach these sinks through the fleet's loop.
+        let control = FleetControl(initial: config, directory: configDir, loader: loader, fleet: fleet, store: store, metrics: metrics,
+                                   targets: LiveSettingsTargets(influx: influxSink, alerts: alerts), logger: logger)
         let fleetService = FleetService(control: control)
         services.append(.init(service: fleetService, serviceName: "fleet"))
         // Every write (operator, cyclic refresh, scheduled job) goes through one write control; its

@@ -110,8 +110,8 @@ struct HTTPAPITests {
         #expect(spec.status == 200 && (spec.object["openapi"] as? String)?.hasPrefix("3.") == true)
         let settings = try api.get("/api/settings")
         #expect(settings.status == 200 && settings.object["collector"] is [String: Any], "\(settings.body)")
-        let changeSettings = try api.call("PUT", "/api/settings", json: settings.body.replacingOccurrences(of: "\"poll_interval\":0.3", with: "\"poll_interval\":7"))
-        #expect(changeSettings.status == 409 && changeSettings.errorCode == "not_live" && changeSettings.body.contains("collector"), "\(changeSettings.body)")
+        let changeSettings = try api.call("PUT", "/api/settings", json: #"{"http":{"listen":"127.0.0.1:1"}}"#)
+        #expect(changeSettings.status == 409 && changeSettings.errorCode == "not_live" && changeSettings.body.contains("http.listen"), "\(changeSettings.body)")
 
         // SSE: the stream carries each poll.
         let stream = try api.call("GET", "/api/stream", maxTime: 2)

@@ -162,7 +162,7 @@ struct WebConsoleTests {
         #expect(browser.exceptions.isEmpty, "\(browser.exceptions)")
     }
 
-    @Test("device page: a write typed into the form reaches hpsim; an EEPROM write over budget shows the 409 message; compare and settings render")
+    @Test("device page: a write typed into the form reaches hpsim; an EEPROM write over budget shows the 409 message; compare renders; settings show an error with its field, apply live and reset")
     func deviceWriteReachesSimulator() async throws {
         let stack = try await ConsoleStack(devices: [("a", "Building A"), ("b", "Building B")])
         let browser = try HeadlessBrowser()
@@ -209,9 +209,24 @@ struct WebConsoleTests {
 
         try browser.navigate(stack.base + "/#/settings")
         try browser.waitFor("settings", "document.body.dataset.page === 'settings' && document.body.dataset.ready === 'true' && document.querySelector('#settings-form')")
-        try browser.type("#set-poll_interval", "7")
+        // A bad value: the API's code is shown and the field marked; nothing changes.
+        try browser.type("#set-collector-batch_size", "0")
         try browser.click("#settings-form button[type=submit]")
-        try browser.waitFor("settings refusal", "document.getElementById('settings-result').textContent.includes('cannot be applied live')")
+        try browser.waitFor("settings refusal", "document.getElementById('settings-result').textContent.includes('[out_of_range]')")
+        #expect(try browser.evaluate("document.getElementById('set-collector-batch_size').getAttribute('aria-invalid')") as? String == "true")
+        try browser.screenshot(ConsoleStack.artifact("settings-error.png"))
+        // A good one applies live (loopback without tokens is admin) and the page shows it came from the runtime.
+        try browser.type("#set-collector-batch_size", "100")
+        try browser.type("#set-collector-poll_interval", "2")
+        try browser.click("#settings-form button[type=submit]")
+        try browser.waitFor("settings applied", "document.getElementById('settings-result').textContent === 'applied: collector.poll_interval'")
+        #expect(try browser.evaluate("document.querySelector('[data-source=\"collector.poll_interval\"]').textContent") as? String == " (changed live)")
+        let running = try stack.api.get("/api/settings").object["collector"] as? [String: Any]
+        #expect(running?["poll_interval"] as? Double == 2)
+        // Back to collector.yml's value with one button.
+        try browser.click("[data-reset=\"collector.poll_interval\"]")
+        try browser.waitFor("reset", "document.getElementById('settings-result').textContent === 'applied: collector.poll_interval' && !document.querySelector('[data-reset]')")
+        #expect((try stack.api.get("/api/settings").object["collector"] as? [String: Any])?["poll_interval"] as? Double == 0.5)
         try browser.screenshot(ConsoleStack.artifact("settings.png"))
         #expect(browser.exceptions.isEmpty, "\(browser.exceptions)")
     }

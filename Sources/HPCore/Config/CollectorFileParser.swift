@@ -212,7 +212,7 @@ struct CollectorFileParser {
                 guard !name.isEmpty, names.insert(name).inserted else { throw nameNode.error(.duplicate, "token name \"\(name)\" is empty or already used") }
                 let roleNode = try t.required("role")
                 guard let role = HTTPSettings.Token.Role(rawValue: try roleNode.string()) else {
-                    throw roleNode.error(.invalidValue, "role must be viewer or operator, found \"\(try roleNode.string())\"")
+                    throw roleNode.error(.invalidValue, "role must be viewer, operator or admin, found \"\(try roleNode.string())\"")
                 }
                 let hashNode = try t.required("hash")
                 let hash = try hashNode.string()
@@ -302,7 +302,7 @@ struct CollectorFileParser {
         return s
     }
 
-    private func alerts(_ node: YAMLNode) throws -> [AlertRule] {
+    func alerts(_ node: YAMLNode) throws -> [AlertRule] {
         var rules: [AlertRule] = []
         var seen: Set<String> = []
         for item in try node.sequence() {

@@ -126,6 +126,14 @@ public struct ConfigLoader: Sendable {
         return device
     }
 
+    /// Parses alert rules given as YAML/JSON text (a list, as under `alerts:` in collector.yml) for
+    /// live settings; `${VAR}` stays literal, as for any client input.
+    public func parseAlertRules(text: String, source: String) throws -> [AlertRule] {
+        let expander = EnvironmentExpander.verbatim
+        guard let node = try YAMLDocument.compose(text, file: source, expander: expander) else { return [] }
+        return try CollectorFileParser(expander: expander).alerts(node)
+    }
+
     private func modelSpecs(directory: String, expander: EnvironmentExpander, read: FileSource, errors: inout [ConfigError]) -> [String: ModelSpec] {
         let parser = RegistersFileParser(expander: expander)
         var specs: [String: ModelSpec] = [:]

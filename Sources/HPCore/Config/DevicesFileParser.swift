@@ -38,6 +38,7 @@ struct DevicesFileParser {
             modbus: try parseModbus(modbusNode),
             pollInterval: try map.seconds("poll_interval", default: defaultPollInterval, within: ConfigLimits.pollInterval)
         )
+        device.inheritsPollInterval = map.optional("poll_interval") == nil
         if let configNode = map.optional("config") {
             device.templateConfig = try Self.templateConfig(configNode)
         }

@@ -2,7 +2,8 @@
 public struct HTTPSettings: Sendable, Hashable {
     /// One API token: its name (for the audit and logs), its role and its salted hash (never the token).
     public struct Token: Sendable, Hashable {
-        public enum Role: String, Sendable, Hashable { case viewer, `operator` }
+        /// `viewer` reads, `operator` also writes and changes devices, `admin` also changes daemon settings.
+        public enum Role: String, Sendable, Hashable { case viewer, `operator`, admin }
         public var name: String
         public var role: Role
         /// `sha256:<salt hex>:<digest hex>` as `hpmanagerctl hash-token` prints it.

@@ -41,6 +41,32 @@ public struct AlertEvaluator: Sendable {
         rules.filter { $0.applies(to: id) }.map { ($0, states[Key(rule: $0.name, device: id)]?.active ?? false) }
     }
 
+    /// The evaluator with `rules` instead (a live settings change). A rule kept unchanged keeps its
+    /// state (an active alert stays raised, a pending `for` keeps counting); an active alert of a
+    /// rule that was removed or changed is resolved, and a changed rule starts afresh. Device history
+    /// (last success, poll outcomes) carries over, so an offline rule added now sees how long a
+    /// device has been down.
+    public func replacingRules(_ rules: [AlertRule]) -> (evaluator: AlertEvaluator, transitions: [AlertTransition]) {
+        var next = AlertEvaluator(rules: rules)
+        next.lastSuccess = lastSuccess
+        next.downSince = downSince
+        next.outcomes = outcomes
+        let kept = Set(rules)
+        var transitions: [AlertTransition] = []
+        for old in self.rules {
+            let survives = kept.contains(old)
+            for (key, state) in states where key.rule == old.name {
+                if survives {
+                    next.states[key] = state
+                } else if state.active {
+                    transitions.append(.resolved(rule: old, heatpumpID: key.device))
+                }
+            }
+        }
+        transitions.sort { "\($0)" < "\($1)" }
+        return (next, transitions)
+    }
+
     public mutating func forget(_ id: String) {
         states = states.filter { $0.key.device != id }
         lastSuccess[id] = nil

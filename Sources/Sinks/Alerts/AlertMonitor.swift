@@ -21,6 +21,23 @@ public final class AlertMonitor: TelemetrySink, Service, DaemonMetricsSource {
         self.logger = logger
     }
 
+    /// The rules in force (configured plus built-in), as the evaluator holds them.
+    public var rules: [AlertRule] { evaluator.withLock { $0.rules } }
+
+    /// Replaces the configured rules live (the built-in rules are added as in `init`); alerts of
+    /// removed or changed rules are resolved and stored as such.
+    public func replaceRules(_ rules: [AlertRule]) {
+        let names = Set(rules.map(\.name))
+        let all = rules + AlertRule.builtIn.filter { !names.contains($0.name) }
+        let transitions = evaluator.withLock { current -> [AlertTransition] in
+            let (next, transitions) = current.replacingRules(all)
+            current = next
+            return transitions
+        }
+        logger.info("alert rules changed live", metadata: ["rules": "\(all.map(\.name).joined(separator: ", "))"])
+        handle(transitions, at: Date().timeIntervalSince1970)
+    }
+
     public func publish(_ report: PollReport) {
         labels.withLock { $0[report.device.id] = report.device }
         let now = Date().timeIntervalSince1970

@@ -26,9 +26,13 @@ public final class InfluxSink: TelemetrySink, Service, DaemonMetricsSource, Spoo
         var loggedConflicts: Set<String> = []
     }
 
-    public let settings: InfluxSettings
-    public let batchSize: Int
-    public let batchInterval: Duration
+    /// The destination and credentials; a live settings change may replace them (`reconfigure`).
+    public var settings: InfluxSettings { live.withLock { $0 } }
+    public var batchSize: Int { sender.batchSize }
+    public var batchInterval: Duration { sender.interval }
+    private let live: Mutex<InfluxSettings>
+    /// How lines are encoded and retried, fixed for the sink's life (a live change never alters them).
+    private let encoding: InfluxSettings
     public let spoolPath: String
     public var inboxCapacity: Int { sender.inboxCapacity }
     private let precision: LineProtocol.Precision
@@ -42,17 +46,17 @@ public final class InfluxSink: TelemetrySink, Service, DaemonMetricsSource, Spoo
 
     public init(settings: InfluxSettings, batchSize: Int, batchInterval: Double, spoolPath: String, site: SiteSettings = SiteSettings(),
                 logger: Logger) {
-        self.settings = settings
+        live = Mutex(settings)
+        encoding = settings
         siteTags = site.seriesLabels
-        self.batchSize = max(1, batchSize)
-        self.batchInterval = .seconds(batchInterval)
         self.spoolPath = spoolPath
         precision = LineProtocol.Precision(rawValue: settings.precision) ?? .ns
         var logger = logger
         logger[metadataKey: "sink"] = "influxdb"
         self.logger = logger
         let (interval, cap) = (settings.retryInterval, settings.retryIntervalMax)
-        sender = SpooledSender(batchSize: self.batchSize, inboxCapacity: max(10_000, self.batchSize * 20), interval: self.batchInterval,
+        let batchSize = max(1, batchSize)
+        sender = SpooledSender(batchSize: batchSize, inboxCapacity: max(10_000, batchSize * 20), interval: .seconds(batchInterval),
                                spoolPath: spoolPath,
                                limits: .init(maxBytes: Int64(settings.spoolMaxMB) * 1_048_576, deadLetterRetention: settings.deadLetterRetention,
                                              deadLetterMax: settings.deadLetterMax),
@@ -69,8 +73,8 @@ public final class InfluxSink: TelemetrySink, Service, DaemonMetricsSource, Spoo
     public func publish(_ report: PollReport) {
         // One inbox item per point: batches, the spool's counts and the sent counter are in points
         // (a poll with template instances is several).
-        let lines = LineProtocol.lines(report, precision: precision, fieldTypes: settings.fieldTypes,
-                                       unsignedFields: settings.version == 2, siteTags: siteTags)
+        let lines = LineProtocol.lines(report, precision: precision, fieldTypes: encoding.fieldTypes,
+                                       unsignedFields: encoding.version == 2, siteTags: siteTags)
         guard !lines.isEmpty else { return }
         sender.enqueue(lines)
     }
@@ -82,6 +86,23 @@ public final class InfluxSink: TelemetrySink, Service, DaemonMetricsSource, Spoo
 
     public func run() async throws {
         try await sender.run(self)
+    }
+
+    /// Points the sink at a new destination or batching (a live settings change) without a restart:
+    /// only the writer is replaced, on the sender's thread between two rounds, so the durable spool
+    /// and the inbox carry over and are delivered, in order and once, to the new destination. The
+    /// old destination's backoff is forgotten and one round runs at once. Throws (and changes
+    /// nothing) when the new writer cannot be made, e.g. an unreadable `token_file`.
+    public func reconfigure(_ settings: InfluxSettings, batchSize: Int, batchInterval: Double) async throws {
+        let stopping = sender.stopping
+        try await sender.reconfigure(batchSize: batchSize, interval: .seconds(batchInterval), self) { [self] in
+            let writer = try InfluxWriter(settings: settings, shouldAbort: { stopping.isSet })
+            live.withLock { $0 = settings }
+            writerState.writer = writer
+        }
+        logger.info("InfluxDB settings changed live; the spool carries over", metadata: [
+            "batch_size": "\(max(1, batchSize))", "batch_interval": "\(batchInterval)",
+        ])
     }
 
     // MARK: SpoolTransport

@@ -88,5 +88,24 @@ enum StoreSchema {
             last_run REAL                      -- when the job last fired
         );
         """,
+        // Live settings (PUT /api/settings, `hpmanagerctl settings set`) and their audit.
+        """
+        CREATE TABLE settings (
+            key TEXT PRIMARY KEY,              -- e.g. collector.poll_interval, influxdb.url, alerts
+            value TEXT NOT NULL,               -- JSON: the value in force
+            file_value TEXT NOT NULL,          -- JSON: collector.yml's value when it was set (an edit of the file since wins)
+            updated_at REAL NOT NULL,
+            client TEXT NOT NULL DEFAULT ''
+        );
+        CREATE TABLE settings_audit (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            at REAL NOT NULL,
+            client TEXT NOT NULL,              -- http:<token name> (role), control-socket, daemon
+            key TEXT NOT NULL,
+            old TEXT NOT NULL,                 -- JSON, secrets redacted
+            new TEXT NOT NULL,                 -- JSON, secrets redacted; null when the override was dropped
+            source TEXT NOT NULL               -- runtime (set), collector.yml (reset or superseded by an edit of the file)
+        );
+        """,
     ]
 }

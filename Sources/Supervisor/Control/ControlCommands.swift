@@ -9,7 +9,7 @@ import Sinks
 /// command, calls `FleetOperations` (the same operations HTTP calls) and encodes the typed result.
 public final class ControlCommands: Sendable {
     public static let commands = ["ping", "list", "status", "add", "update", "remove", "enable", "disable", "reload",
-                                  "read", "write", "jobs", "wanted", "sg-ready", "pv-surplus", "test", "detect", "models", "alerts", "events", "history"]
+                                  "read", "write", "jobs", "wanted", "sg-ready", "pv-surplus", "test", "detect", "models", "alerts", "events", "history", "settings"]
 
     public let operations: FleetOperations
     /// `test` connects to devices nobody polls; a few at a time, so a flood of tests stays cheap.
@@ -32,7 +32,7 @@ public final class ControlCommands: Sendable {
                 return .success(try await execute(request), id: request.id)
             } catch {
                 let failure = FleetOperations.commandError(error)
-                return .failure(failure.code.rawValue, failure.message, id: request.id)
+                return .failure(failure.code.rawValue, failure.message, field: failure.field, id: request.id)
             }
         }
     }
@@ -74,6 +74,13 @@ public final class ControlCommands: Sendable {
         case "alerts": return try Self.encode(try await ops.alerts(try decode(AlertsRequest.self)))
         case "events": return try Self.encode(try await ops.events(try decode(EventsRequest.self)))
         case "history": return try Self.encode(try await ops.history(try decode(HistoryRequest.self)))
+        case "settings":
+            let settings = try decode(SettingsRequest.self)
+            switch settings.action ?? "get" {
+            case "get": return try Self.encode(ops.settings())
+            case "set": return try Self.encode(try await ops.changeSettings(settings))
+            case let other: throw CommandError(.badRequest, "settings: unknown action \"\(other)\"; expected get or set", field: "action")
+            }
         default:
             throw ControlError(.unknownCommand, "unknown command \"\(request.cmd)\"; commands: \(Self.commands.joined(separator: ", "))")
         }

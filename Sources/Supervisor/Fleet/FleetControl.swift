@@ -38,15 +38,16 @@ public final class FleetControl: Sendable {
     private let loader: ConfigLoader
     private let makeState: @Sendable (@escaping @Sendable (FleetView) -> Void) -> FleetState
 
+    /// - Parameter targets: the sinks live settings reach (the Influx sink, the alert monitor).
     public init(initial: Configuration, directory: String, loader: ConfigLoader, fleet: Fleet, store: SQLiteStore?,
-                metrics: MetricsFileSink?, logger: Logger) {
+                metrics: MetricsFileSink?, targets: LiveSettingsTargets = LiveSettingsTargets(), logger: Logger) {
         self.fleet = fleet
         self.loader = loader
         (commands, inbox) = AsyncStream.makeStream(of: Command.self)
         published = Mutex(FleetView(configuration: initial))
         makeState = { onCommit in
             FleetState(initial: initial, directory: directory, loader: loader, fleet: fleet, store: store, metrics: metrics,
-                       logger: logger, onCommit: onCommit)
+                       targets: targets, logger: logger, onCommit: onCommit)
         }
         // The first command; `start()` answers with its outcome.
         enqueue(Command(execute: { state in _ = try? await state.start() }, reject: { _ in }))
@@ -128,6 +129,11 @@ public final class FleetControl: Sendable {
 
     public func setEnabled(id: String, _ enabled: Bool) async throws {
         try await submit { try await $0.setEnabled(id: id, enabled) }
+    }
+
+    /// Changes live settings (all or nothing) and answers with the keys whose value changed.
+    public func changeSettings(_ changes: [String: SettingChange], client: String) async throws -> [String] {
+        try await submit { try await $0.changeSettings(changes, client: client) }
     }
 
     /// Answers once every command queued before it has run: proof that the command loop is alive

@@ -1,3 +1,4 @@
+import BlockingIO
 import DeviceActor
 import Foundation
 import HPCore
@@ -14,16 +15,28 @@ final class FleetState {
     let store: SQLiteStore?
     let metrics: MetricsFileSink?
     let logger: Logger
+    let targets: LiveSettingsTargets
     private let onCommit: @Sendable (FleetView) -> Void
+    /// collector.yml, heatpumps.yml and registers.yml as last read.
     private(set) var yaml: Configuration
+    /// `yaml` with the live settings applied: what runs (devices that inherit the default poll
+    /// interval carry the live one).
+    var base: Configuration
+    /// Settings changed live (`PUT /api/settings`, `hpmanagerctl settings set`), over collector.yml.
+    var settings = LiveSettings()
+    /// Blocking file checks of a settings change (token files), off the cooperative pool.
+    let checkThreads = IOThreadPool(maxThreads: 1, name: "hpm-settings")
+    lazy var checks = IOStrand(pool: checkThreads)
     private(set) var view: FleetView
     private(set) var started = false
     private(set) var stopped = false
     private var startOutcome: Result<ConfigDiff, any Error>?
 
     init(initial: Configuration, directory: String, loader: ConfigLoader, fleet: Fleet, store: SQLiteStore?, metrics: MetricsFileSink?,
-         logger: Logger, onCommit: @escaping @Sendable (FleetView) -> Void) {
+         targets: LiveSettingsTargets = LiveSettingsTargets(), logger: Logger, onCommit: @escaping @Sendable (FleetView) -> Void) {
         yaml = initial
+        base = initial
+        self.targets = targets
         view = FleetView(configuration: initial)
         self.directory = directory
         self.loader = loader
@@ -52,7 +65,8 @@ final class FleetState {
     private func startFleet() async throws -> ConfigDiff {
         if stopped { throw ControlError("shutting_down", "the daemon is shutting down") }
         metrics?.updateModels(yaml.models)
-        let merged = try await merged(yaml)
+        await loadSettings()
+        let merged = try await merged(base)
         started = true
         let diff = await commit(merged)
         store?.recordEvent(kind: "daemon_started", message: "\(diff.added.count) heat pumps")
@@ -63,6 +77,7 @@ final class FleetState {
         guard !stopped else { return }
         stopped = true
         await fleet.stopAll()
+        checkThreads.shutdown()
     }
 
     /// Re-reads the configuration directory and the registry; on any error nothing changes.
@@ -79,9 +94,15 @@ final class FleetState {
             let errors = error as? ConfigErrors ?? ConfigErrors([ConfigError(.invalidValue, file: directory, line: 0, field: "", message: "\(error)")])
             return rejected(ControlError("config_invalid", errors.description))
         }
+        let reconciled: (settings: LiveSettings, dropped: [LiveSettings.Dropped], base: Configuration)
+        do {
+            reconciled = try await reconcileSettings(with: config)
+        } catch {
+            return rejected(ControlError("store_failed", "the settings table cannot be read (\(error)); nothing changed"))
+        }
         let merged: FleetView
         do {
-            merged = try await self.merged(config)
+            merged = try await self.merged(reconciled.base, settings: reconciled.settings)
         } catch {
             return rejected(ControlError("store_failed", "\(error); nothing changed"))
         }
@@ -91,7 +112,12 @@ final class FleetState {
             logger.warning("configuration warning", metadata: ["warning": "\(warning.description)"])
         }
         metrics?.updateModels(config.models)
+        await dropStoredSettings(reconciled.dropped, file: config.collector)
+        // A reload reaches the sinks too: what changes live over the API changes live from the file.
+        await applyToSinks(old: base.collector, new: reconciled.base.collector, reason: "reload")
         yaml = config
+        base = reconciled.base
+        settings = reconciled.settings
         let diff = await commit(merged)
         metrics?.recordReload(success: true)
         store?.recordEvent(kind: "config_applied", message: "added \(diff.added.count), removed \(diff.removed.count), changed \(diff.changed.count), unchanged \(diff.unchanged.count)")
@@ -106,7 +132,7 @@ final class FleetState {
     }
 
     /// Changes need a started fleet: before start the view lacks the stored runtime devices.
-    private func requireRunning() throws(ControlError) {
+    func requireRunning() throws(ControlError) {
         if stopped { throw ControlError("shutting_down", "the daemon is shutting down") }
         if !started { throw ControlError("not_started", "the fleet has not started (the runtime registry could not be read)") }
     }
@@ -114,7 +140,7 @@ final class FleetState {
     // MARK: Runtime registry
 
     func validate(spec: String) throws -> DeviceConfig {
-        try Self.validate(spec: spec, loader: loader, configuration: yaml)
+        try Self.validate(spec: spec, loader: loader, configuration: base)
     }
 
     static func validate(spec: String, loader: ConfigLoader, configuration: Configuration) throws -> DeviceConfig {
@@ -140,7 +166,7 @@ final class FleetState {
         try await persist("add \(device.id)") { try await self.save(device, spec: spec, store: store) }
         let merged: FleetView
         do {
-            merged = try await self.merged(yaml)
+            merged = try await self.merged(base)
         } catch {
             await rollBack(device.id, store: store)
             throw ControlError("store_failed", "\(device.id) was written but the registry cannot be read back (\(error)); not added")
@@ -251,9 +277,9 @@ final class FleetState {
 
     /// After a stored change: re-reads the registry; if that fails, applies the stored change to the
     /// last committed view (running devices follow what is stored) and logs the read failure.
-    private func commitStored(_ change: (inout FleetView) -> Void) async {
+    func commitStored(_ change: (inout FleetView) -> Void) async {
         do {
-            await commit(try await merged(yaml))
+            await commit(try await merged(base))
         } catch {
             logger.error("registry read failed after a stored change; applying the change to the last known registry", metadata: ["error": "\(error)"])
             var next = view
@@ -263,7 +289,7 @@ final class FleetState {
     }
 
     @discardableResult
-    private func commit(_ next: FleetView) async -> ConfigDiff {
+    func commit(_ next: FleetView) async -> ConfigDiff {
         view = next
         onCommit(next)
         return await fleet.apply(next.configuration, unloadable: next.unloadable)
@@ -272,8 +298,10 @@ final class FleetState {
     /// YAML devices (with overrides) plus runtime devices. Throws when a table cannot be read at all
     /// (nothing is guessed: a lost override would bring a disabled device back up); a damaged row
     /// only affects its own device.
-    func merged(_ base: Configuration) async throws -> FleetView {
+    func merged(_ base: Configuration, settings: LiveSettings? = nil) async throws -> FleetView {
         var result = FleetView(configuration: base)
+        result.liveSettings = settings ?? self.settings
+        result.liveKeys = liveKeys
         guard let store else { return result }
         let overrides: [StoredOverride]
         let rows: [RuntimeDevice]
@@ -346,8 +374,8 @@ final class FleetState {
         if old.collector.logging != new.collector.logging { changed.append("logging") }
         if old.collector.collector.ioThreads != new.collector.collector.ioThreads { changed.append("collector.io_threads") }
         if old.collector.supervisor != new.collector.supervisor { changed.append("supervisor") }
-        if old.collector.alerts != new.collector.alerts { changed.append("alerts") }
-        if old.collector.influxdb != new.collector.influxdb { changed.append("influxdb") }
+        // Alerts and InfluxDB's destination and batching apply live (`applyToSinks`); the rest of the section does not.
+        if Self.restartOnlyInflux(old.collector) != Self.restartOnlyInflux(new.collector) { changed.append("influxdb") }
         if old.collector.sqlite != new.collector.sqlite { changed.append("sqlite") }
         if old.collector.controlSocket != new.collector.controlSocket { changed.append("control_socket") }
         if old.collector.writes != new.collector.writes { changed.append("writes") }

@@ -7,6 +7,10 @@ public struct FleetView: Sendable {
     public var configuration: Configuration
     public var runtimeIDs: Set<String> = []
     public var unloadable: [String: UnloadableDevice] = [:]
+    /// Settings changed live, over collector.yml (their values are already in `configuration.collector`).
+    public var liveSettings = LiveSettings()
+    /// The settings keys that can change live in this daemon.
+    public var liveKeys: [String] = []
 
     public func source(of id: String) -> String {
         runtimeIDs.contains(id) || unloadable[id] != nil ? "runtime" : "heatpumps.yml"

@@ -23,6 +23,7 @@ HPM.api = async (method, path, body) => {
     const err = new Error((data && data.error && data.error.message) || res.status + " " + res.statusText);
     err.status = res.status;
     err.code = data && data.error && data.error.code;
+    err.field = data && data.error && data.error.field;
     if (res.status === 401) HPM.askToken();
     throw err;
   }

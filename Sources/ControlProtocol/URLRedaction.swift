@@ -2,11 +2,11 @@ import Foundation
 
 /// URLs as the API shows them: credentials in the user-info part (`user:pass@`) and in secret-looking
 /// query parameters (InfluxDB 1.x `p`, `token`, …) are replaced, as Prometheus shows `<secret>`.
-enum URLRedaction {
-    static let placeholder = "redacted"
+public enum URLRedaction {
+    public static let placeholder = "redacted"
     static let secretQueryNames: Set<String> = ["p", "password", "pass", "token", "secret", "api_key", "apikey", "key"]
 
-    static func redact(_ url: String) -> String {
+    public static func redact(_ url: String) -> String {
         guard var components = URLComponents(string: url) else { return redactUnparsed(url) }
         if components.password != nil {
             components.password = placeholder
