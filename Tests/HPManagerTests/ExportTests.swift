@@ -103,11 +103,11 @@ struct ExportTests {
         try sim.command("down \(sim.ports[0])")
         let m = try await DaemonHarness.waitFor(daemon, "every successful poll spooled", timeout: 10) { m in
             DaemonHarness.up(m, "a") == 0 && m.value("hpmanager_sink_queue_depth", ["sink": "influxdb"]) == 0
-                && (m.value("hpmanager_influx_spooled_points") ?? 0) >= Double(InfluxTests.successfulPolls(m, "a"))
+                && (m.value("hpmanager_influx_spooled_points") ?? 0) >= Double(InfluxTests.successfulPolls(m, "a") * InfluxTests.pointsPerPoll("nibe_s1155"))
         }
         try await Task.sleep(for: .seconds(0.5))
         let settled = try #require(daemon.metrics())
-        #expect(settled.value("hpmanager_influx_spooled_points") == Double(InfluxTests.successfulPolls(settled, "a")),
+        #expect(settled.value("hpmanager_influx_spooled_points") == Double(InfluxTests.successfulPolls(settled, "a") * InfluxTests.pointsPerPoll("nibe_s1155")),
                 "spooled \(settled.value("hpmanager_influx_spooled_points") ?? -1) for \(InfluxTests.successfulPolls(settled, "a")) polls (first look: \(m.value("hpmanager_influx_spooled_points") ?? -1))")
     }
 }

@@ -45,16 +45,22 @@ struct InfluxTests {
         Int((m.value("heatpump_polls_total", ["heatpump_id": id]) ?? 0) - (m.value("heatpump_poll_errors_total", ["heatpump_id": id]) ?? 0))
     }
 
-    /// Takes the devices offline and waits until InfluxDB acknowledged every successful poll
-    /// (`alreadySent`/`earlierPolls` carry a previous daemon run's numbers).
-    static func quiesce(_ daemon: DaemonProcess, sim: SimulatorProcess, ids: [String],
+    /// InfluxDB points per successful poll of a model: one line, plus one per template instance a
+    /// device has without a `config:` (NIBE S-series: climate system 1).
+    static func pointsPerPoll(_ model: String) -> Int { model == "nibe_s1155" ? 2 : 1 }
+
+    /// Takes the devices offline and waits until InfluxDB acknowledged every point of every successful
+    /// poll (`alreadySent`/`earlierPolls` carry a previous daemon run's numbers; `models` names each
+    /// id's model where it is not the harness default, nibe_s1155).
+    static func quiesce(_ daemon: DaemonProcess, sim: SimulatorProcess, ids: [String], models: [String: String] = [:],
                         alreadySent: Double = 0, earlierPolls: Int = 0) async throws -> PromMetrics {
         for port in sim.ports { try sim.command("down \(port)") }
         _ = try await DaemonHarness.waitFor(daemon, "devices down") { m in ids.allSatisfy { DaemonHarness.up(m, $0) == 0 } }
+        let first = ids.first.map { pointsPerPoll(models[$0] ?? "nibe_s1155") } ?? 1
         return try await DaemonHarness.waitFor(daemon, "influx sink drained", timeout: 20) { m in
-            let polls = ids.reduce(earlierPolls) { $0 + successfulPolls(m, $1) }
+            let points = ids.reduce(earlierPolls * first) { $0 + successfulPolls(m, $1) * pointsPerPoll(models[$1] ?? "nibe_s1155") }
             return m.value("hpmanager_influx_spooled_points") == 0 && m.value("hpmanager_sink_queue_depth", ["sink": "influxdb"]) == 0
-                && (m.value("hpmanager_influx_points_sent_total") ?? 0) + alreadySent >= Double(polls)
+                && (m.value("hpmanager_influx_points_sent_total") ?? 0) + alreadySent >= Double(points)
         }
     }
 
@@ -68,10 +74,11 @@ struct InfluxTests {
         ], influx: influx, influxKeys: fieldTypes == .native ? "  field_types: native" : "")
         let daemon = try harness.start()
         _ = try await DaemonHarness.waitFor(daemon, "points sent") { ($0.value("hpmanager_influx_points_sent_total") ?? 0) >= 10 }
-        let m = try await Self.quiesce(daemon, sim: sim, ids: ["nibe", "lux"])
+        let m = try await Self.quiesce(daemon, sim: sim, ids: ["nibe", "lux"], models: ["lux": "luxtronik_2_1"])
         #expect(try Self.count(influx, "nibe") == Self.successfulPolls(m, "nibe"))
         #expect(try Self.count(influx, "lux", field: "flow_temp") == Self.successfulPolls(m, "lux"))
-        #expect(m.value("hpmanager_influx_points_sent_total") == Double(Self.successfulPolls(m, "nibe") + Self.successfulPolls(m, "lux")))
+        #expect(m.value("hpmanager_influx_points_sent_total") == Double(Self.successfulPolls(m, "nibe") * 2 + Self.successfulPolls(m, "lux")),
+                "NIBE: a line and climate system 1's per poll")
         // Tags exactly as HPManager writes them (escaped comma and space survive).
         let rows = try influx.select("SELECT * FROM heatpump_metrics WHERE heat_pump_id = 'nibe' ORDER BY time DESC LIMIT 1", db: "hpm")
         let row = try #require(rows.first)
@@ -170,7 +177,7 @@ struct InfluxTests {
         _ = try await DaemonHarness.waitFor(daemon, "points of both devices sent") { m in
             (m.value("hpmanager_influx_points_sent_total") ?? 0) >= 6 && Self.successfulPolls(m, "scaled") >= 3 && Self.successfulPolls(m, "raw") >= 3
         }
-        let m = try await Self.quiesce(daemon, sim: sim, ids: ["scaled", "raw"])
+        let m = try await Self.quiesce(daemon, sim: sim, ids: ["scaled", "raw"], models: ["scaled": "mix_scaled", "raw": "mix_raw"])
         for id in ["scaled", "raw"] {
             for field in ["supply_temp", "alarm_number", "meter"] {
                 #expect(try Self.count(influx, id, field: field) == Self.successfulPolls(m, id), "\(field) of \(id)")
@@ -209,7 +216,7 @@ struct InfluxTests {
             ids.allSatisfy { DaemonHarness.up(m, $0) == 0 } && m.value("hpmanager_sink_queue_depth", ["sink": "influxdb"]) == 0
                 && m.value("hpmanager_influx_spooled_points") == 0
                 && (m.value("hpmanager_influx_points_sent_total") ?? 0) + (m.value("hpmanager_influx_points_rejected_total") ?? 0)
-                >= Double(ids.reduce(0) { $0 + Self.successfulPolls(m, $1) })
+                >= Double(Self.successfulPolls(m, "nibe") * 2 + Self.successfulPolls(m, "lux") + Self.successfulPolls(m, "solo"))
         }
         let luxPolls = Self.successfulPolls(m, "lux"), soloPolls = Self.successfulPolls(m, "solo")
         #expect(try Self.count(influx, "lux", field: "flow_temp") == luxPolls, "the rest of every lux point arrived")

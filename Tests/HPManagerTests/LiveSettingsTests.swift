@@ -179,7 +179,9 @@ struct LiveSettingsTests {
         let daemon = try harness.start()
         let api = HTTPAPIClient(base: "http://127.0.0.1:\(port)")
         try await HTTPAPITests.waitForAPI(api, daemon)
-        _ = try await DaemonHarness.waitFor(daemon, "points spooled", timeout: 15) { ($0.value("hpmanager_influx_spooled_points") ?? 0) >= 10 }
+        _ = try await DaemonHarness.waitFor(daemon, "10 polls spooled", timeout: 15) {
+            ($0.value("hpmanager_influx_spooled_points") ?? 0) >= Double(10 * InfluxTests.pointsPerPoll("nibe_s1155"))
+        }
         let changedAt = Date().timeIntervalSince1970
 
         let tokenFile = harness.dir.file("influx.token")

@@ -1,5 +1,6 @@
 import Foundation
 import SQLiteKit
+@testable import Sinks
 import Testing
 import TestSupport
 
@@ -59,7 +60,7 @@ struct StoreAndAlertTests {
         let polls = Int(daemon.metrics()?.value("heatpump_polls_total", ["heatpump_id": "a"]) ?? 0)
         let db = try SQLiteDatabase(path: harness.files.databasePath)
         #expect(try db.integrityCheck() == "ok")
-        #expect(try db.userVersion == 3, "every schema migration applied")
+        #expect(try db.userVersion == StoreSchema.migrations.count, "every schema migration applied")
         let readings = try db.query("SELECT COUNT(*), MIN(json_extract(data, '$.brine_in_temp')), MAX(json_extract(data, '$.brine_in_temp')) FROM readings WHERE heatpump_id = 'a'").first
         #expect(Int(readings?[0].int ?? 0) == polls, "one history row per successful poll")
         #expect(readings?[1].double == 2.1 && readings?[2].double == 2.1)
