@@ -6,7 +6,9 @@ enum MQTTParser {
         let urlNode = try map.required("url")
         s.url = try urlNode.string()
         guard let endpoint = endpoint(s.url) else {
-            throw urlNode.error(.invalidValue, "url must be mqtt://host[:port] or mqtts://host[:port] (port 1-65535, no user name, password or path), found \"\(s.url)\"")
+            // User info may hold a password: never echoed.
+            let shown = s.url.contains("@") ? "a url with user info (user:password@)" : "\"\(s.url)\""
+            throw urlNode.error(.invalidValue, "url must be mqtt://host[:port] or mqtts://host[:port] (port 1-65535, no user name, password or path), found \(shown)")
         }
         (s.tls, s.host, s.port) = endpoint
         s.enabled = try map.bool("enabled", default: true)
