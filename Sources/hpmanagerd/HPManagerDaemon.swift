@@ -128,9 +128,11 @@ struct HPManagerDaemon: AsyncParsableCommand {
         var mqttSink: MQTTSink?
         if config.collector.mqtt.enabled {
             let settings = config.collector.mqtt
-            let sink = MQTTSink(settings: settings, outboxPath: Self.mqttOutboxPath(config.collector), site: config.collector.site, version: Self.version,
-                                catalog: { await mqttBridge.registers($0) }, write: settings.allowWrites ? { await mqttBridge.write($0) } : nil,
-                                store: store, logger: logger)
+            let catalog: MQTTRegisterCatalog = { id in await mqttBridge.registers(id) }
+            var write: MQTTWriteHandler?
+            if settings.allowWrites { write = { @Sendable request in await mqttBridge.write(request) } }
+            let sink = MQTTSink(settings: settings, outboxPath: Self.mqttOutboxPath(config.collector), site: config.collector.site,
+                                version: Self.version, catalog: catalog, write: write, store: store, logger: logger)
             mqttSink = sink
             sinks.append(sink)
             services.append(.init(service: sink, serviceName: "mqtt"))
