@@ -41,10 +41,12 @@ public final class MosquittoServer: @unchecked Sendable {
         process = nil
     }
 
-    /// Retained messages on `filter` (wildcards allowed) as topic → payload; waits `seconds` for them.
-    public func retained(_ filter: String, seconds: Int = 1) throws -> [String: String] {
-        let output = try Self.run("/usr/bin/mosquitto_sub", ["-h", "127.0.0.1", "-p", "\(port)", "-t", filter, "--retained-only",
-                                                             "-W", "\(seconds)", "-F", "%t\t%p"])
+    /// Retained messages on `filter` (wildcards allowed) as topic → payload; waits up to `seconds`
+    /// for them (a single topic returns as soon as its message arrived).
+    public func retained(_ filter: String, seconds: Double = 1) throws -> [String: String] {
+        var arguments = ["-h", "127.0.0.1", "-p", "\(port)", "-t", filter, "--retained-only", "-F", "%t\t%p"]
+        if !filter.contains("#") && !filter.contains("+") { arguments += ["-C", "1"] }
+        let output = try Self.run("/usr/bin/mosquitto_sub", arguments, seconds: seconds)
         var messages: [String: String] = [:]
         for line in output.split(separator: "\n") {
             guard let tab = line.firstIndex(of: "\t") else { continue }
@@ -55,20 +57,30 @@ public final class MosquittoServer: @unchecked Sendable {
 
     /// Publishes one message (QoS 1); `retain` false.
     public func publish(_ topic: String, _ payload: String) throws {
-        _ = try Self.run("/usr/bin/mosquitto_pub", ["-h", "127.0.0.1", "-p", "\(port)", "-q", "1", "-t", topic, "-m", payload])
+        _ = try Self.run("/usr/bin/mosquitto_pub", ["-h", "127.0.0.1", "-p", "\(port)", "-q", "1", "-t", topic, "-m", payload], seconds: 5)
     }
 
-    static func run(_ executable: String, _ arguments: [String]) throws -> String {
+    /// Runs a client for at most `seconds`, then kills it. Its own `-W` timer is not used: it rests
+    /// on SIGALRM, which a child inherits blocked from the test process and never receives.
+    static func run(_ executable: String, _ arguments: [String], seconds: Double) throws -> String {
+        let outputPath = NSTemporaryDirectory() + "hpm-mqtt-client-\(UUID().uuidString)"
+        guard FileManager.default.createFile(atPath: outputPath, contents: nil), let output = FileHandle(forWritingAtPath: outputPath) else {
+            throw DeadlineExceeded(what: "a temporary file for \(executable)", seconds: 0)
+        }
+        defer { try? FileManager.default.removeItem(atPath: outputPath) }
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
-        let output = Pipe()
         process.standardOutput = output
         process.standardError = FileHandle.nullDevice
+        process.standardInput = FileHandle.nullDevice
         try process.run()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
+        let deadline = Date().addingTimeInterval(seconds)
+        while process.isRunning && Date() < deadline { usleep(10_000) }
+        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
         process.waitUntilExit()
-        return String(decoding: data, as: UTF8.self)
+        try? output.close()
+        return (try? String(contentsOfFile: outputPath, encoding: .utf8)) ?? ""
     }
 
     static func accepts(_ port: Int) -> Bool {

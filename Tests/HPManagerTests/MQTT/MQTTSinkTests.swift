@@ -36,7 +36,8 @@ struct MQTTSinkTests {
     func stateAndRegisters() async throws {
         let broker = try MosquittoServer()
         let sim = try SimulatorProcess(["--tcp", "nibe:0"])
-        let daemon = try Self.harness(sim, broker: broker).start()
+        let harness = try Self.harness(sim, broker: broker)  // held: its directory lives as long as it does
+        let daemon = try harness.start()
         let base = "hpmanager/zrh-01/hp1"
         let state = try Self.json(try await Self.retained(broker, "\(base)/state", "state topic"))
         #expect(state["heatpump_id"] as? String == "hp1")
@@ -56,7 +57,8 @@ struct MQTTSinkTests {
     func lastWill() async throws {
         let broker = try MosquittoServer()
         let sim = try SimulatorProcess(["--tcp", "nibe:0"])
-        let daemon = try Self.harness(sim, broker: broker).start()
+        let harness = try Self.harness(sim, broker: broker)  // held: its directory lives as long as it does
+        let daemon = try harness.start()
         _ = try await Self.retained(broker, "hpmanager/zrh-01/status", "online") { $0 == "online" }
         daemon.process.signal(SIGKILL)
         _ = daemon.process.waitForExit(timeout: 5)
@@ -67,7 +69,8 @@ struct MQTTSinkTests {
     func brokerOutage() async throws {
         let broker = try MosquittoServer()
         let sim = try SimulatorProcess(["--tcp", "nibe:0"])
-        let daemon = try Self.harness(sim, broker: broker).start()
+        let harness = try Self.harness(sim, broker: broker)  // held: its directory lives as long as it does
+        let daemon = try harness.start()
         let base = "hpmanager/zrh-01/hp1"
         _ = try await Self.retained(broker, "\(base)/state", "state before the outage")
         broker.stop()
@@ -92,7 +95,8 @@ struct MQTTSinkTests {
     func discovery() async throws {
         let broker = try MosquittoServer()
         let sim = try SimulatorProcess(["--tcp", "nibe:0"])
-        _ = try Self.harness(sim, broker: broker, extra: "  discovery: true\n  allow_writes: true").start()
+        let harness = try Self.harness(sim, broker: broker, extra: "  discovery: true\n  allow_writes: true")
+        let daemon = try harness.start()
         let node = "hpmanager_zrh-01_hp1"
         let configs = try await eventually("discovery configs", timeout: 10, interval: 0.2) {
             let all = try broker.retained("homeassistant/#", seconds: 1)
@@ -112,6 +116,7 @@ struct MQTTSinkTests {
         #expect(number["command_topic"] as? String == "hpmanager/zrh-01/hp1/hot_water_extra_duration/set")
         #expect(number["min"] as? Double == 0 && number["max"] as? Double == 65534 && number["step"] as? Double == 1)
         for (topic, payload) in configs { #expect((try? Self.json(payload)) != nil, "\(topic) is JSON") }
+        #expect(daemon.process.isRunning)
         #expect(Set(configs.values.compactMap { try? Self.json($0)["unique_id"] as? String }).count == configs.count, "unique ids")
     }
 
@@ -147,7 +152,8 @@ struct MQTTSinkTests {
     func writesDisabled() async throws {
         let broker = try MosquittoServer()
         let sim = try SimulatorProcess(["--tcp", "nibe:0"])
-        let daemon = try Self.harness(sim, broker: broker).start()
+        let harness = try Self.harness(sim, broker: broker)  // held: its directory lives as long as it does
+        let daemon = try harness.start()
         _ = try await Self.retained(broker, "hpmanager/zrh-01/hp1/state", "state")
         try broker.publish("hpmanager/zrh-01/hp1/hot_water_extra_duration/set", "45")
         // Proof the daemon would have seen it: a later poll publishes the register, still 0.
