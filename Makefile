@@ -6,9 +6,9 @@ DEMO_SECONDS ?= 60
 
 # Debian packages, by purpose. `make deps` installs what building and testing need; a machine that
 # only runs the daemon needs RUNTIME_PACKAGES (the .deb depends on exactly what its binaries link).
-RUNTIME_PACKAGES := libmodbus5 libcurl4 libsqlite3-0 zlib1g libsnappy1v5
-BUILD_PACKAGES := pkg-config libmodbus-dev libsqlite3-dev libcurl4-openssl-dev zlib1g-dev libsnappy-dev
-TEST_PACKAGES := socat iproute2 iptables python3 mbpoll influxdb prometheus victoria-metrics prometheus-node-exporter systemd dpkg-dev fakeroot lintian man-db chromium
+RUNTIME_PACKAGES := libmodbus5 libcurl4 libsqlite3-0 zlib1g libsnappy1v5 libmosquitto1
+BUILD_PACKAGES := pkg-config libmodbus-dev libsqlite3-dev libcurl4-openssl-dev zlib1g-dev libsnappy-dev libmosquitto-dev
+TEST_PACKAGES := socat iproute2 iptables python3 mbpoll influxdb prometheus victoria-metrics mosquitto mosquitto-clients prometheus-node-exporter systemd dpkg-dev fakeroot lintian man-db chromium
 APT_PACKAGES := $(BUILD_PACKAGES) $(TEST_PACKAGES)
 
 .PHONY: all deps deps-runtime deps-build deps-test build release test demo bench check-config deb install clean lint-deploy

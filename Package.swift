@@ -28,6 +28,7 @@ let package = Package(
         .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         .systemLibrary(name: "CSnappy", pkgConfig: "snappy", providers: [.apt(["libsnappy-dev"])]),
+        .systemLibrary(name: "CMosquitto", pkgConfig: "libmosquitto", providers: [.apt(["libmosquitto-dev"])]),
 
         // A bounded pool of OS threads with serial strands: blocking C calls never run on the cooperative pool.
         .target(
@@ -38,6 +39,9 @@ let package = Package(
         .target(name: "SQLiteKit", dependencies: ["CSQLite"]),
         // The one Swift wrapper around libcurl (HTTP POST with a reused easy handle) and the body codecs (zlib, snappy).
         .target(name: "CurlKit", dependencies: ["CCurl", "CZlib", "CSnappy"]),
+
+        // The one Swift wrapper around libmosquitto (a client owned by one thread, MOSQ_ERR_* + errno → MosquittoError).
+        .target(name: "MQTTKit", dependencies: ["CMosquitto"]),
 
         // The one Swift wrapper around libmodbus (client contexts, server mappings, errno → ModbusError).
         .target(name: "ModbusKit", dependencies: ["CModbus"]),
@@ -77,7 +81,7 @@ let package = Package(
         .target(
             name: "Sinks",
             dependencies: [
-                "HPCore", "BlockingIO", "SQLiteKit", "CurlKit",
+                "HPCore", "BlockingIO", "SQLiteKit", "CurlKit", "MQTTKit",
                 .product(name: "DequeModule", package: "swift-collections"),
                 // Prometheus remote write messages (prompb); the generated code is committed under Sinks/RemoteWrite/Proto.
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
@@ -142,7 +146,7 @@ let package = Package(
         .executableTarget(
             name: "hpmanagerd",
             dependencies: [
-                "HPCore", "Drivers", "Sinks", "Supervisor", "DeviceActor", "ModbusKit", "HTTPAPI", "BuildInfo",
+                "HPCore", "Drivers", "Sinks", "Supervisor", "DeviceActor", "ModbusKit", "HTTPAPI", "BuildInfo", "ControlProtocol",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),

@@ -123,6 +123,21 @@ struct HPManagerDaemon: AsyncParsableCommand {
             services.append(.init(service: sink, serviceName: "remote-write-\(settings.name)"))
         }
 
+        // MQTT: retained state, availability, Home Assistant discovery; writes through the same operation as the socket.
+        let mqttBridge = MQTTBridge()
+        var mqttSink: MQTTSink?
+        if config.collector.mqtt.enabled {
+            let settings = config.collector.mqtt
+            let catalog: MQTTRegisterCatalog = { id in await mqttBridge.registers(id) }
+            var write: MQTTWriteHandler?
+            if settings.allowWrites { write = { @Sendable request in await mqttBridge.write(request) } }
+            let sink = MQTTSink(settings: settings, outboxPath: Self.mqttOutboxPath(config.collector), site: config.collector.site,
+                                version: Self.version, catalog: catalog, write: write, store: store, logger: logger)
+            mqttSink = sink
+            sinks.append(sink)
+            services.append(.init(service: sink, serviceName: "mqtt"))
+        }
+
         let alerts = AlertMonitor(rules: config.collector.alerts, store: store, logger: logger)
         sinks.append(alerts)
         services.append(.init(service: alerts, serviceName: "alerts"))
@@ -137,6 +152,7 @@ struct HPManagerDaemon: AsyncParsableCommand {
             sink.addSource(store)
             if let influxSink { sink.addSource(influxSink) }
             for remote in remoteWriteSinks { sink.addSource(remote) }
+            if let mqttSink { sink.addSource(mqttSink) }
             sink.addSource(alerts)
             sink.addSource(links)
             sink.addSource(stateMonitor)
@@ -170,6 +186,7 @@ struct HPManagerDaemon: AsyncParsableCommand {
         services.append(.init(service: writes, serviceName: "writes"))
         // One set of typed operations behind both transports.
         let operations = FleetOperations(control: control, store: store, links: links, version: Self.version, writes: writes)
+        mqttBridge.attach(operations)
         if !config.collector.controlSocket.path.isEmpty {
             let commands = ControlCommands(operations: operations)
             var limits = ControlServer.Limits()
@@ -229,6 +246,13 @@ struct HPManagerDaemon: AsyncParsableCommand {
             : settings.spoolPath
     }
 
+    /// The MQTT outbox: `mqtt.outbox_path`, or `mqtt-outbox.db` beside the store.
+    static func mqttOutboxPath(_ c: CollectorConfig) -> String {
+        c.mqtt.outboxPath.isEmpty
+            ? ((c.sqlite.path as NSString).deletingLastPathComponent as NSString).appendingPathComponent("mqtt-outbox.db")
+            : c.mqtt.outboxPath
+    }
+
     /// Locks the store's directory and, when it lives elsewhere, the spool's; exits 75 if another
     /// daemon holds either, 73 if a lock cannot be created. One lock per directory inode: the same
     /// directory spelled twice (relative and absolute, through a symlink) is locked once.
@@ -236,6 +260,7 @@ struct HPManagerDaemon: AsyncParsableCommand {
         var directories = [Self.directory(of: c.sqlite.path)]
         if c.influxdb.enabled { directories.append(Self.directory(of: Self.spoolPath(c))) }
         for remote in c.remoteWrite { directories.append(Self.directory(of: Self.remoteWriteSpoolPath(remote, c))) }
+        if c.mqtt.enabled { directories.append(Self.directory(of: Self.mqttOutboxPath(c))) }
         var locks: [StateDirectoryLock] = []
         for directory in directories where !locks.contains(where: { $0.guards(directory: directory) }) {
             do {

@@ -12,6 +12,7 @@ public struct CollectorConfig: Sendable, Hashable {
     public var writes = WriteSettings()
     public var site = SiteSettings()
     public var remoteWrite: [RemoteWriteSettings] = []
+    public var mqtt = MQTTSettings()
 
     public init() {}
 }

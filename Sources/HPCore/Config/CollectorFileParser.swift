@@ -18,6 +18,7 @@ struct CollectorFileParser {
         if let node = top.optional("writes") { config.writes = try writes(node) }
         if let node = top.optional("site") { config.site = try site(node) }
         if let node = top.optional("remote_write") { config.remoteWrite = try RemoteWriteParser.parse(node) }
+        if let node = top.optional("mqtt") { config.mqtt = try MQTTParser.parse(node) }
         try top.rejectUnknownKeys()
         return config
     }

@@ -46,6 +46,8 @@ public enum ConfigLimits {
     public static let quarantineRetry: ClosedRange<Double> = 1...week
     public static let influxTimeout: ClosedRange<Double> = 0.1...hour
     public static let influxRetryInterval: ClosedRange<Double> = 0.1...day
+    /// Wait between MQTT connection attempts (first and longest).
+    public static let mqttReconnect: ClosedRange<Double> = 0.05...hour
     public static let shutdownTimeout: ClosedRange<Double> = 0.1...hour
     public static let deadLetterRetention: ClosedRange<Double> = minute...(3650 * day)
     public static let metricsFileInterval: ClosedRange<Double> = 0.1...day

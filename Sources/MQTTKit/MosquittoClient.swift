@@ -1,0 +1,159 @@
+import CMosquitto
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The one Swift wrapper around a libmosquitto client (`struct mosquitto *`).
+///
+/// Not `Sendable`: one thread owns a client and makes every call on it, including `loop`, during
+/// which libmosquitto runs the callbacks on that same thread. Without `mosquitto_loop_start` the
+/// library starts no thread of its own, so no call ever races another. Callbacks only append to
+/// `events`; the owner reads them from `loop`'s result.
+public final class MosquittoClient {
+    public struct TLS: Sendable, Hashable {
+        /// CA bundle for the broker's certificate; empty: the system's trust store.
+        public var caFile: String
+        public var certFile: String
+        public var keyFile: String
+        /// Skips the host-name check (self-signed test brokers); never the default.
+        public var insecure: Bool
+
+        public init(caFile: String = "", certFile: String = "", keyFile: String = "", insecure: Bool = false) {
+            self.caFile = caFile
+            self.certFile = certFile
+            self.keyFile = keyFile
+            self.insecure = insecure
+        }
+    }
+
+    public struct Options: Sendable {
+        public var clientID: String
+        /// 4 = MQTT 3.1.1, 5 = MQTT 5.
+        public var protocolVersion: Int32 = 4
+        public var username: String = ""
+        /// Read from a file by the caller; held only here and handed to libmosquitto.
+        public var password: String?
+        public var tls: TLS?
+        /// QoS 1 messages libmosquitto may have unacknowledged at once.
+        public var maxInflight: Int = 100
+        /// Longest incoming payload delivered with its bytes; longer ones arrive marked truncated.
+        public var maxIncomingPayload: Int = 4096
+
+        public init(clientID: String) { self.clientID = clientID }
+    }
+
+    /// Where the C callbacks put what happened (reached through libmosquitto's `obj` pointer).
+    final class EventBox {
+        var events: [MosquittoEvent] = []
+        let maxPayload: Int
+        init(maxPayload: Int) { self.maxPayload = maxPayload }
+    }
+
+    private let handle: OpaquePointer
+    private let box: EventBox
+
+    public init(_ options: Options) throws(MosquittoError) {
+        try MosquittoError.check(MosquittoLibrary.ensureInitialised(), "lib_init")
+        box = EventBox(maxPayload: options.maxIncomingPayload)
+        guard let mosq = mosquitto_new(options.clientID, true, Unmanaged.passUnretained(box).toOpaque()) else {
+            throw MosquittoError(code: MOSQ_ERR_NOMEM.rawValue, errno: errno, operation: "new")
+        }
+        handle = mosq
+        try MosquittoError.check(mosquitto_int_option(mosq, MOSQ_OPT_PROTOCOL_VERSION, options.protocolVersion), "protocol_version")
+        try MosquittoError.check(mosquitto_max_inflight_messages_set(mosq, UInt32(clamping: max(1, options.maxInflight))), "max_inflight")
+        if !options.username.isEmpty || options.password != nil {
+            try MosquittoError.check(mosquitto_username_pw_set(mosq, options.username, options.password), "username_pw_set")
+        }
+        if let tls = options.tls {
+            if tls.caFile.isEmpty {
+                try MosquittoError.check(mosquitto_int_option(mosq, MOSQ_OPT_TLS_USE_OS_CERTS, 1), "tls_use_os_certs")
+            }
+            if !tls.caFile.isEmpty || !tls.certFile.isEmpty {
+                try MosquittoError.check(mosquitto_tls_set(mosq, tls.caFile.isEmpty ? nil : tls.caFile, tls.caFile.isEmpty ? "/etc/ssl/certs" : nil,
+                                                           tls.certFile.isEmpty ? nil : tls.certFile, tls.keyFile.isEmpty ? nil : tls.keyFile, nil),
+                                         "tls_set")
+            }
+            try MosquittoError.check(mosquitto_tls_insecure_set(mosq, tls.insecure), "tls_insecure_set")
+        }
+        mosquitto_connect_callback_set(mosq) { _, obj, rc in
+            MosquittoClient.box(obj)?.events.append(.connected(code: rc))
+        }
+        mosquitto_disconnect_callback_set(mosq) { _, obj, rc in
+            MosquittoClient.box(obj)?.events.append(.disconnected(code: rc))
+        }
+        mosquitto_publish_callback_set(mosq) { _, obj, mid in
+            MosquittoClient.box(obj)?.events.append(.published(mid: mid))
+        }
+        mosquitto_message_callback_set(mosq) { _, obj, message in
+            guard let box = MosquittoClient.box(obj), let message, let topic = message.pointee.topic else { return }
+            let length = Int(message.pointee.payloadlen)
+            if length > box.maxPayload {
+                box.events.append(.message(topic: String(cString: topic), payload: [], truncated: true))
+                return
+            }
+            var payload: [UInt8] = []
+            if length > 0, let bytes = message.pointee.payload {
+                payload = Array(UnsafeRawBufferPointer(start: bytes, count: length))
+            }
+            box.events.append(.message(topic: String(cString: topic), payload: payload, truncated: false))
+        }
+    }
+
+    deinit {
+        mosquitto_destroy(handle)
+    }
+
+    private static func box(_ obj: UnsafeMutableRawPointer?) -> EventBox? {
+        obj.map { Unmanaged<EventBox>.fromOpaque($0).takeUnretainedValue() }
+    }
+
+    /// The Last Will the broker publishes when the connection dies without a DISCONNECT (set before `connect`).
+    public func setWill(topic: String, payload: [UInt8], qos: Int32, retain: Bool) throws(MosquittoError) {
+        let rc = payload.withUnsafeBytes { mosquitto_will_set(handle, topic, Int32(payload.count), $0.baseAddress, qos, retain) }
+        try MosquittoError.check(rc, "will_set")
+    }
+
+    /// Starts connecting without waiting for the broker (DNS lookup aside); CONNACK arrives as `.connected` from `loop`.
+    public func connect(host: String, port: Int, keepalive: Int) throws(MosquittoError) {
+        try MosquittoError.check(mosquitto_connect_async(handle, host, Int32(clamping: port), Int32(clamping: keepalive)), "connect")
+    }
+
+    /// Queues a publish; returns its message id (acknowledged by `.published(mid:)` for QoS 1).
+    @discardableResult
+    public func publish(topic: String, payload: [UInt8], qos: Int32, retain: Bool) throws(MosquittoError) -> Int32 {
+        var mid: Int32 = 0
+        let rc = payload.withUnsafeBytes { mosquitto_publish(handle, &mid, topic, Int32(payload.count), $0.baseAddress, qos, retain) }
+        try MosquittoError.check(rc, "publish")
+        return mid
+    }
+
+    public func subscribe(_ pattern: String, qos: Int32) throws(MosquittoError) {
+        try MosquittoError.check(mosquitto_subscribe(handle, nil, pattern, qos), "subscribe")
+    }
+
+    /// Runs the network for up to `timeoutMs`: reads, writes, keepalive, callbacks. Returns what
+    /// the callbacks reported and, when the connection is gone, why.
+    public func loop(timeoutMs: Int32) -> (events: [MosquittoEvent], error: MosquittoError?) {
+        let rc = mosquitto_loop(handle, timeoutMs, 1)
+        var failure: MosquittoError?
+        do throws(MosquittoError) { try MosquittoError.check(rc, "loop") } catch { failure = error }
+        let events = box.events
+        box.events.removeAll(keepingCapacity: true)
+        return (events, failure)
+    }
+
+    /// Sends DISCONNECT (the broker then does not publish the Will).
+    public func disconnect() {
+        _ = mosquitto_disconnect(handle)
+    }
+
+    /// Whether libmosquitto still has bytes to send.
+    public var wantsWrite: Bool { mosquitto_want_write(handle) }
+}
+
+extension MosquittoClient {
+    /// The broker's CONNACK refusal in words (`Connection Refused: not authorised.`).
+    public static func connackDescription(_ code: Int32) -> String {
+        String(cString: mosquitto_connack_string(code))
+    }
+}

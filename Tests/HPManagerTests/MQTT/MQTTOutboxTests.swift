@@ -1,0 +1,89 @@
+import Foundation
+import HPCore
+@testable import Sinks
+import Testing
+import TestSupport
+
+/// The outbox's rules without a broker: newest message per topic, kept until its own PUBACK, bounded, durable.
+@Suite("MQTT outbox")
+struct MQTTOutboxTests {
+    static func message(_ topic: String, _ text: String) -> MQTTOutbox.Message { .init(topic: topic, payload: Array(text.utf8), retain: true) }
+
+    @Test("an outage of many polls leaves one entry per topic, holding the newest payload")
+    func coalesces() throws {
+        let outbox = try MQTTOutbox(path: nil, maxTopics: 10)
+        for poll in 1...100 { outbox.put(Self.message("a/state", "\(poll)")); outbox.put(Self.message("a/t", "\(poll)")) }
+        #expect(outbox.count == 2)
+        let first = try #require(outbox.next())
+        #expect(first.topic == "a/state" && first.entry.payload == Array("100".utf8))
+    }
+
+    @Test("a newer value arriving while the old one is in flight is sent after that ack, and only its own ack removes it")
+    func inflightReplacement() throws {
+        let outbox = try MQTTOutbox(path: nil, maxTopics: 10)
+        outbox.put(Self.message("t", "1"))
+        let sent = try #require(outbox.next())
+        outbox.sent(sent.topic, version: sent.entry.version, mid: 7)
+        outbox.put(Self.message("t", "2"))
+        #expect(outbox.next() == nil, "not twice in flight")
+        outbox.acknowledged(mid: 7)
+        let second = try #require(outbox.next())
+        #expect(second.entry.payload == Array("2".utf8))
+        outbox.sent(second.topic, version: second.entry.version, mid: 8)
+        outbox.acknowledged(mid: 8)
+        #expect(outbox.isEmpty)
+    }
+
+    @Test("a lost connection sends the unacknowledged messages again")
+    func connectionLost() throws {
+        let outbox = try MQTTOutbox(path: nil, maxTopics: 10)
+        outbox.put(Self.message("t", "1"))
+        let sent = try #require(outbox.next())
+        outbox.sent(sent.topic, version: sent.entry.version, mid: 1)
+        outbox.connectionLost()
+        outbox.acknowledged(mid: 1)  // a late ack of the old connection's mid changes nothing
+        #expect(outbox.next()?.topic == "t")
+    }
+
+    @Test("bounded: new topics beyond max_topics are dropped and counted, known topics still update")
+    func bounded() throws {
+        let outbox = try MQTTOutbox(path: nil, maxTopics: 2)
+        #expect(outbox.put(Self.message("a", "1")) && outbox.put(Self.message("b", "1")))
+        #expect(!outbox.put(Self.message("c", "1")))
+        #expect(outbox.put(Self.message("a", "2")))
+        #expect(outbox.count == 2 && outbox.dropped == 1)
+    }
+
+    @Test("persisted: a reopened outbox holds what was not acknowledged, not what was")
+    func durable() throws {
+        let dir = try TemporaryDirectory(prefix: "hpm-outbox")
+        let path = dir.file("outbox.db")
+        do {
+            let outbox = try MQTTOutbox(path: path, maxTopics: 10)
+            outbox.put(Self.message("kept", "new"))
+            outbox.put(Self.message("acked", "x"))
+            try outbox.persist()
+            let kept = try #require(outbox.next())
+            let acked = try #require(outbox.next())
+            #expect(kept.topic == "kept" && acked.topic == "acked")
+            outbox.sent(acked.topic, version: acked.entry.version, mid: 1)
+            outbox.acknowledged(mid: 1)
+            outbox.unsent(kept.topic)
+            try outbox.persist()
+        }
+        let reopened = try MQTTOutbox(path: path, maxTopics: 10)
+        #expect(reopened.count == 1)
+        let entry = try #require(reopened.next())
+        #expect(entry.topic == "kept" && entry.entry.payload == Array("new".utf8) && entry.entry.retain)
+    }
+
+    @Test("topics: site default, reserved register names, set topics parsed back")
+    func topics() {
+        let t = MQTTTopics(prefix: "hpmanager", site: SiteSettings())
+        #expect(t.status == "hpmanager/default/status" && t.state("a") == "hpmanager/default/a/state")
+        #expect(t.register("a", "state") == nil && t.register("a", "x/y+#") == "hpmanager/default/a/x_y__")
+        let parsed = t.parseSet("hpmanager/default/a/temp/set")
+        #expect(parsed?.id == "a" && parsed?.register == "temp")
+        #expect(t.parseSet("hpmanager/default/a/temp") == nil && t.parseSet("other/default/a/temp/set") == nil)
+    }
+}

@@ -1,0 +1,57 @@
+import HPCore
+import Testing
+
+/// `mqtt:` in collector.yml: defaults, URL forms and located errors.
+@Suite("mqtt settings")
+struct MQTTSettingsTests {
+    @Test("defaults: QoS 1, retained, prefix hpmanager, discovery and writes off, MQTT 3.1.1; port from the scheme")
+    func defaults() throws {
+        let c = try SiteSettingsTests.load("mqtt:\n  url: mqtt://broker.lan\n")
+        #expect(c.mqtt.enabled && c.mqtt.host == "broker.lan" && c.mqtt.port == 1883 && !c.mqtt.tls)
+        #expect(c.mqtt.qos == 1 && c.mqtt.retain && c.mqtt.topicPrefix == "hpmanager" && c.mqtt.discoveryPrefix == "homeassistant")
+        #expect(!c.mqtt.discovery && !c.mqtt.allowWrites && c.mqtt.protocolVersion == 4)
+        let tls = try SiteSettingsTests.load("mqtt:\n  url: mqtts://[::1]\n  protocol: \"5\"\n  ca_file: /etc/ca.pem\n")
+        #expect(tls.mqtt.tls && tls.mqtt.host == "::1" && tls.mqtt.port == 8883 && tls.mqtt.protocolVersion == 5)
+        let full = try SiteSettingsTests.load("""
+        mqtt: {url: "mqtt://10.0.0.5:11883", client_id: site-a, username: hpm, password_file: /etc/hpm/mqtt.pass, topic_prefix: plant/hp,
+               discovery: true, discovery_prefix: ha, allow_writes: true, qos: 0, retain: false}
+        """)
+        #expect(full.mqtt.port == 11883 && full.mqtt.clientID == "site-a" && full.mqtt.username == "hpm" && full.mqtt.passwordFile == "/etc/hpm/mqtt.pass")
+        #expect(full.mqtt.topicPrefix == "plant/hp" && full.mqtt.discovery && full.mqtt.discoveryPrefix == "ha" && full.mqtt.allowWrites)
+        #expect(full.mqtt.qos == 0 && !full.mqtt.retain)
+        #expect(!(try SiteSettingsTests.load("").mqtt.enabled), "no section: no MQTT")
+    }
+
+    @Test("invalid mqtt entries are errors at their line", arguments: [
+        ("mqtt:\n  client_id: x\n", 2, "url"),
+        ("mqtt:\n  url: http://broker\n", 2, "url must be mqtt://"),
+        ("mqtt:\n  url: mqtt://broker:0\n", 2, "port 1-65535"),
+        ("mqtt:\n  url: mqtt://broker:65536\n", 2, "port 1-65535"),
+        ("mqtt:\n  url: mqtt://user:secret@broker\n", 2, "no user name, password"),
+        ("mqtt:\n  url: mqtt://broker/topic\n", 2, "url must be"),
+        ("mqtt:\n  url: mqtt://b\n  password: hunter2\n", 3, "password_file only"),
+        ("mqtt:\n  url: mqtt://b\n  password_file: /p\n", 3, "needs a username"),
+        ("mqtt:\n  url: mqtt://b\n  qos: 3\n", 3, "between 0 and 2"),
+        ("mqtt:\n  url: mqtt://b\n  topic_prefix: a/#\n", 3, "topic_prefix must be"),
+        ("mqtt:\n  url: mqtt://b\n  topic_prefix: /a\n", 3, "topic_prefix must be"),
+        ("mqtt:\n  url: mqtt://b\n  discovery_prefix: \"\"\n", 3, "discovery_prefix must be"),
+        ("mqtt:\n  url: mqtt://b\n  protocol: \"3.1\"\n", 3, "protocol must be"),
+        ("mqtt:\n  url: mqtt://b\n  keepalive: 1\n", 3, "between 5 and 65535"),
+        ("mqtt:\n  url: mqtt://b\n  ca_file: /ca\n", 3, "needs an mqtts:// url"),
+        ("mqtt:\n  url: mqtt://b\n  reconnect_interval: 5\n  reconnect_interval_max: 1\n", 4, "must not be below"),
+        ("mqtt:\n  url: mqtt://b\n  max_set_payload: 0\n", 3, "between 1 and 65536"),
+        ("mqtt:\n  url: mqtt://b\n  allow_write: true\n", 3, "did you mean 'allow_writes'"),
+    ])
+    func rejects(_ text: String, _ line: Int, _ fragment: String) throws {
+        let error = try #require(try SiteSettingsTests.error(text), "accepted \(text)")
+        #expect(error.line == line && error.description.contains(fragment), "got \(error)")
+    }
+
+    @Test("the password never appears in an error: a password key is refused without echoing its value")
+    func passwordNotEchoed() throws {
+        let error = try #require(try SiteSettingsTests.error("mqtt:\n  url: mqtt://b\n  password: s3cr3t-value\n"))
+        #expect(!error.description.contains("s3cr3t-value"))
+        let url = try #require(try SiteSettingsTests.error("mqtt:\n  url: mqtt://hpm:s3cr3t-value@broker\n"))
+        #expect(url.line == 2 && !url.description.contains("s3cr3t-value"), "got \(url)")
+    }
+}
