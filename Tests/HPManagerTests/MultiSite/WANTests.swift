@@ -4,7 +4,7 @@ import Testing
 import TestSupport
 
 /// Several site daemons, each in a network namespace of its own with its own hpsim, feeding one
-/// central InfluxDB and Prometheus (remote-write receiver) over impaired uplinks: 150 ms each way
+/// central InfluxDB, Prometheus (remote-write receiver) and mosquitto over impaired uplinks: 150 ms each way
 /// (a delaying relay on the central side) and 5 % packet loss each way (iptables in the site's
 /// namespace). The central side is the test's own namespace; nothing leaves the machine.
 @Suite("Many buildings over a WAN (network namespaces)", .serialized,
@@ -39,7 +39,7 @@ struct WANTests {
         }
     }
 
-    @Test("three sites over lossy, delayed uplinks: a 2-minute cut and daemon restarts mid-outage; every poll arrives once in InfluxDB and Prometheus")
+    @Test("three sites over lossy, delayed uplinks: a 2-minute cut and daemon restarts mid-outage; every poll arrives once in InfluxDB and Prometheus, MQTT state is current soon after")
     func wan() async throws {
         let lab = try NetworkLab(sites: 3)
         defer { lab.close() }
@@ -47,8 +47,10 @@ struct WANTests {
         try influx.query("CREATE DATABASE hpm")
         let prometheus = try PrometheusServer(configuration: "global:\n  scrape_interval: 1m\n", arguments: ["--web.enable-remote-write-receiver"])
         let promPort = try #require(Int(prometheus.url.split(separator: ":").last ?? ""))
+        let broker = try MosquittoServer()
         let relay = try DelayRelay(delay: 0.15, routes: lab.sites.flatMap {
-            [.init(listenHost: $0.centralAddress, targetPort: influx.httpPort), .init(listenHost: $0.centralAddress, targetPort: promPort)]
+            [.init(listenHost: $0.centralAddress, targetPort: influx.httpPort), .init(listenHost: $0.centralAddress, targetPort: promPort),
+             .init(listenHost: $0.centralAddress, targetPort: broker.port)]
         })
         var sites: [Site] = []
         for (index, net) in lab.sites.enumerated() {
@@ -63,7 +65,7 @@ struct WANTests {
               name: Site \(index + 1)
               labels: {region: test}
             influxdb:
-              url: http://\(central):\(relay.ports[2 * index])
+              url: http://\(central):\(relay.ports[3 * index])
               version: 1
               database: hpm
               timeout: 10
@@ -71,16 +73,22 @@ struct WANTests {
               retry_interval_max: 4
             remote_write:
               - name: central
-                url: http://\(central):\(relay.ports[2 * index + 1])/api/v1/write
+                url: http://\(central):\(relay.ports[3 * index + 1])/api/v1/write
                 timeout: 10
                 queue: {max_samples_per_send: 500, batch_send_deadline: 1, min_backoff: 0.5, max_backoff: 4}
+            mqtt:
+              url: mqtt://\(central):\(relay.ports[3 * index + 2])
+              client_id: hpm-\(id)
+              keepalive: 5
+              reconnect_interval: 0.5
+              reconnect_interval_max: 2
             """)
             sites.append(Site(id: id, net: net, sim: sim, harness: harness, daemon: try harness.start(namespace: net.namespace)))
             try lab.loss(net, percent: 5)
         }
         // The uplinks really are slow: an HTTP round trip through the relay takes at least 2 × 150 ms.
         let ping = try lab.exec(lab.sites[2], "/usr/bin/curl", ["-s", "-o", "/dev/null", "-w", "%{time_total}", "--retry", "3",
-                                                              "http://\(lab.sites[2].centralAddress):\(relay.ports[4])/ping"])
+                                                              "http://\(lab.sites[2].centralAddress):\(relay.ports[6])/ping"])
         #expect((Double(ping) ?? 0) >= 0.3, "round trip over the uplink: \(ping) s")
         for site in sites {
             _ = try await eventually("site \(site.id) delivering over its uplink", timeout: 60, interval: 0.5) {
@@ -102,9 +110,25 @@ struct WANTests {
         }
         try await Task.sleep(for: .seconds(max(0, Self.outage - Date().timeIntervalSince(cutAt))))
         try lab.restore(sites[0].net)
+        let restoredAt = Date().timeIntervalSince1970
         let spooledAtRestore = sites[0].spooled
         #expect(spooledAtRestore > 0, "site s1 spooled during the outage")
         let back = sites
+        // MQTT: the retained state is current again soon after the link returns. The bound is the
+        // client's own: a connect attempt begun during the cut waits for its CONNACK at most 10 s,
+        // the next one follows within reconnect_interval_max (2 s), plus a poll interval (1 s).
+        let fresh = try await eventually("site s1's retained MQTT state from after the cut", timeout: 30, interval: 0.25) { () -> Double? in
+            let state = try broker.retained("hpmanager/s1/hp/state", seconds: 1)["hpmanager/s1/hp/state"] ?? ""
+            let object = try? JSONSerialization.jsonObject(with: Data(state.utf8)) as? [String: Any]
+            guard let at = object?["timestamp"] as? Double, at > restoredAt, object?["up"] as? Bool == true else { return nil }
+            return Date().timeIntervalSince1970 - restoredAt
+        }
+        #expect(fresh < 10 + 2 + 1 + 1, "site s1's MQTT state current \(fresh) s after the link returned")
+        for id in ["s2", "s3"] {
+            let state = try broker.retained("hpmanager/\(id)/hp/state", seconds: 2)["hpmanager/\(id)/hp/state"] ?? ""
+            let at = (try? JSONSerialization.jsonObject(with: Data(state.utf8)) as? [String: Any])?["timestamp"] as? Double ?? 0
+            #expect(Date().timeIntervalSince1970 - at < 3, "site \(id)'s retained state is current (\(state.prefix(80)))")
+        }
         _ = try await eventually("site s1 drained its spool", timeout: 90, interval: 0.5) { back[0].spooled == 0 ? true : nil }
 
         // Quiesce: no more polls, every sink empty, then stop the daemons (the store writes its last rows).
