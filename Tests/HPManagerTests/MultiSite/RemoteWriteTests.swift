@@ -98,7 +98,7 @@ struct RemoteWriteTests {
         #expect(Set(samples.map(\.timestampMs)).count == samples.count, "no timestamp twice")
     }
 
-    @Test("outage and restart: samples of the outage are spooled, survive a daemon restart and arrive exactly once")
+    @Test("outage and restart: samples of the outage are spooled, survive a daemon restart and all arrive; only a request lost in flight is re-sent")
     func outageAndRestart() async throws {
         let vm = try VictoriaMetricsServer()
         let sim = try SimulatorProcess(["--tcp", "nibe:0"])
@@ -118,10 +118,15 @@ struct RemoteWriteTests {
         let m = try await Self.quiesce(second, sim: sim, ids: ["a"])
         let expected = firstPolls + InfluxTests.successfulPolls(m, "a")
         let selector = "heatpump_supply_temp{site=\"zrh-01\",heatpump_id=\"a\"}"
-        let got = try await Self.arrived("samples of both runs", expected: expected) { try vm.export(selector).values.reduce(0) { $0 + $1.count } }
-        #expect(got == expected, "every sample of both runs, once")
+        let got = try await Self.arrived("samples of both runs", expected: expected) {
+            Set(try vm.export(selector).values.flatMap { $0 }.map(\.timestampMs)).count
+        }
+        #expect(got == expected, "every sample of both runs arrived")
+        // VictoriaMetrics keeps duplicates, so this shows every re-send: the only one allowed is the request
+        // in flight when the receiver went away (it may have stored it without answering; remote write is
+        // at-least-once, and Prometheus or Mimir store such a re-send once).
         let samples = try vm.export(selector).values.flatMap { $0 }
-        #expect(Set(samples.map(\.timestampMs)).count == samples.count, "no timestamp twice")
+        #expect(samples.count - Set(samples.map(\.timestampMs)).count <= 1, "\(samples.count) samples for \(expected) polls: nothing else sent twice")
         #expect(second.log.contains("replaying spooled samples"))
         #expect(m.value("hpmanager_sink_dropped_total", ["sink": "remote_write"]) == 0)
     }
