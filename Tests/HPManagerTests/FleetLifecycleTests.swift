@@ -50,7 +50,7 @@ struct FleetLifecycleTests {
         let control = rig.control()
         let fleet = control.fleet
         let task = Task { try await FleetService(control: control).run() }
-        _ = try await eventually("y1 running", timeout: 5) { fleet.census.snapshot == ["y1": 1] ? true : nil }
+        _ = try await eventually("y1 running", timeout: 30) { fleet.census.snapshot == ["y1": 1] ? true : nil }
         task.cancel()
         let ended = Mutex(false)
         let waiter = Task { _ = await task.result; ended.withLock { $0 = true } }
@@ -86,7 +86,7 @@ struct FleetLifecycleTests {
         let control = rig.control()
         let before = control.pendingCommands
         let early = Task { try await control.add(spec: Self.spec(id: "rt1", name: "overwritten", port: sim.ports[0])) }
-        _ = try await eventually("the early add queued", timeout: 5) { control.pendingCommands == before + 1 ? true : nil }
+        _ = try await eventually("the early add queued", timeout: 30) { control.pendingCommands == before + 1 ? true : nil }
         let loop = Task { await control.run() }
         try await control.start()
         switch await early.result {
