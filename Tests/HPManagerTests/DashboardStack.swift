@@ -94,10 +94,26 @@ struct DashboardStack {
 
     /// Samples of an instant PromQL query whose value is a number (NaN, e.g. 0/0, is no data).
     func promSamples(_ expr: String) throws -> Int {
-        try prometheus.query(expr).filter { item in
-            let value = (item as? [String: Any])?["value"] as? [Any] ?? (item as? [Any]) ?? []
-            return (value.last as? String).flatMap(Double.init).map { !$0.isNaN } ?? false
-        }.count
+        try retryingAfterFailedScrape {
+            try prometheus.query(expr).filter { item in
+                let value = (item as? [String: Any])?["value"] as? [Any] ?? (item as? [Any]) ?? []
+                return (value.last as? String).flatMap(Double.init).map { !$0.isNaN } ?? false
+            }.count
+        } isEmpty: { $0 == 0 }
+    }
+
+    /// Runs `query`; an empty answer while the exporter's last scrape failed (`up` 0: on a loaded
+    /// machine a 1 s scrape can time out, and Prometheus then marks every series stale) is asked
+    /// again after the next scrapes, for at most 10 s. With the target up, empty means empty.
+    func retryingAfterFailedScrape<T>(_ query: () throws -> T, isEmpty: (T) -> Bool) throws -> T {
+        var answer = try query()
+        for _ in 0..<20 where isEmpty(answer) {
+            let up = try prometheus.query("up{job=\"hpmanager-textfile\"} == 1")
+            guard up.isEmpty else { break }
+            usleep(500_000)
+            answer = try query()
+        }
+        return answer
     }
 
     /// The values of a query variable: `label_values(expr, label)` on Prometheus, or the InfluxQL
@@ -111,7 +127,9 @@ struct DashboardStack {
             }
             let expr = String(inner[inner.index(inner.startIndex, offsetBy: 13)..<comma])
             let label = inner[inner.index(after: comma)..<inner.index(before: inner.endIndex)].trimmingCharacters(in: .whitespaces)
-            let values = try prometheus.query(expr).compactMap { (($0 as? [String: Any])?["metric"] as? [String: Any])?[label] as? String }
+            let values = try retryingAfterFailedScrape {
+                try prometheus.query(expr).compactMap { (($0 as? [String: Any])?["metric"] as? [String: Any])?[label] as? String }
+            } isEmpty: { $0.isEmpty }
             return Array(Set(values)).sorted()
         case .influxQL:
             let json = try influx.query(v.query, db: Self.database)
