@@ -43,10 +43,10 @@ struct ConfigFuzzTests {
 
     /// One mutated file per case; the others stay valid so later stages (models, devices, display) are reached.
     @Test("mutated heatpumps.yml, registers.yml, collector.yml and display.yml", arguments: ConfigLoader.fileNames)
-    func mutated(_ file: String) throws {
+    func mutated(_ file: String) async throws {
         let sets = try Self.seedSets().filter { $0[file] != nil }
         let fuzz = FuzzRun("config-\(file)", cases: 100)
-        try fuzz.run { rng, record in
+        try await fuzz.run { rng, record in
             var files = Mutator.pick(sets, &rng)
             let text = String(decoding: Mutator.mutate(Array(files[file, default: ""].utf8), &rng), as: UTF8.self)
             files[file] = text

@@ -51,7 +51,7 @@ struct ControlProtocolFuzzTests {
         let (commands, control) = try Self.commands(dir)
         let fuzz = FuzzRun("control", cases: 400)
         var cases: [(seed: UInt64, bytes: [UInt8])] = []
-        fuzz.run { rng, _ in cases.append((rng.next(), Mutator.mutate(Array(Mutator.pick(Self.seeds, &rng).utf8), &rng))) }
+        await fuzz.run { rng, _ in cases.append((rng.next(), Mutator.mutate(Array(Mutator.pick(Self.seeds, &rng).utf8), &rng))) }
         for (index, c) in cases.enumerated() {
             let input = String(decoding: c.bytes, as: UTF8.self)
             fuzz.note(input, case: index)
@@ -79,7 +79,7 @@ struct ControlProtocolFuzzTests {
         ]
         let fuzz = FuzzRun("device-spec", cases: 400)
         var specs: [String] = []
-        fuzz.run { rng, _ in specs.append(String(decoding: Mutator.mutate(Array(Mutator.pick(seeds, &rng).utf8), &rng), as: UTF8.self)) }
+        await fuzz.run { rng, _ in specs.append(String(decoding: Mutator.mutate(Array(Mutator.pick(seeds, &rng).utf8), &rng), as: UTF8.self)) }
         for (index, spec) in specs.enumerated() {
             fuzz.note(spec, case: index)
             do {

@@ -20,12 +20,15 @@ struct FuzzRun {
         lastInputPath = NSTemporaryDirectory() + "hpm-fuzz-\(name).last"
     }
 
-    /// Runs `body` for every case with a generator seeded by the case's own seed.
-    func run(_ body: (inout SplitMix64, _ record: (String) -> Void) throws -> Void) rethrows {
+    /// Runs `body` for every case with a generator seeded by the case's own seed. Every 25 cases it
+    /// yields: tests share the cooperative pool (two threads on two cores), and a CPU-bound loop that
+    /// never yields starves every other test's tasks for seconds.
+    func run(_ body: (inout SplitMix64, _ record: (String) -> Void) throws -> Void) async rethrows {
         _ = FileManager.default.createFile(atPath: lastInputPath, contents: nil)
         // One open file rewritten in place: cheap enough for thousands of cases per second.
         let handle = FileHandle(forWritingAtPath: lastInputPath)
         for index in 0..<cases {
+            if index % 25 == 24 { await Task.yield() }
             let seed = baseSeed &+ UInt64(index) &* 0x9E37_79B9_7F4A_7C15
             var rng = SplitMix64(seed: seed)
             try body(&rng) { input in

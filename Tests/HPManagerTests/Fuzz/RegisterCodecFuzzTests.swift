@@ -30,9 +30,9 @@ struct RegisterCodecFuzzTests {
     }
 
     @Test("decoding arbitrary words with arbitrary definitions never traps and yields finite values")
-    func decodeAnything() {
+    func decodeAnything() async {
         let fuzz = FuzzRun("decode", cases: 3000)
-        fuzz.run { rng, record in
+        await fuzz.run { rng, record in
             let r = Self.randomRegister(&rng, writable: false)
             let words = (0..<Int.random(in: 0...5, using: &rng)).map { _ in UInt16.random(in: .min ... .max, using: &rng) }
             record("\(r)\nwords \(words)")
@@ -46,11 +46,11 @@ struct RegisterCodecFuzzTests {
     }
 
     @Test("encoding arbitrary texts never traps; accepted values have the register's word count")
-    func encodeAnything() {
+    func encodeAnything() async {
         let texts = ["21.5", "-0", "1e400", "nan", "inf", "-inf", "0x10", "on", "off", "true", "odd", "١٢", "18446744073709551616",
                      "-9223372036854775809", "9223372036854775807", "1e-320", "+5", " 5", "5 ", "", "\u{0}", "４２"]
         let fuzz = FuzzRun("encode", cases: 3000)
-        fuzz.run { rng, record in
+        await fuzz.run { rng, record in
             let r = Self.randomRegister(&rng, writable: true)
             let text = String(decoding: Mutator.mutate(Array(Mutator.pick(texts + Mutator.hugeNumbers, &rng).utf8), &rng), as: UTF8.self)
             record("\(r)\ntext \(text.debugDescription)")
@@ -87,9 +87,9 @@ struct RegisterCodecFuzzTests {
     }
 
     @Test("encode → decode returns the value for every type × byte order, unscaled (exact) and scaled")
-    func roundTrip() throws {
+    func roundTrip() async throws {
         let fuzz = FuzzRun("roundtrip", cases: 3000)
-        try fuzz.run { rng, record in
+        try await fuzz.run { rng, record in
             let type = Mutator.pick(DataType.allCases.filter { $0 != .bool && $0 != .string }, &rng)
             let scaled = Bool.random(using: &rng) && type.isInteger && type != .uint64 && type != .int64
             let (scale, offset) = scaled ? Mutator.pick(Array(Self.scales[1...4]), &rng) : (1, 0)
