@@ -52,7 +52,7 @@ release: deps
 ## time) run after the rest, so that dozens of daemons, influxd and hpsim starting at once on a
 ## 2-core CI machine cannot starve them; at most TEST_WIDTH tests run at once in each pass.
 TEST_WIDTH ?= 6
-REALTIME_SUITES := DarkBuildingTests|ModbusLinkTests|SupervisorTests|SaturationTests|DeviceActorTests|SinkCancellationTests|ControlSocketTests|ControlSocketShutdownTests|RemoteWriteRetryTests|DaemonTests|ControlSocketHardeningTests|ModbusLinkBatchTests|ScheduledWriteTests|FleetLifecycleTests|InfluxSpoolTests
+REALTIME_SUITES := DarkBuildingTests|ModbusLinkTests|SupervisorTests|SaturationTests|DeviceActorTests|SinkCancellationTests|ControlSocketTests|ControlSocketShutdownTests|RemoteWriteRetryTests|DaemonTests|ControlSocketHardeningTests|ModbusLinkBatchTests|ScheduledWriteTests|FleetLifecycleTests|InfluxSpoolTests|PollTimerTests
 TEST_ARGS := --skip-build --experimental-maximum-parallelization-width $(TEST_WIDTH) $(SWIFT_FLAGS)
 test: deps .venv-test/bin/schemathesis
 	$(SWIFT) build --build-tests $(SWIFT_FLAGS)
