@@ -134,7 +134,7 @@ public final class NetworkLab: @unchecked Sendable {
 
     /// Namespaces a killed earlier run left behind (their test process is gone).
     private static func removeStale() {
-        guard let list = try? output(ip, ["netns", "list"]) else { return }
+        guard let list = try? run(ip, ["netns", "list"]) else { return }
         for line in list.split(separator: "\n") {
             let name = String(line.split(separator: " ").first ?? "")
             let parts = name.split(separator: "-")
@@ -143,12 +143,9 @@ public final class NetworkLab: @unchecked Sendable {
         }
     }
 
+    /// Runs a program to its end; returns its standard output, throws with its stderr on a non-zero exit.
     @discardableResult
     static func run(_ executable: String, _ arguments: [String]) throws -> String {
-        try output(executable, arguments)
-    }
-
-    private static func output(_ executable: String, _ arguments: [String]) throws -> String {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments

@@ -18,7 +18,8 @@ import Synchronization
 /// again; other rejections are isolated line by line, and only lines nothing can be saved of go to
 /// the dead-letter table.
 public final class InfluxSink: TelemetrySink, Service, DaemonMetricsSource, SpoolTransport {
-    /// Writer-side state, confined to the sender's thread (its jobs never overlap).
+    /// Writer-side state. `@unchecked Sendable`: only `open`, `deliver` and a `reconfigure` change
+    /// touch it, and the sender runs each as a job of its one strand, never two at once.
     final class WriterState: @unchecked Sendable {
         var writer: InfluxWriter?
         var conflicts = FieldConflictFilter()
@@ -64,7 +65,7 @@ public final class InfluxSink: TelemetrySink, Service, DaemonMetricsSource, Spoo
                                wording: .init(items: "points", failed: "InfluxDB write failed", recovered: "InfluxDB accepts writes again",
                                               drained: "InfluxDB is receiving again"),
                                logger: logger) { failures, retryAfter in
-            Self.retryDelay(failures: failures, retryAfter: retryAfter, interval: interval, max: cap, jitter: Double.random(in: 0.5...1))
+            RetryDelay.seconds(failures: failures, retryAfter: retryAfter, interval: interval, max: cap, jitter: Double.random(in: 0.5...1))
         }
     }
 
@@ -181,12 +182,6 @@ public final class InfluxSink: TelemetrySink, Service, DaemonMetricsSource, Spoo
             "field": "\(conflict.field)", "measurement": "\(conflict.measurement)", "input_type": "\(conflict.inputType)",
             "existing_type": "\(conflict.existingType)", "message": "\(message.prefix(300))",
         ])
-    }
-
-    /// Seconds until the next attempt: exponential (jittered) up to `interval`, at least the
-    /// server's Retry-After, never more than `max` (a Retry-After of 99999999999 must not stop delivery).
-    static func retryDelay(failures: Int, retryAfter: Double?, interval: Double, max cap: Double, jitter: Double) -> Double {
-        RetryDelay.seconds(failures: failures, retryAfter: retryAfter, interval: interval, max: cap, jitter: jitter)
     }
 
     // MARK: Metrics

@@ -17,7 +17,8 @@ import Synchronization
 /// `max_backoff`), also after a restart. A 4xx other than 429 is a refusal: the request is split
 /// in halves until the refused samples are isolated, and only those become dead letters.
 public final class RemoteWriteSink: TelemetrySink, Service, DaemonMetricsSource, SpoolTransport {
-    /// Writer-side state, confined to the sender's thread (its jobs never overlap).
+    /// Writer-side state. `@unchecked Sendable`: only `open` and `deliver` touch it, and the sender
+    /// runs each as a job of its one strand, never two at once.
     final class WriterState: @unchecked Sendable {
         var writer: RemoteWriteWriter?
     }

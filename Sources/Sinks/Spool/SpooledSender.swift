@@ -78,7 +78,8 @@ final class SpooledSender<Transport: SpoolTransport>: Sendable {
         var lastError = ""
     }
 
-    /// Sender-side state, confined to `strand` (its jobs never overlap).
+    /// Sender-side state. `@unchecked Sendable`: only read and written inside `strand` jobs (open,
+    /// cycle, reconfigure, persist), which run one at a time on the sender's thread.
     private final class State: @unchecked Sendable {
         var spool: LineSpool?
         var failures = 0
