@@ -84,7 +84,7 @@ bench: release .venv-bench/bin/python3
 	.venv-bench/bin/pip install -q pymodbus
 
 ## deb: hpmanager_<version>_<arch>.deb under dist/, from the release build with the Swift runtime
-## linked statically (runtime Depends: only Debian's libmodbus5, libcurl4, libsqlite3-0, libc).
+## linked statically (runtime Depends: only $(RUNTIME_PACKAGES), libc and adduser).
 DIST ?= dist
 deb: deps-build
 	$(SWIFT) build -c release --static-swift-stdlib $(SWIFT_FLAGS)

@@ -31,6 +31,14 @@ enum DeployFiles {
         try FileManager.default.contentsOfDirectory(atPath: path(relative)).filter { $0.hasSuffix(suffix) }.sorted().map { relative + "/" + $0 }
     }
 
+    /// The Makefile's `RUNTIME_PACKAGES`: the one list of Debian packages the binaries need at run
+    /// time. The .deb's Depends, the Docker runtime stage and the README are checked against it.
+    static func runtimePackages() throws -> [String] {
+        let line = try text("Makefile").split(separator: "\n").first { $0.hasPrefix("RUNTIME_PACKAGES :=") }
+        guard let line else { throw Failure(description: "Makefile: no RUNTIME_PACKAGES line") }
+        return line.dropFirst("RUNTIME_PACKAGES :=".count).split(separator: " ").map(String.init)
+    }
+
     struct Failure: Error, CustomStringConvertible { let description: String }
 
     /// Runs a tool to completion; returns (exit status, stdout + stderr).

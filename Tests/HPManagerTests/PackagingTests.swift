@@ -43,7 +43,7 @@ struct PackagingTests {
         #expect(try field("Package") == "hpmanager")
         #expect(try field("Version") == Self.version)
         let depends = try field("Depends").components(separatedBy: ", ")
-        for needed in ["libmodbus5", "libcurl4", "libsqlite3-0", "adduser"] { #expect(depends.contains(needed), "Depends \(depends)") }
+        for needed in try DeployFiles.runtimePackages() + ["adduser"] { #expect(depends.contains(needed), "Depends \(depends)") }
         // Runtime only: no -dev package, no toolchain, no test tool.
         #expect(!depends.contains { $0.hasSuffix("-dev") || $0.contains("swift") || ["influxdb", "prometheus", "socat", "mbpoll"].contains($0) },
                 "Depends \(depends)")
@@ -103,6 +103,20 @@ struct PackagingTests {
             #expect(errors.isEmpty, "lintian:\n\(report)")
         } else {
             print("lintian not installed; `make deps` installs it")
+        }
+    }
+
+    @Test("the README's install section and the package's copyright name every runtime package the Makefile lists")
+    func runtimePackagesDocumented() throws {
+        let readme = try DeployFiles.text("README.md")
+        let install = readme.components(separatedBy: "## Install").dropFirst().first?.components(separatedBy: "\n## ").first ?? ""
+        let copyright = try DeployFiles.text("deploy/debian/copyright")
+        for package in try DeployFiles.runtimePackages() {
+            #expect(install.contains("`\(package)`"), "README's Install section does not name \(package)")
+            // libmosquitto1 -> libmosquitto, libsnappy1v5 -> libsnappy, libsqlite3-0 -> libsqlite3, zlib1g -> zlib
+            let library = package.replacingOccurrences(of: "1v5", with: "").replacingOccurrences(of: "1g", with: "")
+                .replacingOccurrences(of: "-0", with: "").trimmingCharacters(in: CharacterSet(charactersIn: "0123456789"))
+            #expect(copyright.contains(library), "deploy/debian/copyright does not name \(library) (\(package))")
         }
     }
 
