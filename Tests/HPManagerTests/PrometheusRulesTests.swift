@@ -32,6 +32,23 @@ struct PrometheusRulesTests {
         #expect(output.contains("SUCCESS"), "\(output)")
     }
 
+    /// The spool gauges (`hpmanager_*_spooled_*`) and broker connection gauges (`hpmanager_*_connected`)
+    /// the sinks in Sources/Sinks export.
+    static func sinkBacklogSeries() throws -> Set<String> {
+        var names: Set<String> = []
+        let sinks = DeployFiles.path("Sources/Sinks")
+        let files = FileManager.default.enumerator(atPath: sinks)?.compactMap { $0 as? String }.filter { $0.hasSuffix(".swift") } ?? []
+        let pattern = try NSRegularExpression(pattern: #"DaemonMetric\("(hpmanager_[a-z_]*(spooled_[a-z]+|_connected))""#)
+        for file in files {
+            let text = try String(contentsOfFile: sinks + "/" + file, encoding: .utf8)
+            for match in pattern.matches(in: text, range: NSRange(text.startIndex..., in: text)) {
+                if let range = Range(match.range(at: 1), in: text) { names.insert(String(text[range])) }
+            }
+        }
+        #expect(names.count >= 3, "found \(names)")
+        return names
+    }
+
     @Test("the alerts the issue names exist, each covered by a unit test, with a severity and a summary")
     func alertsCovered() throws {
         let alerts = try DeployFiles.yaml("deploy/prometheus/rules/hpmanager-alerts.yml")
@@ -49,6 +66,11 @@ struct PrometheusRulesTests {
             }
         }
         #expect(names.subtracting(tested).isEmpty, "alerts without a firing unit test: \(names.subtracting(tested))")
+        // Every durable queue a sink exports (a spool gauge, the MQTT connection) has an alert that watches it.
+        let expressions = rules.compactMap { $0["expr"] as? String }.joined(separator: "\n")
+        for watched in try Self.sinkBacklogSeries() {
+            #expect(expressions.contains(watched), "no alert watches \(watched)")
+        }
         for rule in rules {
             let labels = rule["labels"] as? [String: Any] ?? [:]
             let annotations = rule["annotations"] as? [String: Any] ?? [:]
