@@ -11,6 +11,9 @@ struct DashboardStack {
     let daemon: DaemonProcess
     let nodeExporter: NodeExporter
     let prometheus: PrometheusServer
+    /// The central engines the daemon health dashboard's last row watches.
+    let remoteWriteReceiver: PrometheusServer
+    let broker: MosquittoServer
     let deviceIDs = ["nibe-1", "lux-1", "lux-2", "idm-1", "daikin-1"]
     static let database = "hpm"
 
@@ -26,6 +29,8 @@ struct DashboardStack {
             .init(id: "daikin-1", port: sim.ports[3], model: "daikin_altherma", location: "Building C"),
         ]
         let dir = try TemporaryDirectory(prefix: "hpm-dashboards")
+        let remoteWriteReceiver = try PrometheusServer(configuration: "global: {scrape_interval: 15s}\n", arguments: ["--web.enable-remote-write-receiver"])
+        let broker = try MosquittoServer()
         // An always-raised rule, so that the fleet overview's active-alerts table has a row.
         let harness = try DaemonHarness(devices: devices, interval: 0.3, collectorKeys: "  batch_size: 50\n  batch_interval: 0.3", extraSections: """
         site:
@@ -39,6 +44,15 @@ struct DashboardStack {
           timeout: 2
           retry_interval: 1
           spool_path: \(dir.file("influx-spool.db"))
+        remote_write:
+          - name: central
+            url: \(remoteWriteReceiver.url)/api/v1/write
+            timeout: 2
+            queue: {batch_send_deadline: 0.3}
+            spool_path: \(dir.file("rw-spool.db"))
+        mqtt:
+          url: \(broker.url)
+          client_id: hpm-dashboards
         alerts:
           - name: outdoor_reported
             register: outdoor_temp
@@ -48,10 +62,13 @@ struct DashboardStack {
         let daemon = try harness.start()
         _ = try await DaemonHarness.waitFor(daemon, "all devices up, points sent") { m in
             devices.allSatisfy { DaemonHarness.up(m, $0.id) == 1 } && (m.value("hpmanager_influx_points_sent_total") ?? 0) >= 25
+                && (m.value("hpmanager_remote_write_samples_sent_total") ?? 0) > 0 && m.value("hpmanager_mqtt_connected") == 1
+                && (m.value("hpmanager_mqtt_messages_acknowledged_total") ?? 0) > 0
         }
         let nodeExporter = try NodeExporter(textfileDirectory: (harness.metricsPath as NSString).deletingLastPathComponent)
         let prometheus = try PrometheusServer(configuration: try prometheusConfiguration(target: "127.0.0.1:\(nodeExporter.port)"))
-        let stack = DashboardStack(influx: influx, sim: sim, daemon: daemon, nodeExporter: nodeExporter, prometheus: prometheus)
+        let stack = DashboardStack(influx: influx, sim: sim, daemon: daemon, nodeExporter: nodeExporter, prometheus: prometheus,
+                                   remoteWriteReceiver: remoteWriteReceiver, broker: broker)
         // Enough scrapes for rate() over 10 s, and every recording rule has run on two of them.
         let recordingRules = (try DeployFiles.yaml("deploy/prometheus/rules/hpmanager-recording.yml")["groups"] as? [[String: Any]] ?? [])
             .flatMap { $0["rules"] as? [[String: Any]] ?? [] }.compactMap { $0["record"] as? String }
