@@ -207,7 +207,8 @@ struct HPManagerDaemon: AsyncParsableCommand {
         }
         let notifier = SystemdNotifier()
         services.append(.init(service: ReloadOnSignal(fleet: fleetService, notifier: notifier, logger: logger), serviceName: "reload"))
-        services.append(.init(service: SystemdService(notifier: notifier, control: control, influx: influxSink, logger: logger),
+        services.append(.init(service: SystemdService(notifier: notifier, control: control, influx: influxSink, remoteWrite: remoteWriteSinks,
+                                                      mqtt: mqttSink, logger: logger),
                               serviceName: "systemd-notify"))
 
         logger.info("hpmanagerd starting", metadata: [

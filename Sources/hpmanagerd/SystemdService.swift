@@ -14,6 +14,8 @@ struct SystemdService: Service {
     let notifier: SystemdNotifier
     let control: FleetControl
     let influx: InfluxSink?
+    let remoteWrite: [RemoteWriteSink]
+    let mqtt: MQTTSink?
     let logger: Logger
     /// How often `STATUS=` is refreshed when no watchdog asks for more.
     var statusInterval: Duration = .seconds(10)
@@ -41,6 +43,7 @@ struct SystemdService: Service {
 
     private func pingLoop(period: Duration) async {
         var sinceStatus: Duration = .zero
+        var lastStatus = ""
         while !Task.isCancelled {
             do { try await Task.sleep(for: period) } catch { return }
             guard await loopAnswers(within: period) else {
@@ -50,9 +53,12 @@ struct SystemdService: Service {
             }
             var fields = notifier.watchdogInterval == nil ? [] : ["WATCHDOG=1"]
             sinceStatus += period
-            if sinceStatus >= statusInterval || notifier.watchdogInterval == nil {
+            // A changed status goes out with the next ping; an unchanged one every statusInterval.
+            let current = await status()
+            if current != lastStatus || sinceStatus >= statusInterval || notifier.watchdogInterval == nil {
                 sinceStatus = .zero
-                fields.append("STATUS=\(await status())")
+                lastStatus = current
+                fields.append("STATUS=\(current)")
             }
             notifier.send(fields)
         }
@@ -72,12 +78,17 @@ struct SystemdService: Service {
         }
     }
 
-    /// `polling 812/840 up, InfluxDB spooling 1200 points`.
+    /// `polling 812/840 up, InfluxDB spooling 1200 points, remote write central spooling 300 samples,
+    /// MQTT disconnected (40 topics waiting)`: every sink that is holding data back is named.
     private func status() async -> String {
         let boards = await control.fleet.statusBoards
         let up = boards.values.reduce(0) { $0 + ($1.snapshot.up ? 1 : 0) }
         var text = "polling \(up)/\(boards.count) up"
         if let spooled = influx?.spooledPoints, spooled > 0 { text += ", InfluxDB spooling \(spooled) points" }
+        for remote in remoteWrite where remote.spooledSamples > 0 {
+            text += ", remote write \(remote.settings.name) spooling \(remote.spooledSamples) samples"
+        }
+        if let mqtt, !mqtt.isConnected { text += ", MQTT disconnected (\(mqtt.outboxTopics) topics waiting)" }
         return text
     }
 }

@@ -48,6 +48,44 @@ struct SystemdNotifyTests {
         #expect(daemon.process.waitForExit(timeout: 10) == 0)
     }
 
+    @Test("STATUS names every sink holding data back: InfluxDB and remote-write spools, a lost MQTT broker")
+    func statusNamesBacklogs() async throws {
+        let sim = try SimulatorProcess(["--tcp", "nibe:0"])
+        // Nothing listens on these ports: every delivery fails, so the spools fill and MQTT stays down.
+        let influxPort = try freeLoopbackPort(), remotePort = try freeLoopbackPort(), brokerPort = try freeLoopbackPort()
+        let dir = try TemporaryDirectory(prefix: "hpm-notify-status")
+        let harness = try DaemonHarness(devices: [.init(id: "hp1", port: sim.ports[0])], interval: 0.3,
+                                        collectorKeys: "  batch_size: 5\n  batch_interval: 0.3", extraSections: """
+        influxdb:
+          url: http://127.0.0.1:\(influxPort)
+          version: 1
+          database: hpm
+          timeout: 1
+          retry_interval: 1
+          spool_path: \(dir.file("influx-spool.db"))
+        remote_write:
+          - name: central
+            url: http://127.0.0.1:\(remotePort)/api/v1/write
+            timeout: 1
+            queue: {batch_send_deadline: 0.3}
+            spool_path: \(dir.file("rw-spool.db"))
+        mqtt:
+          url: mqtt://127.0.0.1:\(brokerPort)
+          client_id: hpm-status
+        """, reuse: dir)
+        let listener = try NotifySocketListener(directory: harness.dir.path)
+        defer { listener.close() }
+        let daemon = try harness.start(environment: ["NOTIFY_SOCKET": listener.path, "WATCHDOG_USEC": "1000000"])
+        let status = try await eventually("STATUS naming the three backlogs", timeout: 20, interval: 0.1) { () -> String? in
+            listener.messages.compactMap { $0.fields["STATUS"] }.first {
+                $0.contains(", InfluxDB spooling ") && $0.contains(", remote write central spooling ") && $0.contains(", MQTT disconnected (")
+            }
+        }
+        #expect(status.hasPrefix("polling 1/1 up"), "status: \(status)")
+        daemon.process.signal(SIGTERM)
+        #expect(daemon.process.waitForExit(timeout: 10) == 0)
+    }
+
     @Test("WATCHDOG_PID of another process: READY and STATUS, but no watchdog pings")
     func watchdogForAnotherProcess() async throws {
         let sim = try SimulatorProcess(["--tcp", "nibe:0"])

@@ -241,6 +241,12 @@ public final class MQTTSink: TelemetrySink, Service, DaemonMetricsSource {
 
     public var queueDepth: Int { mailbox.waiting }
 
+    /// Whether the broker connection is up (for the systemd status line).
+    public var isConnected: Bool { mailbox.counters.withLock { $0.connected } }
+
+    /// Topics whose newest message waits in the outbox.
+    public var outboxTopics: Int { mailbox.counters.withLock { $0.outboxTopics } }
+
     public func daemonMetrics() -> [DaemonMetric] {
         let c = mailbox.counters.withLock { $0 }
         let sink = [("sink", "mqtt")]
