@@ -105,6 +105,10 @@ public final class SQLiteDatabase {
         }
     }
 
+    /// Sets a run-time limit of this connection (`sqlite3_limit`, e.g. `SQLITE_LIMIT_LENGTH`); returns the previous value.
+    @discardableResult
+    public func limit(_ id: Int32, _ value: Int32) -> Int32 { sqlite3_limit(handle, id, value) }
+
     public var userVersion: Int {
         get throws { Int(try query("PRAGMA user_version").first?.first?.int ?? 0) }
     }

@@ -10,9 +10,12 @@ import Synchronization
 /// The embedded store: device registry, events, alerts, write audit and reading history in one
 /// SQLite database (WAL, busy timeout, migrations by `user_version`, statements prepared once).
 ///
-/// Callers never block: everything is queued in a bounded inbox (overflow dropped and counted) and
-/// written in one transaction per flush on the store's own thread. Old readings are pruned a slice
-/// at a time so pruning never stalls writes.
+/// Callers never block: everything is queued in a bounded inbox (at capacity the oldest reading is
+/// dropped and counted) and
+/// written in one transaction per flush on the store's own thread. A flush that fails (disk full, I/O
+/// error, a lock held too long) puts its rows back at the front of the inbox for the next flush; a row
+/// SQLite refuses for what it is (too big, a constraint) is counted and skipped, never retried. Old
+/// readings are pruned a slice at a time so pruning never stalls writes.
 public final class SQLiteStore: TelemetrySink, Service, DaemonMetricsSource {
     enum Item {
         case reading(id: String, at: Double, data: String)
@@ -24,11 +27,16 @@ public final class SQLiteStore: TelemetrySink, Service, DaemonMetricsSource {
     struct Counters {
         var dropped = 0
         var written = 0
+        /// Rows SQLite refused for what they are (too big, a constraint): never retried.
+        var rejected = 0
         var pruned = 0
         var flushErrors = 0
         /// The current failure episode: logged when it starts and when a flush succeeds again.
         var failingSince: Double?
         var episodeErrors = 0
+        /// While failing, the periodic flush waits until then (1 s doubling to 30 s), so a full disk is
+        /// not hammered with the whole inbox every second. Queries still flush first, always.
+        var retryAt: Double?
     }
 
     /// The connection, confined to `strand`.
@@ -109,13 +117,33 @@ public final class SQLiteStore: TelemetrySink, Service, DaemonMetricsSource {
         enqueue(.alertResolved(rule: rule, id: heatpumpID, at: at))
     }
 
+    /// Queues a row; at capacity the oldest reading makes room (as Telegraf's buffer drops its oldest
+    /// metrics), or the oldest row when only events and alerts are queued. Drops are counted.
     private func enqueue(_ item: Item) {
-        let accepted = inbox.withLock { queue -> Bool in
-            guard queue.count < inboxCapacity else { return false }
+        let dropped = inbox.withLock { queue -> Int in
             queue.append(item)
-            return true
+            return Self.trim(&queue, to: inboxCapacity)
         }
-        if !accepted { counters.withLock { $0.dropped += 1 } }
+        if dropped > 0 { counters.withLock { $0.dropped += dropped } }
+    }
+
+    /// Removes rows over `capacity`, the oldest readings first, then the oldest rows; returns how many.
+    static func trim(_ queue: inout Deque<Item>, to capacity: Int) -> Int {
+        let total = queue.count - capacity
+        guard total > 0 else { return 0 }
+        if total == 1 {
+            if let i = queue.firstIndex(where: { if case .reading = $0 { true } else { false } }) { queue.remove(at: i) } else { queue.removeFirst() }
+            return 1
+        }
+        var excess = total
+        var kept = Deque<Item>()
+        kept.reserveCapacity(capacity)
+        for item in queue {
+            if excess > 0, case .reading = item { excess -= 1 } else { kept.append(item) }
+        }
+        if excess > 0 { kept.removeFirst(excess) }
+        queue = kept
+        return total
     }
 
     // MARK: Service
@@ -131,7 +159,8 @@ public final class SQLiteStore: TelemetrySink, Service, DaemonMetricsSource {
                     sincePrune += self.flushInterval
                     let prune = sincePrune >= .seconds(10)
                     if prune { sincePrune = .zero }
-                    try await self.strand.run { self.flush(prune: prune) }
+                    let waiting = self.counters.withLock { c in c.retryAt.map { Date().timeIntervalSince1970 < $0 } ?? false }
+                    if !waiting { try await self.strand.run { self.flush(prune: prune) } }
                 }
             }
         } catch is CancellationError {}
@@ -143,6 +172,10 @@ public final class SQLiteStore: TelemetrySink, Service, DaemonMetricsSource {
     }
 
     /// Writes everything queued in one transaction; optionally prunes a slice of old readings.
+    ///
+    /// If the transaction fails its rows go back to the front of the inbox, in order, so nothing is
+    /// lost to a passing fault; while the inbox is over capacity the oldest readings make room first
+    /// (events and alerts are kept longest), and every row given up is counted as dropped.
     func flush(prune: Bool) {
         guard let db = connection.db else { return }
         let items = inbox.withLock { queue -> [Item] in
@@ -152,37 +185,71 @@ public final class SQLiteStore: TelemetrySink, Service, DaemonMetricsSource {
         }
         do {
             if !items.isEmpty {
+                var refused: [SQLiteError] = []
                 try db.transaction {
-                    for item in items { try write(item, db: db) }
+                    for item in items {
+                        // A refused row fails only its own statement; the transaction goes on.
+                        do { try write(item, db: db) } catch let error as SQLiteError where error.rejectsRow { refused.append(error) }
+                    }
                 }
-                counters.withLock { $0.written += items.count }
+                counters.withLock {
+                    $0.written += items.count - refused.count
+                    $0.rejected += refused.count
+                }
+                if let first = refused.first {
+                    logger.error("SQLite refused rows; they are skipped", metadata: ["path": "\(path)", "rows": "\(refused.count)", "error": "\(first)"])
+                }
             }
+        } catch {
+            requeue(items)
+            recordFailure(error, items: items.count)
+            return
+        }
+        do {
             if prune {
                 try db.run("DELETE FROM readings WHERE rowid IN (SELECT rowid FROM readings WHERE at < ?1 LIMIT 20000)",
                            [.real(Date().timeIntervalSince1970 - retention)])
                 let removed = db.changes
                 counters.withLock { $0.pruned += removed }
             }
-            let ended = counters.withLock { c -> (since: Double, errors: Int)? in
-                defer { c.failingSince = nil; c.episodeErrors = 0 }
-                return c.failingSince.map { ($0, c.episodeErrors) }
-            }
-            if let ended {
-                logger.notice("SQLite writes succeed again", metadata: [
-                    "path": "\(path)", "failed_flushes": "\(ended.errors)",
-                    "outage_seconds": "\(Int((Date().timeIntervalSince1970 - ended.since).rounded()))",
-                ])
-            }
         } catch {
-            // One error line per failure episode (a full disk fails every flush), not per flush.
-            let started = counters.withLock { c -> Bool in
-                c.flushErrors += 1
-                c.episodeErrors += 1
-                guard c.failingSince == nil else { return false }
-                c.failingSince = Date().timeIntervalSince1970
-                return true
-            }
-            if started { logger.error("SQLite write failed", metadata: ["path": "\(path)", "error": "\(error)", "items": "\(items.count)"]) }
+            recordFailure(error, items: 0)
+            return
+        }
+        let ended = counters.withLock { c -> (since: Double, errors: Int)? in
+            defer { c.failingSince = nil; c.episodeErrors = 0; c.retryAt = nil }
+            return c.failingSince.map { ($0, c.episodeErrors) }
+        }
+        if let ended {
+            logger.notice("SQLite writes succeed again", metadata: [
+                "path": "\(path)", "failed_flushes": "\(ended.errors)",
+                "outage_seconds": "\(Int((Date().timeIntervalSince1970 - ended.since).rounded()))",
+            ])
+        }
+    }
+
+    /// Puts the rows of a failed flush back before anything queued since, within `inboxCapacity`.
+    private func requeue(_ items: [Item]) {
+        guard !items.isEmpty else { return }
+        let dropped = inbox.withLock { queue -> Int in
+            queue.prepend(contentsOf: items)
+            return Self.trim(&queue, to: inboxCapacity)
+        }
+        if dropped > 0 { counters.withLock { $0.dropped += dropped } }
+    }
+
+    /// One error line per failure episode (a full disk fails every flush), not per flush.
+    private func recordFailure(_ error: any Error, items: Int) {
+        let started = counters.withLock { c -> Bool in
+            c.flushErrors += 1
+            c.episodeErrors += 1
+            c.retryAt = Date().timeIntervalSince1970 + min(30, pow(2, Double(min(c.episodeErrors, 6) - 1)))
+            guard c.failingSince == nil else { return false }
+            c.failingSince = Date().timeIntervalSince1970
+            return true
+        }
+        if started {
+            logger.error("SQLite write failed; rows kept for the next flush", metadata: ["path": "\(path)", "error": "\(error)", "items": "\(items)"])
         }
     }
 
@@ -264,7 +331,10 @@ public final class SQLiteStore: TelemetrySink, Service, DaemonMetricsSource {
             DaemonMetric("hpmanager_sink_dropped_total", help: "Points a sink dropped (inbox full or spool over its bound).", kind: .counter, labels: sink, value: Double(c.dropped)),
             DaemonMetric("hpmanager_sqlite_rows_written_total", help: "Rows the SQLite store wrote.", kind: .counter, value: Double(c.written)),
             DaemonMetric("hpmanager_sqlite_readings_pruned_total", help: "Readings removed after sqlite.readings_retention.", kind: .counter, value: Double(c.pruned)),
-            DaemonMetric("hpmanager_sqlite_write_errors_total", help: "Failed SQLite flushes.", kind: .counter, value: Double(c.flushErrors)),
+            DaemonMetric("hpmanager_sqlite_write_errors_total", help: "Failed SQLite flushes (their rows are kept and written by a later flush).", kind: .counter,
+                         value: Double(c.flushErrors)),
+            DaemonMetric("hpmanager_sqlite_rows_rejected_total", help: "Rows SQLite refused for their content (too big, a constraint); skipped.", kind: .counter,
+                         value: Double(c.rejected)),
         ]
     }
 }
