@@ -11,7 +11,7 @@ BUILD_PACKAGES := pkg-config libmodbus-dev libsqlite3-dev libcurl4-openssl-dev z
 TEST_PACKAGES := socat iproute2 iptables python3 mbpoll influxdb prometheus victoria-metrics mosquitto mosquitto-clients prometheus-node-exporter systemd dpkg-dev fakeroot lintian man-db chromium
 APT_PACKAGES := $(BUILD_PACKAGES) $(TEST_PACKAGES)
 
-.PHONY: all deps deps-runtime deps-build deps-test build release test demo bench check-config deb install clean lint-deploy
+.PHONY: all deps deps-runtime deps-build deps-test build release test demo bench check-config deb install install-files clean lint-deploy
 
 all: build
 
@@ -96,13 +96,18 @@ deb: deps-build
 PREFIX ?= /usr/local
 install: release
 	$(SWIFT) build -c release --product generate-manual $(SWIFT_FLAGS)
-	@bin="$$($(SWIFT) build -c release --show-bin-path)"; set -e; \
+	$(MAKE) --no-print-directory install-files BIN="$$($(SWIFT) build -c release --show-bin-path)"
+
+## install-files: what `make install` copies, from the binaries in BIN (the tests run it on theirs).
+install-files:
+	@test -n "$(BIN)" || { echo "install-files: set BIN to a directory with the binaries and generate-manual" >&2; exit 2; }
+	@set -e; \
 	install -d "$(DESTDIR)$(PREFIX)/bin" "$(DESTDIR)$(PREFIX)/share/man/man1" "$(DESTDIR)$(PREFIX)/share/man/man5" \
 	  "$(DESTDIR)$(PREFIX)/share/man/man8" "$(DESTDIR)$(PREFIX)/lib/systemd/system" "$(DESTDIR)$(PREFIX)/share/doc/hpmanager/examples"; \
-	for b in hpmanagerd hpmanagerctl hpsim; do install -m 0755 "$$bin/$$b" "$(DESTDIR)$(PREFIX)/bin/$$b"; done; \
-	"$$bin/generate-manual" "$$bin/hpmanagerd" --section 8 --output-directory "$(DESTDIR)$(PREFIX)/share/man/man8"; \
-	"$$bin/generate-manual" "$$bin/hpmanagerctl" --section 1 --output-directory "$(DESTDIR)$(PREFIX)/share/man/man1"; \
-	"$$bin/generate-manual" "$$bin/hpsim" --section 1 --output-directory "$(DESTDIR)$(PREFIX)/share/man/man1"; \
+	for b in hpmanagerd hpmanagerctl hpsim; do install -m 0755 "$(BIN)/$$b" "$(DESTDIR)$(PREFIX)/bin/$$b"; done; \
+	"$(BIN)/generate-manual" "$(BIN)/hpmanagerd" --section 8 --output-directory "$(DESTDIR)$(PREFIX)/share/man/man8"; \
+	"$(BIN)/generate-manual" "$(BIN)/hpmanagerctl" --section 1 --output-directory "$(DESTDIR)$(PREFIX)/share/man/man1"; \
+	"$(BIN)/generate-manual" "$(BIN)/hpsim" --section 1 --output-directory "$(DESTDIR)$(PREFIX)/share/man/man1"; \
 	install -m 0644 man/hpmanager.yml.5 "$(DESTDIR)$(PREFIX)/share/man/man5/hpmanager.yml.5"; \
 	sed 's#/usr/bin/#$(PREFIX)/bin/#g' deploy/hpmanagerd.service > "$(DESTDIR)$(PREFIX)/lib/systemd/system/hpmanagerd.service"; \
 	install -m 0644 deploy/debian/etc/*.yml "$(DESTDIR)$(PREFIX)/share/doc/hpmanager/examples/"; \

@@ -106,6 +106,35 @@ struct PackagingTests {
         }
     }
 
+    @Test("make install-files (what make install copies) with PREFIX and DESTDIR: binaries, man pages, the unit's paths rewritten, examples that pass --check")
+    func makeInstall() throws {
+        _ = try Products.path("generate-manual")  // `make test` builds it beside the tests
+        let root = try TemporaryDirectory(prefix: "hpm-install")
+        let (status, output) = try DeployFiles.run("/usr/bin/make", ["--no-print-directory", "-C", DeployFiles.root, "install-files",
+                                                                      "BIN=\(Products.binDirectory)", "DESTDIR=\(root.path)", "PREFIX=/usr/local"], timeout: 120)
+        #expect(status == 0, "\(output)")
+        let prefix = root.path + "/usr/local"
+        for binary in ["hpmanagerd", "hpmanagerctl", "hpsim"] {
+            #expect(FileManager.default.isExecutableFile(atPath: "\(prefix)/bin/\(binary)"), "\(binary) installed")
+        }
+        for page in ["man8/hpmanagerd.8", "man1/hpmanagerctl.1", "man1/hpsim.1", "man5/hpmanager.yml.5"] {
+            #expect(FileManager.default.fileExists(atPath: "\(prefix)/share/man/\(page)"), "\(page) installed")
+        }
+        let unit = try String(contentsOfFile: "\(prefix)/lib/systemd/system/hpmanagerd.service", encoding: .utf8)
+        #expect(unit.contains("ExecStart=/usr/local/bin/hpmanagerd"), "\(unit)")
+        #expect(!unit.contains("/usr/bin/hpmanager"), "every path of the unit points into PREFIX")
+        for doc in ["README.md", "CHANGELOG.md", "LICENSE", "examples/heatpumps.yml", "examples/collector.yml"] {
+            #expect(FileManager.default.fileExists(atPath: "\(prefix)/share/doc/hpmanager/\(doc)"), "\(doc) installed")
+        }
+        let (version, versionText) = try DeployFiles.run("\(prefix)/bin/hpmanagerd", ["--version"])
+        #expect(version == 0 && versionText.contains(Self.version), "\(versionText)")
+        let (check, checkText) = try DeployFiles.run("\(prefix)/bin/hpmanagerd", ["--config-dir", "\(prefix)/share/doc/hpmanager/examples", "--check"])
+        #expect(check == 0 && checkText.contains("configuration OK"), "\(checkText)")
+        // Without BIN the target refuses instead of installing nothing.
+        let (refused, refusedText) = try DeployFiles.run("/usr/bin/make", ["--no-print-directory", "-C", DeployFiles.root, "install-files", "DESTDIR=\(root.path)"])
+        #expect(refused != 0 && refusedText.contains("set BIN"), "\(refusedText)")
+    }
+
     @Test("the README's install section and the package's copyright name every runtime package the Makefile lists")
     func runtimePackagesDocumented() throws {
         let readme = try DeployFiles.text("README.md")
