@@ -18,11 +18,7 @@ struct SQLiteStoreFaultTests {
         try await store.open()
         let big = String(repeating: "x", count: 64 * 1024)
         for episode in 1...2 {
-            // Full: no page may be added, so every flush with a large row fails with SQLITE_FULL.
-            try await store.onStore { db in
-                let pages = try db.query("PRAGMA page_count").first?.first?.int ?? 1
-                try db.execute("PRAGMA max_page_count = \(pages)")
-            }
+            try await Self.fill(store)
             for _ in 0..<3 {
                 store.recordEvent(kind: "test", message: big)
                 try await store.onStore { _ in }
@@ -37,6 +33,14 @@ struct SQLiteStoreFaultTests {
         // Four per episode: the three flushes while full, and the one before the limit is lifted (the
         // rows of the failed flushes are kept and tried again).
         #expect(errors == 8, "every failed flush is still counted")
+    }
+
+    /// Full: no page may be added (`max_page_count` at the current size), so a large row fails with SQLITE_FULL.
+    static func fill(_ store: SQLiteStore) async throws {
+        try await store.onStore { db in
+            let pages = try db.query("PRAGMA page_count").first?.first?.int ?? 1
+            try db.execute("PRAGMA max_page_count = \(pages)")
+        }
     }
 
     static func metric(_ store: SQLiteStore, _ name: String) -> Double? { store.daemonMetrics().first { $0.name == name }?.value }
@@ -55,10 +59,7 @@ struct SQLiteStoreFaultTests {
         let dir = try TemporaryDirectory(prefix: "hpm-store-keep")
         let store = SQLiteStore(path: dir.file("store.db"), retention: 86400, logger: LogCapture().logger)
         try await store.open()
-        try await store.onStore { db in
-            let pages = try db.query("PRAGMA page_count").first?.first?.int ?? 1
-            try db.execute("PRAGMA max_page_count = \(pages)")
-        }
+        try await Self.fill(store)
         let big = String(repeating: "x", count: 64 * 1024)
         for round in 0..<3 {
             store.recordEvent(kind: "kept", message: big + "\(round)")
@@ -84,10 +85,7 @@ struct SQLiteStoreFaultTests {
         let dir = try TemporaryDirectory(prefix: "hpm-store-bound")
         let store = SQLiteStore(path: dir.file("store.db"), retention: 86400, inboxCapacity: 6, logger: LogCapture().logger)
         try await store.open()
-        try await store.onStore { db in
-            let pages = try db.query("PRAGMA page_count").first?.first?.int ?? 1
-            try db.execute("PRAGMA max_page_count = \(pages)")
-        }
+        try await Self.fill(store)
         let big = String(repeating: "y", count: 64 * 1024)
         store.recordEvent(kind: "first", message: big)
         // The first reading also queues a device_up event: 6 rows, the inbox is full.
