@@ -166,7 +166,7 @@ let package = Package(
         .executableTarget(
             name: "hpmbench",
             dependencies: [
-                "HPCore", "Sinks", "TestSupport", "SQLiteKit", "Drivers",
+                "HPCore", "Sinks", "TestSupport", "SQLiteKit", "Drivers", "Insight",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]

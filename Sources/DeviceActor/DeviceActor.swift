@@ -41,13 +41,19 @@ public actor DeviceActor {
     private var misconfigured = false
     /// COP, SCOP, compressor cycles and defrost of this device, fed by each successful poll (`derived:` of the model).
     private var derived: DerivedMetrics
+    /// Anomaly detector (`derived: anomaly:`) and where its learnt state persists (DeviceActor+Anomaly).
+    var anomaly: AnomalyDetector?
+    let anomalyStore: (any AnomalyModelStore)?
     /// The sleeping poll (or retry) wait, its timer and its generation (see `sleep(until:)`).
     private var sleeper: UnsafeContinuation<Void, any Error>?
     private var sleepTimer: NIOScheduledCallback?
     private var sleepGeneration: UInt64 = 0
 
-    public init(runtime: DeviceRuntime, link: ModbusLink, sink: any TelemetrySink, board: DeviceStatusBoard, logger: Logger) {
+    public init(runtime: DeviceRuntime, link: ModbusLink, sink: any TelemetrySink, board: DeviceStatusBoard, logger: Logger,
+                anomalyStore: (any AnomalyModelStore)? = nil) {
         self.runtime = runtime
+        self.anomalyStore = anomalyStore
+        anomaly = AnomalyDetector(model: runtime.model)
         self.link = link
         self.sink = sink
         self.board = board
@@ -84,7 +90,11 @@ public actor DeviceActor {
         }
         sink.deviceStatusChanged(runtime.labels, status)
         let id = runtime.device.id
-        defer { link.forget(device: id) }
+        defer {
+            link.forget(device: id)
+            saveAnomalyModel(at: Date().timeIntervalSince1970)
+        }
+        await loadAnomalyModel()
         var due = machine.due
         while true {
             try await sleep(until: PollTick.coalesced(due, interval: runtime.device.pollInterval))
@@ -226,7 +236,8 @@ public actor DeviceActor {
             let extra = derived.observe(samples, at: wallClock)
             samples += extra
         }
-        sink.publish(PollReport(device: runtime.labels, timestamp: wallClock, samples: samples, status: status))
+        let verdict = observeAnomaly(&samples, at: wallClock)
+        sink.publish(PollReport(device: runtime.labels, timestamp: wallClock, samples: samples, status: status, anomaly: verdict))
         return next
     }
 

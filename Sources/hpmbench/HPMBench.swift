@@ -6,7 +6,7 @@ import Foundation
 struct HPMBench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "hpmbench", abstract: "hpmanager benchmarks (not part of swift test).")
 
-    @Option(help: "Scenario: sinks, decode, rtu, fleet (100/1,000/10,000 devices and 1,000 with 10% broken), one of fleet-100, fleet-1000, fleet-10000, fleet-broken, or blackout (1,000 + 300 dark, 10,000 + 3,000 dark), blackout-1000, blackout-10000.") var scenario = "sinks"
+    @Option(help: "Scenario: sinks, decode, insight (derived metrics + anomaly scoring), rtu, fleet (100/1,000/10,000 devices and 1,000 with 10% broken), one of fleet-100, fleet-1000, fleet-10000, fleet-broken, or blackout (1,000 + 300 dark, 10,000 + 3,000 dark), blackout-1000, blackout-10000.") var scenario = "sinks"
     @Option(help: "Measured seconds per fleet scenario.") var duration = 60.0
     @Option(help: "collector.io_threads (event-loop threads) for fleet scenarios; empty = the daemon's default.") var ioThreads = ""
     @Option(help: "Healthy devices the naive pymodbus baseline polls in the fleet-1000 and blackout rows (0 = none).") var naive = 100
@@ -27,7 +27,15 @@ struct HPMBench: AsyncParsableCommand {
             }
             return
         }
-        if scenario == "rtu" {
+        if scenario == "insight" {
+            let row = InsightBenchmark(devices: devices, registers: registers, interval: interval, seconds: seconds).run()
+            print("insight: derived metrics + anomaly scoring, \(devices) devices × \(registers) registers every \(interval) s, \(row.rounds) rounds measured")
+            print(String(format: "  µs per device poll     %.2f", row.perPoll * 1e6))
+            print(String(format: "  ns per register        %.1f", row.perPoll / Double(registers) * 1e9))
+            print(String(format: "  CPU %% of one core      %.2f (target <= 5)", row.cpuShare * 100))
+            return
+        }
+                if scenario == "rtu" {
             let r = try await RTUBenchmark(duration: duration).run()
             print("rtu: 16 devices × 50 registers on one 9600-baud bus, configured interval 2 s, \(Int(duration)) s measured")
             for key in r.keys.sorted() { print("  \(key.padding(toLength: 22, withPad: " ", startingAt: 0)) \(String(format: "%.3f", r[key] ?? 0))") }

@@ -97,6 +97,13 @@ final class SimController: @unchecked Sendable {
                 for u in try units(arg(1), arg(2)) where !u.setAbsent(name, on) {
                     throw CommandError("profile \(u.profile.name) has no point \(name) with a \"not available\" value")
                 }
+            case "freeze":
+                // freeze TARGET UNIT POINT on|off: the point keeps its current value (a stuck sensor)
+                let name = try arg(3)
+                let on = try arg(4) == "on"
+                for u in try units(arg(1), arg(2)) where !u.setFrozen(name, on) {
+                    throw CommandError("profile \(u.profile.name) has no point \(name)")
+                }
             case "compressor":
                 // compressor TARGET UNIT on|off|auto: hold the compressor (and what follows it: power, flow, status)
                 let mode = try arg(3)
@@ -112,7 +119,7 @@ final class SimController: @unchecked Sendable {
                 guard let address = Int(try arg(4)), let value = Int(try arg(5)) else { throw CommandError("set needs ADDRESS VALUE") }
                 for u in try units(arg(1), arg(2)) { u.setWord(table: try table(arg(3)), address: address, value: value) }
             default:
-                throw CommandError("unknown command \(command); commands: stats, down, up, hang, latency, exception, absent, compressor, clear, get, set")
+                throw CommandError("unknown command \(command); commands: stats, down, up, hang, latency, exception, absent, freeze, compressor, clear, get, set")
             }
             return ["ok": true]
         } catch let error as CommandError {

@@ -14,6 +14,8 @@ final class SimUnit: @unchecked Sendable {
     private var requestsByFunction: [Int: Int] = [:]
     /// Points currently serving their "not available" value (`absent NAME on`).
     private var absentPoints: Set<String> = []
+    /// Points holding the value they had when frozen (`freeze NAME on`): a stuck sensor.
+    private var frozenPoints: Set<String> = []
 
     init(unitID: Int, profile: SimProfile, seed: Int) throws {
         self.unitID = unitID
@@ -34,7 +36,7 @@ final class SimUnit: @unchecked Sendable {
     }
 
     private func write(at t: Double, includeConstants: Bool) {
-        for point in profile.points where includeConstants || !point.dynamics.isConstant {
+        for point in profile.points where (includeConstants || !point.dynamics.isConstant) && !frozenPoints.contains(point.name) {
             store(point, at: t)
         }
     }
@@ -61,6 +63,16 @@ final class SimUnit: @unchecked Sendable {
             guard let point = profile.points.first(where: { $0.name == name }), point.absent != nil else { return false }
             if on { absentPoints.insert(name) } else { absentPoints.remove(name) }
             store(point, at: Date().timeIntervalSince1970)
+            return true
+        }
+    }
+
+    /// Makes point `name` keep its current value (a stuck sensor), or follow its dynamics again.
+    /// Returns false when the profile has no such point.
+    func setFrozen(_ name: String, _ on: Bool) -> Bool {
+        lock.withLock {
+            guard profile.points.contains(where: { $0.name == name }) else { return false }
+            if on { frozenPoints.insert(name) } else { frozenPoints.remove(name) }
             return true
         }
     }

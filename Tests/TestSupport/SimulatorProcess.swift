@@ -9,8 +9,9 @@ public final class SimulatorProcess: @unchecked Sendable {
     private let lock = NSLock()
 
     /// - Parameter namespace: a network namespace to run in (its ports are on that namespace's loopback).
-    public init(_ arguments: [String], namespace: String? = nil) throws {
-        process = try ManagedProcess(executable: try Products.path("hpsim"), arguments: arguments + ["--exit-on-eof", "--tick-interval", "0.5"],
+    /// - Parameter tickInterval: seconds between value updates (faster for tests that need every poll to differ).
+    public init(_ arguments: [String], namespace: String? = nil, tickInterval: Double = 0.5) throws {
+        process = try ManagedProcess(executable: try Products.path("hpsim"), arguments: arguments + ["--exit-on-eof", "--tick-interval", "\(tickInterval)"],
                                      namespace: namespace)
         guard let line = process.stdout.nextLine(timeout: 10),
               let object = try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],

@@ -10,12 +10,16 @@ public struct AlertRule: Sendable, Hashable {
         case errorRate(threshold: Double, window: Double)
         /// The device answers but every register it should read is refused (`DeviceState.misconfigured`).
         case misconfigured
+        /// The device's anomaly detector is alerting (`derived: anomaly:`; its own threshold, warm-up and hysteresis).
+        case anomaly
     }
 
     /// Always evaluated, whatever `alerts:` holds: a device that answers with nothing but Illegal
     /// Data Address is wrongly configured (model, unit id, address offset) and needs a person.
     public static let builtIn = [
         AlertRule(name: "misconfigured", condition: .misconfigured, severity: "critical"),
+        // Only devices whose model declares `derived: anomaly:` report a verdict.
+        AlertRule(name: "anomaly", condition: .anomaly, severity: "warning"),
     ]
 
     public var name: String

@@ -1,7 +1,7 @@
 /// `derived:` of a model as written: register names by key, per section, with the lines to point
 /// errors at. Resolved against the model's registers (existence, units) by `ModelResolver`.
 struct DerivedSpec {
-    /// One of `cop`, `scop`, `compressor`, `defrost`.
+    /// One of `cop`, `scop`, `compressor`, `defrost`, `anomaly`.
     struct Section {
         /// Key → register names (one, or a list for `scop` counters).
         var registers: [String: [String]] = [:]
@@ -22,7 +22,7 @@ struct DerivedSpec {
 
     var sections: [String: Section] = [:]
 
-    static let sectionNames = ["cop", "scop", "compressor", "defrost"]
+    static let sectionNames = ["cop", "scop", "compressor", "defrost", "anomaly"]
 
     /// A child model's sections replace its parent's section by section.
     func merged(over parent: DerivedSpec?) -> DerivedSpec {

@@ -97,6 +97,9 @@ extension ModelResolver {
             }
             result.defrost = DefrostInputs(register: register, values: values)
         }
+        if let section = spec.sections["anomaly"] {
+            result.anomaly = try resolveAnomaly(section, model: model, check: { key, name, units in try input(section, key, name, units: units).1 })
+        }
         try checkDerivedCollisions(result, model: model, spec: spec)
         return result
     }
@@ -110,7 +113,8 @@ extension ModelResolver {
             for field in r.bitmapFields { taken.insert(field.name) }
         }
         let outputs: [(String, String)] = [(DerivedSeries.cop, "cop"), (DerivedSeries.compressorStarts, "compressor"), (DerivedSeries.compressorRuntime, "compressor"),
-                                           (DerivedSeries.shortCycling, "compressor"), (DerivedSeries.defrostActive, "defrost")]
+                                           (DerivedSeries.shortCycling, "compressor"), (DerivedSeries.defrostActive, "defrost"),
+                                           (DerivedSeries.anomalyScore, "anomaly")]
             + DerivedSeries.scopPeriods.map { ("\(DerivedSeries.scop)_\($0)", "scop") } + [(DerivedSeries.scop, "scop")]
         for (series, section) in outputs where spec.sections[section] != nil && taken.contains(series) {
             if series == DerivedSeries.defrostActive, derived.defrost?.register.register == series { continue }

@@ -6,10 +6,12 @@ extension RegistersFileParser {
         "scop": ["heat_energy", "dhw_energy", "electrical_energy"],
         "compressor": ["running", "frequency"],
         "defrost": ["active"],
+        "anomaly": ["outdoor_temp"],
     ]
     static let derivedNumberKeys: [String: [String]] = [
         "scop": ["max_power"],
         "compressor": ["min_frequency", "max_starts_per_hour"],
+        "anomaly": ["threshold", "stuck_polls"],
     ]
 
     static func derived(_ node: YAMLNode) throws -> DerivedSpec {
@@ -33,6 +35,9 @@ extension RegistersFileParser {
             }
             if name == "compressor", let runNode = section.optional("min_median_run") {
                 parsed.numbers["min_median_run"] = try runNode.seconds(within: 0...86_400)
+            }
+            if name == "anomaly" {
+                try anomalyKeys(section, into: &parsed)
             }
             if name == "cop", let fluidNode = section.optional("fluid") {
                 parsed.fluid = try fluid(fluidNode)

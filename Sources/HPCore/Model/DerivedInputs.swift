@@ -9,15 +9,19 @@ public struct DerivedInputs: Sendable, Hashable {
     public var scop: SCOPInputs?
     public var compressor: CompressorInputs?
     public var defrost: DefrostInputs?
+    /// Anomaly detection (`heatpump_anomaly_score` and its alert); see `AnomalyInputs`.
+    public var anomaly: AnomalyInputs?
 
-    public init(cop: COPInputs? = nil, scop: SCOPInputs? = nil, compressor: CompressorInputs? = nil, defrost: DefrostInputs? = nil) {
+    public init(cop: COPInputs? = nil, scop: SCOPInputs? = nil, compressor: CompressorInputs? = nil, defrost: DefrostInputs? = nil,
+                anomaly: AnomalyInputs? = nil) {
         self.cop = cop
         self.scop = scop
         self.compressor = compressor
         self.defrost = defrost
+        self.anomaly = anomaly
     }
 
-    public var isEmpty: Bool { cop == nil && scop == nil && compressor == nil && defrost == nil }
+    public var isEmpty: Bool { cop == nil && scop == nil && compressor == nil && defrost == nil && anomaly == nil }
 
     /// Every register named, for validation and to read them from a poll.
     public var inputs: [DerivedInput] {
@@ -40,6 +44,7 @@ public struct DerivedInputs: Sendable, Hashable {
         if scop != nil { names.append(DerivedSeries.scop) }
         if compressor != nil { names += [DerivedSeries.compressorStarts, DerivedSeries.compressorRuntime, DerivedSeries.shortCycling] }
         if defrost != nil { names.append(DerivedSeries.defrostActive) }
+        if anomaly != nil { names.append(DerivedSeries.anomalyScore) }
         return names
     }
 }
@@ -136,6 +141,7 @@ public enum DerivedSeries {
     public static let compressorRuntime = "compressor_runtime_seconds_total"
     public static let shortCycling = "short_cycling"
     public static let defrostActive = "defrost_active"
+    public static let anomalyScore = "anomaly_score"
     /// `scop{period=…}`: each period is its own sample named `scop_<period>` (history, REST).
     public static let scopPeriods = ["day", "month", "season"]
 
@@ -147,5 +153,6 @@ public enum DerivedSeries {
         compressorRuntime: "Compressor run time observed by the daemon, in seconds (derived).",
         shortCycling: "1 while the compressor is short-cycling (too many starts per hour or too short runs, with hysteresis), else 0 (derived).",
         defrostActive: "1 while a defrost runs, else 0 (derived).",
+        anomalyScore: "How unusual this poll is, 0 (usual) to 1 (far outside the learnt range, stuck sensor, endless defrost, cycling) (derived).",
     ]
 }

@@ -5,11 +5,14 @@ public struct PollReport: Sendable {
     public var timestamp: Double
     public var samples: [Sample]
     public var status: DeviceStatus
+    /// The anomaly detector's verdict on this poll, when the model declares `derived: anomaly:`.
+    public var anomaly: AnomalyVerdict?
 
-    public init(device: DeviceLabels, timestamp: Double, samples: [Sample], status: DeviceStatus) {
+    public init(device: DeviceLabels, timestamp: Double, samples: [Sample], status: DeviceStatus, anomaly: AnomalyVerdict? = nil) {
         self.device = device
         self.timestamp = timestamp
         self.samples = samples
         self.status = status
+        self.anomaly = anomaly
     }
 }

@@ -38,7 +38,9 @@ public struct AlertEvaluator: Sendable {
 
     /// (rule, device) pairs the evaluator has seen, with their state.
     public func evaluated(_ id: String) -> [(rule: AlertRule, active: Bool)] {
-        rules.filter { $0.applies(to: id) }.map { ($0, states[Key(rule: $0.name, device: id)]?.active ?? false) }
+        // An anomaly rule exists for a device only once it reported a verdict (its model declares anomaly:).
+        rules.filter { $0.applies(to: id) && ($0.condition != .anomaly || states[Key(rule: $0.name, device: id)] != nil) }
+            .map { ($0, states[Key(rule: $0.name, device: id)]?.active ?? false) }
     }
 
     /// The evaluator with `rules` instead (a live settings change). A rule kept unchanged keeps its
@@ -106,6 +108,10 @@ public struct AlertEvaluator: Sendable {
                 let misconfigured = report.status.state == .misconfigured
                 update(rule, id, now: now, value: misconfigured ? 1 : 0, firing: misconfigured, clear: !misconfigured, into: &transitions,
                        message: report.status.lastError)
+            case .anomaly:
+                guard report.status.up, let verdict = report.anomaly else { continue }
+                update(rule, id, now: now, value: verdict.score, firing: verdict.alerting, clear: !verdict.alerting, into: &transitions,
+                       message: verdict.message)
             case .errorRate(let threshold, let span):
                 let recent = window.filter { $0.0 >= now - span }
                 guard recent.count >= 5 else { continue }
@@ -174,6 +180,7 @@ public struct AlertEvaluator: Sendable {
         case .errorRate(let t, let w): "error rate \(Int(value * 100))% above \(Int(t * 100))% over \(Int(w)) s"
         case .offline: "offline"
         case .misconfigured: "misconfigured"
+        case .anomaly: "anomaly score \(value)"
         }
     }
 }

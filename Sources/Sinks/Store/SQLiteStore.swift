@@ -22,6 +22,7 @@ public final class SQLiteStore: TelemetrySink, Service, DaemonMetricsSource {
         case event(StoredEvent)
         case alertRaised(rule: String, id: String, severity: String, at: Double, value: Double?, message: String)
         case alertResolved(rule: String, id: String, at: Double)
+        case anomalyModel(id: String, at: Double, state: [UInt8])
     }
 
     struct Counters {
@@ -48,7 +49,7 @@ public final class SQLiteStore: TelemetrySink, Service, DaemonMetricsSource {
     public let retention: Double
     public let inboxCapacity: Int
     private let flushInterval: Duration
-    private let logger: Logger
+    let logger: Logger
     private let inbox = Mutex(Deque<Item>())
     private let counters = Mutex(Counters())
     private let lastUp = Mutex<[String: Bool]>([:])
@@ -72,6 +73,7 @@ public final class SQLiteStore: TelemetrySink, Service, DaemonMetricsSource {
         try await strand.runIgnoringCancellation { [self] in
             let db = try SQLiteDatabase(path: path)
             try db.migrate(StoreSchema.migrations)
+            try Self.pruneAnomalyModels(db, now: Date().timeIntervalSince1970)
             connection.db = db
         }
     }
@@ -115,6 +117,10 @@ public final class SQLiteStore: TelemetrySink, Service, DaemonMetricsSource {
 
     public func recordAlertResolved(rule: String, heatpumpID: String, at: Double) {
         enqueue(.alertResolved(rule: rule, id: heatpumpID, at: at))
+    }
+
+    func enqueueAnomalyModel(_ id: String, at: Double, state: [UInt8]) {
+        enqueue(.anomalyModel(id: id, at: at, state: state))
     }
 
     /// Queues a row; at capacity the oldest reading makes room (as Telegraf's buffer drops its oldest
@@ -266,6 +272,9 @@ public final class SQLiteStore: TelemetrySink, Service, DaemonMetricsSource {
         case .alertResolved(let rule, let id, let at):
             try db.run("UPDATE alerts SET resolved_at = ?3 WHERE rule = ?1 AND heatpump_id = ?2 AND resolved_at IS NULL",
                        [.text(rule), .text(id), .real(at)])
+        case .anomalyModel(let id, let at, let state):
+            try db.run("INSERT INTO anomaly_models (heatpump_id, saved_at, state) VALUES (?1, ?2, ?3) ON CONFLICT(heatpump_id) DO UPDATE SET saved_at = ?2, state = ?3",
+                       [.text(id), .real(at), .blob(state)])
         }
     }
 

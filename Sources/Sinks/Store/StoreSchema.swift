@@ -107,5 +107,13 @@ enum StoreSchema {
             source TEXT NOT NULL               -- runtime (set), collector.yml (reset or superseded by an edit of the file)
         );
         """,
+        // Learnt anomaly baselines, one row per device (bounded: AnomalyInputs.maxRegisters × 8 bands).
+        """
+        CREATE TABLE anomaly_models (
+            heatpump_id TEXT PRIMARY KEY,
+            saved_at REAL NOT NULL,
+            state BLOB NOT NULL                -- AnomalyDetector.encodedState()
+        );
+        """,
     ]
 }

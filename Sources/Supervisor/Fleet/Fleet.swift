@@ -11,6 +11,8 @@ public actor Fleet {
     private let supervisor: Supervisor
     private let links: LinkRegistry
     private let sink: any TelemetrySink
+    /// Where device actors keep their anomaly models across restarts (the SQLite store).
+    private let anomalyStore: (any AnomalyModelStore)?
     private let logger: Logger
     private var running: [String: DeviceRuntime] = [:]
     private var boards: [String: DeviceStatusBoard] = [:]
@@ -19,9 +21,11 @@ public actor Fleet {
     /// Device actors currently inside `run()`, per id.
     nonisolated let census = ActorCensus()
 
-    public init(links: LinkRegistry, sink: any TelemetrySink, intensity: RestartIntensity, logger: Logger) {
+    public init(links: LinkRegistry, sink: any TelemetrySink, intensity: RestartIntensity, logger: Logger,
+                anomalyStore: (any AnomalyModelStore)? = nil) {
         self.links = links
         self.sink = sink
+        self.anomalyStore = anomalyStore
         self.logger = logger
         let events = FleetEvents(sink: sink, logger: logger)
         supervisor = Supervisor(intensity: intensity, onEvent: { events.handle($0) })
@@ -98,10 +102,11 @@ public actor Fleet {
         events.boards.set(id, BoardEntry(board: board, labels: runtime.labels))
         let sink = self.sink
         let logger = self.logger
+        let anomalyStore = self.anomalyStore
         let actors = self.actors
         let census = self.census
         await supervisor.start(ChildSpec(id: id, restart: .permanent) {
-            let actor = DeviceActor(runtime: runtime, link: link, sink: sink, board: board, logger: logger)
+            let actor = DeviceActor(runtime: runtime, link: link, sink: sink, board: board, logger: logger, anomalyStore: anomalyStore)
             actors.set(id, actor)
             census.entered(id)
             defer { census.left(id) }

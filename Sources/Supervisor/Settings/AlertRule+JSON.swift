@@ -21,6 +21,8 @@ extension AlertRule {
             o["window"] = .number(window)
         case .misconfigured:
             o["misconfigured"] = .bool(true)
+        case .anomaly:
+            o["anomaly"] = .bool(true)
         }
         o["for"] = .number(duration)
         o["hysteresis"] = .number(hysteresis)
