@@ -76,7 +76,8 @@ extension SimProfiles {
             // Boosters A/B (Navigator 10).
             u8("booster_fault", 4001, 0), u8("booster_interlock", 4002, 0),
         ]
-        for (i, (booster, base)) in [("a", 4010), ("b", 4040)].enumerated() {
+        // Boosters A and B: booster_1 / booster_2 (a lone "b" reads as "bytes" to Prometheus linters).
+        for (i, (booster, base)) in [("1", 4010), ("2", 4040)].enumerated() {
             let n = Double(i)
             points += [
                 f("booster_\(booster)_source_inlet_temp", base, 30.5 + n), f("booster_\(booster)_source_outlet_temp", base + 2, 26.5 + n),
@@ -89,7 +90,7 @@ extension SimProfiles {
         points += [
             f("power_limit_hp", 4108, 12.5, writable: true), f("power_limit_cascade", 4112, 40, writable: true),
             f("firmware_version", 4120, 20.23), f("electrical_power_smartfox", 4124, 1.875),
-            f("thermal_power_flow_sensor", 4126, 7.25), f("heat_energy_sum", 4128, 21055.5),
+            f("thermal_power_flow_sensor", 4126, 7.25), f("heat_energy_combined", 4128, 21055.5),
         ]
         return points
     }
