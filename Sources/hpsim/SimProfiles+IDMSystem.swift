@@ -89,7 +89,7 @@ extension SimProfiles {
         }
         points += [
             f("power_limit_hp", 4108, 12.5, writable: true), f("power_limit_cascade", 4112, 40, writable: true),
-            f("firmware_version", 4120, 20.23), f("electrical_power_smartfox", 4124, 1.875),
+            f("software_version", 4120, 20.23), f("electrical_power_smartfox", 4124, 1.875),
             f("thermal_power_flow_sensor", 4126, 7.25), f("heat_energy_combined", 4128, 21055.5),
         ]
         return points
