@@ -18,7 +18,7 @@ extension DeviceActor {
             }
         }
         let excluded = Set(registers.indices).subtracting(selected)
-        let plan = runtime.polling.planner.plan(registers, excluded: excluded)
+        let plan = runtime.planner.plan(registers, excluded: excluded)
         let outcome = try await executor.execute(plan, on: link, priority: true)
         if let failure = outcome.failure { throw DeviceOperationError(.deviceError, failure.description) }
         return outcome.samples

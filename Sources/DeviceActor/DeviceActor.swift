@@ -153,7 +153,7 @@ public actor DeviceActor {
         let registers = runtime.model.registers
         let excluded = quarantine.excluded(at: started)
         if plannedExclusions != excluded {
-            plan = runtime.polling.planner.plan(registers, excluded: excluded,
+            plan = runtime.planner.plan(registers, excluded: excluded,
                                                 forbidden: QuarantineBook.forbidden(excluded, registers: registers))
             plannedExclusions = excluded
         }

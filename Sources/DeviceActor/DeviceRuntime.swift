@@ -13,6 +13,9 @@ public struct DeviceRuntime: Sendable, Hashable {
         self.polling = polling
     }
 
+    /// The read planner for this device: the collector's limits, narrowed by the model's.
+    public var planner: ReadPlanner { polling.planner(for: model) }
+
     public var labels: DeviceLabels {
         DeviceLabels(id: device.id, name: device.name, location: device.location, model: device.model, manufacturer: model.manufacturer)
     }
@@ -36,7 +39,11 @@ public struct PollingSettings: Sendable, Hashable {
         quarantineRetry = c.quarantineRetry
     }
 
-    public var planner: ReadPlanner {
-        ReadPlanner(maxGap: maxGap, maxRegisters: maxRegistersPerRequest, maxBits: maxBitsPerRequest)
+    /// The planner for devices of `model`: a model's `max_gap` / `max_registers_per_request` say what
+    /// its controller tolerates, so the smaller of the model's and the collector's value applies.
+    public func planner(for model: ModelDefinition) -> ReadPlanner {
+        ReadPlanner(maxGap: min(maxGap, model.maxGap ?? maxGap),
+                    maxRegisters: min(maxRegistersPerRequest, model.maxRegistersPerRequest ?? maxRegistersPerRequest),
+                    maxBits: maxBitsPerRequest)
     }
 }

@@ -12,6 +12,9 @@ struct SimProfile {
     /// Addresses of absent optional blocks (IDM circuits and zones not fitted): any request that
     /// touches one, in any table, gets Illegal Data Address.
     var absentAddresses: Set<Int> = []
+    /// Tables in which only these addresses exist (the Luxtronik SHI): a request that covers any
+    /// other address of the table, even between two implemented ones, gets Illegal Data Address.
+    var implemented: [SimTable: Set<Int>] = [:]
 
     init(name: String, points: [SimPoint], extraWindows: [SimTable: Range<Int>] = [:]) {
         self.name = name

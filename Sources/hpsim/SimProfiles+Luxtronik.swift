@@ -84,6 +84,18 @@ extension SimProfiles {
                 h(c + "cooling_offset", p + 7, 0, scale: 0.1, signed: true),
             ]
         }
-        return SimProfile(name: "luxtronik", points: points)
+        var profile = SimProfile(name: "luxtronik", points: points)
+        // The SHI fails a whole read that covers an address it does not implement. It implements its
+        // points plus the addresses python-luxtronik lists without a meaning (shared reference §3).
+        var inputs = Set([10113]).union(10350...10361).union(10404...10417).union(10500...10502)
+        var holdings: Set<Int> = [10060]
+        for p in points {
+            let span = p.address..<(p.address + p.span)
+            if p.table == .input { inputs.formUnion(span) } else { holdings.formUnion(span) }
+        }
+        profile.implemented = [.input: inputs, .holding: holdings]
+        // Its tables span the extra addresses too, so those answer (with 0) instead of falling outside the window.
+        profile.windows[.input] = 10000..<10503
+        return profile
     }
 }

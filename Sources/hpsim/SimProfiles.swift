@@ -24,7 +24,7 @@ enum SimProfiles {
             f("heat_source_inlet_temp", 1056, .constant(8.5)), f("heat_source_outlet_temp", 1058, .constant(5.25)),
             u8("hp_operating_mode", 1090, .whenRunning(on: 1, off: 0)), u8("evu_lock", 1098, .constant(1)), u8("hp_sum_alarm", 1099, .constant(0)),
             u8("compressor_status_1", 1100, .compressor),
-            SimPoint(name: "charging_pump_status", table: .input, address: 1104, type: .int16, dynamics: .whenRunning(on: 80, off: -1)),
+            SimPoint(name: "charging_pump_status", table: .input, address: 1104, type: .int16, dynamics: .whenRunning(on: 80, off: -1), absent: .int(-32768)),
             f("energy_heating", 1748, .counter(base: 15234, perHour: 6), absent: minusOne),
             f("energy_total", 1750, .counter(base: 18011, perHour: 7), absent: minusOne),
             f("energy_cooling", 1752, .counter(base: 412, perHour: 0.2), absent: minusOne),
@@ -41,7 +41,7 @@ enum SimProfiles {
             SimPoint(name: "glt_temp_demand_cooling", table: .input, address: 1698, type: .float32, order: .CDAB, dynamics: .constant(0), writableViaHolding: true),
             // Error acknowledge: takes a write; reads as 0.
             SimPoint(name: "error_acknowledge", table: .input, address: 1999, type: .uint8, dynamics: .constant(0), writableViaHolding: true),
-        ] + blocks.points)
+        ] + idmSystem + blocks.points)
         profile.absentAddresses = blocks.absent
         return profile
     }

@@ -12,6 +12,8 @@ final class SimUnit: @unchecked Sendable {
     private let lock = NSLock()
     private var faults = SimFaults()
     private var requestsByFunction: [Int: Int] = [:]
+    /// Requests refused because they covered an address the profile does not implement.
+    private var refusedUnimplemented = 0
     /// Points currently serving their "not available" value (`absent NAME on`).
     private var absentPoints: Set<String> = []
     /// Points holding the value they had when frozen (`freeze NAME on`): a stuck sensor.
@@ -82,6 +84,11 @@ final class SimUnit: @unchecked Sendable {
     /// addresses get Illegal Data Address) and an accepted write is copied to the input table.
     func reply(_ request: SimRequest, frame: ArraySlice<UInt8>, session: ModbusServerSession) throws {
         try lock.withLock {
+            if let table = request.table, let implemented = profile.implemented[table], !request.range.allSatisfy(implemented.contains) {
+                refusedUnimplemented += 1
+                try session.replyException(frame, code: 2)
+                return
+            }
             if !profile.absentAddresses.isEmpty, request.table == .holding || request.table == .input,
                request.range.contains(where: profile.absentAddresses.contains) {
                 try session.replyException(frame, code: 2)
@@ -122,7 +129,11 @@ final class SimUnit: @unchecked Sendable {
     }
 
     func stats() -> [String: Int] {
-        lock.withLock { Dictionary(uniqueKeysWithValues: requestsByFunction.map { (String($0.key), $0.value) }) }
+        lock.withLock {
+            var stats = Dictionary(uniqueKeysWithValues: requestsByFunction.map { (String($0.key), $0.value) })
+            if !profile.implemented.isEmpty { stats["refused_unimplemented"] = refusedUnimplemented }
+            return stats
+        }
     }
 
     /// Runs `body` with the mapping locked (libmodbus reads/writes it while replying).

@@ -22,7 +22,7 @@ struct LuxtronikDaikinModelTests {
     }
 
     static let vendors = [
-        Vendor(model: "luxtronik_2_1", profile: "luxtronik", layout: ["--luxtronik-circuits", "1,3"], config: "{circuits: [1, 2, 3]}", maxRequests: 6),
+        Vendor(model: "luxtronik_2_1", profile: "luxtronik", layout: ["--luxtronik-circuits", "1,3"], config: "{circuits: [1, 2, 3]}", maxRequests: 24),  // max_gap 0: runs of adjacent registers only
         Vendor(model: "daikin_altherma", profile: "daikin", maxRequests: 3),
     ]
 
@@ -33,7 +33,7 @@ struct LuxtronikDaikinModelTests {
         let config = vendor.config.map { ", config: \($0)" } ?? ""
         let c = try loader.load(files: ["heatpumps.yml": "heatpumps:\n  - {id: d, model: \(vendor.model), modbus: {host: h}\(config)}\n"], directory: "/cfg")
         let model = try #require(c.model(for: c.devices[0]))
-        return (model, PollingSettings(c.collector.collector).planner.plan(model.registers).count)
+        return (model, PollingSettings(c.collector.collector).planner(for: model).plan(model.registers).count)
     }
 
     /// Modbus requests one poll of the built-in `model` takes (no templates chosen), from the planner.

@@ -97,6 +97,6 @@ extension NIBEModelTests {
         let config = try ConfigLoader(builtinModelFiles: BuiltinModels.files, environment: [:])
             .load(files: ["heatpumps.yml": "heatpumps:\n  - {id: n, model: nibe_s1155, modbus: {host: h}}\n"], directory: "/cfg")
         let model = try #require(config.model(for: config.devices[0]))
-        return PollingSettings(config.collector.collector).planner.plan(model.registers).count
+        return PollingSettings(config.collector.collector).planner(for: model).plan(model.registers).count
     }
 }

@@ -69,6 +69,8 @@ struct ModelResolver {
             }
         }
         base.setup = spec.setup ?? base.setup
+        base.maxGap = spec.maxGap ?? base.maxGap
+        base.maxRegistersPerRequest = spec.maxRegistersPerRequest ?? base.maxRegistersPerRequest
         if let detect = spec.detect {
             for probe in detect where !base.registers.contains(where: { $0.name == probe }) {
                 throw ConfigError(.invalidValue, file: spec.file, line: spec.detectLine, field: "models.\(name).detect",

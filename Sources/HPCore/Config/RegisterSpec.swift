@@ -29,6 +29,9 @@ struct ModelSpec {
     var extends: String?
     var unavailable: [Int64]?
     var writeMultiple: Bool?
+    /// `max_gap:` / `max_registers_per_request:` the controller needs; nil: inherited or the collector's.
+    var maxGap: Int?
+    var maxRegistersPerRequest: Int?
     var registers: [RegisterSpec]
     var templates: [TemplateSpec] = []
     var setup: String?

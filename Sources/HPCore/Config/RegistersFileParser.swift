@@ -52,6 +52,9 @@ public struct RegistersFileParser {
             spec.templates = try parseTemplates(templatesNode, outerKeys: [])
         }
         spec.setup = try map.optional("setup")?.string()
+        // Same bounds as the collector's keys of these names (a request covers at most 125 registers).
+        spec.maxGap = try map.optional("max_gap")?.int(within: 0...124)
+        spec.maxRegistersPerRequest = try map.optional("max_registers_per_request")?.int(within: 1...125)
         if let operationsNode = map.optional("operations") {
             (spec.operations, spec.operationLines) = try Self.operations(operationsNode)
         }

@@ -16,6 +16,11 @@ public struct ModelDefinition: Sendable, Hashable {
     public var operations = ModelOperations()
     /// Registers feeding derived metrics (`derived:`: COP, SCOP, compressor, defrost); empty: none.
     public var derived = DerivedInputs()
+    /// The widest gap of unused registers one read may bridge on this controller (`max_gap:`; a
+    /// Luxtronik SHI fails reads that cover unimplemented addresses); nil: the collector's.
+    public var maxGap: Int?
+    /// The most registers one read may cover on this controller (`max_registers_per_request:`); nil: the collector's.
+    public var maxRegistersPerRequest: Int?
 
     public init(name: String, description: String = "", manufacturer: String = "",
                 registers: [RegisterDefinition], source: String = "builtin") {

@@ -26,7 +26,7 @@ struct DeviceDetection {
         var requests = 0
         for model in models where !model.detect.isEmpty {
             let probes = ModelDetection.probes(model)
-            let outcome = try await read(probes, on: link)
+            let outcome = try await read(probes, of: model, on: link)
             requests += outcome.requests
             if let failure = outcome.failure {
                 failures[model.name] = failure.description
@@ -53,7 +53,7 @@ struct DeviceDetection {
         var notes: [String] = []
         if !instances.isEmpty {
             let registers = instances.map(\.register)
-            let outcome = try await read(registers, on: link)
+            let outcome = try await read(registers, of: model, on: link)
             requests += outcome.requests
             if let failure = outcome.failure {
                 notes.append("circuits/zones not probed: \(failure.description)")
@@ -75,9 +75,10 @@ struct DeviceDetection {
                               message: message, requests: requests)
     }
 
-    private func read(_ registers: [RegisterDefinition], on link: ModbusLink) async throws -> PollOutcome {
+    /// Reads `registers` of `model` within the model's request limits (a Luxtronik SHI refuses bridged gaps).
+    private func read(_ registers: [RegisterDefinition], of model: ModelDefinition, on link: ModbusLink) async throws -> PollOutcome {
         let executor = PollExecutor(unitID: unit, timeout: timeout, registers: registers)
-        return try await executor.execute(polling.planner.plan(registers), on: link)
+        return try await executor.execute(polling.planner(for: model).plan(registers), on: link)
     }
 
     private func evidence(_ registers: [RegisterDefinition], _ outcome: PollOutcome) -> [(String, ModelDetection.Evidence)] {

@@ -194,7 +194,7 @@ public final class FleetOperations: Sendable {
         // A link of its own (never the polling link): a test can never delay a poll.
         let link = ModbusLink(endpoint: device.modbus.endpoint, loop: links.group.next(), throttle: links.throttle)
         defer { link.close() }
-        let plan = runtime.polling.planner.plan(model.registers)
+        let plan = runtime.planner.plan(model.registers)
         let executor = PollExecutor(unitID: device.modbus.unitID, timeout: device.modbus.timeout, registers: model.registers)
         let started = Date()
         let outcome = try await executor.execute(plan, on: link)
