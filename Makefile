@@ -8,7 +8,7 @@ DEMO_SECONDS ?= 60
 # only runs the daemon needs RUNTIME_PACKAGES (the .deb depends on exactly what its binaries link).
 RUNTIME_PACKAGES := libmodbus5 libcurl4 libsqlite3-0 zlib1g libsnappy1v5 libmosquitto1
 BUILD_PACKAGES := pkg-config libmodbus-dev libsqlite3-dev libcurl4-openssl-dev zlib1g-dev libsnappy-dev libmosquitto-dev
-TEST_PACKAGES := socat iproute2 iptables python3 mbpoll influxdb prometheus victoria-metrics mosquitto mosquitto-clients prometheus-node-exporter systemd dpkg-dev fakeroot lintian man-db chromium
+TEST_PACKAGES := socat iproute2 iptables python3 mbpoll influxdb prometheus victoria-metrics mosquitto mosquitto-clients prometheus-node-exporter prometheus-alertmanager openssl systemd dpkg-dev fakeroot lintian man-db chromium
 APT_PACKAGES := $(BUILD_PACKAGES) $(TEST_PACKAGES)
 
 .PHONY: all deps deps-runtime deps-build deps-test build release test demo bench check-config deb install install-files clean lint-deploy
@@ -52,9 +52,9 @@ release: deps
 ## time) run after the rest, so that dozens of daemons, influxd and hpsim starting at once on a
 ## 2-core CI machine cannot starve them; at most TEST_WIDTH tests run at once in each pass.
 TEST_WIDTH ?= 6
-REALTIME_SUITES := DarkBuildingTests|ModbusLinkTests|SupervisorTests|SaturationTests|DeviceActorTests|SinkCancellationTests|ControlSocketTests|ControlSocketShutdownTests|RemoteWriteRetryTests|DaemonTests|ControlSocketHardeningTests|ModbusLinkBatchTests|ScheduledWriteTests|FleetLifecycleTests|InfluxSpoolTests|PollTimerTests
+REALTIME_SUITES := DarkBuildingTests|ModbusLinkTests|SupervisorTests|SaturationTests|DeviceActorTests|SinkCancellationTests|ControlSocketTests|ControlSocketShutdownTests|RemoteWriteRetryTests|DaemonTests|ControlSocketHardeningTests|ModbusLinkBatchTests|ScheduledWriteTests|FleetLifecycleTests|InfluxSpoolTests|PollTimerTests|NotifyDaemonTests
 TEST_ARGS := --skip-build --experimental-maximum-parallelization-width $(TEST_WIDTH) $(SWIFT_FLAGS)
-test: deps .venv-test/bin/schemathesis
+test: deps .venv-test/bin/schemathesis .venv-smtp/bin/aiosmtpd
 	$(SWIFT) build --build-tests $(SWIFT_FLAGS)
 	$(SWIFT) build --product generate-manual $(SWIFT_FLAGS)
 	$(SWIFT) test $(TEST_ARGS) --skip '$(REALTIME_SUITES)'
@@ -65,6 +65,12 @@ SCHEMATHESIS_VERSION ?= 4.32.5
 .venv-test/bin/schemathesis:
 	python3 -m venv .venv-test
 	.venv-test/bin/pip install -q 'schemathesis==$(SCHEMATHESIS_VERSION)'
+
+## The notification tests' SMTP sink (NotifyDeliveryTests) is aiosmtpd from PyPI, pinned, in .venv-smtp.
+AIOSMTPD_VERSION ?= 1.4.6
+.venv-smtp/bin/aiosmtpd:
+	python3 -m venv .venv-smtp
+	.venv-smtp/bin/pip install -q 'aiosmtpd==$(AIOSMTPD_VERSION)'
 
 ## demo: simulated heat pumps + the daemon on the example config; prints live readings
 demo: build

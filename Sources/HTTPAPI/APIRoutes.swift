@@ -72,6 +72,11 @@ struct APIRoutes: Sendable {
             let q = request.uri.queryParameters
             return try APIJSON.response(try await operations.alerts(AlertsRequest(id: q["id"].map(String.init), active: try Query.bool(q["active"], "active"))))
         }
+        router.get("/api/notifications") { request, _ in
+            let q = request.uri.queryParameters
+            let limit = try Query.number(q["limit"], "limit", within: 1...1000).map { Int($0) }
+            return try APIJSON.response(try await operations.notifications(NotificationsRequest(limit: limit, channel: q["channel"].map(String.init))))
+        }
         router.get("/api/events") { request, _ in
             let q = request.uri.queryParameters
             let since = try Query.number(q["since"], "since", within: 0...1e11)

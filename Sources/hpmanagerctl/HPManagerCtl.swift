@@ -15,7 +15,7 @@ struct HPManagerCtl: ParsableCommand {
         """,
         version: BuildInfo.description,
         subcommands: [List.self, Status.self, Add.self, Update.self, Remove.self, Enable.self, Disable.self, Reload.self,
-                      Read.self, Write.self, Jobs.self, Wanted.self, SGReady.self, PVSurplus.self, Test.self, Detect.self, Models.self, Alerts.self, Events.self, History.self, Settings.self, Backup.self, HashToken.self]
+                      Read.self, Write.self, Jobs.self, Wanted.self, SGReady.self, PVSurplus.self, Test.self, Detect.self, Models.self, Alerts.self, Notifications.self, Events.self, History.self, Settings.self, Backup.self, HashToken.self]
     )
 }
 
@@ -287,6 +287,30 @@ extension HPManagerCtl {
                     [Output.text(a["heatpump_id"]), Output.text(a["rule"]), Output.text(a["severity"]), Output.time(a["raised_at"]),
                      Output.time(a["resolved_at"]), Output.text(a["value"]), Output.text(a["message"])]
                 })
+            }
+        }
+    }
+
+    struct Notifications: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Notifications sent for alerts (outbox), with every delivery attempt.")
+        @OptionGroup var connection: Connection
+        @Option(help: "Show the newest N messages (1-1000).") var limit: Int = 20
+        @Option(help: "Only this channel.") var channel: String?
+        func run() throws {
+            var args: [String: JSONValue] = ["limit": .number(Double(limit))]
+            if let channel { args["channel"] = .string(channel) }
+            connection.show(try connection.call("notifications", args)) { r in
+                var lines: [String] = []
+                for n in r["notifications"]?.array ?? [] {
+                    lines.append("#\(Output.text(n["id"])) \(Output.time(n["created_at"])) \(Output.text(n["channel"])) \(Output.text(n["state"]))"
+                                 + " [\(Output.text(n["status"])), \(Output.text(n["severity"]))] route \(Output.text(n["route"])): \(Output.text(n["title"]))")
+                    for a in n["attempts"]?.array ?? [] {
+                        let ok = a["ok"]?.bool == true
+                        lines.append("    \(Output.time(a["at"])) \(ok ? "ok" : "failed") \(Output.text(a["status"]))\(ok ? "" : " " + Output.text(a["error"]))")
+                    }
+                    if Output.text(n["state"]) == "pending", n["next_attempt_at"] != nil { lines.append("    next attempt \(Output.time(n["next_attempt_at"]))") }
+                }
+                return lines.isEmpty ? "no notifications" : lines.joined(separator: "\n")
             }
         }
     }

@@ -59,7 +59,9 @@ struct HPManagerDaemon: AsyncParsableCommand {
         }
         if check {
             let enabled = config.devices.filter(\.enabled).count
-            print("configuration OK: \(config.devices.count) heat pumps (\(enabled) enabled), \(config.models.count) models")
+            let notify = config.collector.notify
+            let channels = notify.enabled ? ", \(notify.channels.count) notification channels, \(notify.routes.count) routes" : ""
+            print("configuration OK: \(config.devices.count) heat pumps (\(enabled) enabled), \(config.models.count) models\(channels)")
             return
         }
         let logger = try bootstrapLogging(config.collector.logging)
@@ -141,6 +143,15 @@ struct HPManagerDaemon: AsyncParsableCommand {
         let alerts = AlertMonitor(rules: config.collector.alerts, store: store, logger: logger)
         sinks.append(alerts)
         services.append(.init(service: alerts, serviceName: "alerts"))
+        // Notifications: raised and resolved alerts routed, grouped and delivered through the store's outbox.
+        var alertNotifier: Notifier?
+        let notify = config.collector.notify
+        if notify.enabled && !notify.channels.isEmpty {
+            let n = Notifier(settings: notify, site: config.collector.site.id, store: store, version: Self.version, logger: logger)
+            alerts.addListener { transition, device, at in n.alertChanged(transition, device: device, at: at) }
+            alertNotifier = n
+            services.append(.init(service: n, serviceName: "notify"))
+        }
 
         var metrics: MetricsFileSink?
         let fileSettings = config.collector.metricsFile
@@ -154,6 +165,7 @@ struct HPManagerDaemon: AsyncParsableCommand {
             for remote in remoteWriteSinks { sink.addSource(remote) }
             if let mqttSink { sink.addSource(mqttSink) }
             sink.addSource(alerts)
+            if let alertNotifier { sink.addSource(alertNotifier) }
             sink.addSource(links)
             sink.addSource(stateMonitor)
             metrics = sink

@@ -13,6 +13,7 @@ public struct CollectorConfig: Sendable, Hashable {
     public var site = SiteSettings()
     public var remoteWrite: [RemoteWriteSettings] = []
     public var mqtt = MQTTSettings()
+    public var notify = NotifySettings()
 
     public init() {}
 }

@@ -19,6 +19,7 @@ struct CollectorFileParser {
         if let node = top.optional("site") { config.site = try site(node) }
         if let node = top.optional("remote_write") { config.remoteWrite = try RemoteWriteParser.parse(node) }
         if let node = top.optional("mqtt") { config.mqtt = try MQTTParser.parse(node) }
+        if let node = top.optional("notify") { config.notify = try NotifyParser.parse(node) }
         try top.rejectUnknownKeys()
         return config
     }

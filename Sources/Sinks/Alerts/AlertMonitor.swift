@@ -11,6 +11,8 @@ public final class AlertMonitor: TelemetrySink, Service, DaemonMetricsSource {
     private let labels = Mutex<[String: DeviceLabels]>([:])
     private let store: SQLiteStore?
     private let logger: Logger
+    /// Told about every raised and resolved alert (the notifier); set once at start-up.
+    private let listeners = Mutex<[@Sendable (AlertTransition, DeviceLabels?, Double) -> Void]>([])
 
     /// `rules` from the configuration; the built-in rules (`AlertRule.builtIn`) are added unless a
     /// configured rule already uses their name.
@@ -36,6 +38,11 @@ public final class AlertMonitor: TelemetrySink, Service, DaemonMetricsSource {
         }
         logger.info("alert rules changed live", metadata: ["rules": "\(all.map(\.name).joined(separator: ", "))"])
         handle(transitions, at: Date().timeIntervalSince1970)
+    }
+
+    /// Adds a listener for raised and resolved alerts (called synchronously: it must not block).
+    public func addListener(_ listener: @escaping @Sendable (AlertTransition, DeviceLabels?, Double) -> Void) {
+        listeners.withLock { $0.append(listener) }
     }
 
     public func publish(_ report: PollReport) {
@@ -68,7 +75,13 @@ public final class AlertMonitor: TelemetrySink, Service, DaemonMetricsSource {
     }
 
     private func handle(_ transitions: [AlertTransition], at now: Double) {
+        let listeners = transitions.isEmpty ? [] : self.listeners.withLock { $0 }
         for transition in transitions {
+            if !listeners.isEmpty {
+                let id = switch transition { case .raised(_, let id, _, _), .resolved(_, let id): id }
+                let device = labels.withLock { $0[id] }
+                for listener in listeners { listener(transition, device, now) }
+            }
             switch transition {
             case .raised(let rule, let id, let value, let message):
                 logger.warning("alert raised", metadata: ["heatpump_id": "\(id)", "rule": "\(rule.name)", "severity": "\(rule.severity)", "detail": "\(message)"])

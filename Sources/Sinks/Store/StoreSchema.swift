@@ -115,5 +115,36 @@ enum StoreSchema {
             state BLOB NOT NULL                -- AnomalyDetector.encodedState()
         );
         """,
+        // The notification outbox (`notify:`): every message per channel, and every delivery attempt.
+        """
+        CREATE TABLE notifications (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            created_at REAL NOT NULL,
+            channel TEXT NOT NULL,
+            route TEXT NOT NULL,
+            group_key TEXT NOT NULL,
+            status TEXT NOT NULL,              -- firing, resolved (of the group)
+            severity TEXT NOT NULL,
+            title TEXT NOT NULL,
+            body TEXT NOT NULL,                -- JSON: the Notification (rendered per channel when sent)
+            state TEXT NOT NULL DEFAULT 'pending',  -- pending, sent, failed (refused by the receiver), dropped (too old / outbox full)
+            attempts INTEGER NOT NULL DEFAULT 0,
+            next_attempt_at REAL NOT NULL,
+            last_error TEXT NOT NULL DEFAULT '',
+            done_at REAL
+        );
+        CREATE INDEX notifications_due ON notifications (channel, state, id);
+        CREATE TABLE notification_attempts (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            notification_id INTEGER NOT NULL,
+            at REAL NOT NULL,
+            channel TEXT NOT NULL,
+            ok INTEGER NOT NULL,
+            http_status INTEGER,
+            error TEXT NOT NULL DEFAULT '',    -- never a secret: URLs reduced to scheme, host, port and path
+            duration REAL NOT NULL
+        );
+        CREATE INDEX notification_attempts_by_notification ON notification_attempts (notification_id);
+        """,
     ]
 }

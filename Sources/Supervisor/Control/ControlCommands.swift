@@ -9,7 +9,7 @@ import Sinks
 /// command, calls `FleetOperations` (the same operations HTTP calls) and encodes the typed result.
 public final class ControlCommands: Sendable {
     public static let commands = ["ping", "list", "status", "add", "update", "remove", "enable", "disable", "reload",
-                                  "read", "write", "jobs", "wanted", "sg-ready", "pv-surplus", "test", "detect", "models", "alerts", "events", "history", "settings"]
+                                  "read", "write", "jobs", "wanted", "sg-ready", "pv-surplus", "test", "detect", "models", "alerts", "notifications", "events", "history", "settings"]
 
     public let operations: FleetOperations
     /// `test` connects to devices nobody polls; a few at a time, so a flood of tests stays cheap.
@@ -72,6 +72,7 @@ public final class ControlCommands: Sendable {
         case "detect": return try Self.encode(try await ops.detect(try decode(DetectRequest.self)))
         case "models": return try Self.encode(ops.models())
         case "alerts": return try Self.encode(try await ops.alerts(try decode(AlertsRequest.self)))
+        case "notifications": return try Self.encode(try await ops.notifications(try decode(NotificationsRequest.self)))
         case "events": return try Self.encode(try await ops.events(try decode(EventsRequest.self)))
         case "history": return try Self.encode(try await ops.history(try decode(HistoryRequest.self)))
         case "settings":

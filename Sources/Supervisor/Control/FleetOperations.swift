@@ -333,3 +333,20 @@ public final class FleetOperations: Sendable {
         return rows
     }
 }
+
+// MARK: Notifications
+
+extension FleetOperations {
+    /// The newest notifications (default 50, at most 1000) with their delivery attempts.
+    public func notifications(_ request: NotificationsRequest) async throws -> NotificationsResponse {
+        let limit = request.limit ?? 50
+        guard (1...1000).contains(limit) else { throw CommandError(.badRequest, "limit must be within 1-1000, found \(limit)", field: "limit") }
+        let rows = try await requireStore().notifications(limit: limit, channel: request.channel)
+        return NotificationsResponse(notifications: rows.map { m, attempts in
+            NotificationRecord(id: m.id, createdAt: m.createdAt, channel: m.channel, route: m.route, groupKey: m.groupKey, status: m.status,
+                               severity: m.severity, title: m.title, state: m.state, nextAttemptAt: m.state == "pending" ? m.nextAttemptAt : nil,
+                               lastError: m.lastError, doneAt: m.doneAt,
+                               attempts: attempts.map { NotificationAttemptRecord(at: $0.at, ok: $0.ok, status: $0.httpStatus, error: $0.error, duration: $0.duration) })
+        })
+    }
+}

@@ -1,0 +1,33 @@
+#!/usr/bin/env python3
+"""A webhook endpoint for the notification tests: answers 503 to the first FAILS requests, then
+200, and appends every accepted body (one JSON line) to OUT. Prints "ready" once listening."""
+import http.server
+import json
+import sys
+
+port, fails, out = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
+seen = 0
+
+
+class Handler(http.server.BaseHTTPRequestHandler):
+    def do_POST(self):
+        global seen
+        body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
+        seen += 1
+        if seen <= fails:
+            self.send_response(503)
+            self.end_headers()
+            self.wfile.write(b"not yet")
+            return
+        with open(out, "a") as f:
+            f.write(json.dumps({"headers": dict(self.headers), "body": json.loads(body)}) + "\n")
+        self.send_response(200)
+        self.end_headers()
+
+    def log_message(self, *args):
+        pass
+
+
+server = http.server.HTTPServer(("127.0.0.1", port), Handler)
+print("ready", flush=True)
+server.serve_forever()

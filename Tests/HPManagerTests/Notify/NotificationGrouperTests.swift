@@ -1,0 +1,110 @@
+import Foundation
+import HPCore
+import Sinks
+import Testing
+
+@Suite("AlertNotification routing and grouping: one message per building, group_interval, repeat, resolve, quiet hours (injected time)")
+struct NotificationGrouperTests {
+    static func notice(_ id: String, location: String = "Building A", rule: String = "offline", severity: String = "warning",
+                       at: Double, resolved: Bool = false) -> AlertNotice {
+        AlertNotice(rule: rule, severity: severity, heatpumpID: id, name: "HP \(id)", location: location, site: "north",
+                    message: resolved ? "" : "no answer for 60 s", startsAt: at, endsAt: resolved ? at : nil)
+    }
+
+    static func route(_ name: String = "all", wait: Double = 30, interval: Double = 300, repeatAfter: Double = 3600,
+                      quiet: QuietHours? = nil) -> NotifyRoute {
+        var r = NotifyRoute(name: name)
+        r.channels = ["hook"]
+        r.groupWait = wait
+        r.groupInterval = interval
+        r.repeatInterval = repeatAfter
+        r.quietHours = quiet
+        return r
+    }
+
+    @Test("five devices of one building going offline together are one message naming all five; another building is its own")
+    func oneMessagePerBuilding() {
+        var g = NotificationGrouper(routes: [Self.route()], localZone: TimeZone(identifier: "UTC")!)
+        let t0 = 1_000_000.0
+        for (i, id) in ["hp1", "hp2", "hp3", "hp4", "hp5"].enumerated() { g.observe(Self.notice(id, at: t0 + Double(i)), now: t0 + Double(i)) }
+        g.observe(Self.notice("hp9", location: "Building B", at: t0 + 2), now: t0 + 2)
+        #expect(g.due(now: t0 + 29).isEmpty)  // group_wait collects
+        let sent = g.due(now: t0 + 32)
+        #expect(sent.count == 2)
+        let a = sent.first { $0.groupLabels["location"] == "Building A" }
+        #expect(a?.firing.map(\.heatpumpID) == ["hp1", "hp2", "hp3", "hp4", "hp5"])
+        #expect(a?.title.contains("HP hp1, HP hp2, HP hp3, HP hp4, HP hp5") == true)
+        #expect(a?.groupKey == "location=\"Building A\",alert=\"offline\"")
+        #expect(g.due(now: t0 + 33).isEmpty)  // nothing new: nothing sent
+    }
+
+    @Test("an alert joining a notified group waits group_interval; an unchanged group repeats after repeat_interval; resolves are sent once")
+    func intervalsRepeatResolve() {
+        var g = NotificationGrouper(routes: [Self.route(wait: 10, interval: 60, repeatAfter: 600)])
+        let t0 = 0.0
+        g.observe(Self.notice("hp1", at: t0), now: t0)
+        #expect(g.due(now: 10).map(\.firing.count) == [1])
+        g.observe(Self.notice("hp2", at: 20), now: 20)
+        #expect(g.due(now: 69).isEmpty)
+        #expect(g.due(now: 70).map { $0.firing.map(\.heatpumpID) } == [["hp1", "hp2"]])
+        #expect(g.due(now: 669).isEmpty)
+        let repeated = g.due(now: 670)
+        #expect(repeated.map(\.firing.count) == [2] && repeated.first?.resolved.isEmpty == true)
+        g.observe(Self.notice("hp1", at: 700, resolved: true), now: 700)
+        let afterResolve = g.due(now: 730)
+        #expect(afterResolve.map { $0.firing.map(\.heatpumpID) } == [["hp2"]])
+        #expect(afterResolve.first?.resolved.map(\.heatpumpID) == ["hp1"] && afterResolve.first?.resolved.first?.startsAt == 0)
+        g.observe(Self.notice("hp2", at: 800, resolved: true), now: 800)
+        let last = g.due(now: 800 + 60)
+        #expect(last.map(\.status) == ["resolved"] && last.first?.resolved.map(\.heatpumpID) == ["hp2"])
+        #expect(g.groupCount == 0)
+    }
+
+    @Test("an alert raised and resolved within group_wait sends nothing")
+    func flapInsideGroupWait() {
+        var g = NotificationGrouper(routes: [Self.route(wait: 30)])
+        g.observe(Self.notice("hp1", at: 0), now: 0)
+        g.observe(Self.notice("hp1", at: 5, resolved: true), now: 5)
+        #expect(g.due(now: 40).isEmpty && g.groupCount == 0)
+    }
+
+    @Test("routes match by severity and location; the first match wins unless it continues")
+    func routing() {
+        var critical = Self.route("critical")
+        critical.severities = ["critical"]
+        critical.locations = ["Building A"]
+        var rest = Self.route("rest")
+        rest.channels = ["mail"]
+        let g = NotificationGrouper(routes: [critical, rest])
+        #expect(g.routes(for: Self.notice("hp1", severity: "critical", at: 0)).map(\.name) == ["critical"])
+        #expect(g.routes(for: Self.notice("hp1", location: "Building B", severity: "critical", at: 0)).map(\.name) == ["rest"])
+        critical.continueMatching = true
+        #expect(NotificationGrouper(routes: [critical, rest]).routes(for: Self.notice("hp1", severity: "critical", at: 0)).map(\.name) == ["critical", "rest"])
+    }
+
+    /// 2024-01-15 was a Monday; times in UTC.
+    static let monday = 1_705_276_800.0
+
+    @Test("quiet hours 22:00-07:00 (spanning midnight, Monday start) hold messages until the window ends; critical bypasses when configured")
+    func quietHours() {
+        let utc = TimeZone(identifier: "UTC")!
+        let quiet = QuietHours(start: 22 * 60, end: 7 * 60, weekdays: [2], timezone: "", criticalBypass: true)
+        #expect(quiet.contains(Self.monday + 23 * 3600, localZone: utc))          // Mon 23:00
+        #expect(quiet.contains(Self.monday + 30 * 3600, localZone: utc))          // Tue 06:00, window began Monday
+        #expect(!quiet.contains(Self.monday + 31 * 3600, localZone: utc))         // Tue 07:00
+        #expect(!quiet.contains(Self.monday + 47 * 3600, localZone: utc))         // Tue 23:00: not a Monday window
+        #expect(!quiet.contains(Self.monday + 12 * 3600, localZone: utc))         // Mon noon
+        let berlin = QuietHours(start: 22 * 60, end: 7 * 60, timezone: "Europe/Berlin")
+        #expect(berlin.contains(Self.monday + 21.5 * 3600, localZone: utc))        // 22:30 in Berlin (UTC+1)
+
+        var g = NotificationGrouper(routes: [Self.route(wait: 10, repeatAfter: 86400, quiet: quiet)], localZone: utc)
+        let night = Self.monday + 23 * 3600
+        g.observe(Self.notice("hp1", at: night), now: night)
+        g.observe(Self.notice("hp7", location: "Building C", severity: "critical", at: night), now: night)
+        let duringNight = g.due(now: night + 20)
+        #expect(duringNight.map { $0.firing.map(\.heatpumpID) } == [["hp7"]])   // critical bypasses
+        #expect(g.due(now: Self.monday + 30.9 * 3600).isEmpty)                  // 06:54: still quiet
+        let morning = g.due(now: Self.monday + 31 * 3600)                        // 07:00: the held warning goes out
+        #expect(morning.map { $0.firing.map(\.heatpumpID) } == [["hp1"]])
+    }
+}
