@@ -45,14 +45,20 @@ public final class MosquittoClient {
     /// Where the C callbacks put what happened (reached through libmosquitto's `obj` pointer).
     final class EventBox {
         var events: [MosquittoEvent] = []
+        /// The newest error or warning libmosquitto logged (`OpenSSL Error[0]: … certificate verify failed`);
+        /// its return codes alone only say "A TLS error occurred".
+        var lastLogged: String?
         let maxPayload: Int
         init(maxPayload: Int) { self.maxPayload = maxPayload }
     }
 
     private let handle: OpaquePointer
     private let box: EventBox
+    /// 4 = MQTT 3.1.1, 5 = MQTT 5: how CONNACK codes read.
+    public let protocolVersion: Int32
 
     public init(_ options: Options) throws(MosquittoError) {
+        protocolVersion = options.protocolVersion
         try MosquittoError.check(MosquittoLibrary.ensureInitialised(), "lib_init")
         box = EventBox(maxPayload: options.maxIncomingPayload)
         guard let mosq = mosquitto_new(options.clientID, true, Unmanaged.passUnretained(box).toOpaque()) else {
@@ -65,6 +71,13 @@ public final class MosquittoClient {
             try MosquittoError.check(mosquitto_username_pw_set(mosq, options.username, options.password), "username_pw_set")
         }
         if let tls = options.tls {
+            // libmosquitto answers an unreadable file with "Invalid function arguments provided": name the file instead.
+            for (key, path) in [("ca_file", tls.caFile), ("cert_file", tls.certFile), ("key_file", tls.keyFile)] where !path.isEmpty {
+                guard access(path, R_OK) == 0 else {
+                    let reason = String(cString: strerror(Glibc.errno))
+                    throw MosquittoError(code: MOSQ_ERR_INVAL.rawValue, operation: "tls_set", detail: "cannot read \(key) \(path): \(reason)")
+                }
+            }
             if tls.caFile.isEmpty {
                 try MosquittoError.check(mosquitto_int_option(mosq, MOSQ_OPT_TLS_USE_OS_CERTS, 1), "tls_use_os_certs")
             }
@@ -74,6 +87,10 @@ public final class MosquittoClient {
                                          "tls_set")
             }
             try MosquittoError.check(mosquitto_tls_insecure_set(mosq, tls.insecure), "tls_insecure_set")
+            if tls.insecure {
+                // As Telegraf's insecure_skip_verify: neither the chain nor the host name is checked (0 = SSL_VERIFY_NONE).
+                try MosquittoError.check(mosquitto_tls_opts_set(mosq, 0, nil, nil), "tls_opts_set")
+            }
         }
         mosquitto_connect_callback_set(mosq) { _, obj, rc in
             MosquittoClient.box(obj)?.events.append(.connected(code: rc))
@@ -83,6 +100,10 @@ public final class MosquittoClient {
         }
         mosquitto_publish_callback_set(mosq) { _, obj, mid in
             MosquittoClient.box(obj)?.events.append(.published(mid: mid))
+        }
+        mosquitto_log_callback_set(mosq) { _, obj, level, text in
+            guard level & Int32(MOSQ_LOG_ERR | MOSQ_LOG_WARNING) != 0, let text, let box = MosquittoClient.box(obj) else { return }
+            box.lastLogged = String(cString: text)
         }
         mosquitto_message_callback_set(mosq) { _, obj, message in
             guard let box = MosquittoClient.box(obj), let message, let topic = message.pointee.topic else { return }
@@ -115,7 +136,14 @@ public final class MosquittoClient {
 
     /// Starts connecting without waiting for the broker (DNS lookup aside); CONNACK arrives as `.connected` from `loop`.
     public func connect(host: String, port: Int, keepalive: Int) throws(MosquittoError) {
-        try MosquittoError.check(mosquitto_connect_async(handle, host, Int32(clamping: port), Int32(clamping: keepalive)), "connect")
+        do throws(MosquittoError) {
+            try MosquittoError.check(mosquitto_connect_async(handle, host, Int32(clamping: port), Int32(clamping: keepalive)), "connect")
+        } catch {
+            // A TLS handshake that fails at once (loopback, a LAN broker) fails here: its reason is only in the log.
+            var error = error
+            error.detail = takeLogged()
+            throw error
+        }
     }
 
     /// Queues a publish; returns its message id (acknowledged by `.published(mid:)` for QoS 1).
@@ -136,7 +164,10 @@ public final class MosquittoClient {
     public func loop(timeoutMs: Int32) -> (events: [MosquittoEvent], error: MosquittoError?) {
         let rc = mosquitto_loop(handle, timeoutMs, 1)
         var failure: MosquittoError?
-        do throws(MosquittoError) { try MosquittoError.check(rc, "loop") } catch { failure = error }
+        do throws(MosquittoError) { try MosquittoError.check(rc, "loop") } catch {
+            failure = error
+            failure?.detail = takeLogged()
+        }
         let events = box.events
         box.events.removeAll(keepingCapacity: true)
         return (events, failure)
@@ -147,13 +178,28 @@ public final class MosquittoClient {
         _ = mosquitto_disconnect(handle)
     }
 
+    /// The newest error or warning libmosquitto logged since the last call (the TLS reason behind
+    /// a failed handshake), at most 300 characters.
+    public func takeLogged() -> String? {
+        defer { box.lastLogged = nil }
+        return box.lastLogged.map { String($0.prefix(300)) }
+    }
+
     /// Whether libmosquitto still has bytes to send.
     public var wantsWrite: Bool { mosquitto_want_write(handle) }
 }
 
 extension MosquittoClient {
-    /// The broker's CONNACK refusal in words (`Connection Refused: not authorised.`).
-    public static func connackDescription(_ code: Int32) -> String {
-        String(cString: mosquitto_connack_string(code))
+    /// The broker's CONNACK refusal in words: a 3.1.1 return code (`Connection Refused: not
+    /// authorised.`) or, under MQTT 5, a reason code (135: `Not authorized`).
+    public static func connackDescription(_ code: Int32, protocolVersion: Int32) -> String {
+        String(cString: protocolVersion == 5 ? mosquitto_reason_string(code) : mosquitto_connack_string(code))
+    }
+
+    /// Why the connection closed, for a `.disconnected(code:)`: a libmosquitto error code, or under
+    /// MQTT 5 the reason code of the broker's DISCONNECT; plus what libmosquitto logged about it.
+    public func disconnectDescription(_ code: Int32) -> String {
+        let text = String(cString: protocolVersion == 5 && code >= 128 ? mosquitto_reason_string(code) : mosquitto_strerror(code))
+        return "\(text) (\(code))" + (takeLogged().map { ": \($0)" } ?? "")
     }
 }

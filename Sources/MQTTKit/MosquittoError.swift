@@ -12,11 +12,15 @@ public struct MosquittoError: Error, Sendable, CustomStringConvertible {
     public var errno: Int32
     /// What was being done (`connect`, `publish`, …).
     public var operation: String
+    /// What libmosquitto said about it in its log (the OpenSSL reason behind a TLS error:
+    /// `certificate verify failed`), or which file could not be read.
+    public var detail: String?
 
-    public init(code: Int32, errno: Int32 = 0, operation: String) {
+    public init(code: Int32, errno: Int32 = 0, operation: String, detail: String? = nil) {
         self.code = code
         self.errno = errno
         self.operation = operation
+        self.detail = detail
     }
 
     /// Builds the error for `rc`, reading `errno` at once (before anything else can change it).
@@ -40,5 +44,7 @@ public struct MosquittoError: Error, Sendable, CustomStringConvertible {
             || code == MOSQ_ERR_QOS_NOT_SUPPORTED.rawValue || code == MOSQ_ERR_OVERSIZE_PACKET.rawValue
     }
 
-    public var description: String { "mqtt \(operation): \(message) (\(code))" }
+    public var description: String {
+        "mqtt \(operation): \(message) (\(code))" + (detail.map { ": \($0)" } ?? "")
+    }
 }

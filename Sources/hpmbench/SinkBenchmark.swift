@@ -132,6 +132,47 @@ struct SinkBenchmark {
         }
         print("check: remote write sent \(rwValue("hpmanager_remote_write_samples_sent_total")) samples, dropped \(rwValue("hpmanager_sink_dropped_total")), spooled \(rwValue("hpmanager_remote_write_spooled_samples")), failed requests \(rwValue("hpmanager_remote_write_failures_total"))")
         victoria.stop()
+
+        rows.append(try await mqttRow(dir: dir, logger: logger))
         return rows
+    }
+
+    /// MQTT: per poll, one topic per register plus the state JSON and availability, QoS 1, retained,
+    /// to a real local mosquitto (its CPU is not counted, as for influxd). The row's time runs until
+    /// the broker acknowledged everything, so a sink that falls behind shows fewer fields/s done.
+    func mqttRow(dir: TemporaryDirectory, logger: Logger) async throws -> Row {
+        let broker = try MosquittoServer()
+        var mqtt = MQTTSettings()
+        mqtt.enabled = true
+        mqtt.url = broker.url
+        mqtt.host = "127.0.0.1"
+        mqtt.port = broker.port
+        mqtt.clientID = "hpmbench"
+        // Every device's registers, state and availability are topics: the outbox must hold them all.
+        mqtt.outboxMaxTopics = devices * (registers + 2) + 1000
+        let sink = MQTTSink(settings: mqtt, outboxPath: dir.file("mqtt-outbox.db"), version: "bench", logger: logger)
+        let task = Task { try await sink.run() }
+        func value(_ name: String) -> Double { sink.daemonMetrics().first { $0.name == name }?.value ?? 0 }
+        let connectDeadline = Date().addingTimeInterval(10)
+        while value("hpmanager_mqtt_connected") == 0 && Date() < connectDeadline { try await Task.sleep(for: .milliseconds(20)) }
+        let acknowledgedBefore = value("hpmanager_mqtt_messages_acknowledged_total")
+        var drained = true
+        let row = try await measure("mqtt sink (QoS 1, topic per register)") {
+            let fields = try await drive { batch in for r in batch { sink.publish(r) } }
+            // Until the broker acknowledged every topic (bounded: a sink far behind is reported, not waited for).
+            let deadline = Date().addingTimeInterval(max(10, seconds))
+            while sink.queueDepth > 0 || value("hpmanager_mqtt_outbox_topics") > 0 {
+                if Date() > deadline { drained = false; break }
+                try await Task.sleep(for: .milliseconds(10))
+            }
+            return fields
+        }
+        let acknowledged = Int(value("hpmanager_mqtt_messages_acknowledged_total") - acknowledgedBefore)
+        print("check: mqtt broker acknowledged \(acknowledged) messages (\(registers + 2) topics per poll), outbox \(Int(value("hpmanager_mqtt_outbox_topics"))) topics left"
+              + (drained ? "" : " (not drained within the bound)") + ", dropped \(Int(value("hpmanager_sink_dropped_total"))), connection failures \(Int(value("hpmanager_mqtt_connect_failures_total")))")
+        task.cancel()
+        _ = try? await task.value
+        broker.stop()
+        return row
     }
 }

@@ -2,24 +2,49 @@ import Foundation
 
 /// A private `mosquitto` broker on a free loopback port; `stop` and `start` again reuse the port
 /// (broker outage tests). Clients are Debian's `mosquitto_sub` / `mosquitto_pub`.
+///
+/// With `tls`, a second listener on `tlsPort` speaks TLS with the server certificate of those
+/// certificates (and, with `requireClientCertificate`, wants a client certificate from their CA);
+/// the plain listener stays, so the test's own clients read retained messages without TLS.
 public final class MosquittoServer: @unchecked Sendable {
     // `@unchecked Sendable`: `process` is replaced only by start/stop, which tests call sequentially.
     public let port: Int
+    /// The TLS listener's port; 0 without `tls`.
+    public let tlsPort: Int
     public let directory: TemporaryDirectory
     private var process: ManagedProcess?
 
     public var url: String { "mqtt://127.0.0.1:\(port)" }
+    public var tlsURL: String { "mqtts://127.0.0.1:\(tlsPort)" }
 
-    public init() throws {
+    /// - Parameter allowAnonymous: false refuses every client (no password file): CONNACK "not authorised".
+    public init(tls: TestCertificates? = nil, requireClientCertificate: Bool = false, allowAnonymous: Bool = true) throws {
         directory = try TemporaryDirectory(prefix: "hpm-mosquitto")
         port = try freeLoopbackPort()
+        var listeners = "listener \(port) 127.0.0.1\n"
+        if let tls {
+            var tlsPort = try freeLoopbackPort()
+            while tlsPort == port { tlsPort = try freeLoopbackPort() }
+            self.tlsPort = tlsPort
+            listeners += """
+            listener \(tlsPort) 127.0.0.1
+            cafile \(tls.caFile)
+            certfile \(tls.serverCert)
+            keyfile \(tls.serverKey)
+            require_certificate \(requireClientCertificate)
+
+            """
+        } else {
+            tlsPort = 0
+        }
         try directory.write("mosquitto.conf", """
-        listener \(port) 127.0.0.1
-        allow_anonymous true
+        \(listeners)allow_anonymous \(allowAnonymous)
         persistence false
         log_dest stderr
         log_type error
         log_type warning
+        log_type notice
+        connection_messages true
         """)
         try start()
     }
@@ -28,13 +53,18 @@ public final class MosquittoServer: @unchecked Sendable {
 
     public func start() throws {
         process = try ManagedProcess(executable: "/usr/sbin/mosquitto", arguments: ["-c", directory.file("mosquitto.conf")])
-        let deadline = Date().addingTimeInterval(10)
+        // A wait, not a bound: a loaded CI machine can take seconds to start it.
+        let deadline = Date().addingTimeInterval(30)
         while Date() < deadline {
-            if Self.accepts(port) { return }
+            if Self.accepts(port) && (tlsPort == 0 || Self.accepts(tlsPort)) { return }
             usleep(20_000)
         }
-        throw DeadlineExceeded(what: "mosquitto on port \(port)", seconds: 10)
+        throw DeadlineExceeded(what: "mosquitto on port \(port)", seconds: 30)
     }
+
+    /// What the broker logged (errors, warnings, and one line per client connection naming its
+    /// protocol: `New client connected from … as ID (p5, c1, k60)`), newest last.
+    public var log: String { process?.stderr.transcript.joined(separator: "\n") ?? "" }
 
     public func stop() {
         process?.stop()

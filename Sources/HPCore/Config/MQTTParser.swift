@@ -47,7 +47,13 @@ enum MQTTParser {
         if !s.tls, let tlsKey = ["ca_file", "cert_file", "key_file", "insecure_skip_verify"].first(where: { map.optional($0) != nil }) {
             throw try map.required(tlsKey).error(.invalidValue, "\(tlsKey) needs an mqtts:// url")
         }
-        if s.certFile.isEmpty != s.keyFile.isEmpty { throw node.error(.invalidValue, "cert_file and key_file go together") }
+        if s.certFile.isEmpty != s.keyFile.isEmpty {
+            throw try map.required(s.certFile.isEmpty ? "key_file" : "cert_file").error(.invalidValue, "cert_file and key_file go together (a client certificate and its private key)")
+        }
+        // Spellings other tools use, pointed at ours rather than listed among every key.
+        for (other, ours) in [("insecure", "insecure_skip_verify"), ("protocol_version", "protocol"), ("cafile", "ca_file"), ("certfile", "cert_file"), ("keyfile", "key_file")] {
+            if let wrong = map.optional(other) { throw wrong.error(.invalidValue, "unknown key '\(other)': this key is spelled '\(ours)'") }
+        }
         s.reconnectInterval = try map.seconds("reconnect_interval", default: s.reconnectInterval, within: ConfigLimits.mqttReconnect)
         s.reconnectIntervalMax = try map.seconds("reconnect_interval_max", default: max(s.reconnectIntervalMax, s.reconnectInterval),
                                                  within: ConfigLimits.mqttReconnect)

@@ -98,12 +98,12 @@ final class MQTTConnection {
             switch event {
             case .connected(let code):
                 guard code == 0 else {
-                    lost("broker refused the connection: \(MosquittoClient.connackDescription(code))")
+                    lost("broker refused the connection: \(MosquittoClient.connackDescription(code, protocolVersion: configuration.options.protocolVersion)) (\(code))")
                     return
                 }
                 connected()
             case .disconnected(let code):
-                lost("connection closed (\(code))")
+                lost("connection closed: \(client?.disconnectDescription(code) ?? "\(code)")")
                 return
             case .published(let mid):
                 if mid == statusMid { statusMid = nil; continue }

@@ -119,8 +119,11 @@ public final class MQTTSink: TelemetrySink, Service, DaemonMetricsSource {
         let (incoming, incomingContinuation) = AsyncStream.makeStream(of: MQTTIncoming.self, bufferingPolicy: .bufferingNewest(1000))
         let configuration = try await strand.runIgnoringCancellation { [self] in try connectionConfiguration() }
         let (mailbox, logger, outboxPath, maxTopics) = (mailbox, logger, outboxPath, settings.outboxMaxTopics)
-        logger.info("MQTT sink starting", metadata: ["url": "\(settings.url)", "client_id": "\(clientID)", "topic_base": "\(topics.base)",
+        logger.info("MQTT sink starting", metadata: ["url": "\(settings.url)", "protocol": "\(settings.protocolVersion == 5 ? "5" : "3.1.1")", "client_id": "\(clientID)", "topic_base": "\(topics.base)",
                                                      "discovery": "\(settings.discovery)", "allow_writes": "\(configuration.subscribeSets)"])
+        if settings.tls && settings.insecureSkipVerify {
+            logger.warning("mqtt.insecure_skip_verify is on: the broker's certificate and host name are not verified", metadata: ["url": "\(settings.url)"])
+        }
         try await withTaskCancellationHandler {
             try await withGracefulShutdownHandler {
                 try await withThrowingTaskGroup(of: Void.self) { group in

@@ -22,6 +22,29 @@ struct MQTTSettingsTests {
         #expect(!(try SiteSettingsTests.load("").mqtt.enabled), "no section: no MQTT")
     }
 
+    @Test("protocol written as YAML numbers or text: 5, 5.0, \"5\" are MQTT 5; 3.1.1, \"3.1.1\", 4 are MQTT 3.1.1", arguments: [
+        ("5", 5), ("5.0", 5), ("\"5\"", 5), ("3.1.1", 4), ("\"3.1.1\"", 4), ("4", 4),
+    ])
+    func protocolForms(_ written: String, _ version: Int) throws {
+        let c = try SiteSettingsTests.load("mqtt:\n  url: mqtt://b\n  protocol: \(written)\n")
+        #expect(c.mqtt.protocolVersion == version)
+    }
+
+    @Test("mqtts:// with ca_file, client certificate and key, insecure_skip_verify off by default")
+    func tlsKeys() throws {
+        let c = try SiteSettingsTests.load("""
+        mqtt:
+          url: mqtts://broker.example:8884
+          ca_file: /etc/hpmanager/ca.pem
+          cert_file: /etc/hpmanager/site.pem
+          key_file: /etc/hpmanager/site.key
+        """)
+        #expect(c.mqtt.tls && c.mqtt.port == 8884 && c.mqtt.caFile == "/etc/hpmanager/ca.pem")
+        #expect(c.mqtt.certFile == "/etc/hpmanager/site.pem" && c.mqtt.keyFile == "/etc/hpmanager/site.key" && !c.mqtt.insecureSkipVerify)
+        let insecure = try SiteSettingsTests.load("mqtt:\n  url: mqtts://b\n  insecure_skip_verify: true\n")
+        #expect(insecure.mqtt.insecureSkipVerify && insecure.mqtt.caFile.isEmpty)
+    }
+
     @Test("invalid mqtt entries are errors at their line", arguments: [
         ("mqtt:\n  client_id: x\n", 2, "url"),
         ("mqtt:\n  url: http://broker\n", 2, "url must be mqtt://"),
@@ -38,6 +61,12 @@ struct MQTTSettingsTests {
         ("mqtt:\n  url: mqtt://b\n  protocol: \"3.1\"\n", 3, "protocol must be"),
         ("mqtt:\n  url: mqtt://b\n  keepalive: 1\n", 3, "between 5 and 65535"),
         ("mqtt:\n  url: mqtt://b\n  ca_file: /ca\n", 3, "needs an mqtts:// url"),
+        ("mqtt:\n  url: mqtt://b\n  insecure_skip_verify: true\n", 3, "needs an mqtts:// url"),
+        ("mqtt:\n  url: mqtts://b\n  cert_file: /c.pem\n", 3, "cert_file and key_file go together"),
+        ("mqtt:\n  url: mqtts://b\n  key_file: /c.key\n", 3, "cert_file and key_file go together"),
+        ("mqtt:\n  url: mqtts://b\n  insecure: false\n", 3, "spelled 'insecure_skip_verify'"),
+        ("mqtt:\n  url: mqtt://b\n  protocol_version: 5\n", 3, "spelled 'protocol'"),
+        ("mqtt:\n  url: mqtts://b\n  cafile: /ca.pem\n", 3, "spelled 'ca_file'"),
         ("mqtt:\n  url: mqtt://b\n  reconnect_interval: 5\n  reconnect_interval_max: 1\n", 4, "must not be below"),
         ("mqtt:\n  url: mqtt://b\n  max_set_payload: 0\n", 3, "between 1 and 65536"),
         ("mqtt:\n  url: mqtt://b\n  allow_write: true\n", 3, "did you mean 'allow_writes'"),
