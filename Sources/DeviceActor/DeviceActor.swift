@@ -40,14 +40,26 @@ public actor DeviceActor {
     let readTable: RegisterReadTable
     private var misconfigured = false
     /// COP, SCOP, compressor cycles and defrost of this device, fed by each successful poll (`derived:` of the model).
-    private var derived: DerivedMetrics
+    var derived: DerivedMetrics
+    /// Where `derived` is saved across restarts (nil: kept in memory only), and how often.
+    let derivedStore: (any DerivedStateStore)?
+    let derivedSaveInterval: Double
+    /// Wall-clock time of the last save, and whether a poll changed the state since.
+    var derivedSavedAt = 0.0
+    var derivedUnsaved = false
     /// The sleeping poll (or retry) wait, its timer and its generation (see `sleep(until:)`).
     private var sleeper: UnsafeContinuation<Void, any Error>?
     private var sleepTimer: NIOScheduledCallback?
     private var sleepGeneration: UInt64 = 0
 
-    public init(runtime: DeviceRuntime, link: ModbusLink, sink: any TelemetrySink, board: DeviceStatusBoard, logger: Logger) {
+    /// - Parameters:
+    ///   - derivedStore: keeps the derived metrics' state (counters, SCOP sums, cycles) across restarts,
+    ///     saved every `derivedSaveInterval` seconds of polling and when the actor stops.
+    public init(runtime: DeviceRuntime, link: ModbusLink, sink: any TelemetrySink, board: DeviceStatusBoard, logger: Logger,
+                derivedStore: (any DerivedStateStore)? = nil, derivedSaveInterval: Double = DeviceActor.defaultDerivedSaveInterval) {
         self.runtime = runtime
+        self.derivedStore = derivedStore
+        self.derivedSaveInterval = derivedSaveInterval
         self.link = link
         self.sink = sink
         self.board = board
@@ -85,10 +97,17 @@ public actor DeviceActor {
         sink.deviceStatusChanged(runtime.labels, status)
         let id = runtime.device.id
         defer { link.forget(device: id) }
+        await restoreDerivedState()
         var due = machine.due
-        while true {
-            try await sleep(until: PollTick.coalesced(due, interval: runtime.device.pollInterval))
-            due = try await pollOnce(due: due)
+        do {
+            while true {
+                try await sleep(until: PollTick.coalesced(due, interval: runtime.device.pollInterval))
+                due = try await pollOnce(due: due)
+            }
+        } catch {
+            // Stopped (shutdown, reload) or failed (the supervisor restarts it): the next actor continues from here.
+            saveDerivedState(at: Date().timeIntervalSince1970)
+            throw error
         }
     }
 
@@ -225,6 +244,8 @@ public actor DeviceActor {
         if !derived.inputs.isEmpty {
             let extra = derived.observe(samples, at: wallClock)
             samples += extra
+            derivedUnsaved = true
+            if wallClock - derivedSavedAt >= derivedSaveInterval { saveDerivedState(at: wallClock) }
         }
         sink.publish(PollReport(device: runtime.labels, timestamp: wallClock, samples: samples, status: status))
         return next

@@ -142,7 +142,9 @@ struct WebConsoleTests {
         let details = try stack.api.get("/api/heatpumps/a").object
         let derived = try #require(details["derived"] as? [[String: Any]])
         #expect(derived.map { $0["name"] as? String } == ["cop", "scop_day", "scop_month", "scop_season", "compressor_starts_total",
-                                                           "compressor_runtime_seconds_total", "short_cycling"], "\(derived)")
+                                                           "compressor_runtime_seconds_total", "short_cycling", "compressor_starts_per_hour",
+                                                           "compressor_run_seconds_per_start", "compressor_duty_ratio", "defrost_active",
+                                                           "defrost_seconds_total", "defrost_share", "defrost_energy_kwh_total"], "\(derived)")
         #expect(derived.first?["value"] is Double)
         let off = try stack.api.get("/api/heatpumps/b").object["derived"] as? [[String: Any]]
         #expect(off?.first.map { $0["value"] == nil } == true, "b's compressor is off: no COP value, not a 0")

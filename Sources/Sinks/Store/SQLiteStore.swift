@@ -19,6 +19,7 @@ public final class SQLiteStore: TelemetrySink, Service, DaemonMetricsSource {
         case event(StoredEvent)
         case alertRaised(rule: String, id: String, severity: String, at: Double, value: Double?, message: String)
         case alertResolved(rule: String, id: String, at: Double)
+        case derivedState(StoredDerivedState)
     }
 
     struct Counters {
@@ -109,7 +110,7 @@ public final class SQLiteStore: TelemetrySink, Service, DaemonMetricsSource {
         enqueue(.alertResolved(rule: rule, id: heatpumpID, at: at))
     }
 
-    private func enqueue(_ item: Item) {
+    func enqueue(_ item: Item) {
         let accepted = inbox.withLock { queue -> Bool in
             guard queue.count < inboxCapacity else { return false }
             queue.append(item)
@@ -199,6 +200,8 @@ public final class SQLiteStore: TelemetrySink, Service, DaemonMetricsSource {
         case .alertResolved(let rule, let id, let at):
             try db.run("UPDATE alerts SET resolved_at = ?3 WHERE rule = ?1 AND heatpump_id = ?2 AND resolved_at IS NULL",
                        [.text(rule), .text(id), .real(at)])
+        case .derivedState(let state):
+            try writeDerivedState(state, db: db)
         }
     }
 

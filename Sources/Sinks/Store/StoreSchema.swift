@@ -107,5 +107,14 @@ enum StoreSchema {
             source TEXT NOT NULL               -- runtime (set), collector.yml (reset or superseded by an edit of the file)
         );
         """,
+        // Derived metrics (compressor counters, SCOP sums, cycle history) across daemon restarts.
+        """
+        CREATE TABLE derived_state (
+            heatpump_id TEXT PRIMARY KEY,
+            config TEXT NOT NULL,              -- the device's derived configuration when saved: restored only if unchanged
+            state TEXT NOT NULL,               -- JSON
+            saved_at REAL NOT NULL
+        );
+        """,
     ]
 }

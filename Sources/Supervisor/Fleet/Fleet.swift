@@ -19,7 +19,12 @@ public actor Fleet {
     /// Device actors currently inside `run()`, per id.
     nonisolated let census = ActorCensus()
 
-    public init(links: LinkRegistry, sink: any TelemetrySink, intensity: RestartIntensity, logger: Logger) {
+    /// - Parameter derivedStore: keeps each device's derived-metric state across restarts, saved every
+    ///   `derivedSaveInterval` seconds of polling and when a device stops.
+    public init(links: LinkRegistry, sink: any TelemetrySink, intensity: RestartIntensity, logger: Logger,
+                derivedStore: (any DerivedStateStore)? = nil, derivedSaveInterval: Double = DeviceActor.defaultDerivedSaveInterval) {
+        self.derivedStore = derivedStore
+        self.derivedSaveInterval = derivedSaveInterval
         self.links = links
         self.sink = sink
         self.logger = logger
@@ -29,6 +34,8 @@ public actor Fleet {
     }
 
     private let events: FleetEvents
+    private let derivedStore: (any DerivedStateStore)?
+    private let derivedSaveInterval: Double
 
     /// Status boards of running devices (read without touching the actors).
     public var statusBoards: [String: DeviceStatusBoard] { boards }
@@ -100,8 +107,11 @@ public actor Fleet {
         let logger = self.logger
         let actors = self.actors
         let census = self.census
+        let derivedStore = self.derivedStore
+        let derivedSaveInterval = self.derivedSaveInterval
         await supervisor.start(ChildSpec(id: id, restart: .permanent) {
-            let actor = DeviceActor(runtime: runtime, link: link, sink: sink, board: board, logger: logger)
+            let actor = DeviceActor(runtime: runtime, link: link, sink: sink, board: board, logger: logger,
+                                    derivedStore: derivedStore, derivedSaveInterval: derivedSaveInterval)
             actors.set(id, actor)
             census.entered(id)
             defer { census.left(id) }
