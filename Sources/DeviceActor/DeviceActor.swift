@@ -40,7 +40,13 @@ public actor DeviceActor {
     let readTable: RegisterReadTable
     private var misconfigured = false
     /// COP, SCOP, compressor cycles and defrost of this device, fed by each successful poll (`derived:` of the model).
-    private var derived: DerivedMetrics
+    var derived: DerivedMetrics
+    /// Where `derived` is saved across restarts (nil: kept in memory only), and how often.
+    let derivedStore: (any DerivedStateStore)?
+    let derivedSaveInterval: Double
+    /// Wall-clock time of the last save, and whether a poll changed the state since.
+    var derivedSavedAt = 0.0
+    var derivedUnsaved = false
     /// Anomaly detector (`derived: anomaly:`) and where its learnt state persists (DeviceActor+Anomaly).
     var anomaly: AnomalyDetector?
     let anomalyStore: (any AnomalyModelStore)?
@@ -49,9 +55,16 @@ public actor DeviceActor {
     private var sleepTimer: NIOScheduledCallback?
     private var sleepGeneration: UInt64 = 0
 
+    /// - Parameters:
+    ///   - derivedStore: keeps the derived metrics' state (counters, SCOP sums, cycles) across restarts,
+    ///     saved every `derivedSaveInterval` seconds of polling and when the actor stops.
+    ///   - anomalyStore: keeps the anomaly detector's learnt baselines across restarts.
     public init(runtime: DeviceRuntime, link: ModbusLink, sink: any TelemetrySink, board: DeviceStatusBoard, logger: Logger,
+                derivedStore: (any DerivedStateStore)? = nil, derivedSaveInterval: Double = DeviceActor.defaultDerivedSaveInterval,
                 anomalyStore: (any AnomalyModelStore)? = nil) {
         self.runtime = runtime
+        self.derivedStore = derivedStore
+        self.derivedSaveInterval = derivedSaveInterval
         self.anomalyStore = anomalyStore
         anomaly = AnomalyDetector(model: runtime.model)
         self.link = link
@@ -94,11 +107,18 @@ public actor DeviceActor {
             link.forget(device: id)
             saveAnomalyModel(at: Date().timeIntervalSince1970)
         }
+        await restoreDerivedState()
         await loadAnomalyModel()
         var due = machine.due
-        while true {
-            try await sleep(until: PollTick.coalesced(due, interval: runtime.device.pollInterval))
-            due = try await pollOnce(due: due)
+        do {
+            while true {
+                try await sleep(until: PollTick.coalesced(due, interval: runtime.device.pollInterval))
+                due = try await pollOnce(due: due)
+            }
+        } catch {
+            // Stopped (shutdown, reload) or failed (the supervisor restarts it): the next actor continues from here.
+            saveDerivedState(at: Date().timeIntervalSince1970)
+            throw error
         }
     }
 
@@ -235,6 +255,8 @@ public actor DeviceActor {
         if !derived.inputs.isEmpty {
             let extra = derived.observe(samples, at: wallClock)
             samples += extra
+            derivedUnsaved = true
+            if wallClock - derivedSavedAt >= derivedSaveInterval { saveDerivedState(at: wallClock) }
         }
         let verdict = observeAnomaly(&samples, at: wallClock)
         sink.publish(PollReport(device: runtime.labels, timestamp: wallClock, samples: samples, status: status, anomaly: verdict))

@@ -77,10 +77,13 @@ struct HeatpumpDetails: Encodable, Sendable {
         try container.encode(derived, forKey: .derived)
     }
 
-    /// The model's derived series (`scop` once per period) with the latest poll's values.
+    /// The model's derived series (`scop` once per period, and per use and period where split) with the latest poll's values.
     static func derivedValues(_ inputs: DerivedInputs, latest: [String: RegisterReading.Value]) -> [Derived] {
-        inputs.seriesNames.flatMap { name in
-            name == DerivedSeries.scop ? DerivedSeries.scopPeriods.map { "\(name)_\($0)" } : [name]
+        let uses = inputs.scop?.uses.map(\.name) ?? []
+        return inputs.seriesNames.flatMap { name in
+            name == DerivedSeries.scop
+                ? DerivedSeries.scopPeriods.map { "\(name)_\($0)" } + uses.flatMap { use in DerivedSeries.scopPeriods.map { "\(name)_\(use)_\($0)" } }
+                : [name]
         }.map { name in
             guard case .number(let value)? = latest[name], value.isFinite else { return Derived(name: name, value: nil) }
             return Derived(name: name, value: value)

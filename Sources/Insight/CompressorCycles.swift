@@ -28,9 +28,51 @@ public struct CompressorCycles: Sendable {
     private var recentRuns: [Double] = []
     /// Start times within the last hour.
     private var startTimes: [Double] = []
+    /// Observed time of the last hour as runs of one state (merged while the state holds), for the duty ratio.
+    private var segments: [DerivedState.Segment] = []
+
+    /// The window of `startsPerHour` and `dutyRatio`.
+    public static let window = 3600.0
 
     public init(settings: Settings = Settings()) {
         self.settings = settings
+    }
+
+    /// Continues from a saved state (a daemon restart): counters, cycle history and the last
+    /// observation, so a restart shorter than `maxGap` neither loses nor invents a start.
+    public init(settings: Settings = Settings(), restoring saved: DerivedState.Cycles) {
+        self.settings = settings
+        starts = saved.starts
+        runSeconds = saved.runSeconds
+        shortCycling = saved.shortCycling
+        if let at = saved.lastAt, let running = saved.lastRunning { last = (at, running) }
+        startedAt = saved.startedAt
+        recentRuns = Array(saved.recentRuns.suffix(settings.recentCycles))
+        startTimes = saved.startTimes
+        segments = saved.segments ?? []
+    }
+
+    /// The state to save.
+    public var saved: DerivedState.Cycles {
+        DerivedState.Cycles(starts: starts, runSeconds: runSeconds, shortCycling: shortCycling, lastAt: last?.at, lastRunning: last?.running,
+                            startedAt: startedAt, recentRuns: recentRuns, startTimes: startTimes, segments: segments)
+    }
+
+    /// Mean run time of the recent completed cycles (the last `recentCycles`), or nil before the first.
+    public var meanRunSeconds: Double? {
+        recentRuns.isEmpty ? nil : recentRuns.reduce(0, +) / Double(recentRuns.count)
+    }
+
+    /// Share of the observed time in the hour before `now` that the compressor ran (0-1); nil before
+    /// any time was observed. Gaps (no observations) count neither way.
+    public func dutyRatio(at now: Double) -> Double? {
+        var observed = 0.0, running = 0.0
+        for s in segments {
+            let length = max(0, min(s.to, now) - max(s.from, now - Self.window))
+            observed += length
+            if s.running { running += length }
+        }
+        return observed > 0 ? running / observed : nil
     }
 
     /// Starts in the hour before `now`.
@@ -56,6 +98,14 @@ public struct CompressorCycles: Sendable {
         last = (time, running)
         let gap = time - previous.at > settings.maxGap
         if previous.running && !gap { runSeconds += time - previous.at }
+        if !gap && time > previous.at {
+            if let tail = segments.last, tail.running == previous.running, tail.to == previous.at {
+                segments[segments.count - 1].to = time
+            } else {
+                segments.append(DerivedState.Segment(from: previous.at, to: time, running: previous.running))
+            }
+        }
+        segments.removeAll { $0.to <= time - Self.window }
         if gap {
             startedAt = nil
         } else if running && !previous.running {

@@ -9,23 +9,34 @@ import HPCore
 /// poll lacks its value, the series is absent, never a made-up 0.
 public struct DerivedMetrics: Sendable {
     public let inputs: DerivedInputs
-    private var cycles: CompressorCycles?
-    private var periods: EnergyPeriods
+    var cycles: CompressorCycles?
+    var periods: EnergyPeriods
+    /// Per use (`heating`, `dhw`) where the model separates them.
+    var usePeriods: [String: EnergyPeriods] = [:]
     /// Last accepted counter readings (kWh, after the unit factor) and their time.
-    private var counters: (at: Double, values: [String: Double])?
+    var counters: (at: Double, values: [String: Double])?
     private let needed: Set<String>
     /// A defrost register named `defrost_active` already is the series: not exported twice.
     private let exportsDefrost: Bool
+    var defrost: DefrostPeriods
 
     static let scopInstances = DerivedSeries.scopPeriods.map {
         SeriesInstance(series: DerivedSeries.scop, labels: [SeriesLabel(name: "period", value: $0)])
     }
+    /// `scop{period, use}` by use, in period order.
+    static let scopUseInstances = Dictionary(uniqueKeysWithValues: DerivedSeries.scopUses.map { use in
+        (use, DerivedSeries.scopPeriods.map {
+            SeriesInstance(series: DerivedSeries.scop, labels: [SeriesLabel(name: "period", value: $0), SeriesLabel(name: "use", value: use)])
+        })
+    })
 
     public init(inputs: DerivedInputs, timeZone: TimeZone = .current) {
         self.inputs = inputs
         periods = EnergyPeriods(timeZone: timeZone)
+        for use in inputs.scop?.uses ?? [] { usePeriods[use.name] = EnergyPeriods(timeZone: timeZone) }
         needed = Set(inputs.inputs.map(\.register))
-        exportsDefrost = inputs.defrost.map { $0.register.register != DerivedSeries.defrostActive } ?? false
+        exportsDefrost = inputs.defrost.map { $0.register.register != DerivedSeries.defrostActive } ?? (inputs.defrostReversal != nil)
+        defrost = DefrostPeriods(minDuration: inputs.defrost == nil ? inputs.defrostReversal?.minDurationSeconds ?? 0 : 0)
         if let compressor = inputs.compressor {
             var settings = CompressorCycles.Settings()
             settings.maxStartsPerHour = compressor.maxStartsPerHour
@@ -48,22 +59,35 @@ public struct DerivedMetrics: Sendable {
         }
         var out: [Sample] = []
 
-        var defrosting = false
-        if let defrost = inputs.defrost, let v = value(defrost.register) {
-            defrosting = defrost.values.isEmpty ? v != 0 : defrost.values.contains(v)
-            if exportsDefrost { out.append(sample(DerivedSeries.defrostActive, .int(defrosting ? 1 : 0))) }
-        }
-
         var running: Bool?
         if let compressor = inputs.compressor, let v = value(compressor.register) {
-            let on = compressor.source == .running ? v != 0 : v > compressor.minFrequency
-            running = on
-            cycles?.observe(at: time, running: on)
+            running = compressor.source == .running ? v != 0 : v > compressor.minFrequency
         }
+
+        var defrosting = false
+        var defrostSeen = false
+        if let observed = Self.defrostObservation(inputs, running: running, value) {
+            defrostSeen = true
+            defrosting = defrost.observe(at: time, defrosting: observed, heatBackKW: Self.heatBack(inputs.defrostEnergy, value) ?? 0)
+            if exportsDefrost { out.append(sample(DerivedSeries.defrostActive, .int(defrosting ? 1 : 0))) }
+            out.append(sample(DerivedSeries.defrostSeconds, .double(defrost.seconds)))
+            if inputs.defrostEnergy != nil { out.append(sample(DerivedSeries.defrostEnergy, .double(defrost.energyKWh))) }
+        }
+
+        if let running { cycles?.observe(at: time, running: running) }
         if let cycles, running != nil || cycles.starts > 0 || cycles.runSeconds > 0 {
             out.append(sample(DerivedSeries.compressorStarts, .int(Int64(cycles.starts))))
             out.append(sample(DerivedSeries.compressorRuntime, .double(cycles.runSeconds)))
             out.append(sample(DerivedSeries.shortCycling, .int(cycles.shortCycling ? 1 : 0)))
+            out.append(sample(DerivedSeries.compressorStartsPerHour, .int(Int64(cycles.startsPerHour(at: time)))))
+            if let mean = cycles.meanRunSeconds { out.append(sample(DerivedSeries.compressorRunPerStart, .double(mean))) }
+            if let duty = cycles.dutyRatio(at: time) { out.append(sample(DerivedSeries.compressorDutyRatio, .double(duty))) }
+        }
+        if defrostSeen, let cycles, cycles.runSeconds > 0 {
+            out.append(sample(DerivedSeries.defrostShare, .double(min(1, defrost.seconds / cycles.runSeconds))))
+        }
+        if let compressor = inputs.compressor, let due = Self.serviceDue(compressor, cycles: cycles, value) {
+            out.append(sample(DerivedSeries.compressorServiceDue, .double(due)))
         }
 
         // COP of the running heat pump: not during a defrost (heat flows back) nor with the compressor off.
@@ -78,8 +102,56 @@ public struct DerivedMetrics: Sendable {
                     out.append(sample("\(DerivedSeries.scop)_\(period)", .double(v), instance: Self.scopInstances[index]))
                 }
             }
+            for use in scop.uses {
+                guard let sums = usePeriods[use.name], let instances = Self.scopUseInstances[use.name] else { continue }
+                for (index, period) in DerivedSeries.scopPeriods.enumerated() {
+                    if let v = sums.scop(period, at: time) {
+                        out.append(sample("\(DerivedSeries.scop)_\(use.name)_\(period)", .double(v), instance: instances[index]))
+                    }
+                }
+            }
         }
         return out
+    }
+
+    /// Whether this poll shows a defrost: the register's value, else a ΔT reversal (supply below return)
+    /// while the compressor runs; nil when the poll lacks the inputs.
+    static func defrostObservation(_ inputs: DerivedInputs, running: Bool?, _ value: (DerivedInput) -> Double?) -> Bool? {
+        if let defrost = inputs.defrost {
+            guard let v = value(defrost.register) else { return nil }
+            return defrost.values.isEmpty ? v != 0 : defrost.values.contains(v)
+        }
+        guard let reversal = inputs.defrostReversal, let running, let supply = value(reversal.flowTemp), let ret = value(reversal.returnTemp) else { return nil }
+        return running && supply < ret
+    }
+
+    /// The heat flowing back from the water now (kW, ≥ 0): V̇ · ρ · c_p · (T_return − T_supply); nil without inputs.
+    static func heatBack(_ inputs: DefrostEnergyInputs?, _ value: (DerivedInput) -> Double?) -> Double? {
+        guard let inputs, let f = value(inputs.flowRate), let ts = value(inputs.flowTemp), let tr = value(inputs.returnTemp),
+              let q = COP.thermalPower(flowLitresPerMinute: f, supplyCelsius: ts, returnCelsius: tr, fluid: medium(inputs.fluid)) else { return nil }
+        return max(0, -q)
+    }
+
+    static func medium(_ fluid: DerivedFluid) -> HeatTransferFluid {
+        HeatTransferFluid(glycol: fluid.glycol.map { $0 == .propylene ? .propylene : .ethylene }, fraction: fluid.fraction)
+    }
+
+    /// Hours to the next service: the interval minus the operating hours since its last multiple. The
+    /// hours are the controller's registers (summed) where declared, else the run time counted here.
+    static func serviceDue(_ compressor: CompressorInputs, cycles: CompressorCycles?, _ value: (DerivedInput) -> Double?) -> Double? {
+        guard let interval = compressor.serviceIntervalHours, interval > 0 else { return nil }
+        var hours = 0.0
+        if compressor.operatingHours.isEmpty {
+            guard let cycles else { return nil }
+            hours = cycles.runSeconds / 3600
+        } else {
+            for input in compressor.operatingHours {
+                guard let v = value(input) else { return nil }
+                hours += v
+            }
+        }
+        guard hours.isFinite, hours >= 0 else { return nil }
+        return interval - hours.truncatingRemainder(dividingBy: interval)
     }
 
     static func cop(_ inputs: COPInputs, _ value: (DerivedInput) -> Double?) -> Double? {
@@ -99,7 +171,7 @@ public struct DerivedMetrics: Sendable {
     /// implausible jump of any counter skips the interval for all, so heat and electricity stay paired.
     private mutating func accumulate(_ scop: SCOPInputs, _ value: (DerivedInput) -> Double?, at time: Double) {
         var current: [String: Double] = [:]
-        for input in scop.heat + scop.electrical {
+        for input in scop.counters {
             guard let v = value(input) else { return }
             current[input.register] = v
         }
@@ -112,8 +184,8 @@ public struct DerivedMetrics: Sendable {
             guard case .increase(let d) = CounterDelta.between(before, v, hours: hours, wrapAt: scop.wrapAt[name], maxRatePerHour: scop.maxPowerKW) else { return }
             increases[name] = d
         }
-        let heat = scop.heat.reduce(0) { $0 + (increases[$1.register] ?? 0) }
-        let electrical = scop.electrical.reduce(0) { $0 + (increases[$1.register] ?? 0) }
-        periods.add(heat: heat, electrical: electrical, at: time)
+        func sum(_ counters: [DerivedInput]) -> Double { counters.reduce(0) { $0 + (increases[$1.register] ?? 0) } }
+        periods.add(heat: sum(scop.heat), electrical: sum(scop.electrical), at: time)
+        for use in scop.uses { usePeriods[use.name]?.add(heat: sum(use.heat), electrical: sum(use.electrical), at: time) }
     }
 }

@@ -21,6 +21,18 @@ struct EnergyPeriods: Sendable {
         self.calendar = calendar
     }
 
+    /// The sums to save.
+    func saved(use: String? = nil) -> [DerivedState.PeriodSums] {
+        sums.sorted { $0.key < $1.key }.map {
+            DerivedState.PeriodSums(use: use, period: $0.key, key: $0.value.key, heat: $0.value.heat, electrical: $0.value.electrical)
+        }
+    }
+
+    /// Continues from saved sums; a period that has ended since is dropped when the next energy arrives.
+    mutating func restore(_ saved: [DerivedState.PeriodSums]) {
+        for p in saved { sums[p.period] = Sums(key: p.key, heat: p.heat, electrical: p.electrical) }
+    }
+
     /// The period keys of a moment: day (yyyymmdd), month (yyyymm), season (year it began on 1 July).
     func keys(at time: Double) -> [String: Int] {
         let c = calendar.dateComponents([.year, .month, .day], from: Date(timeIntervalSince1970: time))

@@ -179,7 +179,8 @@ struct HPManagerDaemon: AsyncParsableCommand {
         // Latest values and the SSE stream of the HTTP API: one more sink, never blocking a poll.
         let feed = LiveFeed()
         if config.collector.http.enabled { sinks.append(feed) }
-        let fleet = Fleet(links: links, sink: TelemetryFanout(sinks), intensity: intensity, logger: logger, anomalyStore: store)
+        let fleet = Fleet(links: links, sink: TelemetryFanout(sinks), intensity: intensity, logger: logger,
+                          derivedStore: store, derivedSaveInterval: config.collector.sqlite.derivedStateInterval, anomalyStore: store)
         // Live settings (PUT /api/settings, `hpmanagerctl settings set`) reach these sinks through the fleet's loop.
         let control = FleetControl(initial: config, directory: configDir, loader: loader, fleet: fleet, store: store, metrics: metrics,
                                    targets: LiveSettingsTargets(influx: influxSink, alerts: alerts), logger: logger)

@@ -109,6 +109,11 @@ final class SimController: @unchecked Sendable {
                 let mode = try arg(3)
                 guard ["on", "off", "auto"].contains(mode) else { throw CommandError("compressor needs on, off or auto") }
                 for u in try units(arg(1), arg(2)) { u.forceCompressor(mode == "auto" ? nil : mode == "on") }
+            case "defrost":
+                // defrost TARGET UNIT on|off: a defrost (with the compressor on): supply 3 K below return, the defrost register/mode set
+                let mode = try arg(3)
+                guard ["on", "off"].contains(mode) else { throw CommandError("defrost needs on or off") }
+                for u in try units(arg(1), arg(2)) { u.setDefrost(mode == "on") }
             case "clear":
                 for u in try units(arg(1), arg(2)) { u.updateFaults { $0 = SimFaults() } }
             case "get":
@@ -119,7 +124,7 @@ final class SimController: @unchecked Sendable {
                 guard let address = Int(try arg(4)), let value = Int(try arg(5)) else { throw CommandError("set needs ADDRESS VALUE") }
                 for u in try units(arg(1), arg(2)) { u.setWord(table: try table(arg(3)), address: address, value: value) }
             default:
-                throw CommandError("unknown command \(command); commands: stats, down, up, hang, latency, exception, absent, freeze, compressor, clear, get, set")
+                throw CommandError("unknown command \(command); commands: stats, down, up, hang, latency, exception, absent, freeze, compressor, defrost, clear, get, set")
             }
             return ["ok": true]
         } catch let error as CommandError {

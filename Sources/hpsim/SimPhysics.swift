@@ -6,6 +6,10 @@ struct SimPhysics {
     let phase: Double
     /// Set by the `compressor` control command: the compressor is held on or off (nil: its cycle).
     var forcedCompressor: Bool?
+    /// Set by the `defrost` control command: while the compressor runs, heat flows back from the water
+    /// (supply `defrostReversal` K below return) and the profile's defrost register or mode shows it.
+    var defrosting = false
+    static let defrostReversal = 3.0
 
     init(seed: Int) {
         phase = Double((seed &* 7919) % 900)
@@ -26,7 +30,8 @@ struct SimPhysics {
         return compressorOn(t) ? 30 + 15 * (1 - exp(-s / 120)) : 30 + 15 * exp(-s / 90)
     }
 
-    func returnTemp(_ t: Double) -> Double { flow(t) - (compressorOn(t) ? 5 : 1.5) }
+    func inDefrost(_ t: Double) -> Bool { defrosting && compressorOn(t) }
+    func returnTemp(_ t: Double) -> Double { inDefrost(t) ? flow(t) + Self.defrostReversal : flow(t) - (compressorOn(t) ? 5 : 1.5) }
     func dhw(_ t: Double) -> Double { 48 + 2 * sin((t + phase) / 2400) }
     func power(_ t: Double) -> Double { compressorOn(t) ? 2.4 + 0.3 * sin(t / 50) : 0.05 }
 
@@ -41,6 +46,8 @@ struct SimPhysics {
         case .thermalPower: power(t) * 3.6
         case .compressor: compressorOn(t) ? 1 : 0
         case .whenRunning(let on, let off): compressorOn(t) ? on : off
+        case .operatingMode(let on, let off, let defrost): inDefrost(t) ? defrost : compressorOn(t) ? on : off
+        case .defrost: inDefrost(t) ? 1 : 0
         case .counter(let base, let perHour): base + perHour * (t + phase) / 3600
         }
     }
@@ -51,6 +58,10 @@ enum SimDynamics {
     case constant(Double)
     case outdoor, flow, returnTemp, dhw, power, thermalPower, compressor
     case whenRunning(on: Double, off: Double)
+    /// An operating mode: `defrost` while the `defrost` command holds, else `on`/`off` with the compressor.
+    case operatingMode(on: Double, off: Double, defrost: Double)
+    /// 1 during a defrost (the `defrost` command with the compressor on), else 0.
+    case defrost
     case counter(base: Double, perHour: Double)
 
     var isConstant: Bool {

@@ -27,7 +27,7 @@ extension SimProfiles {
             i("unit_error_subcode", 23, .constant(32766)),
             i("circulation_pump_running", 30, .compressor), i("compressor_running", 31, .compressor),
             i("booster_heater_running", 32, .constant(0)), i("disinfection_running", 33, .constant(0)),
-            i("defrost_active", 35, .constant(0)), i("hot_start_active", 36, .constant(0)),
+            i("defrost_active", 35, .defrost), i("hot_start_active", 36, .constant(0)),
             i("three_way_valve", 37, .constant(0)), i("operation_mode", 38, .constant(1)),
             t("leaving_water_temp", 40, .flow), t("leaving_water_backup_temp", 41, .flow), t("return_water_temp", 42, .returnTemp),
             t("dhw_temp", 43, .dhw), t("outdoor_temp", 44, .outdoor), t("refrigerant_liquid_temp", 45, .constant(27.35)),

@@ -69,7 +69,7 @@ extension SimProfiles {
             h("comfort_temperature_dhw", 1510, 50), h("eco_temperature_dhw", 1511, 45),
             h("dhw_stages", 1512, 2, scale: 1, type: .uint16), h("dual_mode_temperature_dhw", 1513, -10),
             u("operating_status", 2501, .whenRunning(on: 0b101_0001, off: 0b1)), u("evu_release", 2502, .constant(1)),
-            u("fault_status", 2504, .constant(0)), u("defrost_initiated", 2506, .constant(0)),
+            u("fault_status", 2504, .constant(0)), u("defrost_initiated", 2506, .defrost),
             u("active_error", 2507, .constant(0)), u("message_number", 2508, .constant(0)),
             u("heating_circuit_pump_1", 2509, .constant(1)), u("heating_circuit_pump_2", 2510, .constant(0)),
             u("dhw_charging_pump", 2514, .constant(0)), u("source_pump", 2515, .compressor), u("fault_output", 2516, .constant(0)),

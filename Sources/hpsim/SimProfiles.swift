@@ -22,7 +22,7 @@ enum SimProfiles {
             u8("dhw_charge_on_temp", 1033, .constant(46), writable: true), u8("dhw_charge_off_temp", 1034, .constant(52), writable: true),
             f("hp_flow_temp", 1050, .flow), f("hp_return_temp", 1052, .returnTemp),
             f("heat_source_inlet_temp", 1056, .constant(8.5)), f("heat_source_outlet_temp", 1058, .constant(5.25)),
-            u8("hp_operating_mode", 1090, .whenRunning(on: 1, off: 0)), u8("evu_lock", 1098, .constant(1)), u8("hp_sum_alarm", 1099, .constant(0)),
+            u8("hp_operating_mode", 1090, .operatingMode(on: 1, off: 0, defrost: 8)), u8("evu_lock", 1098, .constant(1)), u8("hp_sum_alarm", 1099, .constant(0)),
             u8("compressor_status_1", 1100, .compressor),
             SimPoint(name: "charging_pump_status", table: .input, address: 1104, type: .int16, dynamics: .whenRunning(on: 80, off: -1), absent: .int(-32768)),
             f("energy_heating", 1748, .counter(base: 15234, perHour: 6), absent: minusOne),

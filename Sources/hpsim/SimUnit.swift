@@ -114,6 +114,14 @@ final class SimUnit: @unchecked Sendable {
         }
     }
 
+    /// Starts or ends a defrost (it shows while the compressor runs); every point that follows it is rewritten now.
+    func setDefrost(_ on: Bool) {
+        lock.withLock {
+            physics.defrosting = on
+            write(at: Date().timeIntervalSince1970, includeConstants: false)
+        }
+    }
+
     func updateFaults(_ change: (inout SimFaults) -> Void) {
         lock.withLock { change(&faults) }
     }

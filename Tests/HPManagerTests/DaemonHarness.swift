@@ -26,7 +26,8 @@ struct DaemonHarness {
     /// - Parameters:
     ///   - collectorKeys: extra lines under `collector:` (indented by two spaces).
     ///   - extraSections: further top-level sections of collector.yml.
-    init(devices: [Device], interval: Double = 0.5, collectorKeys: String = "", extraSections: String = "",
+    ///   - sqliteKeys: extra lines under `sqlite:` (indented by two spaces).
+    init(devices: [Device], interval: Double = 0.5, collectorKeys: String = "", extraSections: String = "", sqliteKeys: String = "",
          reuse: TemporaryDirectory? = nil) throws {
         dir = try reuse ?? TemporaryDirectory(prefix: "hpm-daemon")
         try writeDevices(devices, interval: interval)
@@ -43,7 +44,7 @@ struct DaemonHarness {
           max_restarts: 3
           restart_window: 10
         \(extraSections)
-        """))
+        """, sqliteKeys: sqliteKeys))
     }
 
     func writeDevices(_ devices: [Device], interval: Double = 0.5) throws {

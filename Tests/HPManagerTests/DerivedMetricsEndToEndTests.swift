@@ -38,6 +38,14 @@ struct DerivedMetricsEndToEndTests {
         }
         #expect(m.value("heatpump_compressor_starts_total", id) == 3)
         #expect((m.value("heatpump_compressor_runtime_seconds_total", id) ?? 0) > 0)
+        // Three starts within the hour; the mean of three completed cycles; running part of the observed time.
+        #expect(m.value("heatpump_compressor_starts_per_hour", id) == 3)
+        let runtime = try #require(m.value("heatpump_compressor_runtime_seconds_total", id))
+        let perStart = try #require(m.value("heatpump_compressor_run_seconds_per_start", id))
+        #expect(abs(perStart * 3 - runtime) < 1e-6 * runtime, "off at the first poll: the run time is exactly the three cycles: \(perStart) vs \(runtime)")
+        let duty = try #require(m.value("heatpump_compressor_duty_ratio", id))
+        #expect(duty > 0 && duty < 1, "\(duty)")
+        #expect(!m.has("heatpump_compressor_service_due_hours"), "no service_interval: no series")
 
         // The same samples reach the SQLite history under the same names (without the prefix).
         let store = try SQLiteDatabase(path: harness.files.databasePath)

@@ -12,7 +12,8 @@ public struct IsolatedDaemonFiles: Sendable {
     /// collector.yml with the isolated paths; `extra` holds further top-level sections. The HTTP API
     /// (on by default at 127.0.0.1:8080) is turned off unless `extra` has an `http:` section, so
     /// daemons started in parallel never contend for one port.
-    public func collectorYAML(metricsInterval: Double, socketIdleTimeout: Double = 30, extra: String = "") -> String {
+    /// `sqliteKeys`: further lines under `sqlite:` (indented by two spaces).
+    public func collectorYAML(metricsInterval: Double, socketIdleTimeout: Double = 30, extra: String = "", sqliteKeys: String = "") -> String {
         let declaresHTTP = extra.split(separator: "\n").contains { $0.hasPrefix("http:") }
         return """
         metrics_file:
@@ -20,6 +21,7 @@ public struct IsolatedDaemonFiles: Sendable {
           interval: \(metricsInterval)
         sqlite:
           path: \(databasePath)
+        \(sqliteKeys)
         control_socket:
           path: \(socketPath)
           idle_timeout: \(socketIdleTimeout)

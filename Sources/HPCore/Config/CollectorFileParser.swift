@@ -156,6 +156,7 @@ struct CollectorFileParser {
             let value = try node.seconds(within: 0...ConfigLimits.readingsRetention.upperBound)
             s.readingsRetention = value == 0 ? 0 : try node.seconds(within: ConfigLimits.readingsRetention)
         }
+        s.derivedStateInterval = try map.optional("derived_state_interval")?.seconds(within: ConfigLimits.derivedStateInterval) ?? s.derivedStateInterval
         try map.rejectUnknownKeys()
         return s
     }

@@ -102,6 +102,8 @@ public struct MetricsFileSettings: Sendable, Hashable {
 public struct SQLiteSettings: Sendable, Hashable {
     public var path: String = "/var/lib/hpmanager/hpmanager.db"
     public var readingsRetention: Double = 3 * 86400
+    /// Seconds of polling between saves of each device's derived-metric state (also saved when a device stops).
+    public var derivedStateInterval: Double = 60
 
     public init() {}
 }

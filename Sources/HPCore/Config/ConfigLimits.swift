@@ -52,6 +52,7 @@ public enum ConfigLimits {
     public static let deadLetterRetention: ClosedRange<Double> = minute...(3650 * day)
     public static let metricsFileInterval: ClosedRange<Double> = 0.1...day
     public static let readingsRetention: ClosedRange<Double> = minute...(3650 * day)
+    public static let derivedStateInterval: ClosedRange<Double> = 0.1...day
     public static let idleTimeout: ClosedRange<Double> = 0.1...day
     public static let restartWindow: ClosedRange<Double> = 0.1...week
     public static let failedCooldown: ClosedRange<Double> = 0.1...week

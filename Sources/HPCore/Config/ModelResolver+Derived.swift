@@ -51,19 +51,7 @@ extension ModelResolver {
             }
         }
         if let section = spec.sections["scop"] {
-            var heat: [DerivedInput] = [], electrical: [DerivedInput] = []
-            var wraps: [String: Double] = [:]
-            for key in ["heat_energy", "dhw_energy", "electrical_energy"] {
-                for name in section.registers[key] ?? [] {
-                    let (counter, r) = try input(section, key, name, units: Self.energyUnits)
-                    if key == "electrical_energy" { electrical.append(counter) } else { heat.append(counter) }
-                    if let wrap = Self.modulus(r) { wraps[name] = wrap * counter.factor }
-                }
-            }
-            guard !heat.isEmpty, !electrical.isEmpty else {
-                throw section.error(heat.isEmpty ? nil : "electrical_energy", "scop needs heat_energy (and dhw_energy where separate) and electrical_energy counters")
-            }
-            result.scop = SCOPInputs(heat: heat, electrical: electrical, maxPowerKW: section.numbers["max_power"] ?? 1000, wrapAt: wraps)
+            result.scop = try resolveSCOP(section, input)
         }
         if let section = spec.sections["compressor"] {
             let running = try one(section, "running", units: nil)
@@ -76,12 +64,16 @@ extension ModelResolver {
             }
             let maxStarts = section.numbers["max_starts_per_hour"] ?? 6
             guard maxStarts > 0 else { throw section.error("max_starts_per_hour", "max_starts_per_hour must be above 0") }
+            let hours = try (section.registers["operating_hours"] ?? []).map { try input(section, "operating_hours", $0, units: Self.hourUnits).0 }
             result.compressor = CompressorInputs(source: running == nil ? .frequency : .running, register: register,
                                                  minFrequency: section.numbers["min_frequency"] ?? 0, maxStartsPerHour: maxStarts,
-                                                 minMedianRunSeconds: section.numbers["min_median_run"] ?? 600)
+                                                 minMedianRunSeconds: section.numbers["min_median_run"] ?? 600,
+                                                 serviceIntervalHours: section.numbers["service_interval"], operatingHours: hours)
         }
         if let section = spec.sections["defrost"] {
-            guard let names = section.registers["active"] else { throw section.error(nil, "defrost needs active: the register that shows a defrost") }
+            try resolveDefrostExtras(section, into: &result, one)
+        }
+        if let section = spec.sections["defrost"], let names = section.registers["active"] {
             let (register, r) = try input(section, "active", names[0], units: nil)
             var values: [Double] = []
             for token in section.values {
@@ -104,6 +96,78 @@ extension ModelResolver {
         return result
     }
 
+    /// `defrost`: ΔT reversal where no `active` register is named (needs `compressor`), and the flow
+    /// and temperatures for the heat a defrost takes back (its own, or the flow-based COP's).
+    private func resolveDefrostExtras(_ section: DerivedSpec.Section, into result: inout DerivedInputs,
+                                      _ one: (DerivedSpec.Section, String, [String: Double]?) throws -> DerivedInput?) throws {
+        let supply = try one(section, "flow_temp", Self.temperatureUnits)
+        let ret = try one(section, "return_temp", Self.temperatureUnits)
+        let flow = try one(section, "flow_rate", Self.flowUnits)
+        let minDuration = section.numbers["min_duration"]
+        if section.registers["active"] == nil {
+            guard section.values.isEmpty else { throw section.error("values", "values apply to defrost.active only") }
+            guard let supply, let ret else {
+                throw section.error(nil, "defrost needs active: the register that shows a defrost, or flow_temp and return_temp to detect it from ΔT reversal")
+            }
+            guard result.compressor != nil else {
+                throw section.error("flow_temp", "defrost from ΔT reversal (flow_temp, return_temp) needs a compressor section: a reversal counts only while it runs")
+            }
+            result.defrostReversal = DefrostReversalInputs(flowTemp: supply, returnTemp: ret, minDurationSeconds: minDuration ?? 60)
+        } else if minDuration != nil {
+            throw section.error("min_duration", "min_duration applies to defrost from ΔT reversal (without active) only")
+        } else if (supply == nil) != (ret == nil) {
+            throw section.error(supply == nil ? "return_temp" : "flow_temp", "defrost energy needs both flow_temp and return_temp")
+        }
+        var energy: DefrostEnergyInputs?
+        if case .flow(let copFlow, let copSupply, let copReturn, _, let fluid)? = result.cop {
+            energy = DefrostEnergyInputs(flowRate: flow ?? copFlow, flowTemp: supply ?? copSupply, returnTemp: ret ?? copReturn, fluid: fluid)
+        } else if let flow, let supply, let ret {
+            energy = DefrostEnergyInputs(flowRate: flow, flowTemp: supply, returnTemp: ret)
+        } else if flow != nil {
+            throw section.error("flow_rate", "defrost energy needs flow_temp and return_temp with flow_rate")
+        }
+        result.defrostEnergy = energy
+    }
+
+    /// `scop`: the total (heat + hot water ÷ electricity) and, where the model has electricity counters
+    /// per use, SCOP for heating and for hot water.
+    private func resolveSCOP(_ section: DerivedSpec.Section,
+                             _ input: (DerivedSpec.Section, String, String, [String: Double]?) throws -> (DerivedInput, RegisterDefinition)) throws -> SCOPInputs {
+        var counters: [String: [DerivedInput]] = [:]
+        var wraps: [String: Double] = [:]
+        for key in ["heat_energy", "dhw_energy", "electrical_energy", "heating_electrical_energy", "dhw_electrical_energy"] {
+            for name in section.registers[key] ?? [] {
+                let (counter, r) = try input(section, key, name, Self.energyUnits)
+                counters[key, default: []].append(counter)
+                if let wrap = Self.modulus(r) { wraps[name] = wrap * counter.factor }
+            }
+        }
+        let heating = counters["heat_energy"] ?? [], dhw = counters["dhw_energy"] ?? []
+        let heatingElectrical = counters["heating_electrical_energy"], dhwElectrical = counters["dhw_electrical_energy"]
+        guard !heating.isEmpty || !dhw.isEmpty else {
+            throw section.error(nil, "scop needs heat_energy (and dhw_energy where separate) and electrical_energy counters")
+        }
+        var uses: [SCOPUse] = []
+        if let heatingElectrical {
+            guard !heating.isEmpty else { throw section.error("heating_electrical_energy", "heating_electrical_energy needs heat_energy: the heat counter for heating") }
+            uses.append(SCOPUse(name: "heating", heat: heating, electrical: heatingElectrical))
+        }
+        if let dhwElectrical {
+            guard !dhw.isEmpty else { throw section.error("dhw_electrical_energy", "dhw_electrical_energy needs dhw_energy: the heat counter for hot water") }
+            uses.append(SCOPUse(name: "dhw", heat: dhw, electrical: dhwElectrical))
+        }
+        // The total's electricity: its own counter, or the per-use counters together when they cover all the heat.
+        var electrical = counters["electrical_energy"] ?? []
+        if electrical.isEmpty, let heatingElectrical, let dhwElectrical, !heating.isEmpty, !dhw.isEmpty {
+            electrical = heatingElectrical + dhwElectrical
+        }
+        guard !electrical.isEmpty else {
+            throw section.error("electrical_energy", "scop needs heat_energy (and dhw_energy where separate) and electrical_energy counters"
+                + ", or heating_electrical_energy and dhw_electrical_energy with heat_energy and dhw_energy")
+        }
+        return SCOPInputs(heat: heating + dhw, electrical: electrical, maxPowerKW: section.numbers["max_power"] ?? 1000, wrapAt: wraps, uses: uses)
+    }
+
     /// A derived series may not share its name with a register's series, except a defrost register
     /// that already is `defrost_active` (it is exported once, as the register).
     private func checkDerivedCollisions(_ derived: DerivedInputs, model: ModelDefinition, spec: DerivedSpec) throws {
@@ -113,9 +177,13 @@ extension ModelResolver {
             for field in r.bitmapFields { taken.insert(field.name) }
         }
         let outputs: [(String, String)] = [(DerivedSeries.cop, "cop"), (DerivedSeries.compressorStarts, "compressor"), (DerivedSeries.compressorRuntime, "compressor"),
-                                           (DerivedSeries.shortCycling, "compressor"), (DerivedSeries.defrostActive, "defrost"),
+                                           (DerivedSeries.shortCycling, "compressor"), (DerivedSeries.compressorStartsPerHour, "compressor"),
+                                           (DerivedSeries.compressorRunPerStart, "compressor"), (DerivedSeries.compressorDutyRatio, "compressor"),
+                                           (DerivedSeries.compressorServiceDue, "compressor"), (DerivedSeries.defrostActive, "defrost"),
+                                           (DerivedSeries.defrostSeconds, "defrost"), (DerivedSeries.defrostShare, "defrost"), (DerivedSeries.defrostEnergy, "defrost"),
                                            (DerivedSeries.anomalyScore, "anomaly")]
             + DerivedSeries.scopPeriods.map { ("\(DerivedSeries.scop)_\($0)", "scop") } + [(DerivedSeries.scop, "scop")]
+            + DerivedSeries.scopUses.flatMap { use in DerivedSeries.scopPeriods.map { ("\(DerivedSeries.scop)_\(use)_\($0)", "scop") } }
         for (series, section) in outputs where spec.sections[section] != nil && taken.contains(series) {
             if series == DerivedSeries.defrostActive, derived.defrost?.register.register == series { continue }
             let located = spec.sections[section]
@@ -128,6 +196,7 @@ extension ModelResolver {
     static let energyUnits: [String: Double] = ["kwh": 1, "wh": 0.001, "mwh": 1000]
     static let flowUnits: [String: Double] = ["l/min": 1, "l/h": 1.0 / 60, "m3/h": 1000.0 / 60, "m³/h": 1000.0 / 60]
     static let temperatureUnits: [String: Double] = ["celsius": 1, "°c": 1, "c": 1]
+    static let hourUnits: [String: Double] = ["hours": 1, "h": 1, "min": 1.0 / 60, "s": 1.0 / 3600]
 
     /// The value at which an unsigned integer counter wraps to 0 (its raw range × scale); nil for others.
     static func modulus(_ r: RegisterDefinition) -> Double? {

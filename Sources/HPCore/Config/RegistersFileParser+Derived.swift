@@ -3,9 +3,9 @@ extension RegistersFileParser {
     /// Register keys each section accepts (a register name; `scop` counters also a list).
     static let derivedRegisterKeys: [String: [String]] = [
         "cop": ["thermal_power", "electrical_power", "flow_rate", "flow_temp", "return_temp"],
-        "scop": ["heat_energy", "dhw_energy", "electrical_energy"],
-        "compressor": ["running", "frequency"],
-        "defrost": ["active"],
+        "scop": ["heat_energy", "dhw_energy", "electrical_energy", "heating_electrical_energy", "dhw_electrical_energy"],
+        "compressor": ["running", "frequency", "operating_hours"],
+        "defrost": ["active", "flow_temp", "return_temp", "flow_rate"],
         "anomaly": ["outdoor_temp"],
     ]
     static let derivedNumberKeys: [String: [String]] = [
@@ -25,7 +25,7 @@ extension RegistersFileParser {
             for key in derivedRegisterKeys[name] ?? [] {
                 guard let valueNode = section.optional(key) else { continue }
                 let items: [YAMLNode]
-                if case .sequence = valueNode.node, name == "scop" { items = try valueNode.sequence() } else { items = [valueNode] }
+                if case .sequence = valueNode.node, name == "scop" || key == "operating_hours" { items = try valueNode.sequence() } else { items = [valueNode] }
                 let names = try items.map { try $0.string() }
                 guard !names.isEmpty else { throw valueNode.error(.invalidValue, "\(key) must name at least one register") }
                 parsed.registers[key] = names
@@ -38,6 +38,13 @@ extension RegistersFileParser {
             }
             if name == "anomaly" {
                 try anomalyKeys(section, into: &parsed)
+            }
+            if name == "compressor", let intervalNode = section.optional("service_interval") {
+                // A duration: 8000h (a bare number is seconds, like every duration).
+                parsed.numbers["service_interval"] = try intervalNode.seconds(within: 3600...(1_000_000 * 3600)) / 3600
+            }
+            if name == "defrost", let durationNode = section.optional("min_duration") {
+                parsed.numbers["min_duration"] = try durationNode.seconds(within: 0...3600)
             }
             if name == "cop", let fluidNode = section.optional("fluid") {
                 parsed.fluid = try fluid(fluidNode)

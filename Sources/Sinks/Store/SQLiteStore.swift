@@ -23,6 +23,7 @@ public final class SQLiteStore: TelemetrySink, Service, DaemonMetricsSource {
         case alertRaised(rule: String, id: String, severity: String, at: Double, value: Double?, message: String)
         case alertResolved(rule: String, id: String, at: Double)
         case anomalyModel(id: String, at: Double, state: [UInt8])
+        case derivedState(StoredDerivedState)
     }
 
     struct Counters {
@@ -125,7 +126,7 @@ public final class SQLiteStore: TelemetrySink, Service, DaemonMetricsSource {
 
     /// Queues a row; at capacity the oldest reading makes room (as Telegraf's buffer drops its oldest
     /// metrics), or the oldest row when only events and alerts are queued. Drops are counted.
-    private func enqueue(_ item: Item) {
+    func enqueue(_ item: Item) {
         let dropped = inbox.withLock { queue -> Int in
             queue.append(item)
             return Self.trim(&queue, to: inboxCapacity)
@@ -275,6 +276,8 @@ public final class SQLiteStore: TelemetrySink, Service, DaemonMetricsSource {
         case .anomalyModel(let id, let at, let state):
             try db.run("INSERT INTO anomaly_models (heatpump_id, saved_at, state) VALUES (?1, ?2, ?3) ON CONFLICT(heatpump_id) DO UPDATE SET saved_at = ?2, state = ?3",
                        [.text(id), .real(at), .blob(state)])
+        case .derivedState(let state):
+            try writeDerivedState(state, db: db)
         }
     }
 

@@ -146,5 +146,14 @@ enum StoreSchema {
         );
         CREATE INDEX notification_attempts_by_notification ON notification_attempts (notification_id);
         """,
+        // Derived metrics (compressor counters, SCOP sums, cycle history) across daemon restarts.
+        """
+        CREATE TABLE derived_state (
+            heatpump_id TEXT PRIMARY KEY,
+            config TEXT NOT NULL,              -- the device's derived configuration when saved: restored only if unchanged
+            state TEXT NOT NULL,               -- JSON
+            saved_at REAL NOT NULL
+        );
+        """,
     ]
 }

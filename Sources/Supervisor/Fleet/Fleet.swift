@@ -21,8 +21,15 @@ public actor Fleet {
     /// Device actors currently inside `run()`, per id.
     nonisolated let census = ActorCensus()
 
+    /// - Parameters:
+    ///   - derivedStore: keeps each device's derived-metric state across restarts, saved every
+    ///     `derivedSaveInterval` seconds of polling and when a device stops.
+    ///   - anomalyStore: keeps each device's anomaly model across restarts.
     public init(links: LinkRegistry, sink: any TelemetrySink, intensity: RestartIntensity, logger: Logger,
+                derivedStore: (any DerivedStateStore)? = nil, derivedSaveInterval: Double = DeviceActor.defaultDerivedSaveInterval,
                 anomalyStore: (any AnomalyModelStore)? = nil) {
+        self.derivedStore = derivedStore
+        self.derivedSaveInterval = derivedSaveInterval
         self.links = links
         self.sink = sink
         self.anomalyStore = anomalyStore
@@ -33,6 +40,8 @@ public actor Fleet {
     }
 
     private let events: FleetEvents
+    private let derivedStore: (any DerivedStateStore)?
+    private let derivedSaveInterval: Double
 
     /// Status boards of running devices (read without touching the actors).
     public var statusBoards: [String: DeviceStatusBoard] { boards }
@@ -105,8 +114,11 @@ public actor Fleet {
         let anomalyStore = self.anomalyStore
         let actors = self.actors
         let census = self.census
+        let derivedStore = self.derivedStore
+        let derivedSaveInterval = self.derivedSaveInterval
         await supervisor.start(ChildSpec(id: id, restart: .permanent) {
-            let actor = DeviceActor(runtime: runtime, link: link, sink: sink, board: board, logger: logger, anomalyStore: anomalyStore)
+            let actor = DeviceActor(runtime: runtime, link: link, sink: sink, board: board, logger: logger,
+                                    derivedStore: derivedStore, derivedSaveInterval: derivedSaveInterval, anomalyStore: anomalyStore)
             actors.set(id, actor)
             census.entered(id)
             defer { census.left(id) }
