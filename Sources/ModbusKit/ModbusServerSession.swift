@@ -27,14 +27,16 @@ public final class ModbusServerSession {
         guard let created = modbus_new_rtu(serialDevice, Int32(baudrate), parityByte, Int32(dataBits), Int32(stopBits)) else {
             throw ModbusError.last("modbus_new_rtu")
         }
+        // Connected before `self` is complete: a class initializer that throws after every stored
+        // property is set runs `deinit`, which would free the context a second time.
+        guard modbus_connect(created) == 0 else {
+            let error = ModbusError.last("modbus_connect(\(serialDevice))")
+            modbus_free(created)
+            throw error
+        }
         context = created
         isRTU = true
         buffer = []
-        guard modbus_connect(context) == 0 else {
-            let error = ModbusError.last("modbus_connect(\(serialDevice))")
-            modbus_free(context)
-            throw error
-        }
     }
 
     deinit {

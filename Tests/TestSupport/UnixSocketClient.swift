@@ -8,13 +8,17 @@ public final class UnixSocketClient: @unchecked Sendable {
     private var buffer = Data()
 
     public init(path: String) throws {
-        fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { throw POSIXError(.EMFILE) }
-        let code = UnixSocketAddress.connect(fd, to: path)
+        let socketFD = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
+        guard socketFD >= 0 else { throw POSIXError(.EMFILE) }
+        let code = UnixSocketAddress.connect(socketFD, to: path)
         guard code == 0 else {
-            close(fd)
+            close(socketFD)
             throw POSIXError(POSIXErrorCode(rawValue: code) ?? .EIO)
         }
+        // Set only now: a class initializer that throws after every stored property is set runs
+        // `deinit`, which closed the socket a second time — by then often another thread's new
+        // descriptor (a test's NIO event loop died of EBADF in epoll_wait that way).
+        fd = socketFD
     }
 
     deinit { close(fd) }
