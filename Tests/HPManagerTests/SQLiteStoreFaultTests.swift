@@ -67,16 +67,20 @@ struct SQLiteStoreFaultTests {
             store.recordAlertRaised(rule: "r\(round)", heatpumpID: "hp\(round)", severity: "warning", at: 1000, value: 1, message: "m")
             try await store.onStore { _ in }  // a flush that fails: the database is full
         }
-        #expect(Self.metric(store, "hpmanager_sqlite_write_errors_total") == 3)
+        // More rows than a failing flush probes with (SQLiteStore.probeRows) wait as well.
+        for i in 0..<(SQLiteStore.probeRows * 2 + 17) { store.publish(Self.report("bulk", at: 3000 + Double(i))) }
+        try await store.onStore { _ in }
+        #expect(Self.metric(store, "hpmanager_sqlite_write_errors_total") == 4)
         #expect(Self.metric(store, "hpmanager_sink_queue_depth") ?? 0 >= 9, "the failed rows wait in the inbox")
         try await store.onStore { db in try db.execute("PRAGMA max_page_count = 1073741823") }
         #expect(try await Self.count(store, "SELECT count(*) FROM events WHERE kind = 'kept'") == 3)
         #expect(try await Self.count(store, "SELECT count(DISTINCT message) FROM events WHERE kind = 'kept'") == 3)
-        #expect(try await Self.count(store, "SELECT count(*) FROM readings") == 3)
+        // One flush after the fault wrote everything: the probe succeeded, then the rest went at once.
+        #expect(try await Self.count(store, "SELECT count(*) FROM readings") == 3 + Int64(SQLiteStore.probeRows * 2 + 17))
         #expect(try await Self.count(store, "SELECT count(*) FROM alerts") == 3)
         // Written once: a further flush adds nothing.
         try await store.onStore { _ in }
-        #expect(try await Self.count(store, "SELECT count(*) FROM readings") == 3)
+        #expect(try await Self.count(store, "SELECT count(*) FROM readings") == 3 + Int64(SQLiteStore.probeRows * 2 + 17))
         #expect(Self.metric(store, "hpmanager_sink_dropped_total") == 0)
     }
 

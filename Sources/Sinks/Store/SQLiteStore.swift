@@ -185,10 +185,15 @@ public final class SQLiteStore: TelemetrySink, Service, DaemonMetricsSource {
     /// (events and alerts are kept longest), and every row given up is counted as dropped.
     func flush(prune: Bool) {
         guard let db = connection.db else { return }
+        // While writes fail, a flush only probes with the oldest rows: queries flush first, and a
+        // fleet of device actors restoring their state during a full disk must not each retry the
+        // whole inbox. The first probe that succeeds ends the episode and writes the rest at once.
+        let probing = counters.withLock { $0.failingSince != nil }
         let items = inbox.withLock { queue -> [Item] in
-            let all = Array(queue)
-            queue.removeAll(keepingCapacity: true)
-            return all
+            let count = probing ? min(queue.count, Self.probeRows) : queue.count
+            let taken = Array(queue.prefix(count))
+            if count == queue.count { queue.removeAll(keepingCapacity: true) } else { queue.removeFirst(count) }
+            return taken
         }
         do {
             if !items.isEmpty {
@@ -233,7 +238,11 @@ public final class SQLiteStore: TelemetrySink, Service, DaemonMetricsSource {
                 "outage_seconds": "\(Int((Date().timeIntervalSince1970 - ended.since).rounded()))",
             ])
         }
+        if probing && !inbox.withLock({ $0.isEmpty }) { flush(prune: false) }
     }
+
+    /// Rows a flush tries while writes are failing (see `flush`).
+    static let probeRows = 500
 
     /// Puts the rows of a failed flush back before anything queued since, within `inboxCapacity`.
     private func requeue(_ items: [Item]) {
