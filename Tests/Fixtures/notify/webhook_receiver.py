@@ -1,9 +1,11 @@
 #!/usr/bin/env python3
 """A webhook endpoint for the notification tests: answers 503 to the first FAILS requests, then
 200, and appends every accepted body (one JSON line) to OUT. Prints "ready" once listening."""
+import errno
 import http.server
 import json
 import sys
+import time
 
 port, fails, out = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
 seen = 0
@@ -28,6 +30,16 @@ class Handler(http.server.BaseHTTPRequestHandler):
         pass
 
 
-server = http.server.HTTPServer(("127.0.0.1", port), Handler)
+# The test chose the port before the daemon's first run (the webhook is down then); meanwhile a
+# short-lived connection of another test may hold it as its local port. Wait for it, bounded.
+deadline = time.monotonic() + 15
+while True:
+    try:
+        server = http.server.HTTPServer(("127.0.0.1", port), Handler)
+        break
+    except OSError as error:
+        if error.errno != errno.EADDRINUSE or time.monotonic() > deadline:
+            raise
+        time.sleep(0.1)
 print("ready", flush=True)
 server.serve_forever()

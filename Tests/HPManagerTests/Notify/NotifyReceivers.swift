@@ -12,7 +12,7 @@ enum NotifyReceivers {
     /// A webhook answering 503 `fails` times, then 200; accepted bodies land in `out` (JSON lines).
     static func webhook(port: Int, fails: Int, out: String) throws -> ManagedProcess {
         let p = try ManagedProcess(executable: "/usr/bin/python3", arguments: [DeployFiles.path("Tests/Fixtures/notify/webhook_receiver.py"), "\(port)", "\(fails)", out])
-        try #require(p.stdout.nextLine(timeout: 10) == "ready", "webhook receiver did not start: \(p.stderr.transcript.joined(separator: "\n"))")
+        try #require(p.stdout.nextLine(timeout: 20) == "ready", "webhook receiver did not start: \(p.stderr.transcript.joined(separator: "\n"))")
         return p
     }
 
