@@ -8,8 +8,10 @@ extension DerivedInputs {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         // Every field is a finite number, a string or a nested value of those; encoding cannot fail
-        // except for a non-finite threshold, which the config parser refuses.
-        guard let data = try? encoder.encode(self) else { return "unencodable" }
+        // except for a non-finite threshold, which the config parser refuses. Should it fail, the
+        // fingerprint matches nothing (not even itself next time): state is dropped, never
+        // restored for a configuration that may differ.
+        guard let data = try? encoder.encode(self) else { return "unencodable-\(UUID().uuidString)" }
         return String(decoding: data, as: UTF8.self)
     }
 }
