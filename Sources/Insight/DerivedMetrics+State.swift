@@ -11,6 +11,7 @@ extension DerivedMetrics {
         state.periods = periods.saved() + usePeriods.sorted { $0.key < $1.key }.flatMap { $0.value.saved(use: $0.key) }
         state.defrost = inputs.detectsDefrost ? defrost.saved : nil
         state.counters = counters.map { DerivedState.Counters(at: $0.at, values: $0.values) }
+        state.comfort = inputs.comfort == nil ? nil : comfort.saved
         return state
     }
 
@@ -29,6 +30,10 @@ extension DerivedMetrics {
         if var saved = state.defrost, inputs.detectsDefrost {
             if let at = saved.lastAt, at > now { saved.lastAt = nil; saved.lastDefrosting = nil; saved.since = nil }
             defrost = DefrostPeriods(minDuration: defrost.minDuration, maxGap: defrost.maxGap, restoring: saved)
+        }
+        if var saved = state.comfort, inputs.comfort != nil {
+            if let at = saved.lastAt, at > now { saved.lastAt = nil; saved.lastDeficit = nil; saved.lastDHWBelow = nil }
+            comfort = ComfortTracker(maxGap: comfort.maxGap, restoring: saved)
         }
         if inputs.scop != nil {
             periods.restore(state.periods.filter { $0.use == nil })

@@ -19,6 +19,7 @@ public struct DerivedMetrics: Sendable {
     /// A defrost register named `defrost_active` already is the series: not exported twice.
     private let exportsDefrost: Bool
     var defrost: DefrostPeriods
+    var comfort = ComfortTracker()
 
     static let scopInstances = DerivedSeries.scopPeriods.map {
         SeriesInstance(series: DerivedSeries.scop, labels: [SeriesLabel(name: "period", value: $0)])
@@ -49,7 +50,8 @@ public struct DerivedMetrics: Sendable {
     public mutating func observe(_ samples: [Sample], at time: Double) -> [Sample] {
         guard !inputs.isEmpty else { return [] }
         var values: [String: Double] = [:]
-        for sample in samples where sample.instance == nil && needed.contains(sample.name) {
+        // Template instances are matched by their full name (`climate_system_1.supply_setpoint`).
+        for sample in samples where needed.contains(sample.name) {
             let v = sample.value.doubleValue
             if v.isFinite { values[sample.name] = v }
         }
@@ -95,6 +97,10 @@ public struct DerivedMetrics: Sendable {
             out.append(sample(DerivedSeries.cop, .double(v)))
         }
 
+        if let comfortInputs = inputs.comfort {
+            observeComfort(comfortInputs, value, at: time, into: &out)
+        }
+
         if let scop = inputs.scop {
             accumulate(scop, value, at: time)
             for (index, period) in DerivedSeries.scopPeriods.enumerated() {
@@ -112,6 +118,53 @@ public struct DerivedMetrics: Sendable {
             }
         }
         return out
+    }
+
+    /// Supply vs the heating curve, hot water vs its setpoint, the controller's degree-minutes.
+    private mutating func observeComfort(_ inputs: ComfortInputs, _ value: (DerivedInput) -> Double?, at time: Double, into out: inout [Sample]) {
+        func sample(_ name: String, _ value: SampleValue) -> Sample { Sample(register: Sample.derivedRegister, name: name, value: value) }
+        var deficit: Double?
+        var supplyRead = false
+        if let supply = inputs.supply, let temp = value(supply.temp), let target = Self.supplyTarget(supply.target, value) {
+            supplyRead = true
+            if case .curve = supply.target { out.append(sample(DerivedSeries.supplyTarget, .double(target))) }
+            // Not heating (hot water, standby) or the condition unread: the curve does not apply now.
+            let heating = supply.heating.map { condition in value(condition.register).map(condition.holds) ?? false } ?? true
+            if heating {
+                out.append(sample(DerivedSeries.supplyDeviation, .double(temp - target)))
+                deficit = HeatingCurve.deficit(supply: temp, target: target)
+            }
+        }
+        var below: Bool?
+        if let dhw = inputs.dhw, let temp = value(dhw.temp), let setpoint = Self.dhwSetpoint(dhw.setpoint, value) {
+            below = HeatingCurve.dhwBelow(temperature: temp, setpoint: setpoint, margin: dhw.margin)
+            out.append(sample(DerivedSeries.dhwBelowSetpoint, .int(below == true ? 1 : 0)))
+        }
+        comfort.observe(at: time, deficit: deficit, dhwBelow: below)
+        if inputs.supply != nil, supplyRead || comfort.deficitKelvinSeconds > 0 {
+            out.append(sample(DerivedSeries.supplyDeficit, .double(comfort.deficitKelvinSeconds)))
+        }
+        if inputs.dhw != nil, below != nil || comfort.dhwBelowSeconds > 0 {
+            out.append(sample(DerivedSeries.dhwBelowSetpointSeconds, .double(comfort.dhwBelowSeconds)))
+        }
+        // A register already named `degree_minute_balance` (NIBE's) is the series itself: not exported twice.
+        if let register = inputs.degreeMinutes, register.register != DerivedSeries.degreeMinutes, let v = value(register) {
+            out.append(sample(DerivedSeries.degreeMinutes, .double(v)))
+        }
+    }
+
+    static func supplyTarget(_ target: SupplyCurveInputs.Target, _ value: (DerivedInput) -> Double?) -> Double? {
+        switch target {
+        case .register(let register): return value(register)
+        case .curve(let outdoor, let points): return value(outdoor).flatMap { HeatingCurve.target(outdoor: $0, points: points) }
+        }
+    }
+
+    static func dhwSetpoint(_ setpoint: DHWComfortInputs.Setpoint, _ value: (DerivedInput) -> Double?) -> Double? {
+        switch setpoint {
+        case .register(let register): return value(register)
+        case .fixed(let celsius): return celsius
+        }
     }
 
     /// Whether this poll shows a defrost: the register's value, else a ΔT reversal (supply below return)

@@ -1,5 +1,6 @@
 /// What a device's derived metrics remember between polls, as saved across daemon restarts:
-/// compressor counters and cycle history, the SCOP period sums and the last counter readings.
+/// compressor counters and cycle history, the SCOP period sums and the last counter readings, the
+/// defrost and comfort integrals.
 public struct DerivedState: Sendable, Hashable, Codable {
     /// Bumped when the layout changes: a state of another version is not restored.
     public static let currentVersion = 1
@@ -27,6 +28,15 @@ public struct DerivedState: Sendable, Hashable, Codable {
         public var since: Double?
         public var pendingSeconds: Double
         public var pendingKWh: Double
+    }
+
+    /// The comfort integrals (`ComfortTracker`). Absent in rows saved before comfort metrics existed.
+    public struct Comfort: Sendable, Hashable, Codable {
+        public var deficitKelvinSeconds: Double
+        public var dhwBelowSeconds: Double
+        public var lastAt: Double?
+        public var lastDeficit: Double?
+        public var lastDHWBelow: Bool?
     }
 
     /// A stretch of observed time in one compressor state.
@@ -69,6 +79,7 @@ public struct DerivedState: Sendable, Hashable, Codable {
     public var periods: [PeriodSums] = []
     public var counters: Counters?
     public var defrost: Defrost?
+    public var comfort: Comfort?
 
     /// Numbers a corrupt or hand-edited row could hold that no run of the formulas produces.
     public var isPlausible: Bool {
@@ -85,6 +96,10 @@ public struct DerivedState: Sendable, Hashable, Codable {
         if let d = defrost {
             guard finite([d.seconds, d.energyKWh, d.lastAt, d.lastHeatBackKW, d.since, d.pendingSeconds, d.pendingKWh]),
                   d.seconds >= 0, d.energyKWh >= 0, d.pendingSeconds >= 0, d.pendingKWh >= 0, (d.lastAt == nil) == (d.lastDefrosting == nil) else { return false }
+        }
+        if let c = comfort {
+            guard finite([c.deficitKelvinSeconds, c.dhwBelowSeconds, c.lastAt, c.lastDeficit]), c.deficitKelvinSeconds >= 0, c.dhwBelowSeconds >= 0,
+                  (c.lastDeficit ?? 0) >= 0 else { return false }
         }
         if let counters {
             guard finite([counters.at] + counters.values.values.map { $0 }) else { return false }

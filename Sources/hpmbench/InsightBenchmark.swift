@@ -11,9 +11,10 @@ struct InsightBenchmark {
     let seconds: Double
 
     /// A model with `registers` float registers: outdoor temperature first, a COP from two power
-    /// registers, a compressor, a defrost flag, and anomaly detection on all of them.
+    /// registers, a compressor, a defrost flag, supply vs target and hot water vs setpoint (comfort),
+    /// and anomaly detection on all of them.
     func model() -> ModelDefinition {
-        let count = max(registers, 6)
+        let count = max(registers, 9)
         let defs = (0..<count).map { i in
             RegisterDefinition(name: i == 0 ? "outdoor" : "r\(i)", address: 2 * i, registerType: .input, dataType: .float32, unit: i == 0 ? "celsius" : "kw")
         }
@@ -21,7 +22,10 @@ struct InsightBenchmark {
         m.derived = DerivedInputs(cop: .power(thermal: DerivedInput(register: "r1"), electrical: DerivedInput(register: "r2")),
                                   compressor: CompressorInputs(source: .running, register: DerivedInput(register: "r3")),
                                   defrost: DefrostInputs(register: DerivedInput(register: "r4")),
-                                  anomaly: AnomalyInputs(outdoorTemp: "outdoor", registers: defs.map(\.name)))
+                                  anomaly: AnomalyInputs(outdoorTemp: "outdoor", registers: defs.map(\.name)),
+                                  comfort: ComfortInputs(supply: SupplyCurveInputs(temp: DerivedInput(register: "r5"), target: .register(DerivedInput(register: "r6")),
+                                                                                   heating: DerivedCondition(register: DerivedInput(register: "r3"))),
+                                                         dhw: DHWComfortInputs(temp: DerivedInput(register: "r7"), setpoint: .register(DerivedInput(register: "r8")), margin: 5)))
         return m
     }
 

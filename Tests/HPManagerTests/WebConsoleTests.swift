@@ -144,7 +144,9 @@ struct WebConsoleTests {
         #expect(derived.map { $0["name"] as? String } == ["cop", "scop_day", "scop_month", "scop_season", "compressor_starts_total",
                                                            "compressor_runtime_seconds_total", "short_cycling", "compressor_starts_per_hour",
                                                            "compressor_run_seconds_per_start", "compressor_duty_ratio", "defrost_active",
-                                                           "defrost_seconds_total", "defrost_share", "defrost_energy_kwh_total"], "\(derived)")
+                                                           "defrost_seconds_total", "defrost_share", "defrost_energy_kwh_total", "supply_deviation_celsius",
+                                                           "supply_deficit_kelvin_seconds_total", "dhw_below_setpoint", "dhw_below_setpoint_seconds_total",
+                                                           "degree_minute_balance"], "\(derived)")
         #expect(derived.first?["value"] is Double)
         // b's compressor is off: once a poll after the command is in, no COP value (not a 0). Until then
         // b's last poll may still be one from before the command, with the compressor running.

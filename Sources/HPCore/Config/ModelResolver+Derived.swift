@@ -11,13 +11,16 @@ extension ModelResolver {
 
     func resolveDerived(_ spec: DerivedSpec, model: ModelDefinition) throws -> DerivedInputs {
         let registers = Dictionary(model.registers.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
+        // One instance of a template (`climate_system_1.supply_setpoint`) may feed a formula too: a
+        // device whose config leaves that instance out lacks the value, so the series is absent there.
+        let instances = Dictionary(model.everyInstance.registers.filter { $0.instance != nil }.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
         var result = DerivedInputs()
         /// The register under `key`, numeric and readable, with the factor from its unit (nil: any unit).
         func input(_ section: DerivedSpec.Section, _ key: String, _ name: String, units: [String: Double]?) throws -> (DerivedInput, RegisterDefinition) {
-            guard let r = registers[name] else {
-                let template = model.everyInstance.registers.contains { $0.instance?.series == name || $0.name == name }
+            guard let r = registers[name] ?? instances[name] else {
+                let example = instances.values.filter { $0.instance?.series == name || $0.name.hasSuffix(".\(name)") }.map(\.name).sorted().first
                 throw section.error(key, "\(key) names register \"\(name)\", which model \(model.name) does not have"
-                    + (template ? " (template registers cannot feed derived metrics; name a plain register)" : ""))
+                    + (example.map { " (a template register feeds a formula by one instance's name, e.g. \"\($0)\")" } ?? ""))
             }
             guard r.access.isReadable else { throw section.error(key, "\(key) names register \"\(name)\", which is access: write (never read)") }
             guard r.dataType != .string else { throw section.error(key, "\(key) names register \"\(name)\", which holds text, not a number") }
@@ -75,19 +78,11 @@ extension ModelResolver {
         }
         if let section = spec.sections["defrost"], let names = section.registers["active"] {
             let (register, r) = try input(section, "active", names[0], units: nil)
-            var values: [Double] = []
-            for token in section.values {
-                if let number = Double(token), number.isFinite {
-                    values.append(number)
-                } else if let raw = r.enumValues.first(where: { $0.value == token })?.key {
-                    values.append(Double(raw))
-                } else {
-                    let labels = r.enumValues.sorted { $0.key < $1.key }.map(\.value)
-                    throw section.error("values", "defrost value \"\(token)\" is neither a number nor a label of \(r.name)"
-                        + (labels.isEmpty ? "" : " (\(labels.joined(separator: ", ")))"))
-                }
-            }
+            let values = try Self.rawValues(section, "values", section.values, of: r, what: "defrost value")
             result.defrost = DefrostInputs(register: register, values: values)
+        }
+        if let section = spec.sections["comfort"] {
+            result.comfort = try resolveComfort(section, input)
         }
         if let section = spec.sections["anomaly"] {
             result.anomaly = try resolveAnomaly(section, model: model, check: { key, name, units in try input(section, key, name, units: units).1 })
@@ -181,11 +176,12 @@ extension ModelResolver {
                                            (DerivedSeries.compressorRunPerStart, "compressor"), (DerivedSeries.compressorDutyRatio, "compressor"),
                                            (DerivedSeries.compressorServiceDue, "compressor"), (DerivedSeries.defrostActive, "defrost"),
                                            (DerivedSeries.defrostSeconds, "defrost"), (DerivedSeries.defrostShare, "defrost"), (DerivedSeries.defrostEnergy, "defrost"),
-                                           (DerivedSeries.anomalyScore, "anomaly")]
+                                           (DerivedSeries.anomalyScore, "anomaly")] + DerivedSeries.comfortSeries.map { ($0, "comfort") }
             + DerivedSeries.scopPeriods.map { ("\(DerivedSeries.scop)_\($0)", "scop") } + [(DerivedSeries.scop, "scop")]
             + DerivedSeries.scopUses.flatMap { use in DerivedSeries.scopPeriods.map { ("\(DerivedSeries.scop)_\(use)_\($0)", "scop") } }
         for (series, section) in outputs where spec.sections[section] != nil && taken.contains(series) {
             if series == DerivedSeries.defrostActive, derived.defrost?.register.register == series { continue }
+            if series == DerivedSeries.degreeMinutes, derived.comfort?.degreeMinutes?.register == series { continue }
             let located = spec.sections[section]
             throw ConfigError(.duplicate, file: located?.file ?? "", line: located?.line ?? 0, field: located?.path ?? "models.\(model.name).derived",
                               message: "derived \(section) exports heatpump_\(series), which register \"\(series)\" of model \(model.name) already exports; rename the register")

@@ -1,4 +1,4 @@
-/// `derived: {cop: {…}, scop: {…}, compressor: {…}, defrost: {…}}` of a model.
+/// `derived: {cop: {…}, scop: {…}, compressor: {…}, defrost: {…}, anomaly: {…}, comfort: {…}}` of a model.
 extension RegistersFileParser {
     /// Register keys each section accepts (a register name; `scop` counters also a list).
     static let derivedRegisterKeys: [String: [String]] = [
@@ -7,11 +7,13 @@ extension RegistersFileParser {
         "compressor": ["running", "frequency", "operating_hours"],
         "defrost": ["active", "flow_temp", "return_temp", "flow_rate"],
         "anomaly": ["outdoor_temp"],
+        "comfort": ["supply_temp", "supply_target", "outdoor_temp", "heating", "dhw_temp", "degree_minutes"],
     ]
     static let derivedNumberKeys: [String: [String]] = [
         "scop": ["max_power"],
         "compressor": ["min_frequency", "max_starts_per_hour"],
         "anomaly": ["threshold", "stuck_polls"],
+        "comfort": ["dhw_margin"],
     ]
 
     static func derived(_ node: YAMLNode) throws -> DerivedSpec {
@@ -38,6 +40,9 @@ extension RegistersFileParser {
             }
             if name == "anomaly" {
                 try anomalyKeys(section, into: &parsed)
+            }
+            if name == "comfort" {
+                try comfortKeys(section, into: &parsed)
             }
             if name == "compressor", let intervalNode = section.optional("service_interval") {
                 // A duration: 8000h (a bare number is seconds, like every duration).

@@ -17,13 +17,17 @@ public struct DerivedInputs: Sendable, Hashable, Codable {
     /// encoded form (the fingerprint of saved derived state): the anomaly model persists on its own
     /// and checks its own registers, so tuning it does not reset the counters.
     public var anomaly: AnomalyInputs?
+    /// Supply vs heating curve, hot water vs setpoint, degree-minutes; see `ComfortInputs`. Not part
+    /// of the encoded form either: tuning comfort must not reset the compressor and SCOP counters.
+    public var comfort: ComfortInputs?
 
     enum CodingKeys: String, CodingKey {
         case cop, scop, compressor, defrost, defrostReversal, defrostEnergy
     }
 
     public init(cop: COPInputs? = nil, scop: SCOPInputs? = nil, compressor: CompressorInputs? = nil, defrost: DefrostInputs? = nil,
-                defrostReversal: DefrostReversalInputs? = nil, defrostEnergy: DefrostEnergyInputs? = nil, anomaly: AnomalyInputs? = nil) {
+                defrostReversal: DefrostReversalInputs? = nil, defrostEnergy: DefrostEnergyInputs? = nil, anomaly: AnomalyInputs? = nil,
+                comfort: ComfortInputs? = nil) {
         self.cop = cop
         self.scop = scop
         self.compressor = compressor
@@ -31,9 +35,10 @@ public struct DerivedInputs: Sendable, Hashable, Codable {
         self.defrostReversal = defrostReversal
         self.defrostEnergy = defrostEnergy
         self.anomaly = anomaly
+        self.comfort = comfort
     }
 
-    public var isEmpty: Bool { cop == nil && scop == nil && compressor == nil && defrost == nil && defrostReversal == nil && anomaly == nil }
+    public var isEmpty: Bool { cop == nil && scop == nil && compressor == nil && defrost == nil && defrostReversal == nil && anomaly == nil && comfort == nil }
 
     /// Whether defrosts are detected (from a register or from ΔT reversal).
     public var detectsDefrost: Bool { defrost != nil || defrostReversal != nil }
@@ -51,6 +56,7 @@ public struct DerivedInputs: Sendable, Hashable, Codable {
         if let defrost { all.append(defrost.register) }
         if let r = defrostReversal { all += [r.flowTemp, r.returnTemp] }
         if let e = defrostEnergy { all += [e.flowRate, e.flowTemp, e.returnTemp] }
+        if let comfort { all += comfort.inputs }
         return all
     }
 
@@ -68,6 +74,14 @@ public struct DerivedInputs: Sendable, Hashable, Codable {
             names += [DerivedSeries.defrostActive, DerivedSeries.defrostSeconds]
             if compressor != nil { names.append(DerivedSeries.defrostShare) }
             if defrostEnergy != nil { names.append(DerivedSeries.defrostEnergy) }
+        }
+        if let comfort {
+            if let supply = comfort.supply {
+                if case .curve = supply.target { names.append(DerivedSeries.supplyTarget) }
+                names += [DerivedSeries.supplyDeviation, DerivedSeries.supplyDeficit]
+            }
+            if comfort.dhw != nil { names += [DerivedSeries.dhwBelowSetpoint, DerivedSeries.dhwBelowSetpointSeconds] }
+            if comfort.degreeMinutes != nil { names.append(DerivedSeries.degreeMinutes) }
         }
         if anomaly != nil { names.append(DerivedSeries.anomalyScore) }
         return names
@@ -234,6 +248,14 @@ public enum DerivedSeries {
     public static let defrostSeconds = "defrost_seconds_total"
     public static let defrostShare = "defrost_share"
     public static let defrostEnergy = "defrost_energy_kwh_total"
+    public static let supplyTarget = "supply_target_celsius"
+    public static let supplyDeviation = "supply_deviation_celsius"
+    public static let supplyDeficit = "supply_deficit_kelvin_seconds_total"
+    public static let dhwBelowSetpoint = "dhw_below_setpoint"
+    public static let dhwBelowSetpointSeconds = "dhw_below_setpoint_seconds_total"
+    public static let degreeMinutes = "degree_minute_balance"
+    /// Every comfort series, for collision checks.
+    public static let comfortSeries = [supplyTarget, supplyDeviation, supplyDeficit, dhwBelowSetpoint, dhwBelowSetpointSeconds, degreeMinutes]
     /// `scop{period=…}`: each period is its own sample named `scop_<period>` (history, REST).
     public static let scopPeriods = ["day", "month", "season"]
     /// `scop{period=…, use=…}`: sample `scop_<use>_<period>`.
@@ -254,6 +276,12 @@ public enum DerivedSeries {
         defrostSeconds: "Time spent defrosting, in seconds (derived).",
         defrostShare: "Defrost time as a share of the compressor's run time, both as counted by the daemon, 0-1 (derived).",
         defrostEnergy: "Heat taken back from the water by defrosts, flow x ΔT x c_p integrated, in kWh (derived).",
+        supplyTarget: "Supply temperature the model's declared heating curve asks for at the current outdoor temperature, in °C (derived).",
+        supplyDeviation: "Supply temperature minus the heating curve's target, in kelvin; negative when the supply falls short (derived; only while heating where the model names the heating condition).",
+        supplyDeficit: "Shortfall of the supply below the heating curve's target integrated over time, in kelvin-seconds (÷ 60 for kelvin-minutes) (derived; only while heating where the model names the heating condition).",
+        dhwBelowSetpoint: "1 while the hot-water temperature is below its setpoint (minus the model's margin), else 0 (derived).",
+        dhwBelowSetpointSeconds: "Time the hot-water temperature spent below its setpoint (minus the model's margin), in seconds (derived).",
+        degreeMinutes: "The controller's degree-minutes: its integral of supply minus calculated supply, which starts the compressor and the additional heat (derived where the register has another name; NIBE's register is this series).",
         anomalyScore: "How unusual this poll is, 0 (usual) to 1 (far outside the learnt range, stuck sensor, endless defrost, cycling) (derived).",
     ]
 }
