@@ -143,15 +143,11 @@ struct HPManagerDaemon: AsyncParsableCommand {
         let alerts = AlertMonitor(rules: config.collector.alerts, store: store, logger: logger)
         sinks.append(alerts)
         services.append(.init(service: alerts, serviceName: "alerts"))
-        // Notifications: raised and resolved alerts routed, grouped and delivered through the store's outbox.
-        var alertNotifier: Notifier?
-        let notify = config.collector.notify
-        if notify.enabled && !notify.channels.isEmpty {
-            let n = Notifier(settings: notify, site: config.collector.site.id, store: store, version: Self.version, logger: logger)
-            alerts.addListener { transition, device, at in n.alertChanged(transition, device: device, at: at) }
-            alertNotifier = n
-            services.append(.init(service: n, serviceName: "notify"))
-        }
+        // Notifications: raised and resolved alerts routed, grouped and delivered through the store's
+        // outbox. Always running (idle without channels), so a reload can turn `notify:` on, change it or off.
+        let alertNotifier = Notifier(settings: config.collector.notify, site: config.collector.site.id, store: store, version: Self.version, logger: logger)
+        alerts.addListener { transition, device, at in alertNotifier.alertChanged(transition, device: device, at: at) }
+        services.append(.init(service: alertNotifier, serviceName: "notify"))
 
         var metrics: MetricsFileSink?
         let fileSettings = config.collector.metricsFile
@@ -165,7 +161,7 @@ struct HPManagerDaemon: AsyncParsableCommand {
             for remote in remoteWriteSinks { sink.addSource(remote) }
             if let mqttSink { sink.addSource(mqttSink) }
             sink.addSource(alerts)
-            if let alertNotifier { sink.addSource(alertNotifier) }
+            sink.addSource(alertNotifier)
             sink.addSource(links)
             sink.addSource(stateMonitor)
             metrics = sink
@@ -183,7 +179,7 @@ struct HPManagerDaemon: AsyncParsableCommand {
                           derivedStore: store, derivedSaveInterval: config.collector.sqlite.derivedStateInterval, anomalyStore: store)
         // Live settings (PUT /api/settings, `hpmanagerctl settings set`) reach these sinks through the fleet's loop.
         let control = FleetControl(initial: config, directory: configDir, loader: loader, fleet: fleet, store: store, metrics: metrics,
-                                   targets: LiveSettingsTargets(influx: influxSink, alerts: alerts), logger: logger)
+                                   targets: LiveSettingsTargets(influx: influxSink, alerts: alerts, notifier: alertNotifier), logger: logger)
         let fleetService = FleetService(control: control)
         services.append(.init(service: fleetService, serviceName: "fleet"))
         // Every write (operator, cyclic refresh, scheduled job) goes through one write control; its

@@ -21,9 +21,11 @@ public struct NotificationGrouper: Sendable {
         var key: String { labels.map { "\($0.0)=\"\($0.1)\"" }.joined(separator: ",") }
     }
 
-    public let routes: [NotifyRoute]
+    public private(set) var routes: [NotifyRoute]
     public let localZone: TimeZone
     private var groups: [String: Group] = [:]
+    /// Every alert firing now, whichever routes it matched: a route added by a reload picks them up.
+    private var firing: [String: AlertNotice] = [:]
 
     public init(routes: [NotifyRoute], localZone: TimeZone = .current) {
         self.routes = routes
@@ -44,30 +46,63 @@ public struct NotificationGrouper: Sendable {
     }
 
     public mutating func observe(_ notice: AlertNotice, now: Double) {
+        firing[notice.key] = notice.isResolved ? nil : notice
         for route in routes(for: notice) {
-            let labels = route.groupBy.map { ($0, notice.label($0)) }
-            let id = route.name + "|" + labels.map { "\($0.0)=\($0.1)" }.joined(separator: ",")
-            var group = groups[id] ?? Group(route: route, labels: labels, createdAt: now)
-            var notice = notice
-            if notice.isResolved {
-                guard let raised = group.alerts[notice.key] else { continue }
-                // A resolve carries only the rule and device: the alert keeps what it was raised with.
-                notice.startsAt = raised.startsAt
-                notice.message = raised.message
-                notice.value = raised.value
-                if group.notified.contains(notice.key) && route.sendResolved {
-                    group.alerts[notice.key] = notice
-                    group.changed = true
-                } else {
-                    group.alerts[notice.key] = nil  // never announced: nothing to take back
-                }
-            } else {
-                if group.alerts[notice.key]?.isResolved != false || !group.notified.contains(notice.key) { group.changed = true }
-                group.alerts[notice.key] = notice
-            }
-            groups[id] = group
+            add(notice, to: route, now: now)
         }
         groups = groups.filter { !$0.value.alerts.isEmpty }
+    }
+
+    /// New routes from a reload. Groups of routes that are unchanged (same name, same settings) keep
+    /// their state, so nothing is announced twice; each keeps only the alerts that still route to it.
+    /// Groups of removed routes end without a message. Routes that are new or changed start afresh
+    /// from the alerts firing now: they announce them after their `group_wait`, as Alertmanager does
+    /// when a reload regroups alerts.
+    public mutating func replaceRoutes(_ new: [NotifyRoute], now: Double) {
+        let old = Dictionary(routes.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
+        let unchanged = Set(new.filter { old[$0.name] == $0 }.map(\.name))
+        routes = new
+        var kept: [String: Group] = [:]
+        for (id, var group) in groups where unchanged.contains(group.route.name) {
+            group.route = new.first { $0.name == group.route.name } ?? group.route
+            group.alerts = group.alerts.filter { entry in
+                // A resolve waiting to be reported stays with the group that announced the alert.
+                entry.value.isResolved || routes(for: entry.value).contains { $0.name == group.route.name }
+            }
+            group.notified = group.notified.filter { group.alerts[$0] != nil }
+            if !group.alerts.isEmpty { kept[id] = group }
+        }
+        groups = kept
+        for notice in firing.values.sorted(by: { $0.key < $1.key }) {
+            for route in routes(for: notice) where !unchanged.contains(route.name) {
+                add(notice, to: route, now: now)
+            }
+        }
+        groups = groups.filter { !$0.value.alerts.isEmpty }
+    }
+
+    private mutating func add(_ notice: AlertNotice, to route: NotifyRoute, now: Double) {
+        let labels = route.groupBy.map { ($0, notice.label($0)) }
+        let id = route.name + "|" + labels.map { "\($0.0)=\($0.1)" }.joined(separator: ",")
+        var group = groups[id] ?? Group(route: route, labels: labels, createdAt: now)
+        var notice = notice
+        if notice.isResolved {
+            guard let raised = group.alerts[notice.key] else { return }
+            // A resolve carries only the rule and device: the alert keeps what it was raised with.
+            notice.startsAt = raised.startsAt
+            notice.message = raised.message
+            notice.value = raised.value
+            if group.notified.contains(notice.key) && route.sendResolved {
+                group.alerts[notice.key] = notice
+                group.changed = true
+            } else {
+                group.alerts[notice.key] = nil  // never announced: nothing to take back
+            }
+        } else {
+            if group.alerts[notice.key]?.isResolved != false || !group.notified.contains(notice.key) { group.changed = true }
+            group.alerts[notice.key] = notice
+        }
+        groups[id] = group
     }
 
     /// The messages due at `now`; their groups are marked sent.

@@ -13,6 +13,10 @@ import Synchronization
 /// (libcurl blocks there), records every attempt, and backs off exponentially while the receiver
 /// fails; what is still pending at shutdown is sent after the next start. The outbox is bounded
 /// by age and rows; what the bounds drop is counted.
+///
+/// `reconfigure` applies a reloaded `notify:` live: routes are swapped in the routing loop (groups
+/// of unchanged routes keep their state), a channel whose settings changed restarts its loop with
+/// its pending rows, removed channels stop and new ones start. Nothing queued is lost.
 public final class Notifier: Service, DaemonMetricsSource {
     struct ChannelCounters {
         var sent = 0
@@ -23,7 +27,9 @@ public final class Notifier: Service, DaemonMetricsSource {
         var failingSince: Double?
     }
 
-    public let settings: NotifySettings
+    /// The settings in force and a generation counted up by each `reconfigure`.
+    private let current: Mutex<(settings: NotifySettings, generation: Int)>
+    public var settings: NotifySettings { current.withLock { $0.settings } }
     private let site: String
     private let store: SQLiteStore
     private let logger: Logger
@@ -39,7 +45,7 @@ public final class Notifier: Service, DaemonMetricsSource {
 
     public init(settings: NotifySettings, site: String, store: SQLiteStore, version: String, logger: Logger,
                 localZone: TimeZone = .current, tick: Duration = .milliseconds(100)) {
-        self.settings = settings
+        current = Mutex((settings, 0))
         self.site = site
         self.store = store
         self.version = version
@@ -48,9 +54,23 @@ public final class Notifier: Service, DaemonMetricsSource {
         var logger = logger
         logger[metadataKey: "sink"] = "notify"
         self.logger = logger
-        counters = Mutex(Dictionary(uniqueKeysWithValues: settings.channels.map { ($0.name, ChannelCounters()) }))
-        work = Mutex(Set(settings.channels.map(\.name)))
-        pool = IOThreadPool(maxThreads: max(1, settings.channels.count), name: "hpm-notify")
+        let channels = Self.active(settings).channels
+        counters = Mutex(Dictionary(channels.map { ($0.name, ChannelCounters()) }, uniquingKeysWith: { a, _ in a }))
+        work = Mutex(Set(channels.map(\.name)))
+        // Threads are started on demand, one per channel delivering at the same time.
+        pool = IOThreadPool(maxThreads: Self.maxChannelThreads, name: "hpm-notify")
+    }
+
+    static let maxChannelThreads = 16
+
+    /// The channels and routes in force: none while `enabled` is false.
+    static func active(_ settings: NotifySettings) -> (channels: [NotifyChannel], routes: [NotifyRoute]) {
+        settings.enabled ? (settings.channels, settings.routes) : ([], [])
+    }
+
+    /// Applies a reloaded `notify:` section (never blocks; the loops pick it up within a tick).
+    public func reconfigure(_ settings: NotifySettings) {
+        current.withLock { $0 = (settings, $0.generation + 1) }
     }
 
     /// Called by the alert monitor for every raised or resolved alert (never blocks).
@@ -75,9 +95,7 @@ public final class Notifier: Service, DaemonMetricsSource {
             logger.error("cannot read the notification outbox", metadata: ["error": "\(error)"])
         }
         await withDiscardingTaskGroup { group in
-            for channel in settings.channels {
-                group.addTask { await self.channelLoop(channel) }
-            }
+            group.addTask { await self.channelSupervisor() }
             group.addTask { await self.routingLoop() }
             await withGracefulShutdownHandler {
                 while !Task.isCancelled && !self.stop.isSet {
@@ -93,15 +111,21 @@ public final class Notifier: Service, DaemonMetricsSource {
     // MARK: Routing
 
     private func routingLoop() async {
-        var grouper = NotificationGrouper(routes: settings.routes, localZone: localZone)
+        var (settings, generation) = current.withLock { $0 }
+        var grouper = NotificationGrouper(routes: Self.active(settings).routes, localZone: localZone)
         var lastPrune = 0.0
         while !stop.isSet {
             let now = Date().timeIntervalSince1970
+            let latest = current.withLock { $0 }
+            if latest.generation != generation {
+                (settings, generation) = latest
+                grouper.replaceRoutes(Self.active(settings).routes, now: now)
+            }
             for notice in incoming.withLock({ q -> [AlertNotice] in defer { q.removeAll() }; return q }) {
                 grouper.observe(notice, now: now)
             }
             for message in grouper.due(now: now) {
-                guard let route = settings.routes.first(where: { $0.name == message.route }) else { continue }
+                guard let route = grouper.routes.first(where: { $0.name == message.route }) else { continue }
                 do {
                     try await store.enqueueNotification(message, channels: route.channels)
                     logger.info("notification queued", metadata: [
@@ -138,13 +162,50 @@ public final class Notifier: Service, DaemonMetricsSource {
 
     // MARK: Delivery
 
-    private func channelLoop(_ channel: NotifyChannel) async {
+    /// Runs one delivery loop per configured channel, and after a `reconfigure` stops the loops of
+    /// removed or changed channels (each finishes or abandons its attempt; the row stays pending)
+    /// before starting the new ones, so one channel never has two loops.
+    private func channelSupervisor() async {
+        var running: [String: (channel: NotifyChannel, stop: StopFlag, task: Task<Void, Never>)] = [:]
+        var generation = -1
+        while !stop.isSet {
+            let latest = current.withLock { $0 }
+            if latest.generation != generation {
+                generation = latest.generation
+                let wanted = Dictionary(Self.active(latest.settings).channels.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
+                for (name, loop) in running where wanted[name] != loop.channel {
+                    loop.stop.set()
+                    await loop.task.value
+                    running[name] = nil
+                    if wanted[name] == nil {
+                        counters.withLock { _ = $0.removeValue(forKey: name) }
+                        logger.info("notification channel removed", metadata: ["channel": "\(name)"])
+                    }
+                }
+                for (name, channel) in wanted.sorted(by: { $0.key < $1.key }) where running[name] == nil {
+                    let own = StopFlag()
+                    counters.withLock { if $0[name] == nil { $0[name] = ChannelCounters() } }
+                    work.withLock { _ = $0.insert(name) }
+                    running[name] = (channel, own, Task { await self.channelLoop(channel, own: own) })
+                }
+                if generation > 0 {
+                    do { try await refreshPending() } catch { logger.error("cannot read the notification outbox", metadata: ["error": "\(error)"]) }
+                }
+            }
+            try? await Task.sleep(for: tick)
+        }
+        for loop in running.values { loop.stop.set() }
+        for loop in running.values { await loop.task.value }
+    }
+
+    private func channelLoop(_ channel: NotifyChannel, own: StopFlag) async {
         let strand = IOStrand(pool: pool)
         let stop = self.stop
-        let sender = ChannelSender(channel: channel, version: version, shouldAbort: { stop.isSet })
+        let sender = ChannelSender(channel: channel, version: version, shouldAbort: { stop.isSet || own.isSet })
         var failures = 0
         let meta: Logger.Metadata = ["channel": "\(channel.name)", "type": "\(channel.kind.rawValue)"]
-        while !stop.isSet {
+        while !stop.isSet && !own.isSet {
+            let settings = self.settings
             guard work.withLock({ $0.contains(channel.name) }) else {
                 try? await Task.sleep(for: tick)
                 continue
@@ -154,7 +215,7 @@ public final class Notifier: Service, DaemonMetricsSource {
                 next = try await store.nextNotification(channel: channel.name)
             } catch {
                 logger.error("cannot read the notification outbox", metadata: meta.merging(["error": "\(error)"]) { a, _ in a })
-                await pause(seconds: settings.retryInitial)
+                await pause(seconds: settings.retryInitial, own: own)
                 continue
             }
             guard let message = next else {
@@ -167,7 +228,7 @@ public final class Notifier: Service, DaemonMetricsSource {
             } catch {
                 break  // cancelled before it ran
             }
-            if stop.isSet && outcome.kind != .delivered { break }  // aborted by shutdown: stays pending for the next start
+            if (stop.isSet || own.isSet) && outcome.kind != .delivered { break }  // aborted by shutdown or a reload: stays pending
             let now = Date().timeIntervalSince1970
             var delay = 0.0
             if outcome.kind == .retry {
@@ -222,15 +283,15 @@ public final class Notifier: Service, DaemonMetricsSource {
                     "notification_id": "\(message.id)", "attempt": "\(message.attempts + 1)", "error": "\(outcome.error)",
                     "retry_in_seconds": "\(String(format: "%.1f", delay))",
                 ]) { a, _ in a })
-                await pause(seconds: delay)
+                await pause(seconds: delay, own: own)
             }
         }
     }
 
-    /// Sleeps up to `seconds`, ending early on shutdown.
-    private func pause(seconds: Double) async {
+    /// Sleeps up to `seconds`, ending early on shutdown or when the channel's loop is stopped.
+    private func pause(seconds: Double, own: StopFlag) async {
         let deadline = ContinuousClock.now + .milliseconds(Int64(seconds * 1000))
-        while !stop.isSet && ContinuousClock.now < deadline {
+        while !stop.isSet && !own.isSet && ContinuousClock.now < deadline {
             try? await Task.sleep(for: min(tick * 5, deadline - ContinuousClock.now))
         }
     }

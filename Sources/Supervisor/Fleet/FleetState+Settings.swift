@@ -88,6 +88,7 @@ extension FleetState {
             try await influx.reconfigure(new.influxdb, batchSize: new.collector.batchSize, batchInterval: new.collector.batchInterval)
         }
         if let alerts = targets.alerts, old.alerts != new.alerts { alerts.replaceRules(new.alerts) }
+        if let notifier = targets.notifier, old.notify != new.notify { notifier.reconfigure(new.notify) }
     }
 
     /// `reconfigureSinks` where nothing can be refused any more (start, reload): a failure is logged.

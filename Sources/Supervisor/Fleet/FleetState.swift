@@ -382,7 +382,7 @@ final class FleetState {
         if old.collector.site != new.collector.site { changed.append("site") }
         if old.collector.remoteWrite != new.collector.remoteWrite { changed.append("remote_write") }
         if old.collector.mqtt != new.collector.mqtt { changed.append("mqtt") }
-        if old.collector.notify != new.collector.notify { changed.append("notify") }
+        if old.collector.notify != new.collector.notify, targets.notifier == nil { changed.append("notify") }
         if !changed.isEmpty {
             logger.warning("some changed settings take effect only after a daemon restart", metadata: ["settings": "\(changed.joined(separator: ", "))"])
         }

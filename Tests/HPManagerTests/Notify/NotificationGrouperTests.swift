@@ -107,4 +107,39 @@ struct NotificationGrouperTests {
         let morning = g.due(now: Self.monday + 31 * 3600)                        // 07:00: the held warning goes out
         #expect(morning.map { $0.firing.map(\.heatpumpID) } == [["hp1"]])
     }
+
+    @Test("a reload's routes: unchanged routes keep their groups (nothing announced twice), a new route announces what fires now, a removed one ends silently")
+    func replaceRoutes() {
+        var g = NotificationGrouper(routes: [Self.route(wait: 10, interval: 60, repeatAfter: 3600)])
+        g.observe(Self.notice("hp1", at: 0), now: 0)
+        g.observe(Self.notice("hp2", location: "Building B", at: 0), now: 0)
+        #expect(g.due(now: 10).count == 2)
+        // Reload: "all" unchanged; a new route for critical and warning alerts of Building B.
+        var buildingB = Self.route("building-b", wait: 5)
+        buildingB.locations = ["Building B"]
+        buildingB.continueMatching = false
+        var all = Self.route(wait: 10, interval: 60, repeatAfter: 3600)
+        all.continueMatching = true
+        g.replaceRoutes([all, buildingB], now: 20)
+        // "all" changed (continue: true): it starts afresh and announces both again after its wait; building-b announces hp2.
+        let afterChange = g.due(now: 30)
+        #expect(afterChange.map(\.route).sorted() == ["all", "all", "building-b"], "\(afterChange.map(\.route))")
+        #expect(afterChange.first { $0.route == "building-b" }?.firing.map(\.heatpumpID) == ["hp2"])
+        // The same routes again: nothing is announced twice.
+        g.replaceRoutes([all, buildingB], now: 40)
+        #expect(g.due(now: 100).isEmpty, "unchanged routes keep their state")
+        // building-b removed: its group ends without a message; hp2 resolving reaches "all" only.
+        g.replaceRoutes([all], now: 110)
+        g.observe(Self.notice("hp2", location: "Building B", at: 120, resolved: true), now: 120)
+        let resolved = g.due(now: 200)
+        #expect(resolved.map(\.route) == ["all"] && resolved.first?.resolved.map(\.heatpumpID) == ["hp2"])
+        // A resolved alert is no longer firing: a route added later does not announce it.
+        var late = Self.route("late", wait: 0)
+        late.locations = ["Building B"]
+        g.replaceRoutes([all, late], now: 300)
+        #expect(g.due(now: 301).isEmpty)
+        // Routes emptied (notify turned off): every group ends.
+        g.replaceRoutes([], now: 400)
+        #expect(g.groupCount == 0 && g.due(now: 5000).isEmpty)
+    }
 }

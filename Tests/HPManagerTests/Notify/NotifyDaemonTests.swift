@@ -86,4 +86,57 @@ struct NotifyDaemonTests {
         #expect((m.value("hpmanager_notifications_failed_total", ["channel": "hook"]) ?? 0) >= 2)
         #expect(NotifyReceivers.received(out).count == 1)
     }
+
+    static func notifySection(url: String) -> String {
+        """
+        alerts:
+          - {name: offline, offline_for: 1s, severity: critical}
+        notify:
+          retry: {initial: 0.2s, max: 0.5s}
+          channels:
+            - {name: hook, type: webhook, url: "\(url)"}
+          routes:
+            - {name: buildings, channels: [hook], group_by: [location, alert], group_wait: 1s, group_interval: 1s}
+        """
+    }
+
+    @Test("a reload applies notify: live: a channel's new URL gets the next message (the group is not announced again), and removing notify: stops it")
+    func reloadAppliesNotify() async throws {
+        let portA = try freeLoopbackPort(), portB = try freeLoopbackPort()
+        var devices = try (1...2).map { i in DaemonHarness.Device(id: "hp\(i)", port: try freeLoopbackPort(), location: "Building A", timeout: 0.2) }
+        let harness = try DaemonHarness(devices: devices, extraSections: Self.notifySection(url: "http://127.0.0.1:\(portA)/hook"))
+        let outA = harness.dir.file("a.jsonl"), outB = harness.dir.file("b.jsonl")
+        let receiverA = try NotifyReceivers.webhook(port: portA, fails: 0, out: outA)
+        defer { receiverA.stop() }
+        let receiverB = try NotifyReceivers.webhook(port: portB, fails: 0, out: outB)
+        defer { receiverB.stop() }
+        let daemon = try harness.start()
+        defer { daemon.process.stop() }
+        let first = try await eventually("the first message at A", timeout: 20, interval: 0.1) { () -> [[String: Any]]? in
+            let got = NotifyReceivers.received(outA)
+            return got.isEmpty ? nil : got
+        }
+        #expect(((first.first?["body"] as? [String: Any])?["alerts"] as? [[String: Any]])?.compactMap { $0["heatpump_id"] as? String } == ["hp1", "hp2"])
+
+        // Reload: the channel moves to B and a third device of the building goes dark.
+        _ = try DaemonHarness(devices: [], extraSections: Self.notifySection(url: "http://127.0.0.1:\(portB)/hook"), reuse: harness.dir)
+        devices.append(DaemonHarness.Device(id: "hp3", port: try freeLoopbackPort(), location: "Building A", timeout: 0.2))
+        try harness.writeDevices(devices)
+        daemon.process.signal(SIGHUP)
+        let atB = try await eventually("the next message at B", timeout: 20, interval: 0.1) { () -> [[String: Any]]? in
+            let got = NotifyReceivers.received(outB)
+            return got.isEmpty ? nil : got
+        }
+        let alerts = ((atB.first?["body"] as? [String: Any])?["alerts"] as? [[String: Any]])?.compactMap { $0["heatpump_id"] as? String }
+        #expect(alerts == ["hp1", "hp2", "hp3"], "the group kept its state and gained hp3: \(String(describing: alerts))")
+        #expect(NotifyReceivers.received(outA).count == 1, "nothing more to the old URL")
+        #expect(!daemon.log.contains("take effect only after a daemon restart"), "notify: is live")
+
+        // Reload without notify: the channel stops and its series go.
+        _ = try DaemonHarness(devices: [], extraSections: "alerts:\n  - {name: offline, offline_for: 1s, severity: critical}\n", reuse: harness.dir)
+        try harness.writeDevices(devices)
+        daemon.process.signal(SIGHUP)
+        _ = try await DaemonHarness.waitFor(daemon, "the channel's series gone") { !$0.has("hpmanager_notifications_sent_total", ["channel": "hook"]) }
+        #expect(NotifyReceivers.received(outB).count == 1)
+    }
 }
