@@ -84,6 +84,7 @@ bench: release .venv-bench/bin/python3
 	$(SWIFT) run -c release --skip-build hpmbench --scenario blackout --duration $(BENCH_DURATION)
 	$(SWIFT) run -c release --skip-build hpmbench --scenario rtu --duration $(BENCH_DURATION)
 	$(SWIFT) run -c release --skip-build hpmbench --scenario sinks
+	$(SWIFT) run -c release --skip-build hpmbench --scenario insight
 
 .venv-bench/bin/python3:
 	python3 -m venv .venv-bench

@@ -28,11 +28,7 @@ struct HPMBench: AsyncParsableCommand {
             return
         }
         if scenario == "insight" {
-            let row = InsightBenchmark(devices: devices, registers: registers, interval: interval, seconds: seconds).run()
-            print("insight: derived metrics + anomaly scoring, \(devices) devices × \(registers) registers every \(interval) s, \(row.rounds) rounds measured")
-            print(String(format: "  µs per device poll     %.2f", row.perPoll * 1e6))
-            print(String(format: "  ns per register        %.1f", row.perPoll / Double(registers) * 1e9))
-            print(String(format: "  CPU %% of one core      %.2f (target <= 5)", row.cpuShare * 100))
+            try runInsight()
             return
         }
                 if scenario == "rtu" {

@@ -29,7 +29,9 @@ struct InsightBenchmark {
         return m
     }
 
-    func run() -> (rounds: Int, perPoll: Double, cpuShare: Double) {
+    /// `baseline`: the same loop (samples built per device and round) without the derived metrics
+    /// and the detector, so the insight rows can report their own cost above it.
+    func run(baseline: Bool = false) -> (rounds: Int, perPoll: Double, cpuShare: Double) {
         let m = model()
         var derived = (0..<devices).map { _ in DerivedMetrics(inputs: m.derived) }
         var anomaly = (0..<devices).compactMap { _ in AnomalyDetector(model: m) }
@@ -51,9 +53,13 @@ struct InsightBenchmark {
                     }
                     samples[i].value = .double(v)
                 }
-                let extra = derived[d].observe(samples, at: time)
-                let verdict = anomaly[d].observe(samples, at: time)
-                checksum += verdict.score + Double(extra.count)
+                if baseline {
+                    checksum += samples[d % samples.count].value.doubleValue
+                } else {
+                    let extra = derived[d].observe(samples, at: time)
+                    let verdict = anomaly[d].observe(samples, at: time)
+                    checksum += verdict.score + Double(extra.count)
+                }
             }
             time += interval
             rounds += 1
