@@ -81,4 +81,20 @@ struct AlertEvaluatorTests {
         let active = monitor.daemonMetrics().filter { $0.name == "heatpump_alert_active" && $0.labels.contains { $0 == ("rule", "misconfigured") } }
         #expect(active.map(\.value) == [1])
     }
+
+    @Test("alerts open before a restart continue: a condition still holding is not raised again, one that cleared resolves; stale ones are returned")
+    func restore() {
+        let rules = [AlertRule(name: "hot", condition: .above(register: "flow", threshold: 50), duration: 10, hysteresis: 2),
+                     AlertRule(name: "gone", condition: .offline, duration: 30)]
+        var e = AlertEvaluator(rules: rules)
+        let stale = e.restore([("hot", "a", 55), ("gone", "a", 40), ("removed-rule", "a", nil), ("hot", "elsewhere", 60)], devices: ["a"])
+        #expect(stale.map { "\($0.rule)/\($0.heatpumpID)" } == ["removed-rule/a", "hot/elsewhere"])
+        #expect(e.active.map { "\($0.rule.name)/\($0.heatpumpID)" }.sorted() == ["gone/a", "hot/a"])
+        // Still hot, still down: nothing new (no second row, no second message).
+        #expect(names(e.observe(report(56, up: false, at: 100), now: 100)).isEmpty)
+        #expect(names(e.tick(now: 200)).isEmpty)
+        // Back and cool: both resolve once.
+        #expect(names(e.observe(report(40, at: 210), now: 210)).sorted() == ["resolved gone", "resolved hot"])
+        #expect(e.active.isEmpty)
+    }
 }

@@ -4,6 +4,9 @@ import HPCore
 public enum AlertTransition: Sendable, Hashable {
     case raised(rule: AlertRule, heatpumpID: String, value: Double?, message: String)
     case resolved(rule: AlertRule, heatpumpID: String)
+    /// An alert open since before a restart (`AlertMonitor.restore`), raised at `since`: still
+    /// active, already stored and, as far as listeners know, announced.
+    case restoring(rule: AlertRule, heatpumpID: String, value: Double?, message: String, since: Double)
 }
 
 /// Alert rules as a pure state machine over poll reports and time (no I/O, no clock).
@@ -67,6 +70,23 @@ public struct AlertEvaluator: Sendable {
         }
         transitions.sort { "\($0)" < "\($1)" }
         return (next, transitions)
+    }
+
+    /// Alerts still open in the store from before a restart become active again, so a condition
+    /// that still holds is not raised (stored, notified) a second time and one that cleared while
+    /// the daemon was down is resolved by the next evaluation. Returns the open alerts that cannot
+    /// apply any more (their rule is gone or no longer covers the device, or the device is not
+    /// configured): the caller resolves those.
+    public mutating func restore(_ open: [(rule: String, heatpumpID: String, value: Double?)], devices: Set<String>) -> [(rule: String, heatpumpID: String)] {
+        var stale: [(rule: String, heatpumpID: String)] = []
+        for alert in open {
+            guard let rule = rules.first(where: { $0.name == alert.rule }), rule.applies(to: alert.heatpumpID), devices.contains(alert.heatpumpID) else {
+                stale.append((alert.rule, alert.heatpumpID))
+                continue
+            }
+            states[Key(rule: rule.name, device: alert.heatpumpID)] = State(conditionSince: nil, active: true, value: alert.value)
+        }
+        return stale
     }
 
     public mutating func forget(_ id: String) {

@@ -45,6 +45,42 @@ public final class AlertMonitor: TelemetrySink, Service, DaemonMetricsSource {
         listeners.withLock { $0.append(listener) }
     }
 
+    /// Continues the alerts the store still has open (from before a restart) for `devices`, the
+    /// configured and runtime heat pumps: they are active again without a new raise, and listeners
+    /// hear them as `restoring` (the notifier takes them as already announced). Open alerts that can
+    /// no longer apply are resolved now. Call once, before polling starts.
+    public func restore(devices: [DeviceLabels]) async {
+        labels.withLock { for d in devices where $0[d.id] == nil { $0[d.id] = d } }
+        guard let store else { return }
+        let open: [StoredAlert]
+        do {
+            open = try await store.alerts(activeOnly: true)
+        } catch {
+            logger.error("cannot read the open alerts; they are raised afresh", metadata: ["error": "\(error)"])
+            return
+        }
+        guard !open.isEmpty else { return }
+        let now = Date().timeIntervalSince1970
+        let stale = evaluator.withLock { $0.restore(open.map { ($0.rule, $0.heatpumpID, $0.value) }, devices: Set(devices.map(\.id))) }
+        for alert in stale {
+            logger.info("open alert no longer applies; resolved", metadata: ["heatpump_id": "\(alert.heatpumpID)", "rule": "\(alert.rule)"])
+            store.recordAlertResolved(rule: alert.rule, heatpumpID: alert.heatpumpID, at: now)
+        }
+        let staleKeys = Set(stale.map { "\($0.rule)|\($0.heatpumpID)" })
+        let rules = self.rules
+        let listeners = self.listeners.withLock { $0 }
+        var restored = 0
+        for alert in open where !staleKeys.contains("\(alert.rule)|\(alert.heatpumpID)") {
+            guard let rule = rules.first(where: { $0.name == alert.rule }) else { continue }
+            restored += 1
+            let device = labels.withLock { $0[alert.heatpumpID] }
+            for listener in listeners {
+                listener(.restoring(rule: rule, heatpumpID: alert.heatpumpID, value: alert.value, message: alert.message, since: alert.raisedAt), device, now)
+            }
+        }
+        logger.info("open alerts continued from before the restart", metadata: ["alerts": "\(restored)", "resolved": "\(stale.count)"])
+    }
+
     public func publish(_ report: PollReport) {
         labels.withLock { $0[report.device.id] = report.device }
         let now = Date().timeIntervalSince1970
@@ -78,7 +114,7 @@ public final class AlertMonitor: TelemetrySink, Service, DaemonMetricsSource {
         let listeners = transitions.isEmpty ? [] : self.listeners.withLock { $0 }
         for transition in transitions {
             if !listeners.isEmpty {
-                let id = switch transition { case .raised(_, let id, _, _), .resolved(_, let id): id }
+                let id = switch transition { case .raised(_, let id, _, _), .resolved(_, let id), .restoring(_, let id, _, _, _): id }
                 let device = labels.withLock { $0[id] }
                 for listener in listeners { listener(transition, device, now) }
             }
@@ -89,6 +125,8 @@ public final class AlertMonitor: TelemetrySink, Service, DaemonMetricsSource {
             case .resolved(let rule, let id):
                 logger.info("alert resolved", metadata: ["heatpump_id": "\(id)", "rule": "\(rule.name)"])
                 store?.recordAlertResolved(rule: rule.name, heatpumpID: id, at: now)
+            case .restoring:
+                break  // already stored; only `restore` sends these
             }
         }
     }

@@ -14,9 +14,11 @@ public struct AlertNotice: Sendable, Hashable, Codable {
     public var startsAt: Double
     /// Set once the alert is resolved.
     public var endsAt: Double?
+    /// Open since before a restart: taken as already announced (not part of the encoded form).
+    public var restored = false
 
     public init(rule: String, severity: String, heatpumpID: String, name: String, location: String, site: String,
-                message: String, value: Double? = nil, startsAt: Double, endsAt: Double? = nil) {
+                message: String, value: Double? = nil, startsAt: Double, endsAt: Double? = nil, restored: Bool = false) {
         self.rule = rule
         self.severity = severity
         self.heatpumpID = heatpumpID
@@ -27,6 +29,7 @@ public struct AlertNotice: Sendable, Hashable, Codable {
         self.value = value
         self.startsAt = startsAt
         self.endsAt = endsAt
+        self.restored = restored
     }
 
     public var isResolved: Bool { endsAt != nil }

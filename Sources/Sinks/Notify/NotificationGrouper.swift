@@ -74,8 +74,10 @@ public struct NotificationGrouper: Sendable {
         }
         groups = kept
         for notice in firing.values.sorted(by: { $0.key < $1.key }) {
+            var fresh = notice
+            fresh.restored = false  // new to this route: announced there
             for route in routes(for: notice) where !unchanged.contains(route.name) {
-                add(notice, to: route, now: now)
+                add(fresh, to: route, now: now)
             }
         }
         groups = groups.filter { !$0.value.alerts.isEmpty }
@@ -98,6 +100,12 @@ public struct NotificationGrouper: Sendable {
             } else {
                 group.alerts[notice.key] = nil  // never announced: nothing to take back
             }
+        } else if notice.restored {
+            // Open since before a restart: announced then (as far as anyone knows), so it is not
+            // announced again; its resolve will be, and its repeat counts from now.
+            group.alerts[notice.key] = notice
+            group.notified.insert(notice.key)
+            if group.lastFlush == nil { group.lastFlush = now }
         } else {
             if group.alerts[notice.key]?.isResolved != false || !group.notified.contains(notice.key) { group.changed = true }
             group.alerts[notice.key] = notice

@@ -83,6 +83,9 @@ public final class Notifier: Service, DaemonMetricsSource {
         case .resolved(let rule, let id):
             notice = AlertNotice(rule: rule.name, severity: rule.severity, heatpumpID: id, name: device?.name ?? id, location: device?.location ?? "",
                                  site: site, message: "", startsAt: at, endsAt: at)
+        case .restoring(let rule, let id, let value, let message, let since):
+            notice = AlertNotice(rule: rule.name, severity: rule.severity, heatpumpID: id, name: device?.name ?? id, location: device?.location ?? "",
+                                 site: site, message: message, value: value, startsAt: since, restored: true)
         }
         incoming.withLock { $0.append(notice) }
     }

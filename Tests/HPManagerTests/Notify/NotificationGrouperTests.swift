@@ -142,4 +142,24 @@ struct NotificationGrouperTests {
         g.replaceRoutes([], now: 400)
         #expect(g.groupCount == 0 && g.due(now: 5000).isEmpty)
     }
+
+    @Test("an alert open since before a restart is taken as announced: no message for it, its resolve is sent, its repeat counts from the restart")
+    func restoredAlert() {
+        var g = NotificationGrouper(routes: [Self.route(wait: 10, interval: 60, repeatAfter: 600)])
+        var open = Self.notice("hp1", at: 0)
+        open.restored = true
+        g.observe(open, now: 1000)
+        #expect(g.due(now: 1100).isEmpty, "not announced again after the restart")
+        #expect(g.due(now: 1600).map { $0.firing.map(\.heatpumpID) } == [["hp1"]], "repeated after repeat_interval from the restart")
+        g.observe(Self.notice("hp1", at: 1700, resolved: true), now: 1700)
+        let resolved = g.due(now: 1760)
+        #expect(resolved.map(\.status) == ["resolved"] && resolved.first?.resolved.first?.startsAt == 0, "resolved, with its original start")
+        // A new alert joining a restored group is announced (after group_interval) with it.
+        var other = Self.notice("hp2", at: 0)
+        other.restored = true
+        g.observe(other, now: 2000)
+        g.observe(Self.notice("hp3", at: 2010), now: 2010)
+        #expect(g.due(now: 2059).isEmpty)
+        #expect(g.due(now: 2060).map { $0.firing.map(\.heatpumpID) } == [["hp2", "hp3"]])
+    }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import SQLiteKit
 import Testing
 import TestSupport
 
@@ -138,5 +139,57 @@ struct NotifyDaemonTests {
         daemon.process.signal(SIGHUP)
         _ = try await DaemonHarness.waitFor(daemon, "the channel's series gone") { !$0.has("hpmanager_notifications_sent_total", ["channel": "hook"]) }
         #expect(NotifyReceivers.received(outB).count == 1)
+    }
+
+    @Test("an alert open across a restart is neither stored nor notified twice; it resolves once the device is back, with a resolve message")
+    func openAlertAcrossRestart() async throws {
+        let sim = try SimulatorProcess(["--tcp", "nibe:0"])
+        let port = sim.ports[0]
+        try sim.command("down \(port)")
+        let hookPort = try freeLoopbackPort()
+        let harness = try DaemonHarness(devices: [.init(id: "hp1", port: port, location: "Building A", timeout: 0.2)], extraSections: """
+        alerts:
+          - {name: offline, offline_for: 1s, severity: critical}
+        notify:
+          retry: {initial: 0.2s, max: 0.5s}
+          channels:
+            - {name: hook, type: webhook, url: "http://127.0.0.1:\(hookPort)/hook"}
+          routes:
+            - {name: buildings, channels: [hook], group_by: [location, alert], group_wait: 1s, group_interval: 1s}
+        """)
+        let out = harness.dir.file("received.jsonl")
+        let receiver = try NotifyReceivers.webhook(port: hookPort, fails: 0, out: out)
+        defer { receiver.stop() }
+        func openRows() throws -> [[SQLiteValue]] {
+            try SQLiteDatabase(path: harness.files.databasePath).query("SELECT raised_at, resolved_at FROM alerts WHERE rule = 'offline' AND heatpump_id = 'hp1'")
+        }
+        do {
+            let daemon = try harness.start()
+            defer { daemon.process.stop() }
+            _ = try await eventually("the firing message", timeout: 20, interval: 0.1) { NotifyReceivers.received(out).isEmpty ? nil : true }
+            #expect(daemon.process.stop() == 0)
+        }
+        #expect(try openRows().count == 1)
+
+        // Restart with the device still dark: the alert continues (active at once), nothing new is sent.
+        let daemon = try harness.start()
+        defer { daemon.process.stop() }
+        _ = try await DaemonHarness.waitFor(daemon, "the alert active again") {
+            $0.value("heatpump_alert_active", ["heatpump_id": "hp1", "rule": "offline"]) == 1 && ($0.value("heatpump_polls_total", ["heatpump_id": "hp1"]) ?? 0) >= 10
+        }
+        #expect(daemon.log.contains("open alerts continued from before the restart"))
+        // Back: the one row resolves and the resolve is the second (and last) message.
+        try sim.command("up \(port)")
+        let messages = try await eventually("the resolve message", timeout: 20, interval: 0.1) { () -> [[String: Any]]? in
+            let got = NotifyReceivers.received(out)
+            return got.count >= 2 ? got : nil
+        }
+        let statuses = messages.compactMap { ($0["body"] as? [String: Any])?["status"] as? String }
+        #expect(statuses == ["firing", "resolved"], "\(statuses)")
+        let rows = try await eventually("the row resolved", timeout: 10) { () -> [[SQLiteValue]]? in
+            let rows = try openRows()
+            return rows.allSatisfy { $0[1].double != nil } ? rows : nil
+        }
+        #expect(rows.count == 1, "one alert across the restart, not two: \(rows)")
     }
 }
