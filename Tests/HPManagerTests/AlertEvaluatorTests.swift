@@ -97,4 +97,24 @@ struct AlertEvaluatorTests {
         #expect(names(e.observe(report(40, at: 210), now: 210)).sorted() == ["resolved gone", "resolved hot"])
         #expect(e.active.isEmpty)
     }
+
+    @Test("built-in short-cycling alert follows heatpump_short_cycling (whose hysteresis is its own) and says why; devices without the series get none")
+    func shortCycling() throws {
+        var e = AlertEvaluator(rules: AlertRule.builtIn)
+        func poll(_ flag: Int64, at t: Double) -> PollReport {
+            let samples = [Sample(register: -1, name: "short_cycling", value: .int(flag)), Sample(register: -1, name: "compressor_starts_per_hour", value: .int(9)),
+                           Sample(register: -1, name: "compressor_run_seconds_per_start", value: .double(250))]
+            return PollReport(device: device, timestamp: t, samples: samples, status: DeviceStatus(up: true, lastSuccess: t))
+        }
+        #expect(names(e.observe(report(1, at: 0), now: 0)).isEmpty, "no short_cycling series: nothing evaluated")
+        #expect(e.evaluated("a").allSatisfy { $0.rule.name != "short_cycling" })
+        #expect(names(e.observe(poll(0, at: 10), now: 10)).isEmpty)
+        let raised = e.observe(poll(1, at: 20), now: 20)
+        #expect(names(raised) == ["raised short_cycling"])
+        if case .raised(_, _, _, let message) = try #require(raised.first) {
+            #expect(message == "compressor short-cycling: 9 starts in the past hour, runs of 4 min 10 s on average")
+        }
+        #expect(names(e.observe(poll(1, at: 30), now: 30)).isEmpty)
+        #expect(names(e.observe(poll(0, at: 40), now: 40)) == ["resolved short_cycling"])
+    }
 }

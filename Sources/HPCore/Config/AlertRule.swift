@@ -20,6 +20,8 @@ public struct AlertRule: Sendable, Hashable {
         AlertRule(name: "misconfigured", condition: .misconfigured, severity: "critical"),
         // Only devices whose model declares `derived: anomaly:` report a verdict.
         AlertRule(name: "anomaly", condition: .anomaly, severity: "warning"),
+        // `heatpump_short_cycling` (derived: compressor:) has its own hysteresis: the alert follows it.
+        AlertRule(name: "short_cycling", condition: .above(register: DerivedSeries.shortCycling, threshold: 0.5), severity: "warning"),
     ]
 
     public var name: String

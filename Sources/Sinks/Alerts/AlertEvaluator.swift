@@ -41,8 +41,9 @@ public struct AlertEvaluator: Sendable {
 
     /// (rule, device) pairs the evaluator has seen, with their state.
     public func evaluated(_ id: String) -> [(rule: AlertRule, active: Bool)] {
-        // An anomaly rule exists for a device only once it reported a verdict (its model declares anomaly:).
-        rules.filter { $0.applies(to: id) && ($0.condition != .anomaly || states[Key(rule: $0.name, device: id)] != nil) }
+        // An anomaly rule exists for a device only once it reported a verdict (its model declares
+        // anomaly:), the built-in short-cycling rule once the device reported the series.
+        rules.filter { $0.applies(to: id) && (!Self.onlyOnceReported($0) || states[Key(rule: $0.name, device: id)] != nil) }
             .map { ($0, states[Key(rule: $0.name, device: id)]?.active ?? false) }
     }
 
@@ -115,7 +116,8 @@ public struct AlertEvaluator: Sendable {
             switch rule.condition {
             case .above(let register, let threshold):
                 guard report.status.up, let value = report.samples.first(where: { $0.name == register })?.value.doubleValue else { continue }
-                update(rule, id, now: now, value: value, firing: value > threshold, clear: value < threshold - rule.hysteresis, into: &transitions)
+                update(rule, id, now: now, value: value, firing: value > threshold, clear: value < threshold - rule.hysteresis, into: &transitions,
+                       message: register == DerivedSeries.shortCycling ? Self.shortCyclingMessage(report) : nil)
             case .below(let register, let threshold):
                 guard report.status.up, let value = report.samples.first(where: { $0.name == register })?.value.doubleValue else { continue }
                 update(rule, id, now: now, value: value, firing: value < threshold, clear: value > threshold + rule.hysteresis, into: &transitions)
@@ -191,6 +193,19 @@ public struct AlertEvaluator: Sendable {
             state.conditionSince = nil
         }
         states[key] = state
+    }
+
+    static func onlyOnceReported(_ rule: AlertRule) -> Bool {
+        rule.condition == .anomaly || (rule.name == "short_cycling" && rule.condition == .above(register: DerivedSeries.shortCycling, threshold: 0.5))
+    }
+
+    /// What the built-in short-cycling alert says: the starts and run length that tripped it.
+    static func shortCyclingMessage(_ report: PollReport) -> String {
+        func value(_ name: String) -> Double? { report.samples.first { $0.name == name }?.value.doubleValue }
+        var parts: [String] = []
+        if let starts = value(DerivedSeries.compressorStartsPerHour) { parts.append("\(Int(starts)) starts in the past hour") }
+        if let run = value(DerivedSeries.compressorRunPerStart) { parts.append("runs of \(Int(run / 60)) min \(Int(run) % 60) s on average") }
+        return "compressor short-cycling" + (parts.isEmpty ? "" : ": " + parts.joined(separator: ", "))
     }
 
     static func describe(_ rule: AlertRule, _ value: Double) -> String {
