@@ -56,4 +56,44 @@ struct DerivedMetricsEndToEndTests {
         }
         #expect(row.contains("\"compressor_starts_total\":") && row.contains("\"defrost_active\":0"), "\(row)")
     }
+
+    @Test("SCOP from hpsim's NIBE energy counters with known increases: 0.4 kWh of heat for 0.1 kWh of electricity is 4.0")
+    func nibeSCOP() async throws {
+        let sim = try SimulatorProcess(["--tcp", "nibe:0"])
+        let port = sim.ports[0]
+        // The counters hold still (frozen) and the test writes them: total_production at input 3821, total_consumption at 3823
+        // (uint32, low word first, 0.1 kWh).
+        try sim.command("freeze \(port) 1 total_production on")
+        try sim.command("freeze \(port) 1 total_consumption on")
+        func write(_ address: Int, _ raw: Int) throws {
+            try sim.command("set \(port) 1 input \(address) \(raw & 0xFFFF)")
+            try sim.command("set \(port) 1 input \(address + 1) \(raw >> 16)")
+        }
+        try write(3821, 10_000)
+        try write(3823, 2500)
+        let harness = try DaemonHarness(devices: [.init(id: "n", port: port)], interval: 1)
+        let daemon = try harness.start()
+        let id = ["heatpump_id": "n"]
+        var m = try await DaemonHarness.waitFor(daemon, "the counters read") { $0.value("heatpump_total_production", id) == 1000 }
+        #expect(m.value("heatpump_total_consumption", id) == 250)
+        #expect(!m.has("heatpump_scop", id), "nothing counted yet: no SCOP, not a 0")
+        // Four steps of 0.1 kWh heat, one of 0.1 kWh electricity, each seen by its own poll (0.1 kWh a
+        // second is 360 kW, inside the plausible rate).
+        for step in 1...4 {
+            try write(3821, 10_000 + step)
+            if step == 1 { try write(3823, 2501) }
+            let polls = m.value("heatpump_polls_total", id) ?? 0
+            m = try await DaemonHarness.waitFor(daemon, "step \(step) polled") {
+                ($0.value("heatpump_polls_total", id) ?? 0) >= polls + 2 && $0.value("heatpump_total_production", id) == Double(10_000 + step) * 0.1
+            }
+        }
+        let season = try #require(m.value("heatpump_scop", ["heatpump_id": "n", "period": "season"]))
+        var heat = 0.0
+        for step in 0..<4 {
+            let before = Double(10_000 + step) * 0.1, after = Double(10_001 + step) * 0.1
+            heat += after - before
+        }
+        let electricity: Double = 2501 * 0.1 - 2500 * 0.1
+        #expect(abs(season - heat / electricity) < 1e-9 && abs(season - 4) < 1e-6, "\(season)")
+    }
 }
