@@ -24,7 +24,7 @@ enum NotificationRequest: Equatable {
             if let token { headers.append("Authorization: Bearer \(token)") }
             let priority = channel.priority ?? (notification.firing.isEmpty ? 3 : ["critical": 5, "warning": 4][notification.severity] ?? 3)
             let tags = [notification.firing.isEmpty ? "white_check_mark" : (notification.severity == "critical" ? "rotating_light" : "warning")] + channel.tags
-            headers += ["Title: \(headerSafe(notification.title))", "Priority: \(priority)", "Tags: \(tags.map(headerSafe).joined(separator: ","))",
+            headers += ["Title: \(encodedWord(notification.title))", "Priority: \(priority)", "Tags: \(encodedWord(tags.map(headerSafe).joined(separator: ",")))",
                         "Content-Type: text/plain; charset=utf-8"]
             return .http(url: channel.url, headers: headers, body: Array(notification.text.utf8))
         case .gotify:
@@ -72,6 +72,14 @@ enum NotificationRequest: Equatable {
 
     private static func headerSafe(_ text: String) -> String {
         String(text.map { $0 == "\r" || $0 == "\n" ? " " : $0 })
+    }
+
+    /// A header value as ntfy reads non-ASCII text: plain when ASCII, else an RFC 2047 encoded word
+    /// (`=?UTF-8?B?…?=`; raw UTF-8 in a header is not portable, and a building is often "Heizraum Süd").
+    static func encodedWord(_ text: String) -> String {
+        let safe = headerSafe(text)
+        guard !safe.unicodeScalars.allSatisfy({ $0.isASCII }) else { return safe }
+        return "=?UTF-8?B?" + Data(safe.utf8).base64EncodedString() + "?="
     }
 
     private static func joined(_ base: String, _ path: String) -> String {

@@ -1,6 +1,8 @@
 #!/usr/bin/env python3
-"""A webhook endpoint for the notification tests: answers 503 to the first FAILS requests, then
-200, and appends every accepted body (one JSON line) to OUT. Prints "ready" once listening."""
+"""A webhook endpoint for the notification tests (also standing in for ntfy's and Gotify's publish
+endpoints): answers 503 to the first FAILS requests, then 200, and appends every accepted request
+(path, headers, body as JSON where it is JSON, and as text) as one JSON line to OUT. Prints "ready"
+once listening."""
 import errno
 import http.server
 import json
@@ -21,8 +23,13 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self.end_headers()
             self.wfile.write(b"not yet")
             return
+        text = body.decode("utf-8")
+        try:
+            parsed = json.loads(text)
+        except ValueError:
+            parsed = None  # ntfy publishes the message as plain text
         with open(out, "a") as f:
-            f.write(json.dumps({"headers": dict(self.headers), "body": json.loads(body)}) + "\n")
+            f.write(json.dumps({"path": self.path, "headers": dict(self.headers), "body": parsed, "text": text}) + "\n")
         self.send_response(200)
         self.end_headers()
 

@@ -95,4 +95,47 @@ struct NotifyDeliveryTests {
             return alerts.isEmpty ? true : nil
         }
     }
+
+    @Test("ntfy and Gotify: the publish requests their APIs document (topic URL, Title/Priority/Tags headers and a text body; /message with X-Gotify-Key and JSON), token from a file")
+    func ntfyAndGotify() async throws {
+        let dir = try TemporaryDirectory(prefix: "hpm-push")
+        let port = try freeLoopbackPort()
+        let out = dir.file("received.jsonl")
+        let receiver = try NotifyReceivers.webhook(port: port, fails: 0, out: out)
+        defer { receiver.stop() }
+        try dir.write("token", "tk_secret\n")
+        var ntfy = NotifyChannel(name: "phone", kind: .ntfy, url: "http://127.0.0.1:\(port)/heating-alerts")
+        ntfy.tokenFile = dir.file("token")
+        ntfy.tags = ["house"]
+        var gotify = NotifyChannel(name: "gotify", kind: .gotify, url: "http://127.0.0.1:\(port)/")
+        gotify.tokenFile = dir.file("token")
+        let now = Date().timeIntervalSince1970
+        let message = try Self.outbox(Self.notification(at: now))
+        for channel in [ntfy, gotify] {
+            let outcome = ChannelSender(channel: channel, version: "test", shouldAbort: { false }).deliver(message, now: now)
+            #expect(outcome.kind == .delivered && outcome.httpStatus == 200, "\(channel.name): \(outcome.error)")
+        }
+        let got = NotifyReceivers.received(out)
+        try #require(got.count == 2)
+        let n = got[0], g = got[1]
+        let nh = n["headers"] as? [String: String] ?? [:]
+        #expect(n["path"] as? String == "/heating-alerts", "ntfy publishes to the topic's URL")
+        #expect(nh["Priority"] == "5" && nh["Tags"] == "rotating_light,house" && nh["Authorization"] == "Bearer tk_secret", "\(nh)")
+        #expect((nh["Title"] ?? "").contains("Boiler room") && (n["text"] as? String ?? "").contains("Boiler room"), "\(nh) \(n["text"] ?? "")")
+        #expect(n["body"] is NSNull, "a plain-text message, not JSON")
+        let gh = g["headers"] as? [String: String] ?? [:]
+        let gb = g["body"] as? [String: Any] ?? [:]
+        #expect(g["path"] as? String == "/message" && gh["X-Gotify-Key"] == "tk_secret" && gh["Content-Type"] == "application/json")
+        #expect(gb["priority"] as? Int == 8 && (gb["title"] as? String ?? "").contains("Boiler room") && gb["message"] is String, "\(gb)")
+
+        // Non-ASCII (a German building name) goes as an RFC 2047 encoded word, which ntfy decodes.
+        var german = Self.notification(at: now)
+        german.firing[0].name = "Heizraum Süd"
+        let umlaut = ChannelSender(channel: ntfy, version: "test", shouldAbort: { false }).deliver(try Self.outbox(german), now: now)
+        #expect(umlaut.kind == .delivered)
+        let title = (NotifyReceivers.received(out).last?["headers"] as? [String: String])?["Title"] ?? ""
+        #expect(title.hasPrefix("=?UTF-8?B?") && title.hasSuffix("?="), "\(title)")
+        let decoded = Data(base64Encoded: String(title.dropFirst(10).dropLast(2))).map { String(decoding: $0, as: UTF8.self) } ?? ""
+        #expect(decoded.contains("Heizraum Süd"), "\(decoded)")
+    }
 }
