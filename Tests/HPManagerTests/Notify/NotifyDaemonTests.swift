@@ -147,16 +147,8 @@ struct NotifyDaemonTests {
         let port = sim.ports[0]
         try sim.command("down \(port)")
         let hookPort = try freeLoopbackPort()
-        let harness = try DaemonHarness(devices: [.init(id: "hp1", port: port, location: "Building A", timeout: 0.2)], extraSections: """
-        alerts:
-          - {name: offline, offline_for: 1s, severity: critical}
-        notify:
-          retry: {initial: 0.2s, max: 0.5s}
-          channels:
-            - {name: hook, type: webhook, url: "http://127.0.0.1:\(hookPort)/hook"}
-          routes:
-            - {name: buildings, channels: [hook], group_by: [location, alert], group_wait: 1s, group_interval: 1s}
-        """)
+        let harness = try DaemonHarness(devices: [.init(id: "hp1", port: port, location: "Building A", timeout: 0.2)],
+                                        extraSections: Self.notifySection(url: "http://127.0.0.1:\(hookPort)/hook"))
         let out = harness.dir.file("received.jsonl")
         let receiver = try NotifyReceivers.webhook(port: hookPort, fails: 0, out: out)
         defer { receiver.stop() }
