@@ -149,11 +149,12 @@ struct HPManagerDaemon: AsyncParsableCommand {
         alerts.addListener { transition, device, at in alertNotifier.alertChanged(transition, device: device, at: at) }
         services.append(.init(service: alertNotifier, serviceName: "notify"))
         // Alerts open from before a restart continue (not raised and notified again; resolved once they clear).
-        var known = config.devices.map { d in
+        // Only devices that will poll: a disabled one's open alert could never clear, so it is resolved.
+        var known = config.devices.filter(\.enabled).map { d in
             DeviceLabels(id: d.id, name: d.name, location: d.location, model: d.model, manufacturer: config.models[d.model]?.manufacturer ?? "")
         }
         let runtime = (try? await store.runtimeDevices()) ?? []
-        known += runtime.filter { r in !known.contains { $0.id == r.id } }.map {
+        known += runtime.filter { r in r.enabled == true && !known.contains { $0.id == r.id } }.map {
             DeviceLabels(id: $0.id, name: $0.name, location: $0.location, model: $0.model, manufacturer: $0.manufacturer)
         }
         await alerts.restore(devices: known)

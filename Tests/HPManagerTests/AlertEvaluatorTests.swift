@@ -1,3 +1,4 @@
+import Synchronization
 import HPCore
 import Logging
 import Sinks
@@ -116,5 +117,24 @@ struct AlertEvaluatorTests {
         }
         #expect(names(e.observe(poll(1, at: 30), now: 30)).isEmpty)
         #expect(names(e.observe(poll(0, at: 40), now: 40)) == ["resolved short_cycling"])
+    }
+
+    @Test("a removed (or disabled, or relabelled) device's active alerts are resolved, not forgotten: listeners hear the resolve")
+    func removedDeviceResolves() {
+        let monitor = AlertMonitor(rules: [AlertRule(name: "hot", condition: .above(register: "flow", threshold: 50))], store: nil, logger: Logger(label: "t"))
+        let heard = Mutex<[String]>([])
+        monitor.addListener { transition, device, _ in
+            let text = switch transition {
+            case .raised(let r, let id, _, _): "raised \(r.name) \(id) \(device?.location ?? "?")"
+            case .resolved(let r, let id): "resolved \(r.name) \(id) \(device?.location ?? "?")"
+            case .restoring: "restoring"
+            }
+            heard.withLock { $0.append(text) }
+        }
+        let labelled = DeviceLabels(id: "a", name: "a", location: "Building A", model: "m", manufacturer: "")
+        monitor.publish(PollReport(device: labelled, timestamp: 0, samples: [Sample(register: 0, name: "flow", value: .double(60))], status: DeviceStatus(up: true, lastSuccess: 0)))
+        monitor.deviceRemoved("a")
+        monitor.deviceRemoved("a")
+        #expect(heard.withLock { $0 } == ["raised hot a Building A", "resolved hot a Building A"], "resolved once, with the labels the alert was raised with")
     }
 }

@@ -91,9 +91,17 @@ public final class AlertMonitor: TelemetrySink, Service, DaemonMetricsSource {
         labels.withLock { $0[device.id] = device }
     }
 
+    /// A device removed, disabled or relabelled (it comes back as a new one): its active alerts are
+    /// resolved (stored and told to listeners), not just forgotten, so no row stays open forever
+    /// and a relabelled device's alert is not open twice.
     public func deviceRemoved(_ id: String) {
+        let resolved = evaluator.withLock { e -> [AlertTransition] in
+            let transitions = e.active.filter { $0.heatpumpID == id }.map { AlertTransition.resolved(rule: $0.rule, heatpumpID: id) }
+            e.forget(id)
+            return transitions
+        }
+        handle(resolved, at: Date().timeIntervalSince1970)
         labels.withLock { _ = $0.removeValue(forKey: id) }
-        evaluator.withLock { $0.forget(id) }
     }
 
     public func run() async throws {
