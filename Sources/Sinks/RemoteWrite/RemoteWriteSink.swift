@@ -10,17 +10,20 @@ import Synchronization
 /// The Influx sink's guarantees, with the same spool (`LineSpool`): `publish` turns a poll into
 /// samples in a bounded inbox (`queue.capacity`; overflow dropped and counted). Every
 /// `batch_send_deadline` the sender — on its own I/O thread, where libcurl and SQLite block — sends
-/// the inbox in requests of `max_samples_per_send`. A request that cannot be delivered (network
+/// the inbox in requests of `max_samples_per_send`, up to `max_shards` at once (a series always
+/// through the same shard, so in order). A request that cannot be delivered (network
 /// error, 429, 5xx) goes to the durable spool; while the spool is not empty newer samples queue
 /// behind it, so every series arrives in time order (receivers refuse out-of-order samples). The
 /// spool is replayed oldest first with exponential backoff (Retry-After honoured, capped by
 /// `max_backoff`), also after a restart. A 4xx other than 429 is a refusal: the request is split
 /// in halves until the refused samples are isolated, and only those become dead letters.
 public final class RemoteWriteSink: TelemetrySink, Service, DaemonMetricsSource, SpoolTransport {
-    /// Writer-side state. `@unchecked Sendable`: only `open` and `deliver` touch it, and the sender
-    /// runs each as a job of its one strand, never two at once.
+    /// Writer-side state: one writer (libcurl handle) per shard. `@unchecked Sendable`: `open` fills
+    /// `writers` on the sender's strand before any delivery and nothing replaces it later; writer `i`
+    /// is used only by `deliver(_:shard: i)`, and the sender never runs two deliveries of one shard
+    /// at once (a round waits for all shards; replay uses shard 0 between rounds).
     final class WriterState: @unchecked Sendable {
-        var writer: RemoteWriteWriter?
+        var writers: [RemoteWriteWriter] = []
     }
 
     public let settings: RemoteWriteSettings
@@ -42,7 +45,7 @@ public final class RemoteWriteSink: TelemetrySink, Service, DaemonMetricsSource,
         self.logger = logger
         let queue = settings.queue
         sender = SpooledSender(batchSize: queue.maxSamplesPerSend, inboxCapacity: queue.capacity, interval: .seconds(queue.batchSendDeadline),
-                               spoolPath: spoolPath,
+                               shards: queue.maxShards, spoolPath: spoolPath,
                                limits: .init(maxBytes: Int64(settings.spoolMaxMB) * 1_048_576, deadLetterRetention: settings.deadLetterRetention,
                                              deadLetterMax: settings.deadLetterMax),
                                threadName: "hpm-rw",
@@ -74,21 +77,30 @@ public final class RemoteWriteSink: TelemetrySink, Service, DaemonMetricsSource,
     // MARK: SpoolTransport
 
     func open(stopping: StopFlag) throws {
-        writerState.writer = try RemoteWriteWriter(settings: settings, version: version, shouldAbort: { stopping.isSet })
+        writerState.writers = try (0..<sender.shardCount).map { _ in
+            try RemoteWriteWriter(settings: settings, version: version, shouldAbort: { stopping.isSet })
+        }
     }
+
+    /// A series' shard: the hash of its labels (the same series, the same shard, within this process).
+    static func shardKey(_ sample: RemoteWriteSample) -> Int { sample.labels.hashValue }
 
     static func spoolLine(_ sample: RemoteWriteSample) -> String { sample.line }
     static func item(spoolLine: Substring) -> RemoteWriteSample? { RemoteWriteSample(line: String(spoolLine)) }
 
     func deliver(_ batch: [RemoteWriteSample]) -> SpoolDelivery<RemoteWriteSample> {
-        deliver(batch, isolating: false)
+        deliver(batch, shard: 0)
+    }
+
+    func deliver(_ batch: [RemoteWriteSample], shard: Int) -> SpoolDelivery<RemoteWriteSample> {
+        deliver(batch, shard: shard, isolating: false)
     }
 
     /// Sends one batch. A refusal (4xx but 429) is bisected so only the refused samples become dead letters.
-    private func deliver(_ batch: [RemoteWriteSample], isolating: Bool) -> SpoolDelivery<RemoteWriteSample> {
+    private func deliver(_ batch: [RemoteWriteSample], shard: Int, isolating: Bool) -> SpoolDelivery<RemoteWriteSample> {
         guard !batch.isEmpty else { return .done(deadLetters: []) }
-        guard let writer = writerState.writer else { return .retry(remaining: batch, deadLetters: [], reason: "not open", retryAfter: nil) }
-        switch writer.write(batch) {
+        guard writerState.writers.indices.contains(shard) else { return .retry(remaining: batch, deadLetters: [], reason: "not open", retryAfter: nil) }
+        switch writerState.writers[shard].write(batch) {
         case .accepted:
             return .done(deadLetters: [])
         case .retry(let reason, let after):
@@ -104,11 +116,11 @@ public final class RemoteWriteSink: TelemetrySink, Service, DaemonMetricsSource,
                 ])
             }
             let middle = batch.count / 2
-            switch deliver(Array(batch[..<middle]), isolating: true) {
+            switch deliver(Array(batch[..<middle]), shard: shard, isolating: true) {
             case .retry(let remaining, let letters, let reason, let after):
                 return .retry(remaining: remaining + batch[middle...], deadLetters: letters, reason: reason, retryAfter: after)
             case .done(let letters):
-                switch deliver(Array(batch[middle...]), isolating: true) {
+                switch deliver(Array(batch[middle...]), shard: shard, isolating: true) {
                 case .done(let more): return .done(deadLetters: letters + more)
                 case .retry(let remaining, let more, let reason, let after):
                     return .retry(remaining: remaining, deadLetters: letters + more, reason: reason, retryAfter: after)
@@ -122,6 +134,9 @@ public final class RemoteWriteSink: TelemetrySink, Service, DaemonMetricsSource,
     public var queueDepth: Int { sender.queueDepth }
 
     var snapshot: SpooledSender<RemoteWriteSink>.Counters { sender.snapshot }
+
+    /// The last failed request's reason (empty when none failed).
+    public var lastError: String { snapshot.lastError }
 
     /// Samples waiting in the durable spool.
     public var spooledSamples: Int { snapshot.spoolItems }
