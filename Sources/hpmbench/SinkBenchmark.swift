@@ -13,13 +13,21 @@ struct SinkBenchmark {
     let registers: Int
     let interval: Double
     let seconds: Double
+    /// Rows to run besides the baseline (`sqlite`, `influx`, `remote-write`, `mqtt`); empty = all.
+    var only: Set<String> = []
+    /// Remote-write `queue:` for the remote-write row (defaults when nil), for A/B runs.
+    var remoteQueue: RemoteWriteSettings.Queue?
 
     struct Row {
         var name: String
         var offered: Double
         var done: Double
         var cpu: Double
+        /// CPU share of one core per thread name during the row (the sinks' own threads vs the callers).
+        var threads: [(String, Double)] = []
     }
+
+    func wants(_ row: String) -> Bool { only.isEmpty || only.contains(row) }
 
     func reports(tick: Int) -> [PollReport] {
         let now = Date().timeIntervalSince1970
@@ -55,12 +63,14 @@ struct SinkBenchmark {
     }
 
     func measure(_ name: String, _ body: () async throws -> Double) async throws -> Row {
+        let threads0 = ThreadCPU.byName()
         let cpu0 = ProcessCPU.seconds()
         let wall0 = Date()
         let done = try await body()
         let wall = Date().timeIntervalSince(wall0)
         let cpu = ProcessCPU.seconds() - cpu0
-        return Row(name: name, offered: Double(devices * registers) / interval, done: done / wall, cpu: cpu / wall)
+        let threads = ThreadCPU.delta(threads0, ThreadCPU.byName()).map { ($0.0, $0.1 / wall) }
+        return Row(name: name, offered: Double(devices * registers) / interval, done: done / wall, cpu: cpu / wall, threads: threads)
     }
 
     func run() async throws -> [Row] {
@@ -70,8 +80,17 @@ struct SinkBenchmark {
 
         // Baseline: producing the polls alone (what the sinks add is measured on top of this).
         rows.append(try await measure("baseline: produce polls only") { try await drive { _ in } })
+        if wants("sqlite") { rows += try await sqliteRows(dir: dir, logger: logger) }
+        if wants("influx") { rows.append(try await influxRow(dir: dir, logger: logger)) }
+        if wants("remote-write") { rows.append(try await remoteWriteRow(dir: dir, logger: logger)) }
+        if wants("mqtt") { rows.append(try await mqttRow(dir: dir, logger: logger)) }
+        return rows
+    }
 
-        // SQLite store: one JSON row per poll, batched per second.
+    /// SQLite store: one JSON row per poll, batched per second; and the alternative design measured
+    /// for the decision, one SQLite row per register.
+    func sqliteRows(dir: TemporaryDirectory, logger: Logger) async throws -> [Row] {
+        var rows: [Row] = []
         let store = SQLiteStore(path: dir.file("store.db"), retention: 86400, flushInterval: 1, logger: logger)
         try await store.open()
         let storeTask = Task { try await store.run() }
@@ -81,8 +100,9 @@ struct SinkBenchmark {
         })
         storeTask.cancel()
         _ = try? await storeTask.value
+        let stored = Dictionary(store.daemonMetrics().map { ($0.name, $0.value) }, uniquingKeysWith: { a, _ in a })
+        print("check: sqlite wrote \(Int(stored["hpmanager_sqlite_rows_written_total"] ?? 0)) rows, dropped \(Int(stored["hpmanager_sink_dropped_total"] ?? 0))")
 
-        // Alternative design measured for the decision: one SQLite row per register.
         let alt = try SQLiteDatabase(path: dir.file("alt.db"))
         try alt.execute("CREATE TABLE readings (heatpump_id TEXT, at REAL, register TEXT, value REAL)")
         rows.append(try await measure("alternative: sqlite row per register") {
@@ -92,8 +112,11 @@ struct SinkBenchmark {
                 }
             }
         })
+        return rows
+    }
 
-        // InfluxDB sink: encode + batch + send to a real influxd.
+    /// InfluxDB sink: encode + batch + send to a real influxd.
+    func influxRow(dir: TemporaryDirectory, logger: Logger) async throws -> Row {
         let influx = try InfluxServer()
         try influx.query("CREATE DATABASE bench")
         var settings = InfluxSettings()
@@ -103,38 +126,42 @@ struct SinkBenchmark {
         settings.database = "bench"
         let sink = InfluxSink(settings: settings, batchSize: 5000, batchInterval: 1, spoolPath: dir.file("spool.db"), logger: logger)
         let sinkTask = Task { try await sink.run() }
-        rows.append(try await measure("influx sink (encode + send)") {
+        let row = try await measure("influx sink (encode + send)") {
             try await drive { batch in for r in batch { sink.publish(r) } }
-        })
+        }
         sinkTask.cancel()
         _ = try? await sinkTask.value
         let stats = Dictionary(sink.daemonMetrics().map { ($0.name, $0.value) }, uniquingKeysWith: { a, _ in a })
-        let stored = Dictionary(store.daemonMetrics().map { ($0.name, $0.value) }, uniquingKeysWith: { a, _ in a })
-        print("check: influxd accepted \(Int(stats["hpmanager_influx_points_sent_total"] ?? 0)) points, spooled \(Int(stats["hpmanager_influx_spooled_points"] ?? 0)), failed writes \(Int(stats["hpmanager_influx_write_failures_total"] ?? 0)); sqlite wrote \(Int(stored["hpmanager_sqlite_rows_written_total"] ?? 0)) rows, dropped \(Int(stored["hpmanager_sink_dropped_total"] ?? 0))")
+        print("check: influxd accepted \(Int(stats["hpmanager_influx_points_sent_total"] ?? 0)) points, spooled \(Int(stats["hpmanager_influx_spooled_points"] ?? 0)), failed writes \(Int(stats["hpmanager_influx_write_failures_total"] ?? 0))")
         influx.stop()
+        return row
+    }
 
-        // Prometheus remote write: samples, protobuf, snappy and send to a real receiver
-        // (VictoriaMetrics), with the default queue settings.
+    /// Prometheus remote write: samples, protobuf, snappy and send to a real receiver
+    /// (VictoriaMetrics), with the default queue settings.
+    func remoteWriteRow(dir: TemporaryDirectory, logger: Logger) async throws -> Row {
         let victoria = try VictoriaMetricsServer()
         var remote = RemoteWriteSettings()
         remote.name = "bench"
         remote.url = victoria.remoteWriteURL
+        if let remoteQueue { remote.queue = remoteQueue }
+        let q = remote.queue
+        print("remote write queue: capacity \(q.capacity), max_samples_per_send \(q.maxSamplesPerSend), max_shards \(q.maxShards)")
         let remoteSink = RemoteWriteSink(settings: remote, spoolPath: dir.file("rw-spool.db"), version: "bench", logger: logger)
         let remoteTask = Task { try await remoteSink.run() }
-        rows.append(try await measure("remote write sink (encode + send)") {
+        let row = try await measure("remote write sink (encode + send)") {
             try await drive { batch in for r in batch { remoteSink.publish(r) } }
-        })
+        }
         remoteTask.cancel()
         _ = try? await remoteTask.value
         let rwStats = remoteSink.daemonMetrics()
         func rwValue(_ name: String, _ label: String? = nil) -> Int {
             Int(rwStats.first { $0.name == name && (label == nil || $0.labels.contains { $0.1 == label }) }?.value ?? 0)
         }
-        print("check: remote write sent \(rwValue("hpmanager_remote_write_samples_sent_total")) samples, dropped \(rwValue("hpmanager_sink_dropped_total")), spooled \(rwValue("hpmanager_remote_write_spooled_samples")), failed requests \(rwValue("hpmanager_remote_write_failures_total"))")
+        print("check: remote write sent \(rwValue("hpmanager_remote_write_samples_sent_total")) samples, dropped \(rwValue("hpmanager_sink_dropped_total")), spooled \(rwValue("hpmanager_remote_write_spooled_samples")), failed requests \(rwValue("hpmanager_remote_write_failures_total"))"
+              + (remoteSink.lastError.isEmpty ? "" : ", last error: \(remoteSink.lastError.prefix(200))"))
         victoria.stop()
-
-        rows.append(try await mqttRow(dir: dir, logger: logger))
-        return rows
+        return row
     }
 
     /// MQTT: per poll, one topic per register plus the state JSON and availability, QoS 1, retained,
