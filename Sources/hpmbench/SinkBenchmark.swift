@@ -160,6 +160,13 @@ struct SinkBenchmark {
         }
         print("check: remote write sent \(rwValue("hpmanager_remote_write_samples_sent_total")) samples, dropped \(rwValue("hpmanager_sink_dropped_total")), spooled \(rwValue("hpmanager_remote_write_spooled_samples")), failed requests \(rwValue("hpmanager_remote_write_failures_total"))"
               + (remoteSink.lastError.isEmpty ? "" : ", last error: \(remoteSink.lastError.prefix(200))"))
+        func rwSeconds(_ name: String) -> Double { rwStats.first { $0.name == name }?.value ?? 0 }
+        let requests = max(1.0, rwSeconds("hpmanager_remote_write_requests_total"))
+        print(String(format: "check: remote write %.0f requests, %.0f samples each, encode %.1f ms and round trip %.1f ms per request (%.2f µs encode per sample), %.0f body bytes each",
+                     requests, Double(rwValue("hpmanager_remote_write_samples_sent_total")) / requests, rwSeconds("hpmanager_remote_write_encode_seconds_total") / requests * 1000,
+                     rwSeconds("hpmanager_remote_write_request_seconds_total") / requests * 1000,
+                     rwSeconds("hpmanager_remote_write_encode_seconds_total") / max(1, Double(rwValue("hpmanager_remote_write_samples_sent_total"))) * 1e6,
+                     rwSeconds("hpmanager_remote_write_sent_bytes_total") / requests))
         victoria.stop()
         return row
     }

@@ -28,7 +28,8 @@ public final class RemoteWriteSink: TelemetrySink, Service, DaemonMetricsSource,
 
     public let settings: RemoteWriteSettings
     public let spoolPath: String
-    private let site: [SeriesLabel]
+    private let labels: RemoteWriteLabelCache
+    private let timings = RemoteWriteTimings()
     private let version: String
     private let logger: Logger
     private let writerState = WriterState()
@@ -37,7 +38,7 @@ public final class RemoteWriteSink: TelemetrySink, Service, DaemonMetricsSource,
     public init(settings: RemoteWriteSettings, spoolPath: String, site: SiteSettings = SiteSettings(), version: String, logger: Logger) {
         self.settings = settings
         self.spoolPath = spoolPath
-        self.site = site.seriesLabels
+        labels = RemoteWriteLabelCache(site: site.seriesLabels)
         self.version = version
         var logger = logger
         logger[metadataKey: "sink"] = "remote_write"
@@ -60,13 +61,13 @@ public final class RemoteWriteSink: TelemetrySink, Service, DaemonMetricsSource,
     // MARK: TelemetrySink
 
     public func publish(_ report: PollReport) {
-        let samples = RemoteWriteSeries.samples(report, site: site)
+        let samples = RemoteWriteSeries.samples(report, labels: labels)
         guard !samples.isEmpty else { return }
         sender.enqueue(samples)
     }
 
     public func deviceStatusChanged(_ device: DeviceLabels, _ status: DeviceStatus) {}
-    public func deviceRemoved(_ id: String) {}
+    public func deviceRemoved(_ id: String) { labels.remove(id) }
 
     // MARK: Service
 
@@ -78,12 +79,13 @@ public final class RemoteWriteSink: TelemetrySink, Service, DaemonMetricsSource,
 
     func open(stopping: StopFlag) throws {
         writerState.writers = try (0..<sender.shardCount).map { _ in
-            try RemoteWriteWriter(settings: settings, version: version, shouldAbort: { stopping.isSet })
+            try RemoteWriteWriter(settings: settings, version: version, timings: timings, shouldAbort: { stopping.isSet })
         }
     }
 
-    /// A series' shard: the hash of its labels (the same series, the same shard, within this process).
-    static func shardKey(_ sample: RemoteWriteSample) -> Int { sample.labels.hashValue }
+    /// A series' shard: the hash of its labels besides the name (all of a device's series in one
+    /// shard; the same series, the same shard, within this process).
+    static func shardKey(_ sample: RemoteWriteSample) -> Int { sample.series.hash }
 
     static func spoolLine(_ sample: RemoteWriteSample) -> String { sample.line }
     static func item(spoolLine: Substring) -> RemoteWriteSample? { RemoteWriteSample(line: String(spoolLine)) }
@@ -155,7 +157,16 @@ public final class RemoteWriteSink: TelemetrySink, Service, DaemonMetricsSource,
             metrics.append(DaemonMetric("hpmanager_remote_write_dropped_samples_total", help: "Samples the remote-write sink dropped, by reason.", kind: .counter,
                                         labels: remote + [("reason", reason)], value: Double(value)))
         }
+        let t = timings.snapshot
         metrics += [
+            DaemonMetric("hpmanager_remote_write_requests_total", help: "Remote-write requests the receiver answered (any status; all shards).", kind: .counter,
+                         labels: remote, value: Double(t.requests)),
+            DaemonMetric("hpmanager_remote_write_encode_seconds_total", help: "Time spent encoding and compressing remote-write request bodies.", kind: .counter,
+                         labels: remote, value: t.encodeSeconds),
+            DaemonMetric("hpmanager_remote_write_request_seconds_total", help: "Time remote-write requests took from sending to the receiver's answer (summed over shards).",
+                         kind: .counter, labels: remote, value: t.requestSeconds),
+            DaemonMetric("hpmanager_remote_write_sent_bytes_total", help: "Compressed remote-write body bytes sent.", kind: .counter, labels: remote,
+                         value: Double(t.bodyBytes)),
             DaemonMetric("hpmanager_remote_write_samples_sent_total", help: "Samples the remote-write receiver accepted.", kind: .counter, labels: remote, value: Double(c.sent)),
             DaemonMetric("hpmanager_remote_write_samples_rejected_total", help: "Samples the receiver refused (4xx other than 429), kept as dead letters.",
                          kind: .counter, labels: remote, value: Double(c.rejected)),
