@@ -29,22 +29,25 @@ struct SinkBenchmark {
 
     func wants(_ row: String) -> Bool { only.isEmpty || only.contains(row) }
 
-    func reports(tick: Int) -> [PollReport] {
+    /// One poll per device; registers below `changing` take values that move with `tick`, the others stay put.
+    func reports(tick: Int, changing: Int? = nil) -> [PollReport] {
+        let changing = changing ?? registers
         let now = Date().timeIntervalSince1970
         return (0..<devices).map { d in
             let labels = DeviceLabels(id: "hp-\(d)", name: "Heat pump \(d)", location: "Building \(d % 50)", model: "nibe_s1155", manufacturer: "NIBE")
             let samples = (0..<registers).map { r in
-                Sample(register: r, name: "register_\(r)", value: r % 3 == 0 ? .int(Int64(d + r + tick)) : .double(Double(d) * 0.1 + Double(r) + Double(tick) * 0.01))
+                Sample(register: r, name: "register_\(r)", value: r % 3 == 0 ? .int(Int64(d + r + (r < changing ? tick : 0)))
+                                                                            : .double(Double(d) * 0.1 + Double(r) + Double(r < changing ? tick : 0) * 0.01))
             }
             return PollReport(device: labels, timestamp: now, samples: samples, status: DeviceStatus(state: .polling, up: true, lastSuccess: now))
         }
     }
 
     /// Offers one interval's worth of polls spread evenly over `seconds`, like a real fleet.
-    func drive(_ publish: ([PollReport]) -> Void) async throws -> Double {
+    func drive(tick: Int = 0, changing: Int? = nil, _ publish: ([PollReport]) -> Void) async throws -> Double {
         let perSecond = Double(devices) / interval
         let slices = Int(seconds * 10)
-        let all = reports(tick: 0)
+        let all = reports(tick: tick, changing: changing)
         let perSlice = Int((perSecond / 10).rounded())
         let clock = ContinuousClock()
         let start = clock.now
@@ -83,7 +86,10 @@ struct SinkBenchmark {
         if wants("sqlite") { rows += try await sqliteRows(dir: dir, logger: logger) }
         if wants("influx") { rows.append(try await influxRow(dir: dir, logger: logger)) }
         if wants("remote-write") { rows.append(try await remoteWriteRow(dir: dir, logger: logger)) }
-        if wants("mqtt") { rows.append(try await mqttRow(dir: dir, logger: logger)) }
+        if wants("mqtt") {
+            rows.append(try await mqttRow(dir: dir, logger: logger, mode: .always))
+            rows.append(try await mqttRow(dir: dir, logger: logger, mode: .changed, changing: registers / 5))
+        }
         return rows
     }
 
@@ -174,35 +180,50 @@ struct SinkBenchmark {
     /// MQTT: per poll, one topic per register plus the state JSON and availability, QoS 1, retained,
     /// to a real local mosquitto (its CPU is not counted, as for influxd). The row's time runs until
     /// the broker acknowledged everything, so a sink that falls behind shows fewer fields/s done.
-    func mqttRow(dir: TemporaryDirectory, logger: Logger) async throws -> Row {
+    ///
+    /// `register_topics: always` is measured on a fleet's first interval (every topic is new, as
+    /// before this option existed). `changed` is measured on its second interval, after an unmeasured
+    /// first one has published every topic, with `changing` of the registers moving per poll
+    /// (temperatures and powers move, setpoints, modes, states and counters of a 10 s poll mostly do not).
+    func mqttRow(dir: TemporaryDirectory, logger: Logger, mode: MQTTSettings.RegisterTopics, changing: Int? = nil) async throws -> Row {
         let broker = try MosquittoServer()
         var mqtt = MQTTSettings()
         mqtt.enabled = true
         mqtt.url = broker.url
         mqtt.host = "127.0.0.1"
         mqtt.port = broker.port
-        mqtt.clientID = "hpmbench"
+        mqtt.clientID = "hpmbench-\(mode)"
+        mqtt.registerTopics = mode
         // Every device's registers, state and availability are topics: the outbox must hold them all.
         mqtt.outboxMaxTopics = devices * (registers + 2) + 1000
-        let sink = MQTTSink(settings: mqtt, outboxPath: dir.file("mqtt-outbox.db"), version: "bench", logger: logger)
+        let sink = MQTTSink(settings: mqtt, outboxPath: dir.file("mqtt-outbox-\(mode).db"), version: "bench", logger: logger)
         let task = Task { try await sink.run() }
         func value(_ name: String) -> Double { sink.daemonMetrics().first { $0.name == name }?.value ?? 0 }
         let connectDeadline = Date().addingTimeInterval(10)
         while value("hpmanager_mqtt_connected") == 0 && Date() < connectDeadline { try await Task.sleep(for: .milliseconds(20)) }
-        let acknowledgedBefore = value("hpmanager_mqtt_messages_acknowledged_total")
-        var drained = true
-        let row = try await measure("mqtt sink (QoS 1, topic per register)") {
-            let fields = try await drive { batch in for r in batch { sink.publish(r) } }
-            // Until the broker acknowledged every topic (bounded: a sink far behind is reported, not waited for).
+        // Until the broker acknowledged every topic (bounded: a sink far behind is reported, not waited for).
+        func drain() async throws -> Bool {
             let deadline = Date().addingTimeInterval(max(10, seconds))
             while sink.queueDepth > 0 || value("hpmanager_mqtt_outbox_topics") > 0 {
-                if Date() > deadline { drained = false; break }
+                if Date() > deadline { return false }
                 try await Task.sleep(for: .milliseconds(10))
             }
+            return true
+        }
+        if mode == .changed {
+            _ = try await drive(tick: 0) { batch in for r in batch { sink.publish(r) } }
+            _ = try await drain()
+        }
+        let acknowledgedBefore = value("hpmanager_mqtt_messages_acknowledged_total")
+        var drained = true
+        let name = mode == .changed ? "mqtt sink (changed, \(changing ?? registers)/\(registers) move)" : "mqtt sink (QoS 1, topic per register)"
+        let row = try await measure(name) {
+            let fields = try await drive(tick: mode == .changed ? 1 : 0, changing: changing) { batch in for r in batch { sink.publish(r) } }
+            drained = try await drain()
             return fields
         }
         let acknowledged = Int(value("hpmanager_mqtt_messages_acknowledged_total") - acknowledgedBefore)
-        print("check: mqtt broker acknowledged \(acknowledged) messages (\(registers + 2) topics per poll), outbox \(Int(value("hpmanager_mqtt_outbox_topics"))) topics left"
+        print("check: mqtt broker acknowledged \(acknowledged) messages (register_topics \(mode)), outbox \(Int(value("hpmanager_mqtt_outbox_topics"))) topics left"
               + (drained ? "" : " (not drained within the bound)") + ", dropped \(Int(value("hpmanager_sink_dropped_total"))), connection failures \(Int(value("hpmanager_mqtt_connect_failures_total")))")
         task.cancel()
         _ = try? await task.value
