@@ -177,15 +177,20 @@ final class SpooledSender<Transport: SpoolTransport>: Sendable {
                     try await cancelWhenGracefulShutdown {
                         // A round every `interval`, or as soon as a full batch waits (so the inbox's
                         // capacity bounds a burst, not the sustained rate): checked every tick.
+                        // A round that ends with a full batch already waiting is followed by the next at
+                        // once: at a sustained rate near what the receiver takes, a pause after every round
+                        // would let the inbox overflow.
                         let clock = ContinuousClock()
                         var last = clock.now
+                        var behind = false
                         while true {
                             let (batchSize, interval) = self.pacing.withLock { $0 }
-                            try await Task.sleep(for: min(interval, Self.fullBatchCheck))
+                            if behind { try Task.checkCancellation() } else { try await Task.sleep(for: min(interval, Self.fullBatchCheck)) }
                             let full = max(1, min(batchSize, self.inboxCapacity / 2))
                             guard clock.now - last >= interval || self.queueDepth >= full else { continue }
                             last = clock.now
                             try await self.strand.run { self.cycle(transport, now: Date()) }
+                            behind = self.queueDepth >= full
                         }
                     }
                 } onGracefulShutdown: { [stopping] in

@@ -46,6 +46,37 @@ struct RemoteWriteShardTests {
         #expect(sink.snapshot.sendFailures == 0)
     }
 
+    @Test("a round that ends with a full batch waiting is followed by the next at once: one shard at 80 % of what a 0.1 s receiver takes drops nothing with an inbox of 300")
+    func noPauseWhenBehind() async throws {
+        let dir = try TemporaryDirectory()
+        let server = try RecordingHTTPServer(status: 204, answerDelay: 0.1, directory: dir)
+        var settings = RemoteWriteSettings()
+        settings.name = "test"
+        settings.url = "http://127.0.0.1:\(server.port)/api/v1/write"
+        settings.timeout = 5
+        settings.queue.capacity = 300
+        settings.queue.maxSamplesPerSend = 100
+        settings.queue.maxShards = 1
+        settings.queue.batchSendDeadline = 0.05
+        let sink = RemoteWriteSink(settings: settings, spoolPath: dir.file("rw.db"), version: "test", logger: Logger(label: "t"))
+        let task = Task { try await sink.run() }
+        defer { task.cancel() }
+        // 78 samples every 100 ms for 3 s (13 polls of 6 samples): ~1,000/s is what 100 per 0.1 s answer carries.
+        var published = 0
+        for tick in 0..<30 {
+            for i in 0..<13 {
+                let n = tick * 13 + i
+                sink.publish(Self.report(device: n % 100, poll: n / 100))
+                published += 6
+            }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        let total = published
+        let sent = try? await eventually("every sample sent", timeout: 10) { sink.snapshot.sent == total ? true : nil }
+        #expect(sent == true, "sent \(sink.snapshot.sent) of \(total), dropped \(sink.snapshot.inboxDropped)")
+        #expect(sink.snapshot.inboxDropped == 0)
+    }
+
     @Test("a burst of 30 polls per series sent through 4 shards in requests of 25: Prometheus (which refuses out-of-order samples) takes every one")
     func shardsKeepEachSeriesInOrder() async throws {
         let prometheus = try PrometheusServer(configuration: "global:\n  scrape_interval: 1m\n", arguments: ["--web.enable-remote-write-receiver"])
