@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import HPCore
 
 /// `hpmbench`: performance measurements printed as tables (and JSON under bench/results/).
 @main
@@ -15,6 +16,10 @@ struct HPMBench: AsyncParsableCommand {
     @Option(help: "Poll interval, seconds.") var interval = 10.0
     @Option(help: "Measured seconds per row.") var seconds = 10.0
     @Option(help: "Directory for the JSON results.") var results = "bench/results"
+    @Option(help: "Sinks scenario: remote-write queue.capacity (0 = default).") var rwCapacity = 0
+    @Option(help: "Sinks scenario: remote-write queue.max_samples_per_send (0 = default).") var rwBatch = 0
+    @Option(help: "Sinks scenario: remote-write queue.max_shards (0 = default).") var rwShards = 0
+    @Option(help: "Sinks scenario: rows to run besides the baseline, comma-separated (sqlite, influx, remote-write, mqtt); empty = all.") var rows = ""
 
     func run() async throws {
         if scenario == "decode" {
@@ -45,7 +50,13 @@ struct HPMBench: AsyncParsableCommand {
             try await runFleet()
             return
         }
-        let bench = SinkBenchmark(devices: devices, registers: registers, interval: interval, seconds: seconds)
+        var bench = SinkBenchmark(devices: devices, registers: registers, interval: interval, seconds: seconds)
+        var queue = RemoteWriteSettings.Queue()
+        if rwCapacity > 0 { queue.capacity = rwCapacity }
+        if rwBatch > 0 { queue.maxSamplesPerSend = rwBatch }
+        if rwShards > 0 { queue.maxShards = rwShards }
+        bench.remoteQueue = queue
+        bench.only = Set(self.rows.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty })
         let rows = try await bench.run()
         let baseline = rows.first?.cpu ?? 0
         print("sinks: \(devices) devices × \(registers) registers every \(interval) s = \(Int(Double(devices * registers) / interval)) fields/s offered, \(seconds) s per row")
@@ -59,9 +70,15 @@ struct HPMBench: AsyncParsableCommand {
             let extra = max(0, row.cpu - baseline)
             print(pad(row.name, 40, left: true) + pad(String(format: "%.0f", row.done), 15) + pad(String(format: "%.1f", row.cpu * 100), 15)
                   + pad(String(format: "%.1f", extra * 100), 12) + pad(String(format: "%.2f", baseline > 0 ? row.cpu / baseline : 0), 12))
-            json.append(["row": row.name, "fields_per_second": row.done, "cpu_share": row.cpu, "cpu_above_baseline": extra])
+            json.append(["row": row.name, "fields_per_second": row.done, "cpu_share": row.cpu, "cpu_above_baseline": extra,
+                         "threads": Dictionary(row.threads, uniquingKeysWith: +)])
         }
-        let centralRows = rows.filter { $0.name.hasPrefix("influx sink") || $0.name.hasPrefix("remote write") || $0.name.hasPrefix("mqtt") }
+        print("CPU % of one core by thread, per row:")
+        for row in rows {
+            print("  " + row.name + ": " + row.threads.prefix(6).map { "\($0.0) " + String(format: "%.1f", $0.1 * 100) }.joined(separator: ", "))
+        }
+        // With the defaults: MQTT's register_topics is `changed`, so that row counts; the `always` row is for comparison.
+        let centralRows = rows.filter { $0.name.hasPrefix("influx sink") || $0.name.hasPrefix("remote write") || $0.name.hasPrefix("mqtt sink (changed") }
         let central = centralRows.map { max(0, $0.cpu - baseline) }.reduce(0, +)
         let centralNames = centralRows.map { $0.name.components(separatedBy: " (").first ?? $0.name }.joined(separator: " + ")
         let centralDone = centralRows.map(\.done).min() ?? 0

@@ -13,30 +13,41 @@ struct SinkBenchmark {
     let registers: Int
     let interval: Double
     let seconds: Double
+    /// Rows to run besides the baseline (`sqlite`, `influx`, `remote-write`, `mqtt`); empty = all.
+    var only: Set<String> = []
+    /// Remote-write `queue:` for the remote-write row (defaults when nil), for A/B runs.
+    var remoteQueue: RemoteWriteSettings.Queue?
 
     struct Row {
         var name: String
         var offered: Double
         var done: Double
         var cpu: Double
+        /// CPU share of one core per thread name during the row (the sinks' own threads vs the callers).
+        var threads: [(String, Double)] = []
     }
 
-    func reports(tick: Int) -> [PollReport] {
+    func wants(_ row: String) -> Bool { only.isEmpty || only.contains(row) }
+
+    /// One poll per device; registers below `changing` take values that move with `tick`, the others stay put.
+    func reports(tick: Int, changing: Int? = nil) -> [PollReport] {
+        let changing = changing ?? registers
         let now = Date().timeIntervalSince1970
         return (0..<devices).map { d in
             let labels = DeviceLabels(id: "hp-\(d)", name: "Heat pump \(d)", location: "Building \(d % 50)", model: "nibe_s1155", manufacturer: "NIBE")
             let samples = (0..<registers).map { r in
-                Sample(register: r, name: "register_\(r)", value: r % 3 == 0 ? .int(Int64(d + r + tick)) : .double(Double(d) * 0.1 + Double(r) + Double(tick) * 0.01))
+                Sample(register: r, name: "register_\(r)", value: r % 3 == 0 ? .int(Int64(d + r + (r < changing ? tick : 0)))
+                                                                            : .double(Double(d) * 0.1 + Double(r) + Double(r < changing ? tick : 0) * 0.01))
             }
             return PollReport(device: labels, timestamp: now, samples: samples, status: DeviceStatus(state: .polling, up: true, lastSuccess: now))
         }
     }
 
     /// Offers one interval's worth of polls spread evenly over `seconds`, like a real fleet.
-    func drive(_ publish: ([PollReport]) -> Void) async throws -> Double {
+    func drive(tick: Int = 0, changing: Int? = nil, _ publish: ([PollReport]) -> Void) async throws -> Double {
         let perSecond = Double(devices) / interval
         let slices = Int(seconds * 10)
-        let all = reports(tick: 0)
+        let all = reports(tick: tick, changing: changing)
         let perSlice = Int((perSecond / 10).rounded())
         let clock = ContinuousClock()
         let start = clock.now
@@ -55,12 +66,14 @@ struct SinkBenchmark {
     }
 
     func measure(_ name: String, _ body: () async throws -> Double) async throws -> Row {
+        let threads0 = ThreadCPU.byName()
         let cpu0 = ProcessCPU.seconds()
         let wall0 = Date()
         let done = try await body()
         let wall = Date().timeIntervalSince(wall0)
         let cpu = ProcessCPU.seconds() - cpu0
-        return Row(name: name, offered: Double(devices * registers) / interval, done: done / wall, cpu: cpu / wall)
+        let threads = ThreadCPU.delta(threads0, ThreadCPU.byName()).map { ($0.0, $0.1 / wall) }
+        return Row(name: name, offered: Double(devices * registers) / interval, done: done / wall, cpu: cpu / wall, threads: threads)
     }
 
     func run() async throws -> [Row] {
@@ -70,8 +83,20 @@ struct SinkBenchmark {
 
         // Baseline: producing the polls alone (what the sinks add is measured on top of this).
         rows.append(try await measure("baseline: produce polls only") { try await drive { _ in } })
+        if wants("sqlite") { rows += try await sqliteRows(dir: dir, logger: logger) }
+        if wants("influx") { rows.append(try await influxRow(dir: dir, logger: logger)) }
+        if wants("remote-write") { rows.append(try await remoteWriteRow(dir: dir, logger: logger)) }
+        if wants("mqtt") {
+            rows.append(try await mqttRow(dir: dir, logger: logger, mode: .always))
+            rows.append(try await mqttRow(dir: dir, logger: logger, mode: .changed, changing: registers / 5))
+        }
+        return rows
+    }
 
-        // SQLite store: one JSON row per poll, batched per second.
+    /// SQLite store: one JSON row per poll, batched per second; and the alternative design measured
+    /// for the decision, one SQLite row per register.
+    func sqliteRows(dir: TemporaryDirectory, logger: Logger) async throws -> [Row] {
+        var rows: [Row] = []
         let store = SQLiteStore(path: dir.file("store.db"), retention: 86400, flushInterval: 1, logger: logger)
         try await store.open()
         let storeTask = Task { try await store.run() }
@@ -81,8 +106,9 @@ struct SinkBenchmark {
         })
         storeTask.cancel()
         _ = try? await storeTask.value
+        let stored = Dictionary(store.daemonMetrics().map { ($0.name, $0.value) }, uniquingKeysWith: { a, _ in a })
+        print("check: sqlite wrote \(Int(stored["hpmanager_sqlite_rows_written_total"] ?? 0)) rows, dropped \(Int(stored["hpmanager_sink_dropped_total"] ?? 0))")
 
-        // Alternative design measured for the decision: one SQLite row per register.
         let alt = try SQLiteDatabase(path: dir.file("alt.db"))
         try alt.execute("CREATE TABLE readings (heatpump_id TEXT, at REAL, register TEXT, value REAL)")
         rows.append(try await measure("alternative: sqlite row per register") {
@@ -92,8 +118,11 @@ struct SinkBenchmark {
                 }
             }
         })
+        return rows
+    }
 
-        // InfluxDB sink: encode + batch + send to a real influxd.
+    /// InfluxDB sink: encode + batch + send to a real influxd.
+    func influxRow(dir: TemporaryDirectory, logger: Logger) async throws -> Row {
         let influx = try InfluxServer()
         try influx.query("CREATE DATABASE bench")
         var settings = InfluxSettings()
@@ -103,72 +132,98 @@ struct SinkBenchmark {
         settings.database = "bench"
         let sink = InfluxSink(settings: settings, batchSize: 5000, batchInterval: 1, spoolPath: dir.file("spool.db"), logger: logger)
         let sinkTask = Task { try await sink.run() }
-        rows.append(try await measure("influx sink (encode + send)") {
+        let row = try await measure("influx sink (encode + send)") {
             try await drive { batch in for r in batch { sink.publish(r) } }
-        })
+        }
         sinkTask.cancel()
         _ = try? await sinkTask.value
         let stats = Dictionary(sink.daemonMetrics().map { ($0.name, $0.value) }, uniquingKeysWith: { a, _ in a })
-        let stored = Dictionary(store.daemonMetrics().map { ($0.name, $0.value) }, uniquingKeysWith: { a, _ in a })
-        print("check: influxd accepted \(Int(stats["hpmanager_influx_points_sent_total"] ?? 0)) points, spooled \(Int(stats["hpmanager_influx_spooled_points"] ?? 0)), failed writes \(Int(stats["hpmanager_influx_write_failures_total"] ?? 0)); sqlite wrote \(Int(stored["hpmanager_sqlite_rows_written_total"] ?? 0)) rows, dropped \(Int(stored["hpmanager_sink_dropped_total"] ?? 0))")
+        print("check: influxd accepted \(Int(stats["hpmanager_influx_points_sent_total"] ?? 0)) points, spooled \(Int(stats["hpmanager_influx_spooled_points"] ?? 0)), failed writes \(Int(stats["hpmanager_influx_write_failures_total"] ?? 0))")
         influx.stop()
+        return row
+    }
 
-        // Prometheus remote write: samples, protobuf, snappy and send to a real receiver
-        // (VictoriaMetrics), with the default queue settings.
+    /// Prometheus remote write: samples, protobuf, snappy and send to a real receiver
+    /// (VictoriaMetrics), with the default queue settings.
+    func remoteWriteRow(dir: TemporaryDirectory, logger: Logger) async throws -> Row {
         let victoria = try VictoriaMetricsServer()
         var remote = RemoteWriteSettings()
         remote.name = "bench"
         remote.url = victoria.remoteWriteURL
+        if let remoteQueue { remote.queue = remoteQueue }
+        let q = remote.queue
+        print("remote write queue: capacity \(q.capacity), max_samples_per_send \(q.maxSamplesPerSend), max_shards \(q.maxShards)")
         let remoteSink = RemoteWriteSink(settings: remote, spoolPath: dir.file("rw-spool.db"), version: "bench", logger: logger)
         let remoteTask = Task { try await remoteSink.run() }
-        rows.append(try await measure("remote write sink (encode + send)") {
+        let row = try await measure("remote write sink (encode + send)") {
             try await drive { batch in for r in batch { remoteSink.publish(r) } }
-        })
+        }
         remoteTask.cancel()
         _ = try? await remoteTask.value
         let rwStats = remoteSink.daemonMetrics()
         func rwValue(_ name: String, _ label: String? = nil) -> Int {
             Int(rwStats.first { $0.name == name && (label == nil || $0.labels.contains { $0.1 == label }) }?.value ?? 0)
         }
-        print("check: remote write sent \(rwValue("hpmanager_remote_write_samples_sent_total")) samples, dropped \(rwValue("hpmanager_sink_dropped_total")), spooled \(rwValue("hpmanager_remote_write_spooled_samples")), failed requests \(rwValue("hpmanager_remote_write_failures_total"))")
+        print("check: remote write sent \(rwValue("hpmanager_remote_write_samples_sent_total")) samples, dropped \(rwValue("hpmanager_sink_dropped_total")), spooled \(rwValue("hpmanager_remote_write_spooled_samples")), failed requests \(rwValue("hpmanager_remote_write_failures_total"))"
+              + (remoteSink.lastError.isEmpty ? "" : ", last error: \(remoteSink.lastError.prefix(200))"))
+        func rwSeconds(_ name: String) -> Double { rwStats.first { $0.name == name }?.value ?? 0 }
+        let requests = max(1.0, rwSeconds("hpmanager_remote_write_requests_total"))
+        print(String(format: "check: remote write %.0f requests, %.0f samples each, encode %.1f ms and round trip %.1f ms per request (%.2f µs encode per sample), %.0f body bytes each",
+                     requests, Double(rwValue("hpmanager_remote_write_samples_sent_total")) / requests, rwSeconds("hpmanager_remote_write_encode_seconds_total") / requests * 1000,
+                     rwSeconds("hpmanager_remote_write_request_seconds_total") / requests * 1000,
+                     rwSeconds("hpmanager_remote_write_encode_seconds_total") / max(1, Double(rwValue("hpmanager_remote_write_samples_sent_total"))) * 1e6,
+                     rwSeconds("hpmanager_remote_write_sent_bytes_total") / requests))
         victoria.stop()
-
-        rows.append(try await mqttRow(dir: dir, logger: logger))
-        return rows
+        return row
     }
 
     /// MQTT: per poll, one topic per register plus the state JSON and availability, QoS 1, retained,
     /// to a real local mosquitto (its CPU is not counted, as for influxd). The row's time runs until
     /// the broker acknowledged everything, so a sink that falls behind shows fewer fields/s done.
-    func mqttRow(dir: TemporaryDirectory, logger: Logger) async throws -> Row {
+    ///
+    /// `register_topics: always` is measured on a fleet's first interval (every topic is new, as
+    /// before this option existed). `changed` is measured on its second interval, after an unmeasured
+    /// first one has published every topic, with `changing` of the registers moving per poll
+    /// (temperatures and powers move, setpoints, modes, states and counters of a 10 s poll mostly do not).
+    func mqttRow(dir: TemporaryDirectory, logger: Logger, mode: MQTTSettings.RegisterTopics, changing: Int? = nil) async throws -> Row {
         let broker = try MosquittoServer()
         var mqtt = MQTTSettings()
         mqtt.enabled = true
         mqtt.url = broker.url
         mqtt.host = "127.0.0.1"
         mqtt.port = broker.port
-        mqtt.clientID = "hpmbench"
+        mqtt.clientID = "hpmbench-\(mode)"
+        mqtt.registerTopics = mode
         // Every device's registers, state and availability are topics: the outbox must hold them all.
         mqtt.outboxMaxTopics = devices * (registers + 2) + 1000
-        let sink = MQTTSink(settings: mqtt, outboxPath: dir.file("mqtt-outbox.db"), version: "bench", logger: logger)
+        let sink = MQTTSink(settings: mqtt, outboxPath: dir.file("mqtt-outbox-\(mode).db"), version: "bench", logger: logger)
         let task = Task { try await sink.run() }
         func value(_ name: String) -> Double { sink.daemonMetrics().first { $0.name == name }?.value ?? 0 }
         let connectDeadline = Date().addingTimeInterval(10)
         while value("hpmanager_mqtt_connected") == 0 && Date() < connectDeadline { try await Task.sleep(for: .milliseconds(20)) }
-        let acknowledgedBefore = value("hpmanager_mqtt_messages_acknowledged_total")
-        var drained = true
-        let row = try await measure("mqtt sink (QoS 1, topic per register)") {
-            let fields = try await drive { batch in for r in batch { sink.publish(r) } }
-            // Until the broker acknowledged every topic (bounded: a sink far behind is reported, not waited for).
+        // Until the broker acknowledged every topic (bounded: a sink far behind is reported, not waited for).
+        func drain() async throws -> Bool {
             let deadline = Date().addingTimeInterval(max(10, seconds))
             while sink.queueDepth > 0 || value("hpmanager_mqtt_outbox_topics") > 0 {
-                if Date() > deadline { drained = false; break }
+                if Date() > deadline { return false }
                 try await Task.sleep(for: .milliseconds(10))
             }
+            return true
+        }
+        if mode == .changed {
+            _ = try await drive(tick: 0) { batch in for r in batch { sink.publish(r) } }
+            _ = try await drain()
+        }
+        let acknowledgedBefore = value("hpmanager_mqtt_messages_acknowledged_total")
+        var drained = true
+        let name = mode == .changed ? "mqtt sink (changed, \(changing ?? registers)/\(registers) move)" : "mqtt sink (QoS 1, topic per register)"
+        let row = try await measure(name) {
+            let fields = try await drive(tick: mode == .changed ? 1 : 0, changing: changing) { batch in for r in batch { sink.publish(r) } }
+            drained = try await drain()
             return fields
         }
         let acknowledged = Int(value("hpmanager_mqtt_messages_acknowledged_total") - acknowledgedBefore)
-        print("check: mqtt broker acknowledged \(acknowledged) messages (\(registers + 2) topics per poll), outbox \(Int(value("hpmanager_mqtt_outbox_topics"))) topics left"
+        print("check: mqtt broker acknowledged \(acknowledged) messages (register_topics \(mode)), outbox \(Int(value("hpmanager_mqtt_outbox_topics"))) topics left"
               + (drained ? "" : " (not drained within the bound)") + ", dropped \(Int(value("hpmanager_sink_dropped_total"))), connection failures \(Int(value("hpmanager_mqtt_connect_failures_total")))")
         task.cancel()
         _ = try? await task.value

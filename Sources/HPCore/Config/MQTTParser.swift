@@ -32,6 +32,16 @@ enum MQTTParser {
         s.allowWrites = try map.bool("allow_writes", default: false)
         s.qos = try map.int("qos", default: s.qos, within: 0...2)
         s.retain = try map.bool("retain", default: true)
+        if let node = map.optional("register_topics") {
+            let text = try node.string()
+            guard let value = MQTTSettings.RegisterTopics(rawValue: text) else {
+                throw node.error(.invalidValue, "register_topics must be changed, always or off, found \"\(text)\"")
+            }
+            s.registerTopics = value
+        }
+        if s.registerTopics == .off && s.discovery {
+            throw try map.required("register_topics").error(.invalidValue, "register_topics: off leaves Home Assistant's discovered entities without values (they read the register topics); use changed or turn discovery off")
+        }
         if let protocolNode = map.optional("protocol") {
             switch try protocolNode.string() {
             case "3.1.1", "311", "4": s.protocolVersion = 4

@@ -1,6 +1,16 @@
 /// `mqtt:` — the MQTT sink (retained per-device state, availability, Home Assistant discovery,
 /// optional writes through `…/set`). Absent section: no MQTT.
 public struct MQTTSettings: Sendable, Hashable {
+    /// `register_topics:` — which polls publish the per-register topics.
+    public enum RegisterTopics: String, Sendable, Hashable, CaseIterable {
+        /// A register whose value changed since it was last published, and every register once after each broker connection.
+        case changed
+        /// Every register on every poll.
+        case always
+        /// None: the state JSON only.
+        case off
+    }
+
     public var enabled: Bool = false
     /// As written (`mqtt://host:1883`, `mqtts://host:8883`); safe to log (no user info allowed in it).
     public var url: String = ""
@@ -19,6 +29,7 @@ public struct MQTTSettings: Sendable, Hashable {
     public var allowWrites: Bool = false
     public var qos: Int = 1
     public var retain: Bool = true
+    public var registerTopics: RegisterTopics = .changed
     /// 4 = MQTT 3.1.1 (`protocol: "3.1.1"`, the default), 5 = MQTT 5.
     public var protocolVersion: Int = 4
     public var keepalive: Int = 60

@@ -67,6 +67,7 @@ enum RemoteWriteParser {
             let q = try queueNode.mapping()
             s.queue.capacity = try q.int("capacity", default: s.queue.capacity, within: 1...100_000_000)
             s.queue.maxSamplesPerSend = try q.int("max_samples_per_send", default: s.queue.maxSamplesPerSend, within: 1...1_000_000)
+            s.queue.maxShards = try q.int("max_shards", default: s.queue.maxShards, within: 1...64)
             s.queue.batchSendDeadline = try q.seconds("batch_send_deadline", default: s.queue.batchSendDeadline, within: ConfigLimits.batchInterval)
             s.queue.minBackoff = try q.seconds("min_backoff", default: s.queue.minBackoff, within: ConfigLimits.influxRetryInterval)
             s.queue.maxBackoff = try q.seconds("max_backoff", default: max(s.queue.maxBackoff, s.queue.minBackoff), within: ConfigLimits.influxRetryInterval)

@@ -18,6 +18,9 @@ public struct RemoteWriteSettings: Sendable, Hashable {
         public var capacity: Int = 10_000
         /// Samples per request.
         public var maxSamplesPerSend: Int = 2_000
+        /// Requests in flight at once (Prometheus' `max_shards`); each series always goes through the
+        /// same shard, so its samples stay in order. A round uses one shard per full batch, up to this.
+        public var maxShards: Int = 4
         /// Longest a sample waits in the inbox before it is sent, seconds.
         public var batchSendDeadline: Double = 5
         /// First and longest wait between failed attempts (a server's Retry-After counts, capped by max), seconds.

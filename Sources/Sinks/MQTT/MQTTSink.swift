@@ -9,14 +9,16 @@ import Synchronization
 /// Publishes every poll to an MQTT broker (Mosquitto, EMQX, HiveMQ; Home Assistant, Node-RED, a BMS)
 /// without ever blocking polling, and takes writes back when `allow_writes` is on.
 ///
-/// Per device, retained: `<prefix>/<site>/<id>/state` (JSON of the last poll), one topic per register,
-/// and `…/availability` (`online`/`offline`); per daemon `<prefix>/<site>/status`, `online` on connect
+/// Per device, retained: `<prefix>/<site>/<id>/state` (JSON of the last poll), one topic per register
+/// (`register_topics`: those whose value changed, by default, see `MQTTRegisterTopics`), and `…/availability` (`online`/`offline`); per daemon `<prefix>/<site>/status`, `online` on connect
 /// and `offline` as Last Will (a killed daemon) and on shutdown. `publish` only posts to a bounded
 /// mailbox; the connection thread (`MQTTConnection`) owns libmosquitto and the durable outbox that
 /// keeps the newest message per topic across broker outages (QoS 1: kept until PUBACK).
 public final class MQTTSink: TelemetrySink, Service, DaemonMetricsSource {
     struct DeviceMemo {
         var labels: DeviceLabels
+        /// Its register topics and what was last posted to them.
+        var registerTopics: MQTTRegisterTopics
         var registers = "{}"
         var lastSuccess: Double?
         /// Discovery config topics published for this device (cleared when it is removed).
@@ -70,16 +72,9 @@ public final class MQTTSink: TelemetrySink, Service, DaemonMetricsSource {
     public func publish(_ report: PollReport) {
         let id = report.device.id
         let up = report.status.up && !report.samples.isEmpty
-        var messages: [MQTTOutbox.Message] = []
-        if up {
-            for sample in report.samples {
-                guard let topic = topics.register(id, sample.name) else { continue }
-                messages.append(.init(topic: topic, payload: MQTTPayload.value(sample), retain: retain))
-            }
-        }
         let registers = up ? ReadingJSON.encode(report.samples) : nil
         let (memo, describe) = devices.withLock { all -> (DeviceMemo, Bool) in
-            var memo = all[id] ?? DeviceMemo(labels: report.device)
+            var memo = all[id] ?? DeviceMemo(labels: report.device, registerTopics: MQTTRegisterTopics(id: id))
             let relabelled = memo.labels != report.device
             memo.labels = report.device
             if let registers {
@@ -91,6 +86,14 @@ public final class MQTTSink: TelemetrySink, Service, DaemonMetricsSource {
             all[id] = memo
             return (memo, describe)
         }
+        var messages: [MQTTOutbox.Message] = []
+        if up && settings.registerTopics != .off {
+            // A new broker connection (generation) gets every register again: it may have lost the retained ones.
+            let generation = mailbox.counters.withLock { $0.connects }
+            messages = memo.registerTopics.messages(report.samples, all: settings.registerTopics == .always, generation: generation,
+                                                    topics: topics, retain: retain)
+        }
+        messages.reserveCapacity(messages.count + 2)
         messages.append(.init(topic: topics.state(id), payload: MQTTPayload.state(device: report.device, timestamp: report.timestamp, up: up,
                                                                                     lastSuccess: memo.lastSuccess, registers: memo.registers),
                               retain: retain))

@@ -1,33 +1,54 @@
 import HPCore
 
-/// One sample for remote write: its series (`__name__` and labels, sorted by name as receivers
-/// require), value and timestamp in milliseconds.
+/// One sample for remote write: its metric name, the series' other labels (shared by a poll's
+/// samples, sorted by name as receivers require), value and timestamp in milliseconds.
 ///
 /// The spool keeps samples as text lines in the exposition format with a timestamp
 /// (`heatpump_flow_temp{heatpump_id="hp1",site="a"} 35.5 1700000000000`): readable in the
 /// dead-letter table, one line per sample, and parsed back exactly (`line` ⇄ `init?(line:)`).
 struct RemoteWriteSample: Sendable, Hashable {
-    /// Sorted by name (byte order); includes `__name__`.
-    var labels: [SeriesLabel]
+    /// The labels besides `__name__`.
+    var series: RemoteWriteLabelSet
+    var name: String
     var value: Double
     var timestamp: Int64
 
-    init(name: String, labels: [SeriesLabel], value: Double, timestamp: Int64) {
-        var all = labels
-        all.append(SeriesLabel(name: "__name__", value: name))
-        all.sort { $0.name.utf8.lexicographicallyPrecedes($1.name.utf8) }
-        self.labels = all
+    init(name: String, series: RemoteWriteLabelSet, value: Double, timestamp: Int64) {
+        self.series = series
+        self.name = name
         self.value = value
         self.timestamp = timestamp
     }
 
-    var name: String { labels.first { $0.name == "__name__" }?.value ?? "" }
+    /// A `__name__` among `labels` is ignored: `name` is the metric name.
+    init(name: String, labels: [SeriesLabel], value: Double, timestamp: Int64) {
+        self.init(name: name, series: RemoteWriteLabelSet(labels), value: value, timestamp: timestamp)
+    }
+
+    /// All labels, `__name__` included, sorted by name (byte order).
+    var labels: [SeriesLabel] {
+        var all = series.labels
+        let at = all.firstIndex { !$0.name.utf8.lexicographicallyPrecedes(RemoteWriteProto.nameLabel.utf8) } ?? all.count
+        all.insert(SeriesLabel(name: RemoteWriteProto.nameLabel, value: name), at: at)
+        return all
+    }
+
+    static func == (a: RemoteWriteSample, b: RemoteWriteSample) -> Bool {
+        a.name == b.name && a.value == b.value && a.timestamp == b.timestamp && a.series.sameLabels(as: b.series)
+    }
+
+    func hash(into hasher: inout Hasher) {
+        hasher.combine(series.hash)
+        hasher.combine(name)
+        hasher.combine(value)
+        hasher.combine(timestamp)
+    }
 
     /// The spool line.
     var line: String {
         var out = name + "{"
         var first = true
-        for label in labels where label.name != "__name__" {
+        for label in series.labels {
             if !first { out += "," }
             first = false
             out += label.name + "=\"" + PrometheusText.escapeLabel(label.value) + "\""
@@ -36,7 +57,6 @@ struct RemoteWriteSample: Sendable, Hashable {
         out += "} \(value) \(timestamp)"
         return out
     }
-
     /// Parses a spool line; nil when it is not one this type wrote.
     init?(line: String) {
         let bytes = Array(line.utf8)

@@ -9,22 +9,25 @@ import HPCore
 /// their labels). Text registers have no number and are left out; so are NaN and infinities.
 enum RemoteWriteSeries {
     static func samples(_ report: PollReport, site: [SeriesLabel]) -> [RemoteWriteSample] {
+        samples(report, labels: RemoteWriteLabelCache(site: site))
+    }
+
+    /// With the sink's cache: the device's labels are sorted and encoded once, not per poll.
+    static func samples(_ report: PollReport, labels cache: RemoteWriteLabelCache) -> [RemoteWriteSample] {
         guard let timestamp = milliseconds(report.timestamp) else { return [] }
-        var device = site
-        for (key, value) in [("heatpump_id", report.device.id), ("location", report.device.location), ("manufacturer", report.device.manufacturer),
-                             ("model", report.device.model), ("name", report.device.name)] where !value.isEmpty {
-            device.append(SeriesLabel(name: key, value: value))  // an empty label value is an absent label
-        }
-        var out = [RemoteWriteSample(name: "heatpump_up", labels: device, value: report.status.up ? 1 : 0, timestamp: timestamp)]
+        let device = cache.labels(report.device)
+        var out: [RemoteWriteSample] = []
+        out.reserveCapacity(report.status.up ? report.samples.count + 2 : 2)
+        out.append(RemoteWriteSample(name: "heatpump_up", series: device, value: report.status.up ? 1 : 0, timestamp: timestamp))
         if report.status.pollDuration.isFinite {
-            out.append(RemoteWriteSample(name: "heatpump_poll_duration_seconds", labels: device, value: report.status.pollDuration, timestamp: timestamp))
+            out.append(RemoteWriteSample(name: "heatpump_poll_duration_seconds", series: device, value: report.status.pollDuration, timestamp: timestamp))
         }
         guard report.status.up else { return out }
         for sample in report.samples where !sample.value.isText {
             let value = sample.value.doubleValue
             guard value.isFinite else { continue }
-            let labels = sample.instance.map { device + $0.labels.filter { !$0.value.isEmpty } } ?? device
-            out.append(RemoteWriteSample(name: "heatpump_" + PrometheusText.sanitize(sample.seriesName), labels: labels, value: value, timestamp: timestamp))
+            let series = sample.instance.map { RemoteWriteLabelSet(device.labels + $0.labels.filter { !$0.value.isEmpty }) } ?? device
+            out.append(RemoteWriteSample(name: "heatpump_" + PrometheusText.sanitize(sample.seriesName), series: series, value: value, timestamp: timestamp))
         }
         return out
     }

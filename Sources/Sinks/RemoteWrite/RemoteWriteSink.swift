@@ -10,22 +10,26 @@ import Synchronization
 /// The Influx sink's guarantees, with the same spool (`LineSpool`): `publish` turns a poll into
 /// samples in a bounded inbox (`queue.capacity`; overflow dropped and counted). Every
 /// `batch_send_deadline` the sender — on its own I/O thread, where libcurl and SQLite block — sends
-/// the inbox in requests of `max_samples_per_send`. A request that cannot be delivered (network
+/// the inbox in requests of `max_samples_per_send`, up to `max_shards` at once (a series always
+/// through the same shard, so in order). A request that cannot be delivered (network
 /// error, 429, 5xx) goes to the durable spool; while the spool is not empty newer samples queue
 /// behind it, so every series arrives in time order (receivers refuse out-of-order samples). The
 /// spool is replayed oldest first with exponential backoff (Retry-After honoured, capped by
 /// `max_backoff`), also after a restart. A 4xx other than 429 is a refusal: the request is split
 /// in halves until the refused samples are isolated, and only those become dead letters.
 public final class RemoteWriteSink: TelemetrySink, Service, DaemonMetricsSource, SpoolTransport {
-    /// Writer-side state. `@unchecked Sendable`: only `open` and `deliver` touch it, and the sender
-    /// runs each as a job of its one strand, never two at once.
+    /// Writer-side state: one writer (libcurl handle) per shard. `@unchecked Sendable`: `open` fills
+    /// `writers` on the sender's strand before any delivery and nothing replaces it later; writer `i`
+    /// is used only by `deliver(_:shard: i)`, and the sender never runs two deliveries of one shard
+    /// at once (a round waits for all shards; replay uses shard 0 between rounds).
     final class WriterState: @unchecked Sendable {
-        var writer: RemoteWriteWriter?
+        var writers: [RemoteWriteWriter] = []
     }
 
     public let settings: RemoteWriteSettings
     public let spoolPath: String
-    private let site: [SeriesLabel]
+    private let labels: RemoteWriteLabelCache
+    private let timings = RemoteWriteTimings()
     private let version: String
     private let logger: Logger
     private let writerState = WriterState()
@@ -34,7 +38,7 @@ public final class RemoteWriteSink: TelemetrySink, Service, DaemonMetricsSource,
     public init(settings: RemoteWriteSettings, spoolPath: String, site: SiteSettings = SiteSettings(), version: String, logger: Logger) {
         self.settings = settings
         self.spoolPath = spoolPath
-        self.site = site.seriesLabels
+        labels = RemoteWriteLabelCache(site: site.seriesLabels)
         self.version = version
         var logger = logger
         logger[metadataKey: "sink"] = "remote_write"
@@ -42,7 +46,7 @@ public final class RemoteWriteSink: TelemetrySink, Service, DaemonMetricsSource,
         self.logger = logger
         let queue = settings.queue
         sender = SpooledSender(batchSize: queue.maxSamplesPerSend, inboxCapacity: queue.capacity, interval: .seconds(queue.batchSendDeadline),
-                               spoolPath: spoolPath,
+                               shards: queue.maxShards, spoolPath: spoolPath,
                                limits: .init(maxBytes: Int64(settings.spoolMaxMB) * 1_048_576, deadLetterRetention: settings.deadLetterRetention,
                                              deadLetterMax: settings.deadLetterMax),
                                threadName: "hpm-rw",
@@ -57,13 +61,13 @@ public final class RemoteWriteSink: TelemetrySink, Service, DaemonMetricsSource,
     // MARK: TelemetrySink
 
     public func publish(_ report: PollReport) {
-        let samples = RemoteWriteSeries.samples(report, site: site)
+        let samples = RemoteWriteSeries.samples(report, labels: labels)
         guard !samples.isEmpty else { return }
         sender.enqueue(samples)
     }
 
     public func deviceStatusChanged(_ device: DeviceLabels, _ status: DeviceStatus) {}
-    public func deviceRemoved(_ id: String) {}
+    public func deviceRemoved(_ id: String) { labels.remove(id) }
 
     // MARK: Service
 
@@ -74,21 +78,31 @@ public final class RemoteWriteSink: TelemetrySink, Service, DaemonMetricsSource,
     // MARK: SpoolTransport
 
     func open(stopping: StopFlag) throws {
-        writerState.writer = try RemoteWriteWriter(settings: settings, version: version, shouldAbort: { stopping.isSet })
+        writerState.writers = try (0..<sender.shardCount).map { _ in
+            try RemoteWriteWriter(settings: settings, version: version, timings: timings, shouldAbort: { stopping.isSet })
+        }
     }
+
+    /// A series' shard: the hash of its labels besides the name (all of a device's series in one
+    /// shard; the same series, the same shard, within this process).
+    static func shardKey(_ sample: RemoteWriteSample) -> Int { sample.series.hash }
 
     static func spoolLine(_ sample: RemoteWriteSample) -> String { sample.line }
     static func item(spoolLine: Substring) -> RemoteWriteSample? { RemoteWriteSample(line: String(spoolLine)) }
 
     func deliver(_ batch: [RemoteWriteSample]) -> SpoolDelivery<RemoteWriteSample> {
-        deliver(batch, isolating: false)
+        deliver(batch, shard: 0)
+    }
+
+    func deliver(_ batch: [RemoteWriteSample], shard: Int) -> SpoolDelivery<RemoteWriteSample> {
+        deliver(batch, shard: shard, isolating: false)
     }
 
     /// Sends one batch. A refusal (4xx but 429) is bisected so only the refused samples become dead letters.
-    private func deliver(_ batch: [RemoteWriteSample], isolating: Bool) -> SpoolDelivery<RemoteWriteSample> {
+    private func deliver(_ batch: [RemoteWriteSample], shard: Int, isolating: Bool) -> SpoolDelivery<RemoteWriteSample> {
         guard !batch.isEmpty else { return .done(deadLetters: []) }
-        guard let writer = writerState.writer else { return .retry(remaining: batch, deadLetters: [], reason: "not open", retryAfter: nil) }
-        switch writer.write(batch) {
+        guard writerState.writers.indices.contains(shard) else { return .retry(remaining: batch, deadLetters: [], reason: "not open", retryAfter: nil) }
+        switch writerState.writers[shard].write(batch) {
         case .accepted:
             return .done(deadLetters: [])
         case .retry(let reason, let after):
@@ -104,11 +118,11 @@ public final class RemoteWriteSink: TelemetrySink, Service, DaemonMetricsSource,
                 ])
             }
             let middle = batch.count / 2
-            switch deliver(Array(batch[..<middle]), isolating: true) {
+            switch deliver(Array(batch[..<middle]), shard: shard, isolating: true) {
             case .retry(let remaining, let letters, let reason, let after):
                 return .retry(remaining: remaining + batch[middle...], deadLetters: letters, reason: reason, retryAfter: after)
             case .done(let letters):
-                switch deliver(Array(batch[middle...]), isolating: true) {
+                switch deliver(Array(batch[middle...]), shard: shard, isolating: true) {
                 case .done(let more): return .done(deadLetters: letters + more)
                 case .retry(let remaining, let more, let reason, let after):
                     return .retry(remaining: remaining, deadLetters: letters + more, reason: reason, retryAfter: after)
@@ -122,6 +136,9 @@ public final class RemoteWriteSink: TelemetrySink, Service, DaemonMetricsSource,
     public var queueDepth: Int { sender.queueDepth }
 
     var snapshot: SpooledSender<RemoteWriteSink>.Counters { sender.snapshot }
+
+    /// The last failed request's reason (empty when none failed).
+    public var lastError: String { snapshot.lastError }
 
     /// Samples waiting in the durable spool.
     public var spooledSamples: Int { snapshot.spoolItems }
@@ -140,7 +157,16 @@ public final class RemoteWriteSink: TelemetrySink, Service, DaemonMetricsSource,
             metrics.append(DaemonMetric("hpmanager_remote_write_dropped_samples_total", help: "Samples the remote-write sink dropped, by reason.", kind: .counter,
                                         labels: remote + [("reason", reason)], value: Double(value)))
         }
+        let t = timings.snapshot
         metrics += [
+            DaemonMetric("hpmanager_remote_write_requests_total", help: "Remote-write requests the receiver answered (any status; all shards).", kind: .counter,
+                         labels: remote, value: Double(t.requests)),
+            DaemonMetric("hpmanager_remote_write_encode_seconds_total", help: "Time spent encoding and compressing remote-write request bodies.", kind: .counter,
+                         labels: remote, value: t.encodeSeconds),
+            DaemonMetric("hpmanager_remote_write_request_seconds_total", help: "Time remote-write requests took from sending to the receiver's answer (summed over shards).",
+                         kind: .counter, labels: remote, value: t.requestSeconds),
+            DaemonMetric("hpmanager_remote_write_sent_bytes_total", help: "Compressed remote-write body bytes sent.", kind: .counter, labels: remote,
+                         value: Double(t.bodyBytes)),
             DaemonMetric("hpmanager_remote_write_samples_sent_total", help: "Samples the remote-write receiver accepted.", kind: .counter, labels: remote, value: Double(c.sent)),
             DaemonMetric("hpmanager_remote_write_samples_rejected_total", help: "Samples the receiver refused (4xx other than 429), kept as dead letters.",
                          kind: .counter, labels: remote, value: Double(c.rejected)),

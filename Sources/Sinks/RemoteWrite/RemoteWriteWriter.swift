@@ -18,9 +18,11 @@ final class RemoteWriteWriter {
     let settings: RemoteWriteSettings
     private let client: CurlHTTPClient
     private let fixedHeaders: [String]
+    private let timings: RemoteWriteTimings?
 
-    init(settings: RemoteWriteSettings, version: String, shouldAbort: (@Sendable () -> Bool)? = nil) throws {
+    init(settings: RemoteWriteSettings, version: String, timings: RemoteWriteTimings? = nil, shouldAbort: (@Sendable () -> Bool)? = nil) throws {
         self.settings = settings
+        self.timings = timings
         fixedHeaders = [
             "Content-Type: application/x-protobuf", "Content-Encoding: snappy",
             "X-Prometheus-Remote-Write-Version: 0.1.0", "User-Agent: hpmanager/\(version)",
@@ -37,8 +39,12 @@ final class RemoteWriteWriter {
             return .retry(reason: "cannot read credentials: \(error)", after: nil)
         }
         do {
+            let clock = ContinuousClock()
+            let start = clock.now
             let body = try RemoteWriteEncoder.body(samples)
+            let encoded = clock.now
             let response = try client.post(url: settings.url, body: body, headers: headers)
+            timings?.record(encode: encoded - start, request: clock.now - encoded, bytes: body.count)
             switch response.status {
             case 200..<300: return .accepted
             case 429, 500...599: return .retry(reason: "HTTP \(response.status): \(response.body.prefix(200))", after: response.retryAfter)

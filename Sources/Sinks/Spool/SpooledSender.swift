@@ -14,6 +14,8 @@ enum SpoolDelivery<Item> {
     case retry(remaining: [Item], deadLetters: [LineSpool.DeadLetter], reason: String, retryAfter: Double?)
 }
 
+extension SpoolDelivery: Sendable where Item: Sendable {}
+
 /// A sink's way of reaching its receiver. Every call runs on the sender's thread, one at a time.
 protocol SpoolTransport: AnyObject, Sendable {
     associatedtype Item: Sendable
@@ -21,10 +23,21 @@ protocol SpoolTransport: AnyObject, Sendable {
     func open(stopping: StopFlag) throws
     /// Sends one batch (may block up to the writer's timeout).
     func deliver(_ batch: [Item]) -> SpoolDelivery<Item>
+    /// Sends one batch with the writer of `shard` (several shards send at once, each from its own
+    /// thread; calls for one shard never overlap). Default: `deliver(_:)` (a sender with one shard).
+    func deliver(_ batch: [Item], shard: Int) -> SpoolDelivery<Item>
+    /// Which shard an item belongs to, as any stable hash: items with the same key (one series) go
+    /// to the same shard, so they stay in order while shards send at once. Default 0.
+    static func shardKey(_ item: Item) -> Int
     /// The item as one spool line (no newline in it).
     static func spoolLine(_ item: Item) -> String
     /// The item a spool line holds; nil when it cannot be read back (it becomes a dead letter).
     static func item(spoolLine: Substring) -> Item?
+}
+
+extension SpoolTransport {
+    func deliver(_ batch: [Item], shard: Int) -> SpoolDelivery<Item> { deliver(batch) }
+    static func shardKey(_ item: Item) -> Int { 0 }
 }
 
 /// Set when graceful shutdown or cancellation begins. Shared by the service task (sets it), the
@@ -39,6 +52,11 @@ final class StopFlag: Sendable {
 /// to without blocking, and a sender on its own I/O thread (where libcurl and SQLite block) that
 /// sends the inbox in batches every `interval`, and earlier whenever a full batch is waiting (like
 /// Telegraf's flush on `metric_batch_size` and Prometheus' `max_samples_per_send`).
+///
+/// With more than one shard, a round with more than one batch's worth of items splits them by
+/// `shardKey` (one series → one shard) and sends up to `shards` requests at once, each shard its
+/// batches in order (Prometheus' shards). The round ends when every shard is done, so the next
+/// round's items never overtake this one's.
 ///
 /// A batch that cannot be delivered goes to the durable spool; while the spool is not empty newer
 /// batches queue behind it, so items arrive in order. The spool is replayed oldest first, with the
@@ -105,9 +123,10 @@ final class SpooledSender<Transport: SpoolTransport>: Sendable {
     private let counters = Mutex(Counters())
     private let pool: IOThreadPool
     private let strand: IOStrand
+    private let shards: SpoolShards
     private let state = State()
 
-    init(batchSize: Int, inboxCapacity: Int, interval: Duration, spoolPath: String, limits: LineSpool.Limits, threadName: String,
+    init(batchSize: Int, inboxCapacity: Int, interval: Duration, shards: Int = 1, spoolPath: String, limits: LineSpool.Limits, threadName: String,
          wording: Wording, logger: Logger, backoff: @escaping @Sendable (_ failures: Int, _ retryAfter: Double?) -> Double) {
         pacing = Mutex((batchSize: max(1, batchSize), interval: interval))
         self.inboxCapacity = inboxCapacity
@@ -118,7 +137,10 @@ final class SpooledSender<Transport: SpoolTransport>: Sendable {
         self.backoff = backoff
         pool = IOThreadPool(maxThreads: 1, name: threadName)
         strand = IOStrand(pool: pool)
+        self.shards = SpoolShards(count: shards, threadName: threadName + "-s")
     }
+
+    var shardCount: Int { shards.count }
 
     // MARK: Producer side (polling)
 
@@ -141,7 +163,10 @@ final class SpooledSender<Transport: SpoolTransport>: Sendable {
     // MARK: Service
 
     func run(_ transport: Transport) async throws {
-        defer { pool.shutdown() }
+        defer {
+            pool.shutdown()
+            shards.shutdown()
+        }
         // Not skipped by an early cancellation: the final persist below needs the spool.
         try await strand.runIgnoringCancellation { [self] in try open(transport) }
         do {
@@ -152,15 +177,20 @@ final class SpooledSender<Transport: SpoolTransport>: Sendable {
                     try await cancelWhenGracefulShutdown {
                         // A round every `interval`, or as soon as a full batch waits (so the inbox's
                         // capacity bounds a burst, not the sustained rate): checked every tick.
+                        // A round that ends with a full batch already waiting is followed by the next at
+                        // once: at a sustained rate near what the receiver takes, a pause after every round
+                        // would let the inbox overflow.
                         let clock = ContinuousClock()
                         var last = clock.now
+                        var behind = false
                         while true {
                             let (batchSize, interval) = self.pacing.withLock { $0 }
-                            try await Task.sleep(for: min(interval, Self.fullBatchCheck))
+                            if behind { try Task.checkCancellation() } else { try await Task.sleep(for: min(interval, Self.fullBatchCheck)) }
                             let full = max(1, min(batchSize, self.inboxCapacity / 2))
                             guard clock.now - last >= interval || self.queueDepth >= full else { continue }
                             last = clock.now
                             try await self.strand.run { self.cycle(transport, now: Date()) }
+                            behind = self.queueDepth >= full
                         }
                     }
                 } onGracefulShutdown: { [stopping] in
@@ -201,26 +231,99 @@ final class SpooledSender<Transport: SpoolTransport>: Sendable {
         publishSpoolCounters()
     }
 
-    /// One sender round: move the inbox out in batches, deliver directly or via the spool.
+    /// One sender round: move the inbox out in batches, deliver directly (shards at once) or via the spool.
     private func cycle(_ transport: Transport, now: Date) {
         guard let spool = state.spool else { return }
         let batchSize = self.batchSize
         let items = drainInbox()
-        var batches = stride(from: 0, to: items.count, by: batchSize).map { Array(items[$0..<min($0 + batchSize, items.count)]) }[...]
         // Direct path only while nothing older waits in the spool (keeps order).
-        while spool.isEmpty, now >= state.nextAttempt, !stopping.isSet, let batch = batches.first {
-            batches = batches.dropFirst()
-            let delivery = deliver(batch, transport)
-            switch delivery {
-            case .done(let letters):
-                store(letters, spool: spool)
-            case .retry(let remaining, let letters, _, _):
-                spoolAppend(remaining, deadLetters: letters, spool: spool)
+        if spool.isEmpty, now >= state.nextAttempt, !stopping.isSet, !items.isEmpty {
+            let lanes = Self.shard(items, batchSize: batchSize, shards: shards.count)
+            let results = shards.run(lanes.enumerated().map { shard, batches in
+                { @Sendable [self] in sendShard(batches, shard: shard, transport) }
+            })
+            book(results, spool: spool)
+        } else {
+            for start in stride(from: 0, to: items.count, by: batchSize) {
+                spoolAppend(Array(items[start..<min(start + batchSize, items.count)]), spool: spool)
             }
         }
-        for batch in batches { spoolAppend(batch, spool: spool) }
         replay(transport, spool: spool, now: now)
         publishSpoolCounters()
+    }
+
+    /// What one shard did in a round: the batches it tried, with their outcome, and those it did not
+    /// try after a failure (they go to the spool behind the failed one).
+    struct ShardResult: Sendable {
+        var tried: [(batch: Int, delivery: SpoolDelivery<Item>)] = []
+        var untried: [[Item]] = []
+    }
+
+    /// The round's batches per shard. One shard while the round holds at most one batch (a quiet
+    /// sink sends one request per round, as before); otherwise every shard, each item in the shard
+    /// of its `shardKey`, so a series is never in two requests in flight. All shards rather than
+    /// just enough for the count: hashing is uneven, and a shard with one item over a batch would
+    /// send twice in a row and double the round.
+    static func shard(_ items: [Item], batchSize: Int, shards: Int) -> [[[Item]]] {
+        let used = items.count > batchSize ? max(1, shards) : 1
+        var lanes: [[Item]]
+        if used <= 1 {
+            lanes = [items]
+        } else {
+            lanes = Array(repeating: [], count: used)
+            for i in lanes.indices { lanes[i].reserveCapacity(items.count / used + batchSize / 4) }
+            let modulus = UInt(used)
+            for item in items { lanes[Int(UInt(bitPattern: Transport.shardKey(item)) % modulus)].append(item) }
+        }
+        return lanes.filter { !$0.isEmpty }.map { lane in
+            stride(from: 0, to: lane.count, by: batchSize).map { Array(lane[$0..<min($0 + batchSize, lane.count)]) }
+        }
+    }
+
+    /// Runs on the shard's thread: sends its batches in order until one fails. Touches only the
+    /// transport's writer of this shard and `stopping`; the outcome is booked by the sender.
+    private func sendShard(_ batches: [[Item]], shard: Int, _ transport: Transport) -> ShardResult {
+        var result = ShardResult()
+        for (i, batch) in batches.enumerated() {
+            guard !stopping.isSet else {
+                result.untried = Array(batches[i...])
+                break
+            }
+            let delivery = transport.deliver(batch, shard: shard)
+            result.tried.append((batch.count, delivery))
+            if case .retry = delivery {
+                result.untried = Array(batches[(i + 1)...])
+                break
+            }
+        }
+        return result
+    }
+
+    /// Books a round's shard results on the sender's thread: counters, dead letters, and what was
+    /// not delivered into the spool (each shard's rest in its order); one failure per round for the backoff.
+    private func book(_ results: [ShardResult], spool: LineSpool) {
+        var delivered = 0
+        var rejected = 0
+        var failure: (reason: String, retryAfter: Double?)?
+        for result in results {
+            for (count, delivery) in result.tried {
+                switch delivery {
+                case .done(let letters):
+                    rejected += letters.count
+                    delivered += count - letters.count
+                    store(letters, spool: spool)
+                case .retry(let remaining, let letters, let reason, let retryAfter):
+                    rejected += letters.count
+                    delivered += count - remaining.count - letters.count
+                    spoolAppend(remaining, deadLetters: letters, spool: spool)
+                    if failure == nil { failure = (reason, retryAfter) }
+                }
+            }
+            for batch in result.untried { spoolAppend(batch, spool: spool) }
+        }
+        if rejected > 0 { counters.withLock { $0.rejected += rejected } }
+        if delivered > 0 { recordSuccess(delivered) }
+        if let failure { recordFailure(reason: failure.reason, retryAfter: failure.retryAfter) }
     }
 
     /// Replays the spool oldest first, a bounded amount per round.

@@ -10,6 +10,10 @@ struct MQTTSettingsTests {
         #expect(c.mqtt.enabled && c.mqtt.host == "broker.lan" && c.mqtt.port == 1883 && !c.mqtt.tls)
         #expect(c.mqtt.qos == 1 && c.mqtt.retain && c.mqtt.topicPrefix == "hpmanager" && c.mqtt.discoveryPrefix == "homeassistant")
         #expect(!c.mqtt.discovery && !c.mqtt.allowWrites && c.mqtt.protocolVersion == 4)
+        #expect(c.mqtt.registerTopics == .changed)
+        for mode in MQTTSettings.RegisterTopics.allCases {
+            #expect(try SiteSettingsTests.load("mqtt:\n  url: mqtt://b\n  register_topics: \(mode.rawValue)\n").mqtt.registerTopics == mode)
+        }
         let tls = try SiteSettingsTests.load("mqtt:\n  url: mqtts://[::1]\n  protocol: \"5\"\n  ca_file: /etc/ca.pem\n")
         #expect(tls.mqtt.tls && tls.mqtt.host == "::1" && tls.mqtt.port == 8883 && tls.mqtt.protocolVersion == 5)
         let full = try SiteSettingsTests.load("""
@@ -70,6 +74,8 @@ struct MQTTSettingsTests {
         ("mqtt:\n  url: mqtt://b\n  reconnect_interval: 5\n  reconnect_interval_max: 1\n", 4, "must not be below"),
         ("mqtt:\n  url: mqtt://b\n  max_set_payload: 0\n", 3, "between 1 and 65536"),
         ("mqtt:\n  url: mqtt://b\n  allow_write: true\n", 3, "did you mean 'allow_writes'"),
+        ("mqtt:\n  url: mqtt://b\n  register_topics: sometimes\n", 3, "register_topics must be changed, always or off"),
+        ("mqtt:\n  url: mqtt://b\n  discovery: true\n  register_topics: off\n", 4, "without values"),
     ])
     func rejects(_ text: String, _ line: Int, _ fragment: String) throws {
         let error = try #require(try SiteSettingsTests.error(text), "accepted \(text)")

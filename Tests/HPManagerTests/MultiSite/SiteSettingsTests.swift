@@ -76,11 +76,12 @@ struct SiteSettingsTests {
             url: https://mimir.example/api/v1/push
             headers: {X-Scope-OrgID: tenant-1}
             basic_auth: {username: hpm, password_file: /etc/hpmanager/mimir.password}
-            queue: {capacity: 500, max_samples_per_send: 100, batch_send_deadline: 2s, min_backoff: 0.5, max_backoff: 10}
+            queue: {capacity: 500, max_samples_per_send: 100, max_shards: 2, batch_send_deadline: 2s, min_backoff: 0.5, max_backoff: 10}
         """)
         #expect(c.remoteWrite.count == 2)
         let first = c.remoteWrite[0], second = c.remoteWrite[1]
         #expect(first.name == "rw1" && first.queue.capacity == 10_000 && first.queue.maxSamplesPerSend == 2_000 && first.queue.batchSendDeadline == 5)
+        #expect(first.queue.maxShards == 4 && second.queue.maxShards == 2)
         #expect(first.basicAuth == nil && first.bearerTokenFile.isEmpty)
         #expect(second.name == "mimir" && second.headers == ["X-Scope-OrgID": "tenant-1"])
         #expect(second.basicAuth == .init(username: "hpm", passwordFile: "/etc/hpmanager/mimir.password"))
@@ -96,7 +97,9 @@ struct SiteSettingsTests {
         ("remote_write:\n  - url: http://x\n    queue: {capacity: 0}\n", 3, "capacity"),
         ("remote_write:\n  - url: http://x\n    queue: {min_backoff: 10, max_backoff: 1}\n", 3, "must not be below"),
         ("remote_write:\n  - {url: http://x, name: a}\n  - {url: http://y, name: a}\n", 3, "used twice"),
-        ("remote_write:\n  - url: http://x\n    queue: {max_shards: 3}\n", 3, "unknown key"),
+        ("remote_write:\n  - url: http://x\n    queue: {min_shards: 3}\n", 3, "unknown key"),
+        ("remote_write:\n  - url: http://x\n    queue: {max_shards: 0}\n", 3, "max_shards"),
+        ("remote_write:\n  - url: http://x\n    queue: {max_shards: 65}\n", 3, "max_shards"),
     ])
     func rejectsRemoteWrite(_ text: String, _ line: Int, _ fragment: String) throws {
         let error = try #require(try Self.error(text), "accepted \(text)")
