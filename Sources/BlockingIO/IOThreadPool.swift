@@ -1,4 +1,7 @@
 import DequeModule
+#if canImport(Glibc)
+import Glibc
+#endif
 import Foundation
 import Synchronization
 
@@ -34,12 +37,28 @@ public final class IOThreadPool: @unchecked Sendable {
             condition.signal()
         } else if threads < maxThreads {
             threads += 1
-            let thread = Thread { [self] in workerLoop() }
-            thread.name = "\(name)-\(threads)"
+            let threadName = "\(name)-\(threads)"
+            let thread = Thread { [self] in
+                Self.nameCurrentThread(threadName)
+                workerLoop()
+            }
+            thread.name = threadName
             thread.stackSize = 512 * 1024
             thread.start()
         }
         condition.unlock()
+    }
+
+    /// Names the calling thread for the kernel (`ps -L`, `top -H`, `perf`, /proc/PID/task/*/comm):
+    /// Foundation's `Thread.name` on Linux does not reach it, so every pool thread showed the
+    /// cooperative pool's name. Written to /proc/thread-self/comm (what `prctl(PR_SET_NAME)` sets;
+    /// `pthread_setname_np` is not visible to Swift here); the kernel keeps 15 bytes. Best effort.
+    static func nameCurrentThread(_ name: String) {
+        let fd = open("/proc/thread-self/comm", O_WRONLY | O_CLOEXEC)
+        guard fd >= 0 else { return }
+        defer { close(fd) }
+        let bytes = Array(name.utf8.prefix(15))
+        _ = bytes.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
     }
 
     /// Lets idle threads exit; queued jobs still run.

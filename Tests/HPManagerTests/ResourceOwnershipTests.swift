@@ -1,3 +1,4 @@
+import BlockingIO
 import Foundation
 import Synchronization
 import Testing
@@ -23,5 +24,20 @@ struct ResourceOwnershipTests {
         let before = Probe.deinits.withLock { $0 }
         #expect(throws: POSIXError.self) { _ = try Probe(throwAfterInit: true) }
         #expect(Probe.deinits.withLock { $0 } == before + 1)
+    }
+
+    @Test("I/O pool threads carry their names in the kernel (ps -L, perf), not the process's or the cooperative pool's")
+    func poolThreadNames() throws {
+        let pool = IOThreadPool(maxThreads: 1, name: "hpm-probe")
+        defer { pool.shutdown() }
+        let strand = IOStrand(pool: pool)
+        let done = DispatchSemaphore(value: 0)
+        let comm = Mutex("")
+        strand.enqueue {
+            comm.withLock { $0 = (try? String(contentsOfFile: "/proc/thread-self/comm", encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines) ?? "" }
+            done.signal()
+        }
+        #expect(done.wait(timeout: .now() + 10) == .success)
+        #expect(comm.withLock { $0 } == "hpm-probe-1")
     }
 }
