@@ -135,12 +135,12 @@ final class MQTTConnection {
         guard let client else { return }
         while outbox.inflightCount < configuration.options.maxInflight, let (topic, entry) = outbox.next() {
             do {
-                let mid = try client.publish(topic: topic, payload: entry.payload, qos: configuration.qos, retain: entry.retain)
+                let mid = try client.publish(topic: outbox.name(topic), payload: entry.payload, qos: configuration.qos, retain: entry.retain)
                 outbox.sent(topic, version: entry.version, mid: mid)
             } catch {
                 outbox.unsent(topic)
                 if error.isUnsendable {
-                    logger.error("MQTT message refused by libmosquitto; dropped", metadata: ["topic": "\(topic)", "error": "\(error)"])
+                    logger.error("MQTT message refused by libmosquitto; dropped", metadata: ["topic": "\(outbox.name(topic))", "error": "\(error)"])
                     outbox.acknowledgeUnsendable(topic)
                     continue
                 }

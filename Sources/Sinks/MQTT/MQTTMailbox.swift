@@ -1,12 +1,12 @@
-import DequeModule
 import Synchronization
 
 /// What the sink's callers (device actors, the supervisor) hand to the connection thread: the
 /// newest message per topic since the thread last looked, bounded. Never blocks a caller.
 final class MQTTMailbox: Sendable {
     struct Pending {
-        var messages: [String: MQTTOutbox.Message] = [:]
-        var order = Deque<String>()
+        /// In arrival order of their topics; `slot` finds a topic's message.
+        var messages: [MQTTOutbox.Message] = []
+        var slot: [MQTTTopicID: Int] = [:]
         var dropped = 0
     }
 
@@ -35,13 +35,13 @@ final class MQTTMailbox: Sendable {
         guard !messages.isEmpty else { return }
         pending.withLock { p in
             for m in messages {
-                if p.messages.updateValue(m, forKey: m.topic) == nil {
-                    if p.order.count >= capacity {
-                        p.messages.removeValue(forKey: m.topic)
-                        p.dropped += 1
-                    } else {
-                        p.order.append(m.topic)
-                    }
+                if let i = p.slot[m.topic] {
+                    p.messages[i] = m
+                } else if p.messages.count >= capacity {
+                    p.dropped += 1
+                } else {
+                    p.slot[m.topic] = p.messages.count
+                    p.messages.append(m)
                 }
             }
         }
@@ -50,14 +50,16 @@ final class MQTTMailbox: Sendable {
     /// Everything waiting, in arrival order of the topics.
     func take() -> (messages: [MQTTOutbox.Message], dropped: Int) {
         pending.withLock { p in
-            let out = p.order.compactMap { p.messages[$0] }
-            let dropped = p.dropped
-            p = Pending()
-            return (out, dropped)
+            let out = (p.messages, p.dropped)
+            p.messages = []
+            p.messages.reserveCapacity(out.0.count)
+            p.slot.removeAll(keepingCapacity: true)
+            p.dropped = 0
+            return out
         }
     }
 
-    var waiting: Int { pending.withLock { $0.order.count } }
+    var waiting: Int { pending.withLock { $0.messages.count } }
 
     func requestStop() { stop.store(true, ordering: .releasing) }
     var stopRequested: Bool { stop.load(ordering: .acquiring) }

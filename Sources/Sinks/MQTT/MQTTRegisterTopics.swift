@@ -2,7 +2,7 @@ import HPCore
 import Synchronization
 
 /// One device's per-register topics and what was last posted to each, so a poll posts only the
-/// registers whose value changed (`register_topics: changed`) and never rebuilds a topic string.
+/// registers whose value changed (`register_topics: changed`) and never rebuilds (or re-interns) a topic string.
 ///
 /// Posted values are state on retained topics: the broker keeps each one's last value for every
 /// subscriber, so an unchanged value need not be sent again. After the broker connection is
@@ -12,7 +12,7 @@ final class MQTTRegisterTopics: Sendable {
     private struct Posted {
         var name: String
         /// Nil for a name the topic layout reserves (`state`, `availability`): never posted.
-        var topic: String?
+        var topic: MQTTTopicID?
         var value: SampleValue
         var label: String?
     }
@@ -30,7 +30,7 @@ final class MQTTRegisterTopics: Sendable {
 
     /// The messages for a successful poll's register topics: every register when `all` or when
     /// `generation` differs from the last poll's, otherwise those whose value or label changed.
-    func messages(_ samples: [Sample], all: Bool, generation: Int, topics: MQTTTopics, retain: Bool) -> [MQTTOutbox.Message] {
+    func messages(_ samples: [Sample], all: Bool, generation: Int, topics: MQTTTopics, table: MQTTTopicTable, retain: Bool) -> [MQTTOutbox.Message] {
         state.withLock { s in
             let everything = all || s.generation != generation
             s.generation = generation
@@ -43,7 +43,7 @@ final class MQTTRegisterTopics: Sendable {
                     s.posted[i].value = sample.value
                     s.posted[i].label = sample.label
                 } else {
-                    let entry = Posted(name: sample.name, topic: topics.register(id, sample.name), value: sample.value, label: sample.label)
+                    let entry = Posted(name: sample.name, topic: topics.register(id, sample.name).map(table.intern), value: sample.value, label: sample.label)
                     if i < s.posted.count { s.posted[i] = entry } else { s.posted.append(entry) }
                 }
                 guard let topic = s.posted[i].topic else { continue }

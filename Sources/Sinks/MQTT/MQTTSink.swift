@@ -17,6 +17,9 @@ import Synchronization
 public final class MQTTSink: TelemetrySink, Service, DaemonMetricsSource {
     struct DeviceMemo {
         var labels: DeviceLabels
+        /// Its state and availability topics, interned once.
+        var stateTopic: MQTTTopicID
+        var availabilityTopic: MQTTTopicID
         /// Its register topics and what was last posted to them.
         var registerTopics: MQTTRegisterTopics
         var registers = "{}"
@@ -33,6 +36,7 @@ public final class MQTTSink: TelemetrySink, Service, DaemonMetricsSource {
     private let clientID: String
     private let logger: Logger
     private let mailbox: MQTTMailbox
+    private let topicTable = MQTTTopicTable()
     private let devices = Mutex([String: DeviceMemo]())
     private let catalog: MQTTRegisterCatalog?
     private let write: MQTTWriteHandler?
@@ -74,7 +78,8 @@ public final class MQTTSink: TelemetrySink, Service, DaemonMetricsSource {
         let up = report.status.up && !report.samples.isEmpty
         let registers = up ? ReadingJSON.encode(report.samples) : nil
         let (memo, describe) = devices.withLock { all -> (DeviceMemo, Bool) in
-            var memo = all[id] ?? DeviceMemo(labels: report.device, registerTopics: MQTTRegisterTopics(id: id))
+            var memo = all[id] ?? DeviceMemo(labels: report.device, stateTopic: topicTable.intern(topics.state(id)),
+                                             availabilityTopic: topicTable.intern(topics.availability(id)), registerTopics: MQTTRegisterTopics(id: id))
             let relabelled = memo.labels != report.device
             memo.labels = report.device
             if let registers {
@@ -91,27 +96,28 @@ public final class MQTTSink: TelemetrySink, Service, DaemonMetricsSource {
             // A new broker connection (generation) gets every register again: it may have lost the retained ones.
             let generation = mailbox.counters.withLock { $0.connects }
             messages = memo.registerTopics.messages(report.samples, all: settings.registerTopics == .always, generation: generation,
-                                                    topics: topics, retain: retain)
+                                                    topics: topics, table: topicTable, retain: retain)
         }
         messages.reserveCapacity(messages.count + 2)
-        messages.append(.init(topic: topics.state(id), payload: MQTTPayload.state(device: report.device, timestamp: report.timestamp, up: up,
+        messages.append(.init(topic: memo.stateTopic, payload: MQTTPayload.state(device: report.device, timestamp: report.timestamp, up: up,
                                                                                     lastSuccess: memo.lastSuccess, registers: memo.registers),
                               retain: retain))
-        messages.append(.init(topic: topics.availability(id), payload: up ? MQTTPayload.online : MQTTPayload.offline, retain: true))
+        messages.append(.init(topic: memo.availabilityTopic, payload: up ? MQTTPayload.online : MQTTPayload.offline, retain: true))
         mailbox.post(messages)
         if describe { toDescribe.yield(id) }
     }
 
     public func deviceStatusChanged(_ device: DeviceLabels, _ status: DeviceStatus) {
         guard !status.up else { return }  // online is said by a successful poll, with its values
-        mailbox.post([.init(topic: topics.availability(device.id), payload: MQTTPayload.offline, retain: true)])
+        let topic = devices.withLock { $0[device.id]?.availabilityTopic } ?? topicTable.intern(topics.availability(device.id))
+        mailbox.post([.init(topic: topic, payload: MQTTPayload.offline, retain: true)])
     }
 
     public func deviceRemoved(_ id: String) {
         let memo = devices.withLock { $0.removeValue(forKey: id) }
-        var messages = [MQTTOutbox.Message(topic: topics.availability(id), payload: MQTTPayload.offline, retain: true)]
+        var messages = [MQTTOutbox.Message(topic: memo?.availabilityTopic ?? topicTable.intern(topics.availability(id)), payload: MQTTPayload.offline, retain: true)]
         // An empty retained config deletes the entity in Home Assistant.
-        for topic in memo?.discoveryTopics ?? [] { messages.append(.init(topic: topic, payload: [], retain: true)) }
+        for topic in memo?.discoveryTopics ?? [] { messages.append(.init(topic: topicTable.intern(topic), payload: [], retain: true)) }
         mailbox.post(messages)
     }
 
@@ -121,7 +127,7 @@ public final class MQTTSink: TelemetrySink, Service, DaemonMetricsSource {
         defer { pool.shutdown() }
         let (incoming, incomingContinuation) = AsyncStream.makeStream(of: MQTTIncoming.self, bufferingPolicy: .bufferingNewest(1000))
         let configuration = try await strand.runIgnoringCancellation { [self] in try connectionConfiguration() }
-        let (mailbox, logger, outboxPath, maxTopics) = (mailbox, logger, outboxPath, settings.outboxMaxTopics)
+        let (mailbox, logger, outboxPath, maxTopics, topicTable) = (mailbox, logger, outboxPath, settings.outboxMaxTopics, topicTable)
         logger.info("MQTT sink starting", metadata: ["url": "\(settings.url)", "protocol": "\(settings.protocolVersion == 5 ? "5" : "3.1.1")", "client_id": "\(clientID)", "topic_base": "\(topics.base)",
                                                      "discovery": "\(settings.discovery)", "allow_writes": "\(configuration.subscribeSets)"])
         if settings.tls && settings.insecureSkipVerify {
@@ -132,7 +138,7 @@ public final class MQTTSink: TelemetrySink, Service, DaemonMetricsSource {
                 try await withThrowingTaskGroup(of: Void.self) { group in
                     group.addTask { [strand] in
                         try await strand.runIgnoringCancellation {
-                            let outbox = try MQTTOutbox(path: outboxPath, maxTopics: maxTopics)
+                            let outbox = try MQTTOutbox(path: outboxPath, maxTopics: maxTopics, topics: topicTable)
                             MQTTConnection(configuration: configuration, mailbox: mailbox, outbox: outbox, incoming: incomingContinuation,
                                            logger: logger).run(drainSeconds: 2)
                         }
@@ -159,8 +165,8 @@ public final class MQTTSink: TelemetrySink, Service, DaemonMetricsSource {
 
     /// Says `offline` for every device, then lets the connection thread deliver and disconnect.
     private func stop() {
-        let ids = devices.withLock { Array($0.keys) }
-        mailbox.post(ids.map { .init(topic: topics.availability($0), payload: MQTTPayload.offline, retain: true) })
+        let availability = devices.withLock { $0.values.map(\.availabilityTopic) }
+        mailbox.post(availability.map { .init(topic: $0, payload: MQTTPayload.offline, retain: true) })
         mailbox.requestStop()
     }
 
@@ -199,7 +205,8 @@ public final class MQTTSink: TelemetrySink, Service, DaemonMetricsSource {
             all[id] = memo
             return old.filter { !memo.discoveryTopics.contains($0) }
         }
-        mailbox.post(configs.map { .init(topic: $0.topic, payload: $0.payload, retain: true) } + stale.map { .init(topic: $0, payload: [], retain: true) })
+        mailbox.post(configs.map { .init(topic: topicTable.intern($0.topic), payload: $0.payload, retain: true) }
+                     + stale.map { .init(topic: topicTable.intern($0), payload: [], retain: true) })
         logger.debug("Home Assistant discovery published", metadata: ["heatpump_id": "\(id)", "entities": "\(configs.count)"])
     }
 
