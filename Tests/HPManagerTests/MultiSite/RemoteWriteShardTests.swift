@@ -15,23 +15,24 @@ struct RemoteWriteShardTests {
                    status: DeviceStatus(state: .polling, up: true, pollDuration: 0.01))
     }
 
-    @Test("a slow receiver (0.4 s per answer): the default shards keep 800 samples/s flowing without a drop (one request at a time carries 250/s)")
-    func slowReceiverDoesNotDrop() async throws {
+    /// Publishes 13 polls of 6 samples every 100 ms for `ticks` ticks into a sink whose receiver
+    /// answers after `answerDelay`, then waits for everything to be sent; returns the sink.
+    static func steadyStream(answerDelay: Double, capacity: Int, shards: Int?, ticks: Int) async throws -> (sink: RemoteWriteSink, total: Int, sent: Bool) {
         let dir = try TemporaryDirectory()
-        let server = try RecordingHTTPServer(status: 204, answerDelay: 0.4, directory: dir)
+        let server = try RecordingHTTPServer(status: 204, answerDelay: answerDelay, directory: dir)
         var settings = RemoteWriteSettings()
         settings.name = "test"
         settings.url = "http://127.0.0.1:\(server.port)/api/v1/write"
         settings.timeout = 5
-        settings.queue.capacity = 800
+        settings.queue.capacity = capacity
         settings.queue.maxSamplesPerSend = 100
+        if let shards { settings.queue.maxShards = shards }
         settings.queue.batchSendDeadline = 0.05
         let sink = RemoteWriteSink(settings: settings, spoolPath: dir.file("rw.db"), version: "test", logger: Logger(label: "t"))
         let task = Task { try await sink.run() }
         defer { task.cancel() }
-        // 80 samples every 100 ms for 2 s (13⅓ polls of 6 samples, spread over 100 devices' series).
         var published = 0
-        for tick in 0..<20 {
+        for tick in 0..<ticks {
             for i in 0..<13 {
                 let n = tick * 13 + i
                 sink.publish(Self.report(device: n % 100, poll: n / 100))
@@ -41,39 +42,27 @@ struct RemoteWriteShardTests {
         }
         let total = published
         let sent = try? await eventually("every sample sent", timeout: 10) { sink.snapshot.sent == total ? true : nil }
-        #expect(sent == true, "sent \(sink.snapshot.sent) of \(total), dropped \(sink.snapshot.inboxDropped), spooled \(sink.spooledSamples), failures \(sink.snapshot.sendFailures) \(sink.snapshot.lastError)")
+        // Stopped before the receiver and the spool's directory go.
+        task.cancel()
+        _ = try? await task.value
+        withExtendedLifetime(server) {}
+        return (sink, total, sent == true)
+    }
+
+    @Test("a slow receiver (0.4 s per answer): the default shards keep 800 samples/s flowing without a drop (one request at a time carries 250/s)")
+    func slowReceiverDoesNotDrop() async throws {
+        // 78 samples every 100 ms for 2 s, spread over 100 devices' series.
+        let (sink, total, sent) = try await Self.steadyStream(answerDelay: 0.4, capacity: 800, shards: nil, ticks: 20)
+        #expect(sent, "sent \(sink.snapshot.sent) of \(total), dropped \(sink.snapshot.inboxDropped), spooled \(sink.spooledSamples), failures \(sink.snapshot.sendFailures) \(sink.snapshot.lastError)")
         #expect(sink.snapshot.inboxDropped == 0)
         #expect(sink.snapshot.sendFailures == 0)
     }
 
     @Test("a round that ends with a full batch waiting is followed by the next at once: one shard at 80 % of what a 0.1 s receiver takes drops nothing with an inbox of 300")
     func noPauseWhenBehind() async throws {
-        let dir = try TemporaryDirectory()
-        let server = try RecordingHTTPServer(status: 204, answerDelay: 0.1, directory: dir)
-        var settings = RemoteWriteSettings()
-        settings.name = "test"
-        settings.url = "http://127.0.0.1:\(server.port)/api/v1/write"
-        settings.timeout = 5
-        settings.queue.capacity = 300
-        settings.queue.maxSamplesPerSend = 100
-        settings.queue.maxShards = 1
-        settings.queue.batchSendDeadline = 0.05
-        let sink = RemoteWriteSink(settings: settings, spoolPath: dir.file("rw.db"), version: "test", logger: Logger(label: "t"))
-        let task = Task { try await sink.run() }
-        defer { task.cancel() }
-        // 78 samples every 100 ms for 3 s (13 polls of 6 samples): ~1,000/s is what 100 per 0.1 s answer carries.
-        var published = 0
-        for tick in 0..<30 {
-            for i in 0..<13 {
-                let n = tick * 13 + i
-                sink.publish(Self.report(device: n % 100, poll: n / 100))
-                published += 6
-            }
-            try await Task.sleep(for: .milliseconds(100))
-        }
-        let total = published
-        let sent = try? await eventually("every sample sent", timeout: 10) { sink.snapshot.sent == total ? true : nil }
-        #expect(sent == true, "sent \(sink.snapshot.sent) of \(total), dropped \(sink.snapshot.inboxDropped)")
+        // 78 samples every 100 ms for 3 s: ~1,000/s is what 100 per 0.1 s answer carries.
+        let (sink, total, sent) = try await Self.steadyStream(answerDelay: 0.1, capacity: 300, shards: 1, ticks: 30)
+        #expect(sent, "sent \(sink.snapshot.sent) of \(total), dropped \(sink.snapshot.inboxDropped)")
         #expect(sink.snapshot.inboxDropped == 0)
     }
 
