@@ -153,11 +153,17 @@ struct HPManagerDaemon: AsyncParsableCommand {
         var known = config.devices.filter(\.enabled).map { d in
             DeviceLabels(id: d.id, name: d.name, location: d.location, model: d.model, manufacturer: config.models[d.model]?.manufacturer ?? "")
         }
-        let runtime = (try? await store.runtimeDevices()) ?? []
-        known += runtime.filter { r in r.enabled == true && !known.contains { $0.id == r.id } }.map {
-            DeviceLabels(id: $0.id, name: $0.name, location: $0.location, model: $0.model, manufacturer: $0.manufacturer)
+        do {
+            let runtime = try await store.runtimeDevices()
+            let fromFile = Set(known.map(\.id))
+            known += runtime.filter { $0.enabled == true && !fromFile.contains($0.id) }.map {
+                DeviceLabels(id: $0.id, name: $0.name, location: $0.location, model: $0.model, manufacturer: $0.manufacturer)
+            }
+            await alerts.restore(devices: known)
+        } catch {
+            // Without the runtime registry its devices' open alerts would look stale and be resolved: skip instead.
+            logger.error("cannot read the runtime devices; open alerts are not continued", metadata: ["error": "\(error)"])
         }
-        await alerts.restore(devices: known)
 
         var metrics: MetricsFileSink?
         let fileSettings = config.collector.metricsFile
