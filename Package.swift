@@ -177,7 +177,7 @@ let package = Package(
             name: "HPManagerTests",
             dependencies: [
                 "HPCore", "Drivers", "DeviceActor", "Sinks", "Supervisor", "ModbusKit", "TestSupport", "SQLiteKit", "CurlKit", "BlockingIO", "ControlProtocol",
-                "Insight",
+                "Insight", "MQTTKit",
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Yams", package: "Yams"),  // deploy/ files (compose, Prometheus) parsed by the deploy tests

@@ -54,6 +54,8 @@ public final class MosquittoClient {
 
     private let handle: OpaquePointer
     private let box: EventBox
+    /// Whether `logCallback` is set (only `loop`'s thread changes it).
+    private var logging = true
     /// 4 = MQTT 3.1.1, 5 = MQTT 5: how CONNACK codes read.
     public let protocolVersion: Int32
 
@@ -101,10 +103,7 @@ public final class MosquittoClient {
         mosquitto_publish_callback_set(mosq) { _, obj, mid in
             MosquittoClient.box(obj)?.events.append(.published(mid: mid))
         }
-        mosquitto_log_callback_set(mosq) { _, obj, level, text in
-            guard level & Int32(MOSQ_LOG_ERR | MOSQ_LOG_WARNING) != 0, let text, let box = MosquittoClient.box(obj) else { return }
-            box.lastLogged = String(cString: text)
-        }
+        mosquitto_log_callback_set(mosq, Self.logCallback)
         mosquitto_message_callback_set(mosq) { _, obj, message in
             guard let box = MosquittoClient.box(obj), let message, let topic = message.pointee.topic else { return }
             let length = Int(message.pointee.payloadlen)
@@ -124,6 +123,26 @@ public final class MosquittoClient {
         mosquitto_destroy(handle)
     }
 
+    /// Keeps libmosquitto's newest error or warning. While a log callback is set, libmosquitto
+    /// formats every line it could log, at every level (a `vsnprintf` and a `malloc` per packet:
+    /// "Client … sending PUBLISH …"), so it is set only while the connection is not up, when the
+    /// reasons it logs (TLS handshake, refused connect) are what an error message needs.
+    private static let logCallback: @convention(c) (OpaquePointer?, UnsafeMutableRawPointer?, Int32, UnsafePointer<CChar>?) -> Void = { _, obj, level, text in
+        guard level & Int32(MOSQ_LOG_ERR | MOSQ_LOG_WARNING) != 0, let text, let box = MosquittoClient.box(obj) else { return }
+        box.lastLogged = String(cString: text)
+    }
+
+    /// Whether libmosquitto's errors and warnings are being kept for `takeLogged`: while the
+    /// connection is not up (see `logCallback`).
+    public var capturesLog: Bool { logging }
+
+    /// Whether libmosquitto's log reaches `takeLogged` (see `logCallback`).
+    private func setLogging(_ on: Bool) {
+        guard on != logging else { return }
+        logging = on
+        mosquitto_log_callback_set(handle, on ? Self.logCallback : nil)
+    }
+
     private static func box(_ obj: UnsafeMutableRawPointer?) -> EventBox? {
         obj.map { Unmanaged<EventBox>.fromOpaque($0).takeUnretainedValue() }
     }
@@ -136,6 +155,7 @@ public final class MosquittoClient {
 
     /// Starts connecting without waiting for the broker (DNS lookup aside); CONNACK arrives as `.connected` from `loop`.
     public func connect(host: String, port: Int, keepalive: Int) throws(MosquittoError) {
+        setLogging(true)
         do throws(MosquittoError) {
             try MosquittoError.check(mosquitto_connect_async(handle, host, Int32(clamping: port), Int32(clamping: keepalive)), "connect")
         } catch {
@@ -170,6 +190,15 @@ public final class MosquittoClient {
         }
         let events = box.events
         box.events.removeAll(keepingCapacity: true)
+        // Logging off once the broker accepted the connection, on again as soon as it is gone.
+        for event in events {
+            switch event {
+            case .connected(let code): setLogging(code != 0)
+            case .disconnected: setLogging(true)
+            default: break
+            }
+        }
+        if failure != nil { setLogging(true) }
         return (events, failure)
     }
 

@@ -19,7 +19,7 @@ struct HPMBench: AsyncParsableCommand {
     @Option(help: "Sinks scenario: remote-write queue.capacity (0 = default).") var rwCapacity = 0
     @Option(help: "Sinks scenario: remote-write queue.max_samples_per_send (0 = default).") var rwBatch = 0
     @Option(help: "Sinks scenario: remote-write queue.max_shards (0 = default).") var rwShards = 0
-    @Option(help: "Sinks scenario: rows to run besides the baseline, comma-separated (sqlite, influx, remote-write, mqtt); empty = all.") var rows = ""
+    @Option(help: "Sinks scenario: rows to run besides the baseline, comma-separated (metrics-file, sqlite, influx, remote-write, mqtt); empty = all.") var rows = ""
 
     func run() async throws {
         if scenario == "decode" {

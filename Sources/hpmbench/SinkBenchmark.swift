@@ -4,6 +4,7 @@ import Logging
 import ServiceLifecycle
 import Sinks
 import SQLiteKit
+import Synchronization
 import TestSupport
 
 /// Feeds synthetic polls (devices × registers every interval) into the sinks at the fleet's rate
@@ -83,6 +84,7 @@ struct SinkBenchmark {
 
         // Baseline: producing the polls alone (what the sinks add is measured on top of this).
         rows.append(try await measure("baseline: produce polls only") { try await drive { _ in } })
+        if wants("metrics-file") { rows.append(try await metricsFileRow(dir: dir, logger: logger)) }
         if wants("sqlite") { rows += try await sqliteRows(dir: dir, logger: logger) }
         if wants("influx") { rows.append(try await influxRow(dir: dir, logger: logger)) }
         if wants("remote-write") { rows.append(try await remoteWriteRow(dir: dir, logger: logger)) }
@@ -91,6 +93,41 @@ struct SinkBenchmark {
             rows.append(try await mqttRow(dir: dir, logger: logger, mode: .changed, changing: registers / 5))
         }
         return rows
+    }
+
+    /// The metrics file (the daemon's default sink): publishing every poll, and one full rewrite per
+    /// poll interval (the default `metrics_file.interval` is the shortest poll interval, at most 10 s),
+    /// on a thread of its own as in the daemon. Every device is published once before the row, so
+    /// each rewrite renders the whole fleet.
+    func metricsFileRow(dir: TemporaryDirectory, logger: Logger) async throws -> Row {
+        let path = dir.file("hpmanager.prom")
+        let sink = MetricsFileSink(path: path, interval: .seconds(interval), version: "bench", logger: logger)
+        for r in reports(tick: 0) { sink.publish(r) }
+        let rewrites = max(1, Int(seconds / interval))
+        let spacing = seconds / Double(rewrites)
+        let cpuPerRewrite = Mutex<[Double]>([])
+        let row = try await measure("metrics file (publish + rewrite)") {
+            let writer = Thread {
+                let start = Date()
+                for i in 0..<rewrites {
+                    Thread.sleep(until: start.addingTimeInterval(spacing * (Double(i) + 0.5)))
+                    let t0 = ThreadCPU.current()
+                    sink.writeNow()
+                    let used = ThreadCPU.current() - t0
+                    cpuPerRewrite.withLock { $0.append(used) }
+                }
+            }
+            writer.start()
+            let fields = try await drive(tick: 1) { batch in for r in batch { sink.publish(r) } }
+            while cpuPerRewrite.withLock({ $0.count }) < rewrites { try await Task.sleep(for: .milliseconds(20)) }
+            return fields
+        }
+        let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0
+        let each = cpuPerRewrite.withLock { $0 }
+        print(String(format: "check: metrics file %d rewrites of %.1f MB, %.1f ms CPU each (%.0f ns per line, %d lines)", each.count, Double(size) / 1e6,
+                     each.reduce(0, +) / Double(max(1, each.count)) * 1000,
+                     each.reduce(0, +) / Double(max(1, each.count)) * 1e9 / Double(max(1, devices * (registers + 20))), devices * (registers + 20)))
+        return row
     }
 
     /// SQLite store: one JSON row per poll, batched per second; and the alternative design measured

@@ -19,6 +19,13 @@ enum ThreadCPU {
         return out
     }
 
+    /// CPU seconds of the calling thread (CLOCK_THREAD_CPUTIME_ID).
+    static func current() -> Double {
+        var ts = timespec()
+        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts)
+        return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
+    }
+
     /// What each thread name used between two snapshots, largest first (threads that ended are not counted).
     static func delta(_ before: [String: Double], _ after: [String: Double]) -> [(String, Double)] {
         after.map { ($0.key, $0.value - (before[$0.key] ?? 0)) }.filter { $0.1 > 0.005 }.sorted { $0.1 > $1.1 }

@@ -117,6 +117,34 @@ struct SinkNumberTextTests {
         #expect(object["nan"] is NSNull, "NaN has no JSON spelling: null")
     }
 
+    @Test("rewrites run on the sink's own thread (never the cooperative pool); the last one, on cancellation, marks every device down")
+    func rewriteThread() async throws {
+        let dir = try TemporaryDirectory(prefix: "hpm-mthread")
+        let path = dir.file("out.prom")
+        let sink = MetricsFileSink(path: path, interval: .milliseconds(100), version: "test", logger: Logger(label: "t"))
+        let now = Date().timeIntervalSince1970
+        sink.publish(PollReport(device: DeviceLabels(id: "hp-1", name: "n", location: "l", model: "m", manufacturer: "x"), timestamp: now,
+                                samples: [Sample(register: 0, name: "t", value: .double(21.5))],
+                                status: DeviceStatus(state: .polling, up: true, lastSuccess: now, pollInterval: 10)))
+        let running = Task { try await sink.run() }
+        let deadline = ContinuousClock.now + .seconds(20)
+        var names: [String] = []
+        while ContinuousClock.now < deadline {
+            let tasks = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/task")) ?? []
+            names = tasks.compactMap { try? String(contentsOfFile: "/proc/self/task/\($0)/comm", encoding: .utf8) }
+                .map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }
+            if names.contains("metrics-file-1"), FileManager.default.fileExists(atPath: path) { break }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        #expect(names.contains("metrics-file-1"), "threads: \(Set(names).sorted())")
+        #expect(try String(contentsOfFile: path, encoding: .utf8).contains("heatpump_up{heatpump_id=\"hp-1\""))
+        running.cancel()
+        _ = await running.result
+        let last = try String(contentsOfFile: path, encoding: .utf8)
+        #expect(last.split(separator: "\n").contains { $0.hasPrefix("heatpump_up{heatpump_id=\"hp-1\"") && $0.hasSuffix(" 0") }, "final write: down")
+        #expect(!last.contains("heatpump_t{"), "final write: no register series")
+    }
+
     @Test("metrics lines: the same values as Go's ParseFloat reads them; non-finite as NaN/+Inf/-Inf")
     func metricsValues() throws {
         let dir = try TemporaryDirectory(prefix: "hpm-num")

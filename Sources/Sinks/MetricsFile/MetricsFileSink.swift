@@ -1,3 +1,4 @@
+import BlockingIO
 import Foundation
 import HPCore
 import Logging
@@ -155,19 +156,29 @@ public final class MetricsFileSink: TelemetrySink, Service {
 
     // MARK: Service
 
+    /// Rewrites run on a thread of their own (`metrics-file`): a rewrite at 10,000 devices renders and
+    /// writes ~100 MB and must block neither the cooperative pool nor a device's event loop, however
+    /// slow the disk.
     public func run() async throws {
+        let pool = IOThreadPool(maxThreads: 1, name: "metrics-file")
+        let strand = IOStrand(pool: pool)
+        defer { pool.shutdown() }
         do {
             try await cancelWhenGracefulShutdown {
+                let clock = ContinuousClock()
+                var next = clock.now
                 while true {
-                    self.writeNow()
-                    try await Task.sleep(for: self.interval)
+                    try await strand.run { self.writeNow() }
+                    // A fixed cadence: the rewrite's own duration does not stretch the interval.
+                    next = max(next + self.interval, clock.now)
+                    try await Task.sleep(until: next, clock: clock)
                 }
             }
         } catch is CancellationError {
             // fall through to the final write
         }
         state.withLock { $0.shuttingDown = true }
-        writeNow()
+        try await strand.runIgnoringCancellation { self.writeNow() }
     }
 
     /// Renders and replaces the file now.
