@@ -145,6 +145,71 @@ struct SinkNumberTextTests {
         #expect(!last.contains("heatpump_t{"), "final write: no register series")
     }
 
+    /// `devices` heat pumps of 50 numeric registers, and one with an enum, a bitmap, a text and a template instance.
+    static func fleet(_ sink: MetricsFileSink, devices: Int, at now: Double) {
+        let status = DeviceStatus(state: .polling, up: true, lastSuccess: now, pollInterval: 10)
+        for d in 0..<devices {
+            let labels = DeviceLabels(id: "hp-\(d)", name: "Heat pump \(d)", location: "Building \(d % 7)", model: "m", manufacturer: "x")
+            sink.publish(PollReport(device: labels, timestamp: now, samples: (0..<50).map {
+                Sample(register: $0, name: "r\($0)", value: $0 % 2 == 0 ? .int(Int64(d * $0)) : .double(Double(d) + Double($0) / 4))
+            }, status: status))
+        }
+        sink.publish(PollReport(device: DeviceLabels(id: "mixed", name: "n", location: "l", model: "m2", manufacturer: "x"), timestamp: now, samples: [
+            Sample(register: 0, name: "r1", value: .double(2.5)),
+            Sample(register: 1, name: "mode", value: .int(1), label: "heating"),
+            Sample(register: 2, name: "flags", value: .int(5), bits: [0, 2]),
+            Sample(register: 3, name: "firmware", value: .string("1.2.3")),
+            Sample(register: 4, name: "circuit_a.flow", value: .double(35.5), instance: SeriesInstance(series: "circuit_flow", labels: [SeriesLabel(name: "circuit", value: "A")])),
+        ], status: status))
+    }
+
+    @Test("a rewrite larger than one chunk streams into the file byte for byte as rendered in memory; promtool accepts it")
+    func streamedRewrite() throws {
+        let dir = try TemporaryDirectory(prefix: "hpm-stream")
+        let path = dir.file("out.prom")
+        let sink = MetricsFileSink(path: path, interval: .seconds(10), version: "test", logger: Logger(label: "t"))
+        let now = Date().timeIntervalSince1970
+        Self.fleet(sink, devices: 400, at: now)
+        sink.writeNow()
+        let written = try String(contentsOfFile: path, encoding: .utf8)
+        #expect(written.utf8.count > 4 * MetricsRenderer.chunk, "spans several chunks: \(written.utf8.count) bytes")
+        // The file's own bookkeeping lines differ (written before the rewrite counted, rendered at another instant).
+        func body(_ text: String) -> [Substring] { text.split(separator: "\n").filter { !$0.contains("hpmanager_metrics_file_") } }
+        #expect(body(written) == body(sink.render(now: now)))
+        #expect(written.contains(#"heatpump_mode_state{heatpump_id="mixed""#) && written.contains(#"heatpump_flags_bit{heatpump_id="mixed""#)
+                && written.contains(#"heatpump_firmware_info{heatpump_id="mixed""#) && written.contains(#"circuit="A"} 35.5"#))
+        #expect(written.contains(#"heatpump_r3{heatpump_id="hp-399",name="Heat pump 399",location="Building 0",model="m",manufacturer="x"} 399.75"#))
+        let (status, output) = try Promtool.check(written)
+        #expect(status == 0, "\(output.prefix(500))")
+        let leftovers = try FileManager.default.contentsOfDirectory(atPath: dir.path).filter { $0.hasSuffix(".tmp") }
+        #expect(leftovers.isEmpty)
+    }
+
+    @Test("a disk that fills up in the middle of a streamed rewrite leaves the previous file whole and no temp file; the error is counted")
+    func streamedRewriteDiskFull() throws {
+        let dir = try TemporaryDirectory(prefix: "hpm-full")
+        let mount = dir.file("small")
+        try FileManager.default.createDirectory(atPath: mount, withIntermediateDirectories: true)
+        // A 1 MiB tmpfs: room for a small file, not for a fleet's. Needs root (the test environment has it).
+        guard (try? DeployFiles.run("/bin/mount", ["-t", "tmpfs", "-o", "size=1m", "tmpfs", mount]))?.0 == 0 else {
+            print("skipped: cannot mount a tmpfs here (needs root)")
+            return
+        }
+        defer { _ = try? DeployFiles.run("/bin/umount", ["-l", mount]) }
+        let path = mount + "/out.prom"
+        let sink = MetricsFileSink(path: path, interval: .seconds(10), version: "test", logger: Logger(label: "t"))
+        let now = Date().timeIntervalSince1970
+        Self.fleet(sink, devices: 1, at: now)
+        sink.writeNow()
+        let before = try String(contentsOfFile: path, encoding: .utf8)
+        #expect(before.contains(#"heatpump_r1{heatpump_id="hp-0""#))
+        Self.fleet(sink, devices: 300, at: now)   // ~3 MB: ENOSPC after the first chunks
+        sink.writeNow()
+        #expect(try String(contentsOfFile: path, encoding: .utf8) == before, "the previous file is untouched")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: mount).filter { $0.hasSuffix(".tmp") }.isEmpty, "no temp file left")
+        #expect(PromMetrics(sink.render(now: now)).value("hpmanager_metrics_file_write_errors_total") == 1)
+    }
+
     @Test("metrics lines: the same values as Go's ParseFloat reads them; non-finite as NaN/+Inf/-Inf")
     func metricsValues() throws {
         let dir = try TemporaryDirectory(prefix: "hpm-num")

@@ -1,6 +1,32 @@
-/// Appends exposition-format lines to one byte buffer.
+/// Appends exposition-format lines to a byte buffer. With a `spill`, the buffer is handed over
+/// and emptied whenever it holds `chunk` bytes (a rewrite streams into the file in cache-sized
+/// pieces); without one it grows to hold the whole text.
 struct MetricsRenderer {
     var out: [UInt8] = []
+    /// Receives each full chunk; the first error stops spilling and is kept in `failure`.
+    let spill: ((UnsafeRawBufferPointer) throws -> Void)?
+    private(set) var failure: (any Error)?
+    /// 256 KiB: fits in L2 while it is rendered and then copied into the page cache.
+    static let chunk = 256 * 1024
+
+    init(spill: ((UnsafeRawBufferPointer) throws -> Void)? = nil) {
+        self.spill = spill
+        if spill != nil { out.reserveCapacity(Self.chunk + 64 * 1024) }
+    }
+
+    /// Hands what is buffered to `spill` (all of it, however little) and empties the buffer.
+    mutating func drain() {
+        guard let spill, !out.isEmpty else { return }
+        if failure == nil {
+            do { try out.withUnsafeBytes(spill) } catch { failure = error }
+        }
+        out.removeAll(keepingCapacity: true)
+    }
+
+    @inline(__always)
+    private mutating func spillIfFull() {
+        if spill != nil, out.count >= Self.chunk { drain() }
+    }
 
     mutating func header(_ name: String, _ help: String, _ kind: MetricFamily.Kind) {
         out.append(contentsOf: "# HELP ".utf8)
@@ -12,6 +38,13 @@ struct MetricsRenderer {
         out.append(UInt8(ascii: " "))
         out.append(contentsOf: kind.rawValue.utf8)
         out.append(UInt8(ascii: "\n"))
+        spillIfFull()
+    }
+
+    /// Text as it is (the daemon-level families at the end of the file).
+    mutating func raw(_ text: String) {
+        out.append(contentsOf: text.utf8)
+        spillIfFull()
     }
 
     /// `name{labels[,extra]} value`, formatted straight into the buffer (this runs for every
@@ -37,5 +70,6 @@ struct MetricsRenderer {
             out.append(contentsOf: PrometheusText.format(value).utf8)
         }
         out.append(UInt8(ascii: "\n"))
+        spillIfFull()
     }
 }
