@@ -90,7 +90,7 @@ public final class RemoteWriteSink: TelemetrySink, Service, DaemonMetricsSource,
     static func shardKey(_ sample: RemoteWriteSample) -> Int { sample.series.hash }
 
     static func spoolLine(_ sample: RemoteWriteSample) -> String { sample.line }
-    static func item(spoolLine: Substring) -> RemoteWriteSample? { RemoteWriteSample(line: String(spoolLine)) }
+    static func item(spoolLine: Substring) -> RemoteWriteSample? { RemoteWriteSample(line: Array(spoolLine.utf8)) }
 
     func deliver(_ batch: [RemoteWriteSample]) -> SpoolDelivery<RemoteWriteSample> {
         deliver(batch, shard: 0)

@@ -7,10 +7,12 @@ import Synchronization
 ///
 /// `capacity` is the direct-send window: one sender round takes at most that many items straight to
 /// the receiver. While a round is in flight (a receiver slower than the intake), items keep arriving
-/// beyond it, up to `overflowCapacity` more; the sender moves them to the durable spool when the
-/// round ends, behind the round's own failures, so nothing is lost while spool space remains. Only
-/// beyond both bounds are items dropped (counted by the caller). Memory: at most
-/// `capacity + overflowCapacity` items.
+/// beyond it, up to `overflowCapacity` more. When the round ends, up to one more window's worth
+/// stays in memory for the next round (started at once); more than that means the receiver is
+/// behind by more than a round, and the sender moves everything waiting to the durable spool,
+/// behind the round's own failures, so nothing is lost while spool space remains and the disk is
+/// used only when the receiver stays behind. Only beyond both bounds are items dropped (counted by
+/// the caller). Memory: at most `capacity + overflowCapacity` items.
 final class SpoolInbox<Item: Sendable>: Sendable {
     /// How many times `capacity` the overflow may hold when none is given.
     static var overflowFactor: Int { 4 }
@@ -44,8 +46,12 @@ final class SpoolInbox<Item: Sendable>: Sendable {
 
     var count: Int { queue.withLock { $0.count } }
 
-    /// More than the direct-send window is waiting: the rest must go to the spool, not wait in memory.
-    var isOverflowing: Bool { count > capacity }
+    /// More than two direct-send windows wait (checked when a round ends): the receiver is behind by
+    /// more than a round, so what waits goes to the spool instead of memory.
+    var isOverflowing: Bool {
+        let (twice, overflowed) = capacity.multipliedReportingOverflow(by: 2)
+        return count > (overflowed ? Int.max : twice)
+    }
 
     /// The oldest `maximum` items (all when fewer wait).
     func take(maximum: Int) -> [Item] {

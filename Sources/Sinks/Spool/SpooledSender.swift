@@ -66,8 +66,9 @@ final class StopFlag: Sendable {
 ///
 /// A receiver that is alive but slower than the intake costs no items either: a round takes at most
 /// the inbox's `capacity` (the direct-send window); what arrives beyond it while the round is in
-/// flight waits in the inbox's overflow (memory-bounded, see `SpoolInbox`) and is moved to the spool
-/// when the round ends, behind the round's own failures. Replay sends through the shards as the
+/// flight waits in the inbox's overflow (memory-bounded, see `SpoolInbox`). When the round ends, one
+/// more window's worth is sent by the next round at once; beyond that everything waiting moves to
+/// the spool, behind the round's own failures. Replay sends through the shards as the
 /// direct path does (each series in the shard of its key, so in order) and moves the inbox to the
 /// spool between its steps, so a long replay does not make the inbox overflow either.
 final class SpooledSender<Transport: SpoolTransport>: Sendable {
@@ -262,8 +263,8 @@ final class SpooledSender<Transport: SpoolTransport>: Sendable {
             }))
             spoolAppend(outcome.undelivered, deadLetters: outcome.deadLetters, spool: spool)
             book(outcome)
-            // What arrived beyond the window while the round was in flight: to the spool, behind the
-            // round's failures (from then on everything queues behind the spool, so in order).
+            // More than the next round's window arrived while this one was in flight: to the spool,
+            // behind the round's failures (from then on everything queues behind the spool, so in order).
             if inbox.isOverflowing { spillInbox(spool) }
             noticeDrops()
         } else {
@@ -386,7 +387,10 @@ final class SpooledSender<Transport: SpoolTransport>: Sendable {
             var items: [Item] = []
             var unreadable: [LineSpool.DeadLetter] = []
             for batch in taken {
-                for line in batch.lines.split(separator: "\n", omittingEmptySubsequences: true) {
+                // Split on the bytes: a newline is never part of a UTF-8 sequence, and String's split
+                // would walk grapheme clusters.
+                for bytes in batch.lines.utf8.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: true) {
+                    let line = Substring(bytes)
                     if let item = Transport.item(spoolLine: line) {
                         items.append(item)
                     } else {

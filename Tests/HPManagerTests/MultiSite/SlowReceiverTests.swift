@@ -204,12 +204,13 @@ struct SlowReceiverTests {
         print("replay of 400 spooled samples in requests of 20 to a 0.3 s receiver, \(shards) shard(s): \(String(format: "%.2f", took)) s, \(arrivals.count) requests")
     }
 
-    @Test("the inbox: a direct-send window, an overflow of 4 × capacity by default, nothing beyond; taken oldest first")
+    @Test("the inbox: a direct-send window, an overflow of 4 × capacity by default (spilled beyond two windows), nothing beyond; taken oldest first")
     func inboxBounds() {
         let inbox = SpoolInbox<Int>(capacity: 3)
         #expect(inbox.limit == 15 && !inbox.isOverflowing)
-        #expect(inbox.append(0..<4) == 0 && inbox.isOverflowing)
-        #expect(inbox.append(4..<20) == 5 && inbox.count == 15)
+        #expect(inbox.append(0..<6) == 0 && !inbox.isOverflowing, "two windows wait in memory")
+        #expect(inbox.append(6..<7) == 0 && inbox.isOverflowing, "more go to the spool")
+        #expect(inbox.append(7..<20) == 5 && inbox.count == 15)
         #expect(inbox.take(maximum: 3) == [0, 1, 2])
         #expect(inbox.takeAll() == Array(3..<15) && inbox.count == 0)
         #expect(SpoolInbox<Int>(capacity: 100_000_000).limit == 500_000_000)
