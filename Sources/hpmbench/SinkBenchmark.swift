@@ -201,7 +201,7 @@ struct SinkBenchmark {
         func rwValue(_ name: String, _ label: String? = nil) -> Int {
             Int(rwStats.first { $0.name == name && (label == nil || $0.labels.contains { $0.1 == label }) }?.value ?? 0)
         }
-        print("check: remote write sent \(rwValue("hpmanager_remote_write_samples_sent_total")) samples, dropped \(rwValue("hpmanager_sink_dropped_total")), spooled \(rwValue("hpmanager_remote_write_spooled_samples")), failed requests \(rwValue("hpmanager_remote_write_failures_total"))"
+        print("check: remote write sent \(rwValue("hpmanager_remote_write_samples_sent_total")) samples, dropped \(rwValue("hpmanager_sink_dropped_total")) (inbox full \(rwValue("hpmanager_remote_write_dropped_samples_total", "inbox_full"))), spooled \(rwValue("hpmanager_remote_write_spooled_samples")) (overflow spilled \(rwValue("hpmanager_remote_write_overflow_spilled_samples_total"))), failed requests \(rwValue("hpmanager_remote_write_failures_total"))"
               + (remoteSink.lastError.isEmpty ? "" : ", last error: \(remoteSink.lastError.prefix(200))"))
         func rwSeconds(_ name: String) -> Double { rwStats.first { $0.name == name }?.value ?? 0 }
         let requests = max(1.0, rwSeconds("hpmanager_remote_write_requests_total"))

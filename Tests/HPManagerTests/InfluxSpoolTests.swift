@@ -53,6 +53,28 @@ extension InfluxSpoolTests {
     }
 }
 
+extension InfluxSpoolTests {
+    @Test("a replay step: the oldest whole batches within a point budget (at least one); what was not taken keeps the oldest batch's place, with the dead letters in the same commit")
+    func replayStep() throws {
+        let dir = try TemporaryDirectory(prefix: "hpm-step")
+        let path = dir.file("spool.db")
+        let spool = try LineSpool(path: path, maxBytes: 1 << 20)
+        try spool.append(batches: [["a1", "a2"], ["b1", "b2", "b3"], ["c1"], ["d1", "d2"]])
+        #expect(spool.batches == 4 && spool.points == 8)
+        #expect(try spool.oldest(points: 1, limit: 10).map(\.points) == [2], "the oldest batch even over the budget")
+        #expect(try spool.oldest(points: 6, limit: 10).map(\.points) == [2, 3, 1])
+        #expect(try spool.oldest(points: 100, limit: 2).map(\.points) == [2, 3])
+        let taken = try spool.oldest(points: 6, limit: 10)
+        try spool.settle(taken, remaining: ["b3", "a2"], deadLetters: [.init(status: 400, message: "refused", line: "c1")])
+        #expect(spool.batches == 2 && spool.points == 4 && spool.deadLetters == 1)
+        #expect(try spool.oldest(points: 100, limit: 10).map(\.lines) == ["b3\na2", "d1\nd2"], "the rest first, then the batch not taken")
+        let reopened = try LineSpool(path: path, maxBytes: 1 << 20)
+        #expect(reopened.batches == 2 && reopened.points == 4 && reopened.bytes == spool.bytes && reopened.deadLetters == 1)
+        try spool.settle(try spool.oldest(points: 100, limit: 10), remaining: [], deadLetters: [])
+        #expect(spool.isEmpty && spool.points == 0 && spool.bytes == 0)
+    }
+}
+
 /// The real daemon replaying a spool to a real influxd while it is killed with SIGKILL again and again.
 @Suite("Influx spool replay across kill -9", .serialized)
 struct InfluxSpoolCrashTests {

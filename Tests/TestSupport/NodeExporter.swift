@@ -36,6 +36,8 @@ public final class NodeExporter: @unchecked Sendable {
 ///
 /// Faults for the sink's hardening tests: `setStatus` changes the answer while it runs,
 /// `answerDelay` holds every answer back (a very slow server), `bodyBytes` streams a body of that size.
+/// Each recorded request carries the status it was answered with and, for a binary body (remote
+/// write), the body as base64 (`raw`).
 public final class RecordingHTTPServer: @unchecked Sendable {
     // `@unchecked Sendable`: immutable after init.
     public let port: Int
@@ -44,7 +46,7 @@ public final class RecordingHTTPServer: @unchecked Sendable {
     private let process: ManagedProcess
 
     static let script = """
-    import http.server, json, sys, gzip, time, os
+    import http.server, json, sys, gzip, time, os, base64
     port, log, status, retry_after, delay, body_bytes = int(sys.argv[1]), sys.argv[2], int(sys.argv[3]), sys.argv[4], float(sys.argv[5]), int(sys.argv[6])
     status_file = log + '.status'
     class H(http.server.BaseHTTPRequestHandler):
@@ -53,15 +55,17 @@ public final class RecordingHTTPServer: @unchecked Sendable {
             body = self.rfile.read(int(self.headers.get('Content-Length', 0)))
             if self.headers.get('Content-Encoding') == 'gzip':
                 body = gzip.decompress(body)
+            raw = ''
             try:
                 text = body.decode()
             except UnicodeDecodeError:
-                text = ''  # binary (remote write: snappy protobuf); its size is recorded
-            with open(log, 'a') as f:
-                f.write(json.dumps({'at': time.time(), 'path': self.path, 'headers': dict(self.headers), 'body': text, 'size': len(body)}) + '\\n')
+                text = ''  # binary (remote write: snappy protobuf): recorded as base64
+                raw = base64.b64encode(body).decode()
             code = status
             if self.path != '/probe' and os.path.exists(status_file):
                 code = int(open(status_file).read().strip() or status)
+            with open(log, 'a') as f:
+                f.write(json.dumps({'at': time.time(), 'path': self.path, 'headers': dict(self.headers), 'body': text, 'raw': raw, 'size': len(body), 'status': code}) + '\\n')
             if self.path != '/probe' and delay > 0:
                 time.sleep(delay)
             self.send_response(code)

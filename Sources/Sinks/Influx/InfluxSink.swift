@@ -7,8 +7,10 @@ import Synchronization
 /// Writes every poll to InfluxDB without ever blocking polling, and without losing points across
 /// outages and restarts.
 ///
-/// `publish` encodes one line and appends it to the bounded inbox of a `SpooledSender` (overflow is
-/// dropped and counted), which sends it every `batch_interval` in batches of `batch_size`. A batch
+/// `publish` encodes one line and appends it to the bounded inbox of a `SpooledSender`, which sends
+/// it every `batch_interval` in batches of `batch_size`; what arrives beyond the inbox while a
+/// write is in flight (a slow InfluxDB) goes to the spool, and only beyond the inbox's hard bound
+/// (five times its capacity) are points dropped and counted. A batch
 /// that cannot be delivered (network error, 429, 5xx) goes to the durable spool and is replayed in
 /// order with exponential backoff (honouring Retry-After; every wait capped by
 /// `retry_interval_max`), also after a daemon restart.
@@ -45,8 +47,9 @@ public final class InfluxSink: TelemetrySink, Service, DaemonMetricsSource, Spoo
     private let writerState = WriterState()
     private let sender: SpooledSender<InfluxSink>
 
+    /// - Parameter inboxCapacity: the inbox's direct-send window; nil: `max(10_000, 20 × batchSize)`.
     public init(settings: InfluxSettings, batchSize: Int, batchInterval: Double, spoolPath: String, site: SiteSettings = SiteSettings(),
-                logger: Logger) {
+                inboxCapacity: Int? = nil, logger: Logger) {
         live = Mutex(settings)
         encoding = settings
         siteTags = site.seriesLabels
@@ -57,7 +60,7 @@ public final class InfluxSink: TelemetrySink, Service, DaemonMetricsSource, Spoo
         self.logger = logger
         let (interval, cap) = (settings.retryInterval, settings.retryIntervalMax)
         let batchSize = max(1, batchSize)
-        sender = SpooledSender(batchSize: batchSize, inboxCapacity: max(10_000, batchSize * 20), interval: .seconds(batchInterval),
+        sender = SpooledSender(batchSize: batchSize, inboxCapacity: max(1, inboxCapacity ?? max(10_000, batchSize * 20)), interval: .seconds(batchInterval),
                                spoolPath: spoolPath,
                                limits: .init(maxBytes: Int64(settings.spoolMaxMB) * 1_048_576, deadLetterRetention: settings.deadLetterRetention,
                                              deadLetterMax: settings.deadLetterMax),
@@ -188,6 +191,9 @@ public final class InfluxSink: TelemetrySink, Service, DaemonMetricsSource, Spoo
 
     public var queueDepth: Int { sender.queueDepth }
 
+    /// Items the inbox holds at most: its capacity plus the overflow a slow receiver fills (beyond it, drops).
+    var inboxLimit: Int { sender.inboxLimit }
+
     var snapshot: SpooledSender<InfluxSink>.Counters { sender.snapshot }
 
     /// Points waiting in the durable spool (InfluxDB unreachable or behind).
@@ -207,6 +213,9 @@ public final class InfluxSink: TelemetrySink, Service, DaemonMetricsSource, Spoo
                                         labels: [("reason", reason)], value: Double(value)))
         }
         metrics += [
+            DaemonMetric("hpmanager_influx_overflow_spilled_points_total",
+                         help: "Points moved to the durable spool because more than the inbox's capacity arrived while a write was in flight (InfluxDB slower than the intake).",
+                         kind: .counter, value: Double(c.overflowSpilled)),
             DaemonMetric("hpmanager_influx_points_sent_total", help: "Points InfluxDB accepted.", kind: .counter, value: Double(c.sent)),
             DaemonMetric("hpmanager_influx_points_rejected_total", help: "Points InfluxDB rejected (nothing of them could be written), kept as dead letters.",
                          kind: .counter, value: Double(c.rejected)),

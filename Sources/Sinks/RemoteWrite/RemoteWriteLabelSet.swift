@@ -17,8 +17,11 @@ final class RemoteWriteLabelSet: Sendable {
     let after: [UInt8]
     /// Stable within the process: equal label sets hash alike (series grouping, shard choice).
     let hash: Int
+    /// The labels as the spool line writes them, `a="x",b="y"` (escaped): made once per set, not per sample.
+    let text: String
 
-    init(_ labels: [SeriesLabel]) {
+    /// - Parameter text: the labels' spool text when the caller has it (a parsed spool line); nil: made here.
+    init(_ labels: [SeriesLabel], text: String? = nil) {
         var sorted = labels.filter { $0.name != RemoteWriteProto.nameLabel }
         sorted.sort { $0.name.utf8.lexicographicallyPrecedes($1.name.utf8) }
         self.labels = sorted
@@ -34,6 +37,7 @@ final class RemoteWriteLabelSet: Sendable {
         self.before = before
         self.after = after
         hash = sorted.hashValue
+        self.text = text ?? sorted.map { $0.name + "=\"" + PrometheusText.escapeLabel($0.value) + "\"" }.joined(separator: ",")
     }
 
     func sameLabels(as other: RemoteWriteLabelSet) -> Bool { self === other || (hash == other.hash && labels == other.labels) }

@@ -44,22 +44,18 @@ struct RemoteWriteSample: Sendable, Hashable {
         hasher.combine(timestamp)
     }
 
-    /// The spool line.
+    /// The spool line (the labels' text is made once per label set).
     var line: String {
-        var out = name + "{"
-        var first = true
-        for label in series.labels {
-            if !first { out += "," }
-            first = false
-            out += label.name + "=\"" + PrometheusText.escapeLabel(label.value) + "\""
-        }
         // Swift's shortest round-trip text: Double(text) gives back the same bits.
-        out += "} \(value) \(timestamp)"
-        return out
+        name + "{" + series.text + "} \(value) \(timestamp)"
     }
     /// Parses a spool line; nil when it is not one this type wrote.
     init?(line: String) {
-        let bytes = Array(line.utf8)
+        self.init(line: Array(line.utf8))
+    }
+
+    /// Parses a spool line's bytes; nil when it is not one this type wrote.
+    init?(line bytes: [UInt8]) {
         guard let open = bytes.firstIndex(of: UInt8(ascii: "{")), open > 0 else { return nil }
         let name = String(decoding: bytes[..<open], as: UTF8.self)
         var labels: [SeriesLabel] = []
@@ -93,6 +89,7 @@ struct RemoteWriteSample: Sendable, Hashable {
         guard i < bytes.count else { return nil }
         let rest = String(decoding: bytes[(i + 1)...], as: UTF8.self).split(separator: " ")
         guard rest.count == 2, let value = Double(rest[0]), let timestamp = Int64(rest[1]) else { return nil }
-        self.init(name: name, labels: labels, value: value, timestamp: timestamp)
+        // The text between the braces is what `line` wrote: the label set keeps it instead of escaping again.
+        self.init(name: name, series: RemoteWriteLabelSet(labels, text: String(decoding: bytes[(open + 1)..<i], as: UTF8.self)), value: value, timestamp: timestamp)
     }
 }

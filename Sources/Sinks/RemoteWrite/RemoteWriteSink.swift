@@ -8,7 +8,9 @@ import Synchronization
 /// ever blocking polling, and without losing samples across outages and restarts.
 ///
 /// The Influx sink's guarantees, with the same spool (`LineSpool`): `publish` turns a poll into
-/// samples in a bounded inbox (`queue.capacity`; overflow dropped and counted). Every
+/// samples in a bounded inbox (`queue.capacity`: the direct-send window; what arrives beyond it while
+/// requests are in flight goes to the spool, and only beyond five times `capacity` are samples
+/// dropped and counted). Every
 /// `batch_send_deadline` the sender — on its own I/O thread, where libcurl and SQLite block — sends
 /// the inbox in requests of `max_samples_per_send`, up to `max_shards` at once (a series always
 /// through the same shard, so in order). A request that cannot be delivered (network
@@ -21,7 +23,7 @@ public final class RemoteWriteSink: TelemetrySink, Service, DaemonMetricsSource,
     /// Writer-side state: one writer (libcurl handle) per shard. `@unchecked Sendable`: `open` fills
     /// `writers` on the sender's strand before any delivery and nothing replaces it later; writer `i`
     /// is used only by `deliver(_:shard: i)`, and the sender never runs two deliveries of one shard
-    /// at once (a round waits for all shards; replay uses shard 0 between rounds).
+    /// at once (a round or replay step waits for all its shards before the next starts).
     final class WriterState: @unchecked Sendable {
         var writers: [RemoteWriteWriter] = []
     }
@@ -88,7 +90,7 @@ public final class RemoteWriteSink: TelemetrySink, Service, DaemonMetricsSource,
     static func shardKey(_ sample: RemoteWriteSample) -> Int { sample.series.hash }
 
     static func spoolLine(_ sample: RemoteWriteSample) -> String { sample.line }
-    static func item(spoolLine: Substring) -> RemoteWriteSample? { RemoteWriteSample(line: String(spoolLine)) }
+    static func item(spoolLine: Substring) -> RemoteWriteSample? { RemoteWriteSample(line: Array(spoolLine.utf8)) }
 
     func deliver(_ batch: [RemoteWriteSample]) -> SpoolDelivery<RemoteWriteSample> {
         deliver(batch, shard: 0)
@@ -135,6 +137,9 @@ public final class RemoteWriteSink: TelemetrySink, Service, DaemonMetricsSource,
 
     public var queueDepth: Int { sender.queueDepth }
 
+    /// Items the inbox holds at most: its capacity plus the overflow a slow receiver fills (beyond it, drops).
+    var inboxLimit: Int { sender.inboxLimit }
+
     var snapshot: SpooledSender<RemoteWriteSink>.Counters { sender.snapshot }
 
     /// The last failed request's reason (empty when none failed).
@@ -159,6 +164,9 @@ public final class RemoteWriteSink: TelemetrySink, Service, DaemonMetricsSource,
         }
         let t = timings.snapshot
         metrics += [
+            DaemonMetric("hpmanager_remote_write_overflow_spilled_samples_total",
+                         help: "Samples moved to the durable spool because more than queue.capacity arrived while requests were in flight (a receiver slower than the intake).",
+                         kind: .counter, labels: remote, value: Double(c.overflowSpilled)),
             DaemonMetric("hpmanager_remote_write_requests_total", help: "Remote-write requests the receiver answered (any status; all shards).", kind: .counter,
                          labels: remote, value: Double(t.requests)),
             DaemonMetric("hpmanager_remote_write_encode_seconds_total", help: "Time spent encoding and compressing remote-write request bodies.", kind: .counter,

@@ -80,19 +80,26 @@ final class LineSpool {
     /// Appends a batch (and the dead letters of its earlier lines) in one transaction; beyond the
     /// size bound dead letters, then the oldest batches, are dropped (and counted).
     func append(_ lines: [String], deadLetters letters: [DeadLetter] = []) throws {
-        guard !lines.isEmpty || !letters.isEmpty else { return }
-        let text = lines.joined(separator: "\n")
+        try append(batches: [lines], deadLetters: letters)
+    }
+
+    /// Appends several batches, in order, and dead letters in one transaction (one commit for a
+    /// whole spilled inbox); then applies the size bound once.
+    func append(batches: [[String]], deadLetters letters: [DeadLetter] = []) throws {
+        let texts = batches.filter { !$0.isEmpty }.map { (points: $0.count, text: $0.joined(separator: "\n")) }
+        guard !texts.isEmpty || !letters.isEmpty else { return }
         try transaction {
             try insert(letters)
-            if !lines.isEmpty {
+            let now = Date().timeIntervalSince1970
+            for batch in texts {
                 try db.run("INSERT INTO spool (created_at, points, lines) VALUES (?1, ?2, ?3)",
-                           [.real(Date().timeIntervalSince1970), .integer(Int64(lines.count)), .text(text)])
+                           [.real(now), .integer(Int64(batch.points)), .text(batch.text)])
             }
         }
-        if !lines.isEmpty {
-            batches += 1
-            points += lines.count
-            bytes += Int64(text.utf8.count)
+        for batch in texts {
+            self.batches += 1
+            points += batch.points
+            bytes += Int64(batch.text.utf8.count)
         }
         try enforceBounds(now: Date())
     }
@@ -103,27 +110,48 @@ final class LineSpool {
         return Batch(id: id, lines: lines, points: Int(row[2].int ?? 0))
     }
 
-    /// The server took `batch` (apart from `letters`): both facts are committed together.
-    func complete(_ batch: Batch, deadLetters letters: [DeadLetter] = []) throws {
-        try transaction {
-            try insert(letters)
-            try db.run("DELETE FROM spool WHERE id = ?1", [.integer(batch.id)])
+    /// The oldest batches, in order, as many as fit in `maxPoints` points (always the oldest one,
+    /// at most `limit`): what one replay step sends.
+    func oldest(points maxPoints: Int, limit: Int) throws -> [Batch] {
+        let sizes = try db.query("SELECT id, points FROM spool ORDER BY id LIMIT ?1", [.integer(Int64(max(1, limit)))])
+        var last: Int64?
+        var total = 0
+        for row in sizes {
+            guard let id = row[0].int else { break }
+            let n = Int(row[1].int ?? 0)
+            if last != nil, total + n > maxPoints { break }
+            total += n
+            last = id
         }
-        removedBatch(batch)
-        try enforceBounds(now: Date())
+        guard let last else { return [] }
+        return try db.query("SELECT id, lines, points FROM spool WHERE id <= ?1 ORDER BY id", [.integer(last)]).compactMap { row in
+            guard let id = row[0].int, let lines = row[1].string else { return nil }
+            return Batch(id: id, lines: lines, points: Int(row[2].int ?? 0))
+        }
     }
 
-    /// Part of `batch` was taken: it keeps its place in line with only the `remaining` lines.
-    func replace(_ batch: Batch, remaining: [String], deadLetters letters: [DeadLetter]) throws {
-        guard !remaining.isEmpty else { return try complete(batch, deadLetters: letters) }
+    /// The outcome of one replay step over `taken` (the oldest batches, in order), in one
+    /// transaction: the receiver's refusals become dead letters, and what it has not taken yet
+    /// (`remaining`) keeps the oldest batch's place in line as one batch; the other batches leave.
+    func settle(_ taken: [Batch], remaining: [String], deadLetters letters: [DeadLetter]) throws {
+        guard let first = taken.first else { return try deadLetter(letters) }
         let text = remaining.joined(separator: "\n")
         try transaction {
             try insert(letters)
-            try db.run("UPDATE spool SET lines = ?2, points = ?3 WHERE id = ?1",
-                       [.integer(batch.id), .text(text), .integer(Int64(remaining.count))])
+            if remaining.isEmpty {
+                try db.run("DELETE FROM spool WHERE id = ?1", [.integer(first.id)])
+            } else {
+                try db.run("UPDATE spool SET lines = ?2, points = ?3 WHERE id = ?1",
+                           [.integer(first.id), .text(text), .integer(Int64(remaining.count))])
+            }
+            for batch in taken.dropFirst() { try db.run("DELETE FROM spool WHERE id = ?1", [.integer(batch.id)]) }
         }
-        points += remaining.count - batch.points
-        bytes += Int64(text.utf8.count) - Int64(batch.lines.utf8.count)
+        for batch in taken { removedBatch(batch) }
+        if !remaining.isEmpty {
+            batches += 1
+            points += remaining.count
+            bytes += Int64(text.utf8.count)
+        }
         try enforceBounds(now: Date())
     }
 

@@ -63,6 +63,14 @@ final class StopFlag: Sendable {
 /// sink's backoff, also after a restart; a batch leaves the spool only after the receiver took it,
 /// in the same transaction that stores its dead letters. On graceful shutdown or cancellation the
 /// transfer in flight is aborted and everything not acknowledged stays in (or moves to) the spool.
+///
+/// A receiver that is alive but slower than the intake costs no items either: a round takes at most
+/// the inbox's `capacity` (the direct-send window); what arrives beyond it while the round is in
+/// flight waits in the inbox's overflow (memory-bounded, see `SpoolInbox`). When the round ends, one
+/// more window's worth is sent by the next round at once; beyond that everything waiting moves to
+/// the spool, behind the round's own failures. Replay sends through the shards as the
+/// direct path does (each series in the shard of its key, so in order) and moves the inbox to the
+/// spool between its steps, so a long replay does not make the inbox overflow either.
 final class SpooledSender<Transport: SpoolTransport>: Sendable {
     typealias Item = Transport.Item
 
@@ -79,7 +87,11 @@ final class SpooledSender<Transport: SpoolTransport>: Sendable {
     }
 
     struct Counters {
+        /// Items refused because the inbox and its overflow were full.
         var inboxDropped = 0
+        /// Items moved to the spool because more than the inbox's capacity arrived while requests
+        /// were in flight (a receiver slower than the intake).
+        var overflowSpilled = 0
         /// Items lost because the spool could not be written (disk full, I/O error).
         var spoolWriteDropped = 0
         var sent = 0
@@ -102,12 +114,19 @@ final class SpooledSender<Transport: SpoolTransport>: Sendable {
         var spool: LineSpool?
         var failures = 0
         var nextAttempt = Date.distantPast
+        /// `Counters.inboxDropped` when the sender last looked, and whether drops are going on (logged once per episode).
+        var droppedSeen = 0
+        var droppingSince: Int?
     }
 
     /// How often the sender looks for a full batch between rounds.
     static var fullBatchCheck: Duration { .milliseconds(100) }
+    /// Spool batches one round replays at most before the round ends.
+    static var replayBatchesPerRound: Int { 200 }
 
-    let inboxCapacity: Int
+    var inboxCapacity: Int { inbox.capacity }
+    /// Items the inbox holds at most (capacity and overflow); beyond it items are dropped.
+    var inboxLimit: Int { inbox.limit }
     let spoolPath: String
     let stopping = StopFlag()
     /// Batch size and round interval; a live settings change may replace them (`reconfigure`).
@@ -119,17 +138,20 @@ final class SpooledSender<Transport: SpoolTransport>: Sendable {
     /// Seconds before the next attempt after `failures` failures in a row, given the server's Retry-After.
     private let backoff: @Sendable (_ failures: Int, _ retryAfter: Double?) -> Double
     private let logger: Logger
-    private let inbox = Mutex(Deque<Item>())
+    private let inbox: SpoolInbox<Item>
     private let counters = Mutex(Counters())
     private let pool: IOThreadPool
     private let strand: IOStrand
     private let shards: SpoolShards
     private let state = State()
 
-    init(batchSize: Int, inboxCapacity: Int, interval: Duration, shards: Int = 1, spoolPath: String, limits: LineSpool.Limits, threadName: String,
+    /// - Parameter overflowCapacity: items the inbox holds beyond `inboxCapacity` while a round is in
+    ///   flight; nil: `SpoolInbox.overflowFactor × inboxCapacity`.
+    init(batchSize: Int, inboxCapacity: Int, overflowCapacity: Int? = nil, interval: Duration, shards: Int = 1, spoolPath: String,
+         limits: LineSpool.Limits, threadName: String,
          wording: Wording, logger: Logger, backoff: @escaping @Sendable (_ failures: Int, _ retryAfter: Double?) -> Double) {
         pacing = Mutex((batchSize: max(1, batchSize), interval: interval))
-        self.inboxCapacity = inboxCapacity
+        inbox = SpoolInbox(capacity: inboxCapacity, overflowCapacity: overflowCapacity)
         self.spoolPath = spoolPath
         self.limits = limits
         self.wording = wording
@@ -144,20 +166,17 @@ final class SpooledSender<Transport: SpoolTransport>: Sendable {
 
     // MARK: Producer side (polling)
 
-    /// Appends what fits; returns how many items were dropped because the inbox is full (counted).
+    /// Appends what fits (memory only: never waits for the disk or the sender); returns how many
+    /// items were dropped because the inbox and its overflow are full (counted; the sender logs it).
     @discardableResult
     func enqueue(_ items: some Collection<Item>) -> Int {
-        let capacity = inboxCapacity
-        let dropped = inbox.withLock { queue -> Int in
-            let room = max(0, capacity - queue.count)
-            queue.append(contentsOf: items.prefix(room))
-            return items.count - min(room, items.count)
-        }
+        let dropped = inbox.append(items)
         if dropped > 0 { counters.withLock { $0.inboxDropped += dropped } }
         return dropped
     }
 
-    var queueDepth: Int { inbox.withLock { $0.count } }
+    /// Items in the inbox, its overflow included (at most `inboxLimit`).
+    var queueDepth: Int { inbox.count }
     var snapshot: Counters { counters.withLock { $0 } }
 
     // MARK: Service
@@ -186,7 +205,7 @@ final class SpooledSender<Transport: SpoolTransport>: Sendable {
                         while true {
                             let (batchSize, interval) = self.pacing.withLock { $0 }
                             if behind { try Task.checkCancellation() } else { try await Task.sleep(for: min(interval, Self.fullBatchCheck)) }
-                            let full = max(1, min(batchSize, self.inboxCapacity / 2))
+                            let full = Self.fullBatch(batchSize: batchSize, capacity: self.inboxCapacity)
                             guard clock.now - last >= interval || self.queueDepth >= full else { continue }
                             last = clock.now
                             try await self.strand.run { self.cycle(transport, now: Date()) }
@@ -231,24 +250,28 @@ final class SpooledSender<Transport: SpoolTransport>: Sendable {
         publishSpoolCounters()
     }
 
-    /// One sender round: move the inbox out in batches, deliver directly (shards at once) or via the spool.
+    /// One sender round: deliver at most the direct-send window straight away (shards at once), or
+    /// queue everything behind a non-empty spool; then replay the spool.
     private func cycle(_ transport: Transport, now: Date) {
         guard let spool = state.spool else { return }
-        let batchSize = self.batchSize
-        let items = drainInbox()
         // Direct path only while nothing older waits in the spool (keeps order).
-        if spool.isEmpty, now >= state.nextAttempt, !stopping.isSet, !items.isEmpty {
+        if spool.isEmpty, now >= state.nextAttempt, !stopping.isSet, inbox.count > 0 {
+            let items = inbox.take(maximum: inbox.capacity)
             let lanes = Self.shard(items, batchSize: batchSize, shards: shards.count)
-            let results = shards.run(lanes.enumerated().map { shard, batches in
+            let outcome = Self.tally(shards.run(lanes.enumerated().map { shard, batches in
                 { @Sendable [self] in sendShard(batches, shard: shard, transport) }
-            })
-            book(results, spool: spool)
+            }))
+            spoolAppend(outcome.undelivered, deadLetters: outcome.deadLetters, spool: spool)
+            book(outcome)
+            // More than the next round's window arrived while this one was in flight: to the spool,
+            // behind the round's failures (from then on everything queues behind the spool, so in order).
+            if inbox.isOverflowing { spillInbox(spool) }
+            noticeDrops()
         } else {
-            for start in stride(from: 0, to: items.count, by: batchSize) {
-                spoolAppend(Array(items[start..<min(start + batchSize, items.count)]), spool: spool)
-            }
+            spillInbox(spool)
         }
         replay(transport, spool: spool, now: now)
+        noticeDrops()
         publishSpoolCounters()
     }
 
@@ -299,110 +322,150 @@ final class SpooledSender<Transport: SpoolTransport>: Sendable {
         return result
     }
 
-    /// Books a round's shard results on the sender's thread: counters, dead letters, and what was
-    /// not delivered into the spool (each shard's rest in its order); one failure per round for the backoff.
-    private func book(_ results: [ShardResult], spool: LineSpool) {
+    /// What a round or replay step did, over all its shards.
+    struct Outcome {
         var delivered = 0
         var rejected = 0
+        var deadLetters: [LineSpool.DeadLetter] = []
+        /// What was not delivered, as batches: each shard's rest in its order (a series is in one
+        /// shard, so each series keeps its order however the shards' rests are put together).
+        var undelivered: [[Item]] = []
+        /// The first failure (one per round for the backoff).
         var failure: (reason: String, retryAfter: Double?)?
+    }
+
+    static func tally(_ results: [ShardResult]) -> Outcome {
+        var outcome = Outcome()
         for result in results {
             for (count, delivery) in result.tried {
                 switch delivery {
                 case .done(let letters):
-                    rejected += letters.count
-                    delivered += count - letters.count
-                    store(letters, spool: spool)
+                    outcome.rejected += letters.count
+                    outcome.delivered += count - letters.count
+                    outcome.deadLetters += letters
                 case .retry(let remaining, let letters, let reason, let retryAfter):
-                    rejected += letters.count
-                    delivered += count - remaining.count - letters.count
-                    spoolAppend(remaining, deadLetters: letters, spool: spool)
-                    if failure == nil { failure = (reason, retryAfter) }
+                    outcome.rejected += letters.count
+                    outcome.delivered += count - remaining.count - letters.count
+                    outcome.deadLetters += letters
+                    if !remaining.isEmpty { outcome.undelivered.append(remaining) }
+                    if outcome.failure == nil { outcome.failure = (reason, retryAfter) }
                 }
             }
-            for batch in result.untried { spoolAppend(batch, spool: spool) }
+            outcome.undelivered += result.untried
         }
-        if rejected > 0 { counters.withLock { $0.rejected += rejected } }
-        if delivered > 0 { recordSuccess(delivered) }
-        if let failure { recordFailure(reason: failure.reason, retryAfter: failure.retryAfter) }
+        return outcome
     }
 
-    /// Replays the spool oldest first, a bounded amount per round.
+    /// Books an outcome on the sender's thread: counters, and the backoff after a failure.
+    private func book(_ outcome: Outcome) {
+        if outcome.rejected > 0 { counters.withLock { $0.rejected += outcome.rejected } }
+        if outcome.delivered > 0 { recordSuccess(outcome.delivered) }
+        if let failure = outcome.failure { recordFailure(reason: failure.reason, retryAfter: failure.retryAfter) }
+    }
+
+    /// Replays the spool oldest first, a bounded amount per round. Each step takes the oldest
+    /// batches (`replayStep`) and sends them through the shards (a series
+    /// always through the same one, so in order); what a failed shard did not deliver keeps the
+    /// oldest batch's place in line. Between steps the inbox moves to the spool once a batch's
+    /// worth waits, so a long replay against a slow receiver does not make it overflow.
     private func replay(_ transport: Transport, spool: LineSpool, now: Date) {
         var replayed = 0
-        while replayed < 200, now >= state.nextAttempt, !stopping.isSet {
-            let batch: LineSpool.Batch
+        while replayed < Self.replayBatchesPerRound, now >= state.nextAttempt, !stopping.isSet {
+            let batchSize = self.batchSize
+            if inbox.count >= Self.fullBatch(batchSize: batchSize, capacity: inbox.capacity) {
+                spillInbox(spool)
+                noticeDrops()
+            }
+            let taken: [LineSpool.Batch]
             do {
-                guard let oldest = try spool.oldest() else { break }
-                batch = oldest
+                taken = try spool.oldest(points: Self.replayStep(batchSize: batchSize, shards: shards.count, capacity: inbox.capacity), limit: 1_000)
             } catch {
                 spoolError("cannot read the spool", error)
                 break
             }
+            guard !taken.isEmpty else { break }
             var items: [Item] = []
             var unreadable: [LineSpool.DeadLetter] = []
-            for line in batch.lines.split(separator: "\n", omittingEmptySubsequences: true) {
-                if let item = Transport.item(spoolLine: line) {
-                    items.append(item)
-                } else {
-                    unreadable.append(.init(status: 0, message: "unreadable spool line", line: String(line)))
-                }
-            }
-            let delivery = deliver(items, transport)
-            do {
-                switch delivery {
-                case .done(let letters):
-                    try spool.complete(batch, deadLetters: unreadable + letters)
-                case .retry(let remaining, let letters, _, _):
-                    // Keep only what the receiver has not taken yet, at the batch's place in line.
-                    if remaining.count < items.count || !letters.isEmpty || !unreadable.isEmpty {
-                        try spool.replace(batch, remaining: remaining.map(Transport.spoolLine), deadLetters: unreadable + letters)
+            for batch in taken {
+                // Split on the bytes: a newline is never part of a UTF-8 sequence, and String's split
+                // would walk grapheme clusters.
+                for bytes in batch.lines.utf8.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: true) {
+                    let line = Substring(bytes)
+                    if let item = Transport.item(spoolLine: line) {
+                        items.append(item)
+                    } else {
+                        unreadable.append(.init(status: 0, message: "unreadable spool line", line: String(line)))
                     }
                 }
+            }
+            let lanes = Self.shard(items, batchSize: batchSize, shards: shards.count)
+            let outcome = Self.tally(shards.run(lanes.enumerated().map { shard, batches in
+                { @Sendable [self] in sendShard(batches, shard: shard, transport) }
+            }))
+            book(outcome)
+            do {
+                // Nothing taken and nothing refused: the batches stay as they are.
+                if outcome.delivered > 0 || !outcome.deadLetters.isEmpty || !unreadable.isEmpty {
+                    try spool.settle(taken, remaining: outcome.undelivered.flatMap { $0 }.map(Transport.spoolLine),
+                                     deadLetters: unreadable + outcome.deadLetters)
+                }
             } catch {
-                // The batch stays and is re-sent later: the receivers store an identical point once.
+                // The batches stay and are re-sent later: the receivers store an identical point once.
                 spoolError("cannot update the spool after a delivery", error)
                 recordFailure(reason: "spool: \(error)", retryAfter: nil)
                 break
             }
-            guard case .done = delivery else { break }
-            replayed += 1
+            guard outcome.failure == nil else { break }
+            replayed += taken.count
         }
         if replayed > 0 && spool.isEmpty { logger.info("spool drained; \(wording.drained)") }
     }
 
-    /// Sends one batch and books the outcome: what was delivered, and the backoff after a failure.
-    private func deliver(_ batch: [Item], _ transport: Transport) -> SpoolDelivery<Item> {
-        guard !batch.isEmpty else { return .done(deadLetters: []) }
-        let delivery = transport.deliver(batch)
-        switch delivery {
-        case .done(let letters):
-            if !letters.isEmpty { counters.withLock { $0.rejected += letters.count } }
-            let delivered = batch.count - letters.count
-            if delivered > 0 { recordSuccess(delivered) }
-        case .retry(let remaining, let letters, let reason, let retryAfter):
-            if !letters.isEmpty { counters.withLock { $0.rejected += letters.count } }
-            let delivered = batch.count - remaining.count - letters.count
-            if delivered > 0 { recordSuccess(delivered) }
-            recordFailure(reason: reason, retryAfter: retryAfter)
-        }
-        return delivery
+    /// Items one replay step takes from the spool: one batch with one shard (a crash re-sends at
+    /// most that); with shards a direct round's worth (the inbox's capacity, at least a batch per
+    /// shard), so that batches the spool holds grouped by shard (a failed round's rests) are mixed
+    /// again and every shard has work.
+    static func replayStep(batchSize: Int, shards: Int, capacity: Int) -> Int {
+        shards > 1 ? max(capacity, shards * batchSize) : batchSize
     }
 
-    private func store(_ letters: [LineSpool.DeadLetter], spool: LineSpool) {
-        guard !letters.isEmpty else { return }
+    /// Items waiting that make a full batch (the run loop then starts a round at once).
+    static func fullBatch(batchSize: Int, capacity: Int) -> Int { max(1, min(batchSize, capacity / 2)) }
+
+    /// Appends `batches` in order, with dead letters, in one transaction; on failure they are dropped and counted.
+    private func spoolAppend(_ batches: [[Item]], deadLetters: [LineSpool.DeadLetter] = [], spool: LineSpool) {
+        guard !batches.isEmpty || !deadLetters.isEmpty else { return }
         do {
-            try spool.deadLetter(letters)
+            try spool.append(batches: batches.map { $0.map(Transport.spoolLine) }, deadLetters: deadLetters)
         } catch {
-            spoolError("cannot store dead letters", error)
+            let count = batches.reduce(0) { $0 + $1.count }
+            counters.withLock { $0.spoolWriteDropped += count }
+            logger.error("cannot spool \(wording.items); dropping them", metadata: [wording.items: "\(count)", "error": "\(error)"])
         }
     }
 
-    private func spoolAppend(_ batch: [Item], deadLetters: [LineSpool.DeadLetter] = [], spool: LineSpool) {
-        do {
-            try spool.append(batch.map(Transport.spoolLine), deadLetters: deadLetters)
-        } catch {
-            counters.withLock { $0.spoolWriteDropped += batch.count }
-            logger.error("cannot spool \(wording.items); dropping them", metadata: [wording.items: "\(batch.count)", "error": "\(error)"])
+    /// Moves everything in the inbox to the spool, in order, in batches (one transaction).
+    private func spillInbox(_ spool: LineSpool) {
+        let items = inbox.takeAll()
+        guard !items.isEmpty else { return }
+        if items.count > inbox.capacity { counters.withLock { $0.overflowSpilled += items.count } }
+        let batchSize = self.batchSize
+        spoolAppend(stride(from: 0, to: items.count, by: batchSize).map { Array(items[$0..<min($0 + batchSize, items.count)]) }, spool: spool)
+    }
+
+    /// Logs inbox drops once per episode: when they start, and when a look finds none new.
+    private func noticeDrops() {
+        let dropped = counters.withLock { $0.inboxDropped }
+        let new = dropped - state.droppedSeen
+        state.droppedSeen = dropped
+        if new > 0, state.droppingSince == nil {
+            state.droppingSince = dropped - new
+            logger.error("inbox and its overflow are full; dropping \(wording.items) until the sender catches up", metadata: [
+                wording.items: "\(new)", "limit": "\(inbox.limit)",
+            ])
+        } else if new == 0, let since = state.droppingSince {
+            state.droppingSince = nil
+            logger.warning("no longer dropping \(wording.items)", metadata: ["dropped": "\(dropped - since)"])
         }
     }
 
@@ -432,23 +495,13 @@ final class SpooledSender<Transport: SpoolTransport>: Sendable {
         }
     }
 
-    private func drainInbox() -> [Item] {
-        inbox.withLock { queue -> [Item] in
-            let all = Array(queue)
-            queue.removeAll(keepingCapacity: true)
-            return all
-        }
-    }
-
     private func persistInbox() {
-        let items = drainInbox()
-        guard let spool = state.spool, !items.isEmpty else { return }
-        let batchSize = self.batchSize
-        for start in stride(from: 0, to: items.count, by: batchSize) {
-            spoolAppend(Array(items[start..<min(start + batchSize, items.count)]), spool: spool)
-        }
+        guard let spool = state.spool else { return }
+        let waiting = inbox.count
+        guard waiting > 0 else { return }
+        spillInbox(spool)
         publishSpoolCounters()
-        logger.info("kept unsent \(wording.items) in the spool for the next start", metadata: [wording.items: "\(items.count)"])
+        logger.info("kept unsent \(wording.items) in the spool for the next start", metadata: [wording.items: "\(waiting)"])
     }
 
     private func publishSpoolCounters() {
