@@ -87,6 +87,8 @@ struct RegisterGroupTests {
          "register t is in group \"other\", which model m does not declare", 14),
         ("    registers: [{name: a, address: 1}]\n    templates:\n      groups: {label: g, instances: [x], registers: [{name: t, address: 5}]}\n",
          "template key \"groups\" is reserved", 7),
+        ("    groups: {energy: \"e\"}\n    registers:\n      - {name: heat, address: 1, unit: kwh, group: energy}\n      - {name: el, address: 2, unit: kwh}\n    derived:\n      scop: {heat_energy: heat, electrical_energy: el}\n",
+         "heat_energy names register \"heat\" of group energy, which a device polls only when it selects the group", 10),
     ])
     func refusedInModel(_ body: String, _ message: String, _ line: Int) throws {
         let text = "# registers\n\nmodels:\n  m:\n" + body
