@@ -128,10 +128,22 @@ extension SimProfiles {
             case "s32": p = s32(n, number, .constant(value), scale: 1 / factor)
             default: p = s16(n, number, .constant(value), scale: 1 / factor)
             }
-            // Exact raw values (a factor of 60 must not round through Double); absent modules serve the limit.
-            p.exact = raw.map { .int($0) } ?? p.absent
+            // Exact raw values (a factor of 60 must not round through Double); absent modules serve the limit,
+            // as do the table's registers of a climate system not fitted.
+            let fitted = Self.nibeTableSystem[number].map(layout.nibeSystems.contains) ?? true
+            p.exact = fitted ? raw.map { .int($0) } ?? p.absent : p.absent
             points.append(p)
         }
         return SimProfile(name: "nibe", points: points)
     }
+
+    /// Table registers that belong to one of climate systems 1-4 (NIBE number → system): the mixing
+    /// groups' supply and return sensors (EP21-EP23), room sensor 1, the system and room-unit switches,
+    /// shunt settings and system 1's cooling parameters.
+    static let nibeTableSystem: [Int: Int] = [
+        30005: 2, 30004: 3, 30003: 4, 30078: 2, 30077: 3, 30076: 4, 30027: 1, 30026: 2, 30025: 3,
+        40143: 2, 40144: 3, 40145: 4, 40148: 2, 40147: 3, 40151: 2, 40150: 3,
+        40177: 1, 40178: 2, 40179: 3, 40180: 4,
+        40933: 1, 31568: 1, 40721: 1, 40727: 1, 40968: 1, 40976: 1, 41007: 1, 41064: 1,
+    ]
 }

@@ -58,9 +58,10 @@ struct NIBEModelTests {
         }
     }
 
-    @Test("the full map (every group, climate systems 1-4) decodes against hpsim: every register equals the simulator's value; absent modules and systems not fitted serve 'not available' and export nothing")
+    @Test("the full map (every group, every instance of every template) decodes against hpsim: every register equals the simulator's value; absent modules and systems not fitted serve 'not available' and export nothing")
     func decodeAgainstSimulator() async throws {
-        let model = try model(", config: {climate_systems: [1, 2, 3, 4], groups: [all]}")
+        let model = try model(", config: {climate_systems: [1, 2, 3, 4], cascade_modules: [EB101, EB102, EB103, EB104, EB105, EB106, EB107, EB108], "
+                              + "systems_5_8: [5, 6, 7, 8], flm_modules: [1, 2, 3, 4], ecs: [1, 2, 3], groups: [all]}")
         #expect(model.polledRegisters.count == model.registers.count, "groups: [all] polls every register")
         // The simulator names most points by NIBE number (n40123): matched by table and address.
         let points = Dictionary(try SimulatorProcess.dumpProfile("nibe", arguments: ["--nibe-systems", "1,3"]).map { ("\($0.table) \($0.address)", $0) },
@@ -90,10 +91,10 @@ struct NIBEModelTests {
             }
             checked += 1
         }
-        #expect(model.registers.count == 1_473, "every register of NIBE's list, climate systems 1-4 expanded")
-        #expect(absent.filter { $0.hasPrefix("climate_system_2.") || $0.hasPrefix("climate_system_4.") }.count == 18 + 11,
-                "systems 2 (18) and 4 (11) not fitted")
-        #expect(absent.count == 18 + 11 + 413, "413 registers of cascade modules and climate systems 5-8 the simulated plant lacks")
+        #expect(model.registers.count == 1_473, "every register of NIBE's list, every template instance expanded")
+        #expect(absent.filter { $0.hasPrefix("climate_system_2.") || $0.hasPrefix("climate_system_4.") }.count == 25 + 15,
+                "systems 2 (25) and 4 (15) not fitted")
+        #expect(absent.count == 25 + 15 + 413, "413 registers of cascade modules and climate systems 5-8 the simulated plant lacks")
         #expect(checked == model.registers.count - absent.count)
         #expect(samples["priority"]?.label != nil && samples["sg_ready_mode"]?.label == "normal")
     }

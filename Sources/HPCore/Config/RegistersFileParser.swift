@@ -82,7 +82,7 @@ public struct RegistersFileParser {
         for key in map.keys {
             guard let templateNode = map.optional(key) else { throw node.error(.invalidValue, "template \(key) has no content") }
             guard RegistersFileParser.isInstanceName(key), key.first?.isLetter == true else {
-                throw templateNode.error(.invalidValue, "template key \"\(key)\" must be a word of letters, digits and '_' (it is the device's config key)")
+                throw templateNode.error(.invalidValue, "template key \"\(key)\" must be a word of 1-16 letters, digits and '_' (it is the device's config key)")
             }
             guard keys.insert(key).inserted else {
                 throw templateNode.error(.duplicate, "template key \"\(key)\" is used twice in this model")
