@@ -4,10 +4,12 @@ import HPCore
 import ModbusKit
 
 extension DeviceActor {
-    /// A fresh read of `names` (all readable registers when empty), ahead of queued polls.
+    /// A fresh read of `names` (when empty, the registers a poll reads), ahead of queued polls. Any
+    /// register of the model may be named, also one of a group the device does not poll.
     public func readNow(_ names: [String]) async throws -> [Sample] {
         let registers = runtime.model.registers
-        var selected = Set(registers.indices.filter { registers[$0].access.isReadable })
+        let unpolled = runtime.model.unpolled
+        var selected = Set(registers.indices.filter { registers[$0].access.isReadable && !unpolled.contains($0) })
         if !names.isEmpty {
             selected = []
             for name in names {

@@ -34,7 +34,7 @@ public actor DeviceActor {
     private var plan: [ReadRequest] = []
     private var plannedExclusions: Set<Int>?
     private var failingSince: Double?
-    /// Readable registers of the model; when all of them are quarantined the device is misconfigured.
+    /// Readable registers a poll reads; when all of them are quarantined the device is misconfigured.
     private let readableCount: Int
     /// The model's read facts, flat, built once for the actor's life (its runtime never changes).
     let readTable: RegisterReadTable
@@ -75,7 +75,7 @@ public actor DeviceActor {
         logger[metadataKey: "address"] = "\(runtime.device.modbus.endpoint)"
         logger[metadataKey: "unit_id"] = "\(runtime.device.modbus.unitID)"
         self.logger = logger
-        readableCount = runtime.model.registers.filter { $0.access.isReadable }.count
+        readableCount = runtime.model.polledRegisters.filter { $0.access.isReadable }.count
         readTable = RegisterReadTable(runtime.model.registers)
         derived = DerivedMetrics(inputs: runtime.model.derived)
         let interval = Duration.seconds(runtime.device.pollInterval)
@@ -173,8 +173,8 @@ public actor DeviceActor {
         let registers = runtime.model.registers
         let excluded = quarantine.excluded(at: started)
         if plannedExclusions != excluded {
-            plan = runtime.planner.plan(registers, excluded: excluded,
-                                                forbidden: QuarantineBook.forbidden(excluded, registers: registers))
+            plan = runtime.planner.pollPlan(runtime.model, excluded: excluded,
+                                            forbidden: QuarantineBook.forbidden(excluded, registers: registers))
             plannedExclusions = excluded
         }
         let executor = PollExecutor(unitID: runtime.device.modbus.unitID, timeout: runtime.device.modbus.timeout, registers: registers, table: readTable)

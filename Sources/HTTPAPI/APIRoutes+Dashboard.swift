@@ -14,7 +14,7 @@ extension APIRoutes {
             throw CommandError(.notFound, "no heat pump \(id)")
         }
         let alerts = operations.store == nil ? [] : try await operations.alerts(AlertsRequest(id: id, active: true)).alerts
-        return try APIJSON.response(DashboardBody(heatpump: summary, registers: configuration.model(for: device)?.registers ?? [],
+        return try APIJSON.response(DashboardBody(heatpump: summary, registers: configuration.model(for: device)?.polledRegisters ?? [],
                                                   latest: feed.values(of: id), display: configuration.display, alerts: alerts))
     }
 }

@@ -196,7 +196,7 @@ struct APIRoutes: Sendable {
         let minutes = try Query.number(q["minutes"], "minutes", within: 1...525_600) ?? 30
         let current = try device(id)
         let since = Date().timeIntervalSince1970 - minutes * 60
-        let names = q["register"].map { [String($0)] } ?? (control.configuration.model(for: current)?.registers.map(\.name) ?? [])
+        let names = q["register"].map { [String($0)] } ?? (control.configuration.model(for: current)?.polledRegisters.map(\.name) ?? [])
         var series: [String: [[Double]]] = [:]
         for name in names {
             let points = try await operations.history(HistoryRequest(id: id, register: name, since: since)).points

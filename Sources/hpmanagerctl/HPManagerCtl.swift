@@ -259,6 +259,12 @@ extension HPManagerCtl {
                         let defaults = (t["default"]?.array ?? []).map { Output.text($0) }.joined(separator: ",")
                         lines.append("config.\(Output.text(t["key"])): \(instances) (default: \(defaults.isEmpty ? "none" : defaults)), label \(Output.text(t["label"]))")
                     }
+                    if let groups = m["groups"]?.array, !groups.isEmpty {
+                        lines.append("config.groups (polled only when selected; all: every group; read/write by name always works):")
+                        for g in groups {
+                            lines.append("  \(Output.text(g["name"])): \(Output.text(g["registers"])) registers — \(Output.text(g["description"]))")
+                        }
+                    }
                     let setup = Output.text(m["setup"])
                     lines.append("")
                     lines.append(setup.isEmpty ? "No setup instructions for this model." : setup)

@@ -23,11 +23,12 @@ final class MQTTBridge: Sendable {
         }
     }
 
-    /// The running device's registers (template instances expanded), for Home Assistant discovery.
+    /// The registers the running device polls (template instances expanded, unselected groups left
+    /// out: they publish nothing), for Home Assistant discovery.
     func registers(_ id: String) async -> [RegisterDefinition]? {
         guard let operations = operations.withLock({ $0 }) else { return nil }
         do {
-            return try await operations.control.runningActor(id).runtime.model.registers
+            return try await operations.control.runningActor(id).runtime.model.polledRegisters
         } catch {
             return nil  // not running (removed meanwhile): its next poll asks again
         }

@@ -2,7 +2,8 @@
 /// 3xxxx input, 4xxxx holding, PDU address = number mod 10000 − 1. s16/s32/u32 values, u8 in the low
 /// byte, s8 parameters sign-extended in one word; 32-bit values low word first. "Not available" is the
 /// type's integer limit (−32768, −128, 255, 0xFFFFFFFF). Climate systems 1-4 count down from system 1;
-/// a system not fitted serves those limits (it does not answer Illegal Data Address).
+/// a system not fitted serves those limits (it does not answer Illegal Data Address). The registers this
+/// file does not spell out come from `nibeTable` (one S1255 without cascade modules or systems 5-8).
 extension SimProfiles {
     static func nibe(_ layout: SimLayout = SimLayout()) -> SimProfile {
         func pdu(_ number: Int) -> (SimTable, Int) { (number >= 40000 ? .holding : .input, number % 10000 - 1) }
@@ -10,9 +11,9 @@ extension SimProfiles {
             let (table, a) = pdu(number)
             return SimPoint(name: name, table: table, address: a, type: .int16, scale: scale, dynamics: d, absent: .int(-32768))
         }
-        func s8(_ name: String, _ number: Int, _ v: Double) -> SimPoint {
+        func s8(_ name: String, _ number: Int, _ v: Double, scale: Double = 1) -> SimPoint {
             let (table, a) = pdu(number)
-            return SimPoint(name: name, table: table, address: a, type: .int16, dynamics: .constant(v), absent: .int(-128))
+            return SimPoint(name: name, table: table, address: a, type: .int16, scale: scale, dynamics: .constant(v), absent: .int(-128))
         }
         func u8(_ name: String, _ number: Int, _ d: SimDynamics, scale: Double = 1) -> SimPoint {
             let (table, a) = pdu(number)
@@ -89,6 +90,10 @@ extension SimProfiles {
                 s16(c + "room_setpoint", 40207 - (n - 1), .constant(21 - k)),
                 u8(c + "room_sensor_factor", 40211 - (n - 1), .constant(2 + k / 2), scale: 0.1),
                 s16(c + "room_setpoint_cooling", 40989 - (n - 1), .constant(25 + k / 2)),
+                u8(c + "circulation_pump", 31827 - (n - 1), .constant(n == 1 ? 1 : 0)),
+                u8(c + "room_sensor_factor_cooling", 40997 - (n - 1), .constant(1 + k / 2), scale: 0.1),
+                s8(c + "external_offset_cooling", 44146 - (n - 1), -k),
+                s16(c + "external_room_setpoint_cooling", 44154 - (n - 1), .constant(24 + k)),
             ]
             if n <= 3 {
                 system += [
@@ -97,6 +102,8 @@ extension SimProfiles {
                     s8(c + "heating_offset", 40031 - (n - 1), k - 1),
                     s16(c + "supply_min", 40035 - (n - 1), .constant(20 + k)),
                     s16(c + "supply_max", 40039 - (n - 1), .constant(55 - k)),
+                    s8(c + "external_offset", 40052 - (n - 1), k),
+                    s16(c + "external_room_setpoint", 40056 - (n - 1), .constant(20 + k)),
                 ]
             }
             if !layout.nibeSystems.contains(n) {
@@ -105,6 +112,38 @@ extension SimProfiles {
             }
             points += system
         }
+        // The rest of the list, from the simulator's generated table (SimProfiles+NIBETable.swift).
+        for line in nibeTable.split(separator: "\n") {
+            let f = line.split(separator: " ")
+            guard f.count == 4, let number = Int(f[0]), let factor = Double(f[2]) else { continue }
+            let n = "n\(number)"
+            let raw = Int64(f[3])
+            let value = raw.map { Double($0) / factor } ?? 0
+            var p: SimPoint
+            switch f[1] {
+            case "u8": p = u8(n, number, .constant(value), scale: 1 / factor)
+            case "s8": p = s8(n, number, value, scale: 1 / factor)
+            case "u16": p = u16(n, number, .constant(value), scale: 1 / factor)
+            case "u32": p = u32(n, number, .constant(value), scale: 1 / factor)
+            case "s32": p = s32(n, number, .constant(value), scale: 1 / factor)
+            default: p = s16(n, number, .constant(value), scale: 1 / factor)
+            }
+            // Exact raw values (a factor of 60 must not round through Double); absent modules serve the limit,
+            // as do the table's registers of a climate system not fitted.
+            let fitted = Self.nibeTableSystem[number].map(layout.nibeSystems.contains) ?? true
+            p.exact = fitted ? raw.map { .int($0) } ?? p.absent : p.absent
+            points.append(p)
+        }
         return SimProfile(name: "nibe", points: points)
     }
+
+    /// Table registers that belong to one of climate systems 1-4 (NIBE number → system): the mixing
+    /// groups' supply and return sensors (EP21-EP23), room sensor 1, the system and room-unit switches,
+    /// shunt settings and system 1's cooling parameters.
+    static let nibeTableSystem: [Int: Int] = [
+        30005: 2, 30004: 3, 30003: 4, 30078: 2, 30077: 3, 30076: 4, 30027: 1, 30026: 2, 30025: 3,
+        40143: 2, 40144: 3, 40145: 4, 40148: 2, 40147: 3, 40151: 2, 40150: 3,
+        40177: 1, 40178: 2, 40179: 3, 40180: 4,
+        40933: 1, 31568: 1, 40721: 1, 40727: 1, 40968: 1, 40976: 1, 41007: 1, 41064: 1,
+    ]
 }

@@ -69,7 +69,7 @@ struct DetectTests {
         let daemon = try harness.start()
         _ = try await DaemonHarness.waitFor(daemon, "daemon running") { _ in FileManager.default.fileExists(atPath: harness.socketPath) }
         let expected: [(String, [String: [String]])] = [
-            ("idm_navigator_2", ["circuits": ["A", "C"], "zones": ["1"]]), ("nibe_s1155", ["climate_systems": ["1", "2"]]),
+            ("idm_navigator_2", ["circuits": ["A", "C"], "zones": ["1"]]), ("nibe_s1155", ["climate_systems": ["1", "2"], "cascade_modules": [], "systems_5_8": [], "flm_modules": ["1", "2", "3", "4"], "ecs": ["1", "2", "3"]]),
             ("luxtronik_2_1", ["circuits": ["1"]]), ("daikin_altherma", [:]), ("stiebel_eltron_wpm", ["heat_pumps": [], "room_modules": ["1"]]),
         ]
         for (index, (model, config)) in expected.enumerated() {

@@ -58,10 +58,14 @@ struct NIBEModelTests {
         }
     }
 
-    @Test("every NIBE register and every fitted climate system decodes to hpsim's value; systems not fitted read 'not available' and export nothing")
+    @Test("the full map (every group, every instance of every template) decodes against hpsim: every register equals the simulator's value; absent modules and systems not fitted serve 'not available' and export nothing")
     func decodeAgainstSimulator() async throws {
-        let model = try model(", config: {climate_systems: [1, 2, 3, 4]}")
-        let points = Dictionary(try SimulatorProcess.dumpProfile("nibe").map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
+        let model = try model(", config: {climate_systems: [1, 2, 3, 4], cascade_modules: [EB101, EB102, EB103, EB104, EB105, EB106, EB107, EB108], "
+                              + "systems_5_8: [5, 6, 7, 8], flm_modules: [1, 2, 3, 4], ecs: [1, 2, 3], groups: [all]}")
+        #expect(model.polledRegisters.count == model.registers.count, "groups: [all] polls every register")
+        // The simulator names most points by NIBE number (n40123): matched by table and address.
+        let points = Dictionary(try SimulatorProcess.dumpProfile("nibe", arguments: ["--nibe-systems", "1,3"]).map { ("\($0.table) \($0.address)", $0) },
+                                uniquingKeysWith: { a, _ in a })
         let sim = try SimulatorProcess(["--tcp", "nibe:0", "--nibe-systems", "1,3"])
         let link = ModbusLink(endpoint: .tcp(host: "127.0.0.1", port: sim.ports[0]), loop: Fixtures.loops.next())
         defer { link.close() }
@@ -69,12 +73,14 @@ struct NIBEModelTests {
         #expect(outcome.failure == nil && outcome.rejected.isEmpty)
         let samples = Dictionary(uniqueKeysWithValues: outcome.samples.map { ($0.name, $0) })
         var checked = 0
+        var absent: [String] = []
         for r in model.registers {
-            let point = try #require(points[r.name], "hpsim has \(r.name)")
             let table = r.registerType == .input ? "input" : "holding"
-            #expect(point.address == r.address && point.table == table, "\(r.name) at \(r.address) \(table)")
-            if r.name.hasPrefix("climate_system_2.") || r.name.hasPrefix("climate_system_4.") {
-                #expect(samples[r.name] == nil, "\(r.name): system not fitted, sentinel")
+            let point = try #require(points["\(table) \(r.address)"], "hpsim has \(r.name) at \(table) \(r.address)")
+            #expect(point.length == 0 && point.order == (r.count == 2 ? "CDAB" : "ABCD"), "\(r.name): word order")
+            if let raw = Int64(point.value), r.unavailable.contains(raw) {
+                #expect(samples[r.name] == nil, "\(r.name): 'not available' exports nothing")
+                absent.append(r.name)
                 continue
             }
             let sample = try #require(samples[r.name], "\(r.name) decoded")
@@ -85,7 +91,11 @@ struct NIBEModelTests {
             }
             checked += 1
         }
-        #expect(checked == model.registers.count - 7 - 12, "plain registers and systems 1 and 3 (12 each); systems 2 (12) and 4 (7) not fitted")
+        #expect(model.registers.count == 1_473, "every register of NIBE's list, every template instance expanded")
+        #expect(absent.filter { $0.hasPrefix("climate_system_2.") || $0.hasPrefix("climate_system_4.") }.count == 25 + 15,
+                "systems 2 (25) and 4 (15) not fitted")
+        #expect(absent.count == 25 + 15 + 413, "413 registers of cascade modules and climate systems 5-8 the simulated plant lacks")
+        #expect(checked == model.registers.count - absent.count)
         #expect(samples["priority"]?.label != nil && samples["sg_ready_mode"]?.label == "normal")
     }
 }
@@ -97,6 +107,6 @@ extension NIBEModelTests {
         let config = try ConfigLoader(builtinModelFiles: BuiltinModels.files, environment: [:])
             .load(files: ["heatpumps.yml": "heatpumps:\n  - {id: n, model: nibe_s1155, modbus: {host: h}}\n"], directory: "/cfg")
         let model = try #require(config.model(for: config.devices[0]))
-        return PollingSettings(config.collector.collector).planner(for: model).plan(model.registers).count
+        return PollingSettings(config.collector.collector).planner(for: model).pollPlan(model).count
     }
 }

@@ -10,9 +10,11 @@ public struct ModelSummary: Sendable, Codable, Hashable {
     public var setup: String
     /// Repeated blocks a device selects with `config:` (IDM circuits, zones).
     public var templates: [TemplateSummary]
+    /// Register groups a device polls only when `config: {groups: [...]}` selects them; nil: none.
+    public var groups: [GroupSummary]?
 
     public init(name: String, manufacturer: String, description: String, registers: Int, source: String,
-                setup: String = "", templates: [TemplateSummary] = []) {
+                setup: String = "", templates: [TemplateSummary] = [], groups: [GroupSummary]? = nil) {
         self.name = name
         self.manufacturer = manufacturer
         self.description = description
@@ -20,6 +22,21 @@ public struct ModelSummary: Sendable, Codable, Hashable {
         self.source = source
         self.setup = setup
         self.templates = templates
+        self.groups = groups
+    }
+}
+
+/// One register group of a model: its name (the `config.groups` entry), what it holds, and how many
+/// registers it has with every template instance.
+public struct GroupSummary: Sendable, Codable, Hashable {
+    public var name: String
+    public var description: String
+    public var registers: Int
+
+    public init(name: String, description: String, registers: Int) {
+        self.name = name
+        self.description = description
+        self.registers = registers
     }
 }
 

@@ -24,6 +24,10 @@ extension ModelResolver {
             }
             guard r.access.isReadable else { throw section.error(key, "\(key) names register \"\(name)\", which is access: write (never read)") }
             guard r.dataType != .string else { throw section.error(key, "\(key) names register \"\(name)\", which holds text, not a number") }
+            if let group = r.group {
+                throw section.error(key, "\(key) names register \"\(name)\" of group \(group), which a device polls only when it selects the group; "
+                    + "a derived metric needs a register every poll reads (remove its group:)")
+            }
             guard let units else { return (DerivedInput(register: name), r) }
             guard let factor = units[r.unit.lowercased()] else {
                 let found = r.unit.isEmpty ? "no unit" : "unit \"\(r.unit)\""

@@ -54,9 +54,19 @@ struct ModelResolver {
         let defaults = RegisterDefaults(order: modelOrder, unavailable: spec.unavailable, offset: spec.addressOffset,
                                         writeMultiple: spec.writeMultiple ?? inheritedWriteMultiple,
                                         writeOrder: spec.writeByteOrder ?? inheritedWriteOrder)
+        // A model's groups add to (or re-describe) its parent's.
+        for group in spec.groups ?? [] {
+            if let index = base.groups.firstIndex(where: { $0.name == group.name }) {
+                base.groups[index] = group
+            } else {
+                base.groups.append(group)
+            }
+        }
+        let groupNames = Set(base.groups.map(\.name))
         var seen: [String: Int] = [:]
         for register in spec.registers {
             let definition = try prepare(register, defaults)
+            try checkGroup(definition, register, declared: groupNames, model: name)
             if let line = seen[definition.name] {
                 throw ConfigError(.duplicate, file: register.file, line: register.line, field: "\(register.path).name",
                                   message: "register name \"\(definition.name)\" is already used at line \(line) of model \(name)")
@@ -79,7 +89,7 @@ struct ModelResolver {
             base.detect = detect
         }
         for templateSpec in spec.templates {
-            let template = try resolveTemplate(templateSpec, defaults)
+            let template = try resolveTemplate(templateSpec, defaults, groups: groupNames, model: name)
             // A model's template replaces its parent's template of the same key.
             if let index = base.templates.firstIndex(where: { $0.key == template.key }) {
                 base.templates[index] = template
@@ -132,11 +142,21 @@ struct ModelResolver {
         return definition
     }
 
-    private func resolveTemplate(_ spec: TemplateSpec, _ defaults: RegisterDefaults) throws -> RegisterTemplate {
+    /// A register's `group:` names a group its model declares.
+    private func checkGroup(_ r: RegisterDefinition, _ spec: RegisterSpec, declared: Set<String>, model: String) throws {
+        guard let group = r.group, !declared.contains(group) else { return }
+        let message = declared.isEmpty
+            ? "register \(r.name) is in group \"\(group)\", but model \(model) declares no groups; add groups: {\(group): \"what it holds\"} to the model"
+            : "register \(r.name) is in group \"\(group)\", which model \(model) does not declare; its groups are \(declared.sorted().joined(separator: ", "))"
+        throw ConfigError(.invalidValue, file: spec.file, line: spec.groupLine > 0 ? spec.groupLine : spec.line, field: "\(spec.path).group", message: message)
+    }
+
+    private func resolveTemplate(_ spec: TemplateSpec, _ defaults: RegisterDefaults, groups: Set<String>, model: String) throws -> RegisterTemplate {
         var registers: [TemplateRegister] = []
         var seen: [String: Int] = [:]
         for register in spec.registers {
             let definition = try prepare(register, defaults)
+            try checkGroup(definition, register, declared: groups, model: model)
             if !definition.bitmapFields.isEmpty {
                 throw ConfigError(.invalidValue, file: register.file, line: register.line, field: "\(register.path).bitmap_fields",
                                   message: "bitmap_fields are not supported in templates; use bit: registers (one per bit)")
@@ -148,7 +168,7 @@ struct ModelResolver {
             seen[definition.name] = register.line
             registers.append(TemplateRegister(definition: definition, stride: register.stride ?? spec.stride, instances: register.instances))
         }
-        let children = try spec.children.map { try resolveTemplate($0, defaults) }
+        let children = try spec.children.map { try resolveTemplate($0, defaults, groups: groups, model: model) }
         return RegisterTemplate(key: spec.key, label: spec.label, instances: spec.instances, defaultInstances: spec.defaults ?? [],
                                 stride: spec.stride, registers: registers, children: children)
     }

@@ -13,6 +13,8 @@ struct RegisterSpec {
     var stride: Int?
     /// `instances:` of a template register present in only some instances (nil: all).
     var instances: [String]? = nil
+    /// Line of `group:`, so an undeclared group points at it (0: no group).
+    var groupLine = 0
     var file: String
     var line: Int
     var path: String
@@ -34,6 +36,8 @@ struct ModelSpec {
     var maxRegistersPerRequest: Int?
     var registers: [RegisterSpec]
     var templates: [TemplateSpec] = []
+    /// `groups:` as written, in file order; nil: none (or inherited).
+    var groups: [RegisterGroup]?
     var setup: String?
     /// `operations:` with the line of each operation, so a bad reference points at it.
     var operations: ModelOperations?

@@ -51,6 +51,9 @@ public struct RegistersFileParser {
         if let templatesNode = map.optional("templates") {
             spec.templates = try parseTemplates(templatesNode, outerKeys: [])
         }
+        if let groupsNode = map.optional("groups") {
+            spec.groups = try Self.groups(groupsNode)
+        }
         spec.setup = try map.optional("setup")?.string()
         // Same bounds as the collector's keys of these names (a request covers at most 125 registers).
         spec.maxGap = try map.optional("max_gap")?.int(within: 0...124)
@@ -79,10 +82,13 @@ public struct RegistersFileParser {
         for key in map.keys {
             guard let templateNode = map.optional(key) else { throw node.error(.invalidValue, "template \(key) has no content") }
             guard RegistersFileParser.isInstanceName(key), key.first?.isLetter == true else {
-                throw templateNode.error(.invalidValue, "template key \"\(key)\" must be a word of letters, digits and '_' (it is the device's config key)")
+                throw templateNode.error(.invalidValue, "template key \"\(key)\" must be a word of 1-16 letters, digits and '_' (it is the device's config key)")
             }
             guard keys.insert(key).inserted else {
                 throw templateNode.error(.duplicate, "template key \"\(key)\" is used twice in this model")
+            }
+            guard key != RegisterGroup.configKey else {
+                throw templateNode.error(.invalidValue, "template key \"\(key)\" is reserved: config.groups selects the model's register groups")
             }
             let t = try templateNode.mapping()
             let labelNode = try t.required("label")
@@ -241,9 +247,32 @@ public struct RegistersFileParser {
             .filter { map.optional($0) != nil }.map { ($0, map.line(of: $0)) }, uniquingKeysWith: { a, _ in a })
         let unavailable = try map.optional("unavailable").map(Self.rawValues)
         let writeByteOrder = try map.optional("write_byte_order").map(Self.byteOrder)
+        definition.group = try map.optional("group")?.string()
         try map.rejectUnknownKeys()
-        return RegisterSpec(definition: definition, byteOrder: byteOrder, writeByteOrder: writeByteOrder, unavailable: unavailable,
-                            bitmapFieldLines: bitmapFieldLines, keyLines: keyLines, stride: stride, instances: only, file: node.file, line: node.line, path: node.path)
+        var spec = RegisterSpec(definition: definition, byteOrder: byteOrder, writeByteOrder: writeByteOrder, unavailable: unavailable,
+                                bitmapFieldLines: bitmapFieldLines, keyLines: keyLines, stride: stride, instances: only, file: node.file, line: node.line, path: node.path)
+        if definition.group != nil { spec.groupLine = map.line(of: "group") }
+        return spec
+    }
+
+    /// `groups: {energy_log: "Energy log of the past hour", service: "…"}`: name → description, in file order.
+    /// Names are what a device's `config: {groups: [...]}` lists, so they follow the instance-name rule.
+    static func groups(_ node: YAMLNode) throws -> [RegisterGroup] {
+        let map = try node.mapping()
+        var groups: [RegisterGroup] = []
+        for key in map.keys {
+            let line = map.line(of: key)
+            func fail(_ message: String) -> ConfigError {
+                ConfigError(.invalidValue, file: node.file, line: line, field: "\(node.path).\(key)", message: message)
+            }
+            guard isInstanceName(key), key.first?.isLetter == true else {
+                throw fail("group name \"\(key)\" must be 1-16 letters, digits or '_', starting with a letter (devices list it in config.groups)")
+            }
+            guard key != RegisterGroup.all else { throw fail("group name \"all\" is reserved: config.groups: [all] selects every group") }
+            groups.append(RegisterGroup(name: key, description: try map.optional(key)?.string() ?? ""))
+        }
+        guard !groups.isEmpty else { throw node.error(.invalidValue, "groups must name at least one group (name: description)") }
+        return groups
     }
 
     /// `operations: {sg_ready: {prepare, register, states}, pv_surplus: {register, production}}`.

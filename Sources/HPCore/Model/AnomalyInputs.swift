@@ -32,11 +32,11 @@ public struct AnomalyInputs: Sendable, Hashable {
 
     /// Registers watched when `registers:` is not given: read-only numeric gauges that are neither
     /// enumerations, bitmaps, booleans nor counters (a rising counter is never "usual"), and not
-    /// setpoints (an operator changing one is no fault).
+    /// setpoints (an operator changing one is no fault); only registers every device polls (no group).
     public static func defaultRegisters(of model: ModelDefinition) -> [String] {
         let counterUnits: Set<String> = ["kwh", "wh", "mwh", "h", "hours", "s"]
         let picked = model.registers.filter { r in
-            r.instance == nil && r.access == .read && r.dataType != .string && r.dataType != .bool && r.bit == nil
+            r.instance == nil && r.group == nil && r.access == .read && r.dataType != .string && r.dataType != .bool && r.bit == nil
                 && !r.isEnum && !r.isBitmap && r.bitmapFields.isEmpty && r.metricType == .gauge
                 && !counterUnits.contains(r.unit.lowercased()) && r.unit.lowercased() != "enum"
         }

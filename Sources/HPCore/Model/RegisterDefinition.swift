@@ -44,6 +44,8 @@ public struct RegisterDefinition: Sendable, Hashable {
     public var refreshInterval: Double?
     /// The one value a `pulse` register accepts (the trigger); nil: any value within min/max.
     public var pulseValue: Double?
+    /// The model's register group this register belongs to (`group:`); nil: always polled.
+    public var group: String?
 
     public init(
         name: String, address: Int, registerType: RegisterType = .holding, dataType: DataType = .int16,

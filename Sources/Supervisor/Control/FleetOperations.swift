@@ -178,7 +178,7 @@ public final class FleetOperations: Sendable {
                          at: j.schedule.timeText, nextRun: s.nextRun, lastRun: j.lastRun, client: j.client)
     }
 
-    /// Connects to a device that is not added and reads every register once.
+    /// Connects to a device that is not added and reads once what its polls would read.
     public func test(_ request: DeviceSpecRequest) async throws -> TestResponse {
         let device = try control.validate(spec: try Self.text(request.device))
         let config = control.configuration
@@ -194,7 +194,7 @@ public final class FleetOperations: Sendable {
         // A link of its own (never the polling link): a test can never delay a poll.
         let link = ModbusLink(endpoint: device.modbus.endpoint, loop: links.group.next(), throttle: links.throttle)
         defer { link.close() }
-        let plan = runtime.planner.plan(model.registers)
+        let plan = runtime.planner.pollPlan(model)
         let executor = PollExecutor(unitID: device.modbus.unitID, timeout: device.modbus.timeout, registers: model.registers)
         let started = Date()
         let outcome = try await executor.execute(plan, on: link)
@@ -242,8 +242,15 @@ public final class FleetOperations: Sendable {
                          templates: m.templates.map { t in
                              TemplateSummary(key: t.key, label: t.label, instances: t.instances, defaultInstances: t.defaultInstances,
                                              registers: t.registers.count)
-                         })
+                         },
+                         groups: m.groups.isEmpty ? nil : Self.groupSummaries(m))
         })
+    }
+
+    /// Each group of `model` with its register count over every template instance.
+    static func groupSummaries(_ model: ModelDefinition) -> [GroupSummary] {
+        let all = model.everyInstance.registers
+        return model.groups.map { g in GroupSummary(name: g.name, description: g.description, registers: all.filter { $0.group == g.name }.count) }
     }
 
     public func alerts(_ request: AlertsRequest) async throws -> AlertsResponse {
