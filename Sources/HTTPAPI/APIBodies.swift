@@ -34,8 +34,18 @@ struct RegisterInfo: Encodable, Sendable {
     var max: Double?
     var eeprom: Bool
     var enumValues: [String: String]?
+    /// The register group it belongs to (`group:`), nil for registers every poll reads.
+    var group: String?
+    /// Whether the device's polls read it: ungrouped, or its group is selected (`config: {groups: …}`).
+    /// Unpolled registers are read and written on demand only.
+    var polled: Bool
 
-    init(_ r: RegisterDefinition) {
+    /// `polled` as the model (a device's, with its selected groups) says.
+    init(_ r: RegisterDefinition, in model: ModelDefinition) {
+        self.init(r, polled: model.isPolled(r))
+    }
+
+    init(_ r: RegisterDefinition, polled: Bool) {
         name = r.name
         address = r.address
         registerType = r.registerType.rawValue
@@ -48,10 +58,12 @@ struct RegisterInfo: Encodable, Sendable {
         max = r.max
         eeprom = r.eeprom
         enumValues = r.enumValues.isEmpty ? nil : Dictionary(uniqueKeysWithValues: r.enumValues.map { (String($0.key), $0.value) })
+        group = r.group
+        self.polled = polled
     }
 
     enum CodingKeys: String, CodingKey {
-        case name, address, unit, description, access, writable, min, max, eeprom
+        case name, address, unit, description, access, writable, min, max, eeprom, group, polled
         case registerType = "register_type", dataType = "data_type", enumValues = "enum_values"
     }
 }

@@ -66,7 +66,7 @@ struct APIRoutes: Sendable {
         router.get("/api/registers/:model") { _, context in
             let name = try context.parameters.require("model")
             guard let model = control.configuration.models[name] else { throw CommandError(.notFound, "no model \(name)") }
-            return try APIJSON.response(model.registers.map(RegisterInfo.init))
+            return try APIJSON.response(model.registers.map { RegisterInfo($0, in: model) })
         }
         router.get("/api/alerts") { request, _ in
             let q = request.uri.queryParameters
@@ -183,7 +183,7 @@ struct APIRoutes: Sendable {
         let summary = try await operations.heatpumps(id: id, detailed: true).heatpumps[0]
         let model = control.configuration.device(id).flatMap { control.configuration.model(for: $0) }
         let derived = HeatpumpDetails.derivedValues(model?.derived ?? DerivedInputs(), latest: feed.values(of: id)?.values ?? [:])
-        return try APIJSON.response(HeatpumpDetails(summary: summary, registers: (model?.registers ?? []).map(RegisterInfo.init), derived: derived))
+        return try APIJSON.response(HeatpumpDetails(summary: summary, registers: model.map { m in m.registers.map { RegisterInfo($0, in: m) } } ?? [], derived: derived))
     }
 
     private func testDevice(_ id: String) async throws -> Response {

@@ -163,6 +163,12 @@ struct WebConsoleTests {
         #expect(abs(shown - cop) < 1, "shown \(shown), REST \(cop): both from recent polls of a near-steady pump")
         #expect(try browser.evaluate("document.querySelector('#derived') !== null && document.querySelector('#derived dd[data-derived=defrost_active]') !== null") as? Bool == true,
                 "NIBE has no defrost register; its defrost comes from ΔT reversal")
+        // NIBE's register groups this device does not poll: no live-value rows, one chooser with a form.
+        #expect(try browser.evaluate("document.querySelector('td.num[data-register=\"hot_water_circulation_enabled\"]') === null && document.querySelector('td.num[data-register=\"outdoor_temp\"]') !== null") as? Bool == true)
+        #expect(try browser.evaluate("document.querySelectorAll('#other-register option').length") as? Int ?? 0 > 300, "unpolled writable registers in one chooser")
+        #expect(try browser.evaluate("document.querySelectorAll('#other-write form').length") as? Int == 1)
+        let unpolled = (details["registers"] as? [[String: Any]] ?? []).filter { $0["polled"] as? Bool == false }
+        #expect(unpolled.count > 500 && unpolled.allSatisfy { $0["group"] is String }, "the REST body marks unpolled registers and their group")
         try browser.screenshot(ConsoleStack.artifact("device-cop.png"))
         try browser.navigate(stack.base + "/#/device/b")
         // b's compressor is off: its Performance card is there, its COP shows "–".

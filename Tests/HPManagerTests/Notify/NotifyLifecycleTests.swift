@@ -89,7 +89,7 @@ struct NotifyLifecycleTests {
         _ = try await DaemonHarness.waitFor(daemon, "the alert active again") {
             $0.value("heatpump_alert_active", ["heatpump_id": "hp1", "rule": "offline"]) == 1 && ($0.value("heatpump_polls_total", ["heatpump_id": "hp1"]) ?? 0) >= 10
         }
-        #expect(daemon.log.contains("open alerts continued from before the restart"))
+        #expect(daemon.log.contains("open alerts continued from before the restart"), "\(daemon.log.suffix(4000))")
         // Back: the one row resolves and the resolve is the second (and last) message.
         try sim.command("up \(port)")
         let messages = try await eventually("the resolve message", timeout: 20, interval: 0.1) { () -> [[String: Any]]? in

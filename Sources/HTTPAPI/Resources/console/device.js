@@ -11,6 +11,10 @@ HPM.pages.device = async (view, args, query) => {
     HPM.get("/api/heatpumps/" + enc), HPM.get("/api/data/" + enc), HPM.get("/api/alerts?id=" + enc), HPM.get("/api/console"),
   ]);
   const registers = Object.fromEntries(pump.registers.map((r) => [r.name, r]));
+  // Registers of groups this device does not poll (config: {groups: [...]}) have no live value:
+  // they appear only in the write section's "other registers" chooser.
+  const polled = pump.registers.filter((r) => r.polled !== false);
+  const unpolled = pump.registers.filter((r) => r.polled === false);
   const values = Object.assign({}, latest.values);
   const now = Date.now() / 1000, from = now - range.minutes * 60;
   const sparkMinutes = (display.sparkline_minutes_per_pump || {})[id] || display.sparkline_minutes || 30;
@@ -59,7 +63,7 @@ HPM.pages.device = async (view, args, query) => {
   const sparkHistory = await HPM.get(`/api/heatpumps/${enc}/history?minutes=${sparkMinutes}`).catch(() => ({ series: {} }));
   const valueCells = {};
   const groups = {};
-  for (const r of pump.registers) (groups[HPM.category(r)] = groups[HPM.category(r)] || []).push(r);
+  for (const r of polled) (groups[HPM.category(r)] = groups[HPM.category(r)] || []).push(r);
   const order = ["Temperatures", "Operating state", "Power and energy", "Flow, pressure and speed", "Setpoints and controls", "Other"];
   const valuesSection = h("section", { "aria-labelledby": "values-h" }, h("h2", { id: "values-h" }, "Live values"));
   for (const name of order.filter((n) => groups[n])) {
@@ -84,7 +88,7 @@ HPM.pages.device = async (view, args, query) => {
   view.append(valuesSection);
 
   // History chart of one chosen register over the range.
-  const numeric = pump.registers.filter((r) => r.data_type !== "string");
+  const numeric = polled.filter((r) => r.data_type !== "string");
   const chartBox = h("div");
   const chooser = h("select", { id: "history-register" }, numeric.map((r) => h("option", { value: r.name }, `${r.description || r.name} (${HPM.unit(r.unit) || "–"})`)));
   const firstTemp = numeric.find((r) => HPM.category(r) === "Temperatures");
@@ -104,7 +108,7 @@ HPM.pages.device = async (view, args, query) => {
   drawHistory();
 
   // Operating-state timeline: each enum/bool register's values over the range; the last change of each.
-  const stateRegisters = pump.registers.filter((r) => r.enum_values || r.data_type === "bool");
+  const stateRegisters = polled.filter((r) => r.enum_values || r.data_type === "bool");
   const timelineBox = h("section.card", { "aria-labelledby": "timeline-h" }, h("h2", { id: "timeline-h" }, `Operating states (${range.label})`));
   view.append(timelineBox);
   if (stateRegisters.length) {
@@ -136,10 +140,21 @@ HPM.pages.device = async (view, args, query) => {
     h("h3", {}, `Active (${active.length})`), alertTable(active), h("h3", {}, `Past (${past.length})`), alertTable(past)));
 
   // A write form per writable register.
-  const writable = pump.registers.filter((r) => r.writable);
+  const writable = polled.filter((r) => r.writable);
+  const otherWritable = unpolled.filter((r) => r.writable);
   const writes = h("section.card", { "aria-labelledby": "writes-h" }, h("h2", { id: "writes-h" }, "Write"));
-  if (!writable.length) writes.append(h("p.muted", {}, "This model has no writable registers."));
+  if (!writable.length && !otherWritable.length) writes.append(h("p.muted", {}, "This model has no writable registers."));
   for (const r of writable) writes.append(HPM.writeForm(id, r, () => values[r.name]));
+  if (otherWritable.length) {
+    // Hundreds of parameters (NIBE's service groups): one chooser and one form, not a form each.
+    const slot = h("div", { id: "other-write" });
+    const pick = h("select", { id: "other-register" }, otherWritable.map((r) => h("option", { value: r.name }, `${r.description || r.name} (${r.group || "–"})`)));
+    const show = () => { slot.replaceChildren(HPM.writeForm(id, registers[pick.value], () => undefined)); };
+    pick.addEventListener("change", show);
+    writes.append(h("h3", {}, `Other registers (${otherWritable.length}, in groups this device does not poll)`),
+      h("label", {}, "Register ", pick), slot);
+    show();
+  }
   view.append(writes);
 
   const stop = HPM.onLive((event, ev) => {

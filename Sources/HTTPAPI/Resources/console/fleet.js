@@ -18,7 +18,7 @@ HPM.pages.fleet = async (view, _args, query) => {
   const keyFields = (p) => {
     const listed = display.visible_fields && display.visible_fields[p.id];
     if (listed && listed.length) return listed.slice(0, 4);
-    return Object.values(models[p.model] || {}).filter((r) => !r.enum_values && r.data_type !== "bool" && r.data_type !== "string" && r.unit)
+    return Object.values(models[p.model] || {}).filter((r) => r.polled !== false && !r.enum_values && r.data_type !== "bool" && r.data_type !== "string" && r.unit)
       .slice(0, 3).map((r) => r.name);
   };
 
