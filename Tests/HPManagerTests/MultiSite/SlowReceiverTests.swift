@@ -63,28 +63,27 @@ struct SlowReceiverTests {
         #expect(outOfOrder == 0, "\(outOfOrder) samples arrived before an older one of their series", sourceLocation: sourceLocation)
     }
 
-    @Test("remote write, a 0.5 s receiver fed 3× faster than it answers with an inbox of 100: nothing dropped, every sample once, each series in order, spool drained")
+    @Test("remote write: what arrives while a slow receiver holds a round goes to the spool: nothing dropped, every sample once, each series in order, spool drained")
     func remoteWriteSpillsOverflow() async throws {
         let dir = try TemporaryDirectory()
-        let server = try RecordingHTTPServer(status: 204, answerDelay: 0.5, directory: dir)
-        // A round (or replay step) of 100 is five requests of 20 over two shards: three answers in a
-        // row, 1.5 s, so at most ~67 samples/s; 240/s arrive for 3 s. A margin of ~3.6, so that the
-        // overflow happens even when a loaded machine stretches the feeding loop's ticks, and at most
-        // ~360 arrive during one round: below the inbox's bound of 500.
+        let server = try RecordingHTTPServer(status: 204, answerDelay: 1.0, directory: dir)
+        // A round takes one window (100: five requests of 20 over two shards, three answers of 1 s in a
+        // row). The 300 samples published while it is in flight are more than the next round's window,
+        // so they must go to the spool, however fast or slow the machine runs this test (no rates).
         let sink = Self.remoteWrite(server, dir, capacity: 100, perSend: 20, shards: 2)
         let task = Task { try await sink.run() }
         defer { task.cancel() }
         var published = 0
-        var deepest = 0
-        for tick in 0..<30 {
-            for i in 0..<4 {
-                let n = tick * 4 + i
+        func publish(_ polls: Range<Int>) {
+            for n in polls {
                 sink.publish(Self.report(device: n % 10, poll: n / 10))
                 published += 6
             }
-            deepest = max(deepest, sink.queueDepth)
-            try await Task.sleep(for: .milliseconds(100))
         }
+        publish(0..<17)  // 102 samples: one window and two more
+        _ = try await eventually("the first round took its window", timeout: 10) { sink.queueDepth <= 2 ? true : nil }
+        publish(17..<67)  // 300 while the round waits for its answers
+        let deepest = sink.queueDepth
         let total = published
         let sent = try? await eventually("every sample sent", timeout: 40) { sink.snapshot.sent == total ? true : nil }
         let c = sink.snapshot
@@ -100,10 +99,10 @@ struct SlowReceiverTests {
         #expect(metrics.first { $0.name == "hpmanager_remote_write_overflow_spilled_samples_total" }?.value == Double(c.overflowSpilled))
     }
 
-    @Test("Influx, a 0.8 s InfluxDB fed 2.4× faster than it answers with an inbox of 10: nothing dropped, every point once, each series in order, spool drained")
+    @Test("Influx: what arrives while a slow InfluxDB holds a request goes to the spool: nothing dropped, every point once, each series in order, spool drained")
     func influxSpillsOverflow() async throws {
         let dir = try TemporaryDirectory()
-        let server = try RecordingHTTPServer(status: 204, answerDelay: 0.8, directory: dir)
+        let server = try RecordingHTTPServer(status: 204, answerDelay: 1.0, directory: dir)
         var settings = InfluxSettings()
         settings.enabled = true
         settings.url = "http://127.0.0.1:\(server.port)"
@@ -111,22 +110,18 @@ struct SlowReceiverTests {
         settings.bucket = "b"
         settings.timeout = 10
         settings.retryInterval = 1
-        // One request of 10 per 0.8 s answer carries 12.5 points/s; 30/s arrive for 3 s (a margin of 2.4,
-        // and at most ~24 arrive during one answer: below the inbox's bound of 50).
+        // A round is one request of 10, answered after 1 s; the 35 points published meanwhile are more
+        // than two windows (20) and below the inbox's bound (50), so
+        // they go to the spool, whatever the machine's speed.
         let sink = InfluxSink(settings: settings, batchSize: 10, batchInterval: 0.05, spoolPath: dir.file("influx.db"), inboxCapacity: 10,
                               logger: Logger(label: "t"))
         let task = Task { try await sink.run() }
         defer { task.cancel() }
-        var deepest = 0
-        for tick in 0..<30 {
-            for i in 0..<3 {
-                let n = tick * 3 + i
-                sink.publish(Self.report(device: n % 9, poll: n / 9))
-            }
-            deepest = max(deepest, sink.queueDepth)
-            try await Task.sleep(for: .milliseconds(100))
-        }
-        let total = 90
+        for n in 0..<10 { sink.publish(Self.report(device: n % 9, poll: n / 9)) }
+        _ = try await eventually("the first round took its window", timeout: 10) { sink.queueDepth == 0 ? true : nil }
+        for n in 10..<45 { sink.publish(Self.report(device: n % 9, poll: n / 9)) }
+        let deepest = sink.queueDepth
+        let total = 45
         let sent = try? await eventually("every point sent", timeout: 40) { sink.snapshot.sent == total ? true : nil }
         let c = sink.snapshot
         #expect(sent == true, "sent \(c.sent) of \(total), dropped \(c.inboxDropped), spooled \(sink.spooledPoints), failures \(c.sendFailures) \(c.lastError)")
