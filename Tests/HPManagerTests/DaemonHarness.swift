@@ -27,11 +27,12 @@ struct DaemonHarness {
     ///   - collectorKeys: extra lines under `collector:` (indented by two spaces).
     ///   - extraSections: further top-level sections of collector.yml.
     ///   - sqliteKeys: extra lines under `sqlite:` (indented by two spaces).
+    ///   - socketIdleTimeout: the control socket's `idle_timeout`, seconds.
     init(devices: [Device], interval: Double = 0.5, collectorKeys: String = "", extraSections: String = "", sqliteKeys: String = "",
-         reuse: TemporaryDirectory? = nil) throws {
+         socketIdleTimeout: Double = 1, reuse: TemporaryDirectory? = nil) throws {
         dir = try reuse ?? TemporaryDirectory(prefix: "hpm-daemon")
         try writeDevices(devices, interval: interval)
-        try dir.write("collector.yml", IsolatedDaemonFiles(dir).collectorYAML(metricsInterval: 0.2, socketIdleTimeout: 1, extra: """
+        try dir.write("collector.yml", IsolatedDaemonFiles(dir).collectorYAML(metricsInterval: 0.2, socketIdleTimeout: socketIdleTimeout, extra: """
         collector:
           poll_interval: \(interval)
           backoff_initial: 0.2
