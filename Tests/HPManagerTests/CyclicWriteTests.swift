@@ -29,7 +29,8 @@ struct CyclicWriteTests {
         try await store.open()
         let control = FleetControl(initial: config, directory: dir.path, loader: loader, fleet: fleet, store: store, metrics: nil, logger: logger)
         Task { await control.run() }
-        let deadline = Date().addingTimeInterval(5)
+        // A condition with a generous deadline: make test's first pass once took 134 s for this test.
+        let deadline = Date().addingTimeInterval(30)
         while await fleet.actor(for: "idm1") == nil {
             guard Date() < deadline else { throw TimeoutError(what: "idm1 running") }
             try await Task.sleep(for: .milliseconds(20))
