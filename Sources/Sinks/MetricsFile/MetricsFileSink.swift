@@ -165,7 +165,8 @@ public final class MetricsFileSink: TelemetrySink, Service {
     /// writes ~100 MB and must block neither the cooperative pool nor a device's event loop, however
     /// slow the disk.
     public func run() async throws {
-        let pool = IOThreadPool(maxThreads: 1, name: "metrics-file")
+        // Nice 5: a rewrite is background work; on a busy machine the event loops polling devices go first.
+        let pool = IOThreadPool(maxThreads: 1, name: "metrics-file", niceness: 5)
         let strand = IOStrand(pool: pool)
         defer { pool.shutdown() }
         do {
