@@ -122,11 +122,13 @@ struct SinkBenchmark {
             while cpuPerRewrite.withLock({ $0.count }) < rewrites { try await Task.sleep(for: .milliseconds(20)) }
             return fields
         }
-        let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0
+        // The last file as written: its size and its lines (HELP and TYPE included).
+        let file = try Data(contentsOf: URL(fileURLWithPath: path))
+        let lines = file.reduce(0) { $1 == UInt8(ascii: "\n") ? $0 + 1 : $0 }
         let each = cpuPerRewrite.withLock { $0 }
-        print(String(format: "check: metrics file %d rewrites of %.1f MB, %.1f ms CPU each (%.0f ns per line, %d lines)", each.count, Double(size) / 1e6,
-                     each.reduce(0, +) / Double(max(1, each.count)) * 1000,
-                     each.reduce(0, +) / Double(max(1, each.count)) * 1e9 / Double(max(1, devices * (registers + 20))), devices * (registers + 20)))
+        let perRewrite = each.reduce(0, +) / Double(max(1, each.count))
+        print(String(format: "check: metrics file %d rewrites of %.1f MB, %.1f ms CPU each (%.0f ns per line, %d lines)", each.count, Double(file.count) / 1e6,
+                     perRewrite * 1000, perRewrite * 1e9 / Double(max(1, lines)), lines))
         return row
     }
 

@@ -18,23 +18,25 @@ public final class MetricsFileSink: TelemetrySink, Service {
         /// The site's labels (`site="…",region="…",`), the same for every device.
         let site: String
         var status: DeviceStatus
-        var samples: [Sample] = [] {
-            didSet { summary = SampleSummary(samples) }
-        }
-        /// `samples` as numbers, for the rewrite's fast path (computed when they change).
-        private(set) var summary = SampleSummary([])
+        private(set) var samples: [Sample] = []
+        /// `samples` as numbers, for the rewrite's fast path (set with them).
+        private(set) var summary = SampleSummary.empty
         var reportedAt: Double
         /// The device's label set as written on every line, built when the labels change, not per rewrite.
         private(set) var labelBytes: [UInt8]
 
-        init(labels: DeviceLabels, site: String, status: DeviceStatus, samples: [Sample] = [], reportedAt: Double) {
+        init(labels: DeviceLabels, site: String, status: DeviceStatus, reportedAt: Double) {
             self.site = site
             self.labels = labels
             self.status = status
-            self.samples = samples
             self.reportedAt = reportedAt
             labelBytes = Self.labelBytes(labels, site: site)
-            summary = SampleSummary(samples)
+        }
+
+        /// The samples and their summary, always together.
+        mutating func set(_ samples: [Sample], summary: SampleSummary) {
+            self.samples = samples
+            self.summary = summary
         }
 
         static func labelBytes(_ labels: DeviceLabels, site: String) -> [UInt8] {
@@ -87,20 +89,24 @@ public final class MetricsFileSink: TelemetrySink, Service {
     // MARK: TelemetrySink
 
     public func publish(_ report: PollReport) {
-        state.withLock { state in Self.store(report, site: siteLabels, in: &state.devices[report.device.id]) }
+        // The summary is computed on the caller (a device's event loop), not under the lock the rewrite takes.
+        let samples = report.status.up ? report.samples : []
+        let summary = SampleSummary(samples)
+        state.withLock { state in Self.store(report, samples, summary, site: siteLabels, in: &state.devices[report.device.id]) }
     }
 
     /// Updates a device's entry in place (one hash lookup), keeping its label bytes unless the labels changed.
-    private static func store(_ report: PollReport, site: String, in slot: inout Entry?) {
-        let samples = report.status.up ? report.samples : []
+    private static func store(_ report: PollReport, _ samples: [Sample], _ summary: SampleSummary, site: String, in slot: inout Entry?) {
         guard var entry = slot else {
-            slot = Entry(labels: report.device, site: site, status: report.status, samples: samples, reportedAt: report.timestamp)
+            var entry = Entry(labels: report.device, site: site, status: report.status, reportedAt: report.timestamp)
+            entry.set(samples, summary: summary)
+            slot = entry
             return
         }
         slot = nil  // keeps `entry` uniquely referenced while it changes
         entry.labels = report.device
         entry.status = report.status
-        entry.samples = samples
+        entry.set(samples, summary: summary)
         entry.reportedAt = report.timestamp
         slot = entry
     }
@@ -111,7 +117,7 @@ public final class MetricsFileSink: TelemetrySink, Service {
             var entry = state.devices[device.id] ?? Entry(labels: device, site: siteLabels, status: status, reportedAt: now)
             entry.labels = device
             entry.status = status
-            if !status.up { entry.samples = [] }
+            if !status.up { entry.set([], summary: .empty) }
             state.devices[device.id] = entry
         }
     }
@@ -252,7 +258,7 @@ public final class MetricsFileSink: TelemetrySink, Service {
             if snapshot.shuttingDown { status.up = false; status.state = .stopped }
             let up = status.up && !stale
             rows.append(Row(labels: entry.labelBytes, model: entry.labels.model, status: status, up: up, samples: up ? entry.samples : [],
-                            summary: up ? entry.summary : SampleSummary([])))
+                            summary: up ? entry.summary : .empty))
         }
         if r.spill == nil { r.out.reserveCapacity(4096 + rows.count * (400 + 160 * (rows.first?.samples.count ?? 0))) }
         for family in Self.deviceFamilies where rows.contains(where: { family.value($0) != nil }) {

@@ -8,6 +8,9 @@ struct SampleSummary: Sendable {
     var numbers: [Double]
     var plain: Bool
 
+    /// No samples (a device that is down).
+    static let empty = SampleSummary([])
+
     init(_ samples: [Sample]) {
         numbers = samples.map(\.value.doubleValue)
         plain = samples.allSatisfy { !$0.value.isText && $0.label == nil && $0.bits.isEmpty && $0.instance == nil }

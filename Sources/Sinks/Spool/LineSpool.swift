@@ -104,10 +104,9 @@ final class LineSpool {
         try enforceBounds(now: Date())
     }
 
+    /// The oldest batch alone.
     func oldest() throws -> Batch? {
-        guard let row = try db.query("SELECT id, lines, points FROM spool ORDER BY id LIMIT 1").first,
-              let id = row[0].int, let lines = row[1].string else { return nil }
-        return Batch(id: id, lines: lines, points: Int(row[2].int ?? 0))
+        try oldest(points: 0, limit: 1).first
     }
 
     /// The oldest batches, in order, as many as fit in `maxPoints` points (always the oldest one,
