@@ -16,20 +16,15 @@ import Synchronization
 public final class IOThreadPool: @unchecked Sendable {
     public let maxThreads: Int
     private let name: String
-    /// Nice value of the pool's threads (0: the process's); see `init`.
-    private let niceness: Int32
     private let condition = NSCondition()
     private var ready = Deque<IOStrand>()
     private var threads = 0
     private var idle = 0
     private var stopping = false
 
-    /// - Parameter niceness: a positive value lowers the threads' scheduling priority (Linux nice,
-    ///   per thread), for background work that must not delay the event loops on a busy machine.
-    public init(maxThreads: Int, name: String = "hpm-io", niceness: Int32 = 0) {
+    public init(maxThreads: Int, name: String = "hpm-io") {
         self.maxThreads = max(1, maxThreads)
         self.name = name
-        self.niceness = min(max(niceness, 0), 19)
     }
 
     /// Threads started so far.
@@ -43,11 +38,8 @@ public final class IOThreadPool: @unchecked Sendable {
         } else if threads < maxThreads {
             threads += 1
             let threadName = "\(name)-\(threads)"
-            let niceness = self.niceness
             let thread = Thread { [self] in
                 Self.nameCurrentThread(threadName)
-                // Best effort. Linux keeps nice per thread: `who` 0 is the calling thread, not the process.
-                if niceness > 0 { _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, niceness) }
                 workerLoop()
             }
             thread.name = threadName

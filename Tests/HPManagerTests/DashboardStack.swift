@@ -119,6 +119,15 @@ struct DashboardStack {
         } isEmpty: { $0 == 0 }
     }
 
+    /// What Prometheus and the exporter see now, for a failure message: target health, the
+    /// textfile collector's error flag and how many device series one direct scrape holds.
+    func diagnostics() -> String {
+        let scrape = try? nodeExporter.scrape()
+        let textfileError = scrape?.value("node_textfile_scrape_error").map { "\($0)" } ?? "?"
+        let upSeries = scrape.map { "\($0.values("heatpump_up", where: [:]).count)" } ?? "?"
+        return "\(prometheus.targetsSummary()); exporter: node_textfile_scrape_error \(textfileError), \(upSeries) heatpump_up series"
+    }
+
     /// Runs `query`; an empty answer while the exporter's last scrape failed (`up` 0: on a loaded
     /// machine a 1 s scrape can time out, and Prometheus then marks every series stale) is asked
     /// again after the next scrapes, for at most 10 s. With the target up, empty means empty.

@@ -138,7 +138,9 @@ struct DeviceActorTests {
         #expect(sink.all.last?.status.lastError?.contains("timed out") == true, "\(sink.all.last?.status.lastError ?? "")")
         try sim.command("hang \(port) 1 off")
         _ = try await eventually("recovery", timeout: 5) { sink.all.last?.status.up == true ? true : nil }
-        #expect(try sim.portStats(port).connectionsAccepted == 2, "the silent connection was dropped and re-opened")
+        // At least one re-open: on a loaded machine a 0.3 s deadline can pass again while the hang lasts.
+        let accepted = try sim.portStats(port).connectionsAccepted
+        #expect(accepted >= 2, "the silent connection was dropped and re-opened: \(accepted) connections")
     }
 
     @Test("injected latency shows in the poll duration without failing the poll")

@@ -70,8 +70,10 @@ struct SinkCancellationTests {
         for i in 0..<4 { sink.publish(Self.report(i)) }
         _ = try await eventually("a write in flight", timeout: 10) { server.requests().isEmpty ? nil : true }
         task.cancel()
-        let took = try await Self.finish(task, within: 5)
-        #expect(took < 3, "the hanging transfer must be aborted on cancellation, not run to its 120 s timeout (\(took) s)")
+        // The bound separates an aborted transfer (well under a second alone) from one run to its 120 s
+        // timeout; the make test realtime pass once took 5 s here, beside 71 other tests.
+        let took = try await Self.finish(task, within: 20)
+        #expect(took < 15, "the hanging transfer must be aborted on cancellation, not run to its 120 s timeout (\(took) s)")
         #expect(try Self.spooledPoints(dir.file("spool.db")) == 4, "nothing acknowledged, nothing lost")
     }
 

@@ -66,6 +66,17 @@ public final class PrometheusServer: @unchecked Sendable {
         return (json?["data"] as? [String: Any])?["groups"] as? [[String: Any]] ?? []
     }
 
+    /// One line per active target of /api/v1/targets: job, health, last scrape duration and error.
+    public func targetsSummary() -> String {
+        guard let response = try? CurlHTTPClient(options: .init(timeout: 5)).get(url: "\(url)/api/v1/targets"),
+              let json = try? JSONSerialization.jsonObject(with: Data(response.body.utf8)) as? [String: Any],
+              let active = (json["data"] as? [String: Any])?["activeTargets"] as? [[String: Any]] else { return "targets: unavailable" }
+        return active.map { t in
+            let job = (t["labels"] as? [String: Any])?["job"] ?? "?"
+            return "\(job): \(t["health"] ?? "?") after \(t["lastScrapeDuration"] ?? "?") s, error \"\(t["lastError"] ?? "")\""
+        }.joined(separator: "; ")
+    }
+
     private func api(_ endpoint: String, body: String) throws -> [String: Any] {
         let response = try CurlHTTPClient(options: .init(timeout: 10, maxBodyBytes: 16 << 20)).post(url: "\(url)/api/v1/\(endpoint)", body: Array(body.utf8),
                                                                            headers: ["Content-Type: application/x-www-form-urlencoded"])
