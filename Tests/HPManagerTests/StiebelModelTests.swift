@@ -27,7 +27,7 @@ struct StiebelModelTests {
         let mode = try #require(byName["operating_mode"])
         #expect(mode.address == 1500 && mode.registerType == .holding && mode.access == .readWrite && mode.min == 0 && mode.max == 5)
         #expect(mode.enumValues == [0: "emergency", 1: "standby", 2: "program", 3: "comfort", 4: "eco", 5: "dhw_only"])
-        #expect(model.manufacturer == "Stiebel Eltron" && (model.setup ?? "").contains("Port 502, unit id 1"))
+        #expect(model.manufacturer == "Stiebel Eltron" && model.setup.contains("Port 502, unit id 1"))
         #expect(model.registers.filter { $0.registerType == .input }.allSatisfy { $0.address >= 500 })
         #expect(model.registers.filter { $0.registerType == .holding }.allSatisfy { $0.address >= 1500 })
         #expect(byName["outside_temperature"]?.unavailable == [-32768] && byName["operating_status"]?.unavailable == [], "0x8000, but not on the bit field")
