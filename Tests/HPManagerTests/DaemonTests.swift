@@ -75,7 +75,10 @@ struct DaemonTests {
         try sim.command("down \(p[1])")
         let killedAt = Date()
         let down = try await DaemonHarness.waitFor(daemon, "b down") { DaemonHarness.up($0, "b") == 0 }
-        #expect(Date().timeIntervalSince(killedAt) < 2 * 0.5 + 0.3, "noticed within two poll intervals (+ one file write)")
+        // Next poll (0.5) + its timeout (0.5) + the next file write (0.5), plus 1.5 s for scheduling under
+        // make test's realtime pass, which measured 1.9–2.6 s here beside 71 other tests.
+        let noticed = Date().timeIntervalSince(killedAt)
+        #expect(noticed < 0.5 + 0.5 + 0.5 + 1.5, "noticed within a poll, its timeout and a file write: \(noticed) s")
         #expect(!down.has("heatpump_outdoor_temp", ["heatpump_id": "b"]), "stale values disappear")
         #expect(down.value("heatpump_state", ["heatpump_id": "b", "state": "backoff"]) == 1)
         // The others keep polling on time while b is down.
