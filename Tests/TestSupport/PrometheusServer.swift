@@ -61,20 +61,23 @@ public final class PrometheusServer: @unchecked Sendable {
 
     /// `data.groups` of /api/v1/rules.
     public func ruleGroups() throws -> [[String: Any]] {
-        let response = try CurlHTTPClient(options: .init(timeout: 5)).get(url: "\(url)/api/v1/rules")
-        let json = try JSONSerialization.jsonObject(with: Data(response.body.utf8)) as? [String: Any]
-        return (json?["data"] as? [String: Any])?["groups"] as? [[String: Any]] ?? []
+        try getData("rules")["groups"] as? [[String: Any]] ?? []
     }
 
     /// One line per active target of /api/v1/targets: job, health, last scrape duration and error.
     public func targetsSummary() -> String {
-        guard let response = try? CurlHTTPClient(options: .init(timeout: 5)).get(url: "\(url)/api/v1/targets"),
-              let json = try? JSONSerialization.jsonObject(with: Data(response.body.utf8)) as? [String: Any],
-              let active = (json["data"] as? [String: Any])?["activeTargets"] as? [[String: Any]] else { return "targets: unavailable" }
+        guard let active = (try? getData("targets"))?["activeTargets"] as? [[String: Any]] else { return "targets: unavailable" }
         return active.map { t in
             let job = (t["labels"] as? [String: Any])?["job"] ?? "?"
             return "\(job): \(t["health"] ?? "?") after \(t["lastScrapeDuration"] ?? "?") s, error \"\(t["lastError"] ?? "")\""
         }.joined(separator: "; ")
+    }
+
+    /// `data` of a GET /api/v1/`endpoint` (empty when the answer has none).
+    private func getData(_ endpoint: String) throws -> [String: Any] {
+        let response = try CurlHTTPClient(options: .init(timeout: 5)).get(url: "\(url)/api/v1/\(endpoint)")
+        let json = try JSONSerialization.jsonObject(with: Data(response.body.utf8)) as? [String: Any]
+        return json?["data"] as? [String: Any] ?? [:]
     }
 
     private func api(_ endpoint: String, body: String) throws -> [String: Any] {
