@@ -75,6 +75,6 @@ public enum SQLiteBackup {
         }
         completed = true
         let size = (try? FileManager.default.attributesOfItem(atPath: destination)[.size] as? Int) ?? 0
-        return Result(pages: pages, bytes: size ?? 0)
+        return Result(pages: pages, bytes: size)
     }
 }

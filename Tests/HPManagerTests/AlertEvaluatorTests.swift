@@ -4,7 +4,7 @@ import Logging
 import Sinks
 import Testing
 
-@Suite("Alert rules (pure)")
+@Suite("Alert rules (pure)", .harnessThreads)
 struct AlertEvaluatorTests {
     let device = DeviceLabels(id: "a", name: "a", location: "", model: "m", manufacturer: "")
 

@@ -4,7 +4,7 @@ import Testing
 import TestSupport
 
 /// `hpmanagerctl backup FILE`: an online copy of the live store while the daemon keeps writing.
-@Suite("hpmanagerctl backup")
+@Suite("hpmanagerctl backup", .harnessThreads)
 struct BackupTests {
     @Test("online backup of the running daemon's store: consistent, integrity-checked, never overwrites; --db when the daemon is stopped")
     func onlineBackup() async throws {

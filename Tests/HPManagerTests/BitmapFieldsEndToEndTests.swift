@@ -8,7 +8,7 @@ import TestSupport
 
 /// HPManager's real registers.yml polled from the hpsim Stiebel Eltron WPM profile: named bits of the
 /// operating status word reach the metrics file as 0/1 series and line protocol as booleans.
-@Suite("Bitmap fields end to end", .serialized)
+@Suite("Bitmap fields end to end", .harnessThreads, .serialized)
 struct BitmapFieldsEndToEndTests {
     @Test("hpmanagerd exports heatpump_compressor_running and friends from HPManager's registers.yml")
     func metricsFile() async throws {

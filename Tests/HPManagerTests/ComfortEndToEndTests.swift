@@ -6,7 +6,7 @@ import TestSupport
 /// system 1's calculated supply (input 31018) above the supply (BT2, 30–45 °C in hpsim's cycle), so
 /// the supply falls short; the priority register says heating (30) while the compressor runs, off
 /// (10) when it stops.
-@Suite("Comfort metrics end to end", .serialized)
+@Suite("Comfort metrics end to end", .harnessThreads, .serialized)
 struct ComfortEndToEndTests {
     @Test("supply deviation = BT2 − calculated supply of the same poll while heating; the shortfall integrates; hot water flag and degree-minutes from the same poll")
     func nibe() async throws {

@@ -4,7 +4,7 @@ import Insight
 import Testing
 
 /// Comfort and heating-curve metrics fed poll by poll with injected times, against hand-computed values.
-@Suite("Comfort and curve metrics")
+@Suite("Comfort and curve metrics", .harnessThreads)
 struct ComfortMetricsTests {
     static func samples(_ values: [String: Double]) -> [Sample] {
         values.sorted { $0.key < $1.key }.enumerated().map { Sample(register: $0.offset, name: $0.element.key, value: .double($0.element.value)) }

@@ -5,7 +5,7 @@ import TestSupport
 /// deploy/docker-compose.yml and deploy/docker/Dockerfile, checked without a Docker engine: the
 /// services, volumes, ports and environment fit together and with the files they mount, and the
 /// daemon's config as the stack assembles it passes the real `hpmanagerd --check`.
-@Suite("Compose stack and Dockerfile (no Docker engine)")
+@Suite("Compose stack and Dockerfile (no Docker engine)", .harnessThreads)
 struct ComposeFileTests {
     static let composePath = "deploy/docker-compose.yml"
 

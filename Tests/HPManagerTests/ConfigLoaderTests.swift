@@ -3,7 +3,7 @@ import HPCore
 import Testing
 import TestSupport
 
-@Suite("Configuration loading")
+@Suite("Configuration loading", .harnessThreads)
 struct ConfigLoaderTests {
     let loader = ConfigLoader(builtinModelFiles: BuiltinModels.files, environment: ["INFLUXDB_TOKEN": "secret-token"])
 

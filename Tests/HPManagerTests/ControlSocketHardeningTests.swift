@@ -5,7 +5,7 @@ import TestSupport
 /// Control-socket hardening against the real daemon: client input is never environment-expanded,
 /// the socket path is only reclaimed when it is a dead socket, long requests outlive the idle timeout,
 /// and an unknown socket group is a configuration error.
-@Suite("Control socket hardening", .serialized)
+@Suite("Control socket hardening", .harnessThreads, .serialized)
 struct ControlSocketHardeningTests {
     static let secret = "s3cr3t-token-7f1c"
 

@@ -10,7 +10,7 @@ import TestSupport
 /// Graceful shutdown with control-socket clients connected: an idle client is disconnected at once
 /// (it must not hold the service group until its idle timeout, past shutdown_timeout, which would
 /// cancel every service), and a request in flight still gets its answer before the connection closes.
-@Suite("Control socket on shutdown", .serialized)
+@Suite("Control socket on shutdown", .harnessThreads, .serialized)
 struct ControlSocketShutdownTests {
     /// True once the peer closed `client` (EOF) within `timeout` seconds; data read meanwhile is dropped.
     static func closedByPeer(_ client: UnixSocketClient, within timeout: Double) -> Bool {

@@ -4,7 +4,7 @@ import Testing
 import TestSupport
 
 /// The real daemon, real hpsim and the real control socket, driven through `hpmanagerctl`.
-@Suite("Control socket and hpmanagerctl", .serialized)
+@Suite("Control socket and hpmanagerctl", .harnessThreads, .serialized)
 struct ControlSocketTests {
     /// Runs hpmanagerctl; returns (exit status, stdout, stderr).
     /// - Parameter prefix: parent commands of a nested subcommand (`["jobs"]` for `jobs add`).

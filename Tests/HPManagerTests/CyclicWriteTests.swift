@@ -10,7 +10,7 @@ import TestSupport
 
 /// Cyclic registers (IDM 1696/1698): a written value is wanted and re-sent every refresh_interval
 /// until cleared, survives a restart (SQLite), is audited once per change, and counted per refresh.
-@Suite("Cyclic writes", .serialized)
+@Suite("Cyclic writes", .harnessThreads, .serialized)
 struct CyclicWriteTests {
     /// An in-process fleet with one IDM device on `port` and a real store in `dir`.
     static func fleet(_ dir: TemporaryDirectory, port: Int) async throws -> (FleetControl, SQLiteStore) {

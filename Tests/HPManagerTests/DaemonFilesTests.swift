@@ -5,7 +5,7 @@ import TestSupport
 
 /// What the daemon leaves on disk: modes of every file it creates, symlink-proof metrics rewrites,
 /// one daemon per state directory, and disk-fault episodes that are reported, not swallowed.
-@Suite("Daemon files and state directory", .serialized)
+@Suite("Daemon files and state directory", .harnessThreads, .serialized)
 struct DaemonFilesTests {
     static func mode(_ path: String) -> Int? {
         var info = stat()

@@ -3,7 +3,7 @@ import Testing
 import TestSupport
 
 /// The real daemon process against real simulated heat pumps, observed through its metrics file.
-@Suite("hpmanagerd end to end", .serialized)
+@Suite("hpmanagerd end to end", .harnessThreads, .serialized)
 struct DaemonTests {
     @Test("metrics file: contract labels, decoded values, enum/bitmap series, NA sentinels; promtool passes")
     func metricsFile() async throws {

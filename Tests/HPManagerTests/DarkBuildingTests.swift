@@ -9,7 +9,7 @@ import Glibc
 
 /// A building that goes dark (controllers accept connections but never answer) must cost the
 /// other buildings nothing: functional assertions on poll counts, not timing micro-benchmarks.
-@Suite("Dark buildings", .serialized)
+@Suite("Dark buildings", .harnessThreads, .serialized)
 struct DarkBuildingTests {
     static let registers = Array(DeviceActorTests.scattered.prefix(5))
 

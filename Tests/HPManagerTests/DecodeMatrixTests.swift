@@ -7,7 +7,7 @@ import TestSupport
 
 /// Every data type × byte order × scale/offset/sentinel, read over real TCP (and RTU) from hpsim and
 /// compared with the simulator's own value table.
-@Suite("Decode matrix against hpsim", .serialized)
+@Suite("Decode matrix against hpsim", .harnessThreads, .serialized)
 struct DecodeMatrixTests {
     struct Expectation {
         var register: RegisterDefinition

@@ -6,7 +6,7 @@ import TestSupport
 /// Defrost periods through the real hpmanagerd polling hpsim, whose `defrost` command holds a defrost
 /// of a length the test controls (ground truth): from IDM's operating mode, and from NIBE's ΔT
 /// reversal (supply 3 K below return at hpsim's constant 18.2 l/min: the heat taken back).
-@Suite("Defrost end to end", .serialized)
+@Suite("Defrost end to end", .harnessThreads, .serialized)
 struct DefrostEndToEndTests {
     /// Holds a defrost of about `seconds` and returns the bounds the daemon's count must lie within:
     /// at least from when the defrost was seen to when it was ended, at most from when it was begun to

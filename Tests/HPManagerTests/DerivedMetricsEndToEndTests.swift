@@ -5,7 +5,7 @@ import TestSupport
 
 /// Derived metrics through the real hpmanagerd polling hpsim's IDM profile, whose thermal power is
 /// 3.6 × its electrical power (ground truth: COP 3.6) and whose compressor the test toggles.
-@Suite("Derived metrics end to end", .serialized)
+@Suite("Derived metrics end to end", .harnessThreads, .serialized)
 struct DerivedMetricsEndToEndTests {
     @Test("heatpump_cop equals current_power ÷ electrical_power of the same poll (3.6); starts counted from a toggled compressor; in the SQLite history")
     func idm() async throws {

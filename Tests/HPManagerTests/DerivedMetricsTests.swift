@@ -6,7 +6,7 @@ import Testing
 
 /// The per-device derived metrics (COP, SCOP, compressor cycles, defrost) fed poll by poll with
 /// injected times, against hand-computed values.
-@Suite("Derived metrics per device")
+@Suite("Derived metrics per device", .harnessThreads)
 struct DerivedMetricsTests {
     static func samples(_ values: [String: Double]) -> [Sample] {
         values.sorted { $0.key < $1.key }.enumerated().map { Sample(register: $0.offset, name: $0.element.key, value: .double($0.element.value)) }

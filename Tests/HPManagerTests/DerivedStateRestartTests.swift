@@ -6,7 +6,7 @@ import TestSupport
 /// The derived state (compressor counters, cycles, SCOP sums) through restarts of the real
 /// hpmanagerd polling hpsim's IDM profile, whose compressor the test toggles (ground truth: the
 /// number of toggles).
-@Suite("Derived state across daemon restarts", .serialized)
+@Suite("Derived state across daemon restarts", .harnessThreads, .serialized)
 struct DerivedStateRestartTests {
     static let id = ["heatpump_id": "idm1"]
 

@@ -8,7 +8,7 @@ import TestSupport
 
 /// Saving and restoring the derived state: a restored instance continues exactly as one that never
 /// stopped; implausible, stale or foreign state is refused; the SQLite store keeps one row per device.
-@Suite("Derived state: save and restore")
+@Suite("Derived state: save and restore", .harnessThreads)
 struct DerivedStateTests {
     static let utc = TimeZone(identifier: "UTC") ?? .current
     static let t0 = 1_705_276_800.0  // 2024-01-15 00:00 UTC

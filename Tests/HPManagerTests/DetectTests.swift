@@ -6,7 +6,7 @@ import TestSupport
 
 /// `hpmanagerctl detect`: a handful of identifying reads per model through the daemon's poller,
 /// a proposed model, and the circuits / zones / climate systems that answer.
-@Suite("Auto-detection (hpmanagerctl detect)", .serialized)
+@Suite("Auto-detection (hpmanagerctl detect)", .harnessThreads, .serialized)
 struct DetectTests {
     static func register(_ name: String, unit: String = "", enumValues: [Int64: String] = [:], min: Double? = nil, max: Double? = nil) -> RegisterDefinition {
         RegisterDefinition(name: name, address: 0, registerType: .input, dataType: .int16, byteOrder: .abcd, unit: unit, scale: 1, offset: 0,

@@ -5,7 +5,7 @@ import Testing
 import TestSupport
 
 /// Device state and budgets of a real actor against a real hpsim.
-@Suite("Device actor: misconfigured devices and the EEPROM budget", .serialized)
+@Suite("Device actor: misconfigured devices and the EEPROM budget", .harnessThreads, .serialized)
 struct DeviceActorStateTests {
     @Test("a device whose every register answers Illegal Data Address is misconfigured (not up, one status change, logged once), and recovers when they answer")
     func everythingQuarantined() async throws {

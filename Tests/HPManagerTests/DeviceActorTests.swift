@@ -6,7 +6,7 @@ import Testing
 import TestSupport
 
 /// Device actors against a real hpsim over TCP: coalescing, quarantine, faults.
-@Suite("Device actor against hpsim", .serialized)
+@Suite("Device actor against hpsim", .harnessThreads, .serialized)
 struct DeviceActorTests {
     /// 40 registers in 4 clusters; inside a cluster gaps are 2 registers, between clusters > 100.
     static let scattered: [RegisterDefinition] = [300, 450, 600, 800].flatMap { base in

@@ -2,7 +2,7 @@ import DeviceActor
 import Testing
 
 /// The flash-wear budget as a pure decision, and the shared ledger that holds it.
-@Suite("EEPROM write budget")
+@Suite("EEPROM write budget", .harnessThreads)
 struct EEPROMBudgetTests {
     struct Case: Sendable, CustomStringConvertible {
         var description: String

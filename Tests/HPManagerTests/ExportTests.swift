@@ -2,7 +2,7 @@ import Foundation
 import Testing
 import TestSupport
 
-@Suite("Exports: node_exporter scrape and the InfluxDB v2 API", .serialized)
+@Suite("Exports: node_exporter scrape and the InfluxDB v2 API", .harnessThreads, .serialized)
 struct ExportTests {
     @Test("a real node_exporter (textfile collector only) serves our series with the right labels and values")
     func nodeExporter() async throws {

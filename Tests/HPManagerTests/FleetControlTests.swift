@@ -8,7 +8,7 @@ import Testing
 import TestSupport
 
 /// The fleet's command loop through its API, with a real SQLite store, real links and hpsim.
-@Suite("Fleet command loop: one actor and one link reference per device", .serialized)
+@Suite("Fleet command loop: one actor and one link reference per device", .harnessThreads, .serialized)
 struct FleetControlTests {
     @Test("concurrent adds, removes, enables, disables and reloads: exactly one live actor per running device, link refcounts match, nothing after shutdown")
     func storm() async throws {

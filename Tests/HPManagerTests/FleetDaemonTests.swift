@@ -4,7 +4,7 @@ import Testing
 import TestSupport
 
 /// Fleet changes against the real daemon, its real control socket and a hand-edited SQLite file.
-@Suite("Fleet changes through the daemon: one loop, damaged registries", .serialized)
+@Suite("Fleet changes through the daemon: one loop, damaged registries", .harnessThreads, .serialized)
 struct FleetDaemonTests {
     /// Sends one request per client at once and returns every reply line.
     static func concurrently(_ socket: String, _ requests: [String]) throws -> [String] {
@@ -72,7 +72,7 @@ struct FleetDaemonTests {
         requests += Array(repeating: #"{"cmd":"remove","args":{"id":"rt6"}}"#, count: 4)
         requests += Array(repeating: #"{"cmd":"disable","args":{"id":"y1"}}"#, count: 2) + Array(repeating: #"{"cmd":"enable","args":{"id":"y1"}}"#, count: 2)
         requests.shuffle()
-        let hups = Task.detached { for _ in 0..<5 { kill(daemon.process.pid, SIGHUP); usleep(20_000) } }
+        let hups = Task(executorPreference: HarnessExecutor.shared) { for _ in 0..<5 { kill(daemon.process.pid, SIGHUP); usleep(20_000) } }
         let replies = try Self.concurrently(harness.socketPath, requests)
         await hups.value
         #expect(replies.allSatisfy { $0.contains(#""ok":true"#) || $0.contains(#""code":"exists""#) || $0.contains(#""code":"not_found""#) }, "\(replies)")

@@ -11,7 +11,7 @@ import TestSupport
 /// The fleet's life cycle at its edges: a cancelled fleet service still stops every device, commands
 /// after the loop ended are refused instead of waiting forever, and a command queued before start
 /// runs after it (against the view that includes the stored runtime devices).
-@Suite("Fleet life cycle: start first, stop on cancellation", .serialized)
+@Suite("Fleet life cycle: start first, stop on cancellation", .harnessThreads, .serialized)
 struct FleetLifecycleTests {
     struct Rig {
         let config: Configuration

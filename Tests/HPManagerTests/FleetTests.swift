@@ -5,7 +5,7 @@ import HPCore
 import Testing
 import TestSupport
 
-@Suite("Fleet: config diff and supervisor events")
+@Suite("Fleet: config diff and supervisor events", .harnessThreads)
 struct FleetTests {
     func runtime(_ id: String, port: Int = 502, name: String? = nil) -> DeviceRuntime {
         var r = Fixtures.runtime(id: id, port: port, registers: [RegisterDefinition(name: "t", address: 0)])

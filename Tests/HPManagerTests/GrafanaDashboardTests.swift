@@ -5,7 +5,7 @@ import Yams
 
 /// deploy/grafana: provisioning and dashboards fit together, and every dashboard query returns data
 /// from the real stack (hpsim → hpmanagerd → influxd, and → metrics file → node_exporter → Prometheus).
-@Suite("Grafana dashboards against real InfluxDB and Prometheus", .serialized)
+@Suite("Grafana dashboards against real InfluxDB and Prometheus", .harnessThreads, .serialized)
 struct GrafanaDashboardTests {
     static let dashboardFiles = ["fleet-overview", "heatpump-detail", "comparison", "daemon-health"].map { "deploy/grafana/dashboards/\($0).json" }
 

@@ -5,7 +5,7 @@ import Testing
 import TestSupport
 
 /// The HTTP API against the real hpmanagerd binary, hpsim over real TCP and curl.
-@Suite("HTTP API: endpoints, errors, auth and persistence against the real daemon")
+@Suite("HTTP API: endpoints, errors, auth and persistence against the real daemon", .harnessThreads)
 struct HTTPAPITests {
     static func harness(sim: SimulatorProcess, port: Int, tokens: String = "") throws -> DaemonHarness {
         try DaemonHarness(devices: [.init(id: "a", port: sim.ports[0])], interval: 0.3, extraSections: """

@@ -5,7 +5,7 @@ import TestSupport
 /// schemathesis (PyPI, in .venv-test, made by `make test`) against the real daemon: generated
 /// requests for every operation of the OpenAPI document, checked for 5xx answers, undocumented
 /// statuses or content types, and bodies that violate the document's schemas.
-@Suite("HTTP API: schemathesis against the running daemon")
+@Suite("HTTP API: schemathesis against the running daemon", .harnessThreads)
 struct HTTPSchemathesisTests {
     static let schemathesis = DeployFiles.path(".venv-test/bin/schemathesis")
     /// What counts as a finding: a server error, a status or content type the document does not

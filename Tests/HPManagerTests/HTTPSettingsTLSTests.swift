@@ -3,7 +3,7 @@ import Testing
 import TestSupport
 
 /// Secrets in GET /api/settings, and HTTPS from PEM files made by openssl in the test.
-@Suite("HTTP API: settings redaction and TLS")
+@Suite("HTTP API: settings redaction and TLS", .harnessThreads)
 struct HTTPSettingsTLSTests {
     /// A self-signed certificate for 127.0.0.1 and localhost.
     static func selfSigned(in dir: TemporaryDirectory) throws -> (cert: String, key: String) {

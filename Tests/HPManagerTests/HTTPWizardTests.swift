@@ -4,7 +4,7 @@ import TestSupport
 
 /// The add-device wizard's API against the real daemon and hpsim: manufacturers → models → setup
 /// text, an IDM device added over HTTP with circuits and zones (polled), and its dashboard.
-@Suite("HTTP API: manufacturers, setup, circuits/zones over POST /api/heatpumps, the device dashboard")
+@Suite("HTTP API: manufacturers, setup, circuits/zones over POST /api/heatpumps, the device dashboard", .harnessThreads)
 struct HTTPWizardTests {
     @Test("manufacturers, their models and setup text; 404 for unknown makers and a model of another maker")
     func catalog() async throws {

@@ -6,7 +6,7 @@ import TestSupport
 
 /// The socket's write-control operations over REST, against the real daemon and hpsim: SG Ready,
 /// PV surplus, scheduled jobs, wanted cyclic values, the EEPROM budget; operator only, audited by token name.
-@Suite("HTTP API: SG Ready, PV surplus, jobs, wanted values and the EEPROM budget over REST")
+@Suite("HTTP API: SG Ready, PV surplus, jobs, wanted values and the EEPROM budget over REST", .harnessThreads)
 struct HTTPWriteControlTests {
     @Test("operator writes reach hpsim and the audit as http:<token>; viewer 403; unsupported 422; bad input 400; budget 409; jobs and wanted round trip")
     func writeControl() async throws {

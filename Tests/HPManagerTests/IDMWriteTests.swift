@@ -8,7 +8,7 @@ import TestSupport
 
 /// IDM reads every register with FC04 and takes writes with FC16 at the same address
 /// (`write_register_type: holding`), against hpsim's IDM profile which models that quirk.
-@Suite("IDM writes (read FC04, write FC16)", .serialized)
+@Suite("IDM writes (read FC04, write FC16)", .harnessThreads, .serialized)
 struct IDMWriteTests {
     @Test("hpmanagerctl write dhw_setpoint / system_mode on IDM: FC16 at the FC04 address, verified, seen by the next poll")
     func writeThroughDaemon() async throws {

@@ -5,7 +5,7 @@ import Testing
 import TestSupport
 
 /// Faults around the Influx sink: hostile answers, slow servers, shutdown, a full disk, secrets.
-@Suite("Influx sink hardening", .serialized)
+@Suite("Influx sink hardening", .harnessThreads, .serialized)
 struct InfluxHardeningTests {
     /// One device polled every 0.2 s, its points sent to `server` (or `url`) with `influxKeys` under `influxdb:`.
     static func daemon(url: String, dir: TemporaryDirectory, influxKeys: String, collectorKeys: String = "", spoolPath: String? = nil)

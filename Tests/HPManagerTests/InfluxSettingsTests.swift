@@ -5,7 +5,7 @@ import Testing
 import TestSupport
 
 /// The `influxdb:` keys of collector.yml this sink adds: values, defaults and located errors.
-@Suite("influxdb settings")
+@Suite("influxdb settings", .harnessThreads)
 struct InfluxSettingsTests {
     static func load(_ influx: String) throws -> InfluxSettings {
         let dir = try TemporaryDirectory(prefix: "hpm-influx-settings")

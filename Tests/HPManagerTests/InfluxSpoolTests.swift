@@ -6,7 +6,7 @@ import Synchronization
 import Testing
 import TestSupport
 
-@Suite("Influx spool (SQLite)")
+@Suite("Influx spool (SQLite)", .harnessThreads)
 struct InfluxSpoolTests {
     @Test("FIFO order, bound by size with the oldest batches dropped and counted, state survives reopening")
     func bounded() throws {
@@ -76,7 +76,7 @@ extension InfluxSpoolTests {
 }
 
 /// The real daemon replaying a spool to a real influxd while it is killed with SIGKILL again and again.
-@Suite("Influx spool replay across kill -9", .serialized)
+@Suite("Influx spool replay across kill -9", .harnessThreads, .serialized)
 struct InfluxSpoolCrashTests {
     @Test("repeated kill -9 during replay: every spooled point arrives once, every unsalvageable line is dead-lettered once")
     func killDuringReplay() async throws {

@@ -6,7 +6,7 @@ import Testing
 import TestSupport
 
 /// The daemon writing to a real influxd (Debian's InfluxDB 1.6) started by the test.
-@Suite("InfluxDB sink against a real influxd", .serialized)
+@Suite("InfluxDB sink against a real influxd", .harnessThreads, .serialized)
 struct InfluxTests {
     /// - Parameters:
     ///   - influxKeys: extra lines under `influxdb:` (indented by two spaces).

@@ -8,7 +8,7 @@ import TestSupport
 
 /// Every number a user supplies is range-checked before it is converted: values that used to trap
 /// the daemon (and `hpmanagerd --check`) are now errors that name file, line and field.
-@Suite("Input ranges: no user value can trap the daemon")
+@Suite("Input ranges: no user value can trap the daemon", .harnessThreads)
 struct InputRangeTests {
     let loader = ConfigLoader(builtinModelFiles: BuiltinModels.files, environment: [:])
 

@@ -2,7 +2,7 @@ import Insight
 import Testing
 
 /// The derived-metrics formulas against hand-computed values and reference tables.
-@Suite("Insight formulas: fluid properties, COP, counters, compressor cycles")
+@Suite("Insight formulas: fluid properties, COP, counters, compressor cycles", .harnessThreads)
 struct InsightFormulaTests {
     @Test("water's c_p and density match IAPWS-95 table values within 0.05 %; glycol lowers c_p")
     func fluidProperties() {

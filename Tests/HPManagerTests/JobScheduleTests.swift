@@ -3,7 +3,7 @@ import Supervisor
 import Testing
 
 /// Scheduled writes' calendar: days of the week + local time, next and previous firing.
-@Suite("Job schedules")
+@Suite("Job schedules", .harnessThreads)
 struct JobScheduleTests {
     static var utc: Calendar {
         var c = Calendar(identifier: .gregorian)

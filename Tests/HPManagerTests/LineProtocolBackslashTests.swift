@@ -8,7 +8,7 @@ import TestSupport
 /// Backslashes in names (which come from the control socket) against a real influxd: InfluxDB takes a
 /// separator right after a backslash as escaped and never unescapes `\\`, so a trailing backslash
 /// used to swallow the next comma or space and the server refused every line of that device.
-@Suite("InfluxDB line protocol: backslashes against a real influxd")
+@Suite("InfluxDB line protocol: backslashes against a real influxd", .harnessThreads)
 struct LineProtocolBackslashTests {
     struct Case: Sendable, CustomStringConvertible {
         var description: String

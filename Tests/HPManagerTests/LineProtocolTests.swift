@@ -3,7 +3,7 @@ import HPCore
 import Foundation
 import Testing
 
-@Suite("InfluxDB line protocol")
+@Suite("InfluxDB line protocol", .harnessThreads)
 struct LineProtocolTests {
     let device = DeviceLabels(id: "hp 1", name: "North, \"A\"=1", location: "", model: "m", manufacturer: "x")
 

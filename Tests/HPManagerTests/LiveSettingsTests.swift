@@ -6,7 +6,7 @@ import TestSupport
 
 /// Live settings (`PUT /api/settings`, `hpmanagerctl settings`) against the real daemon, hpsim over
 /// TCP, the real SQLite store, the control socket and a real influxd.
-@Suite("Live settings: poll interval, InfluxDB, alert rules; persistence, reload, audit, roles", .serialized)
+@Suite("Live settings: poll interval, InfluxDB, alert rules; persistence, reload, audit, roles", .harnessThreads, .serialized)
 struct LiveSettingsTests {
     /// `a` follows collector.poll_interval, `b` has its own.
     static func devices(_ sim: SimulatorProcess) -> String {

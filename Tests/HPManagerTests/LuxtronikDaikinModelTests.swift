@@ -7,7 +7,7 @@ import TestSupport
 
 /// Luxtronik 2.1 SHI (with mixing circuits 1-3) and Daikin Altherma HomeHub: the full built-in maps
 /// through the real hpmanagerd against hpsim's own tables of each vendor.
-@Suite("Luxtronik and Daikin maps through hpmanagerd", .serialized)
+@Suite("Luxtronik and Daikin maps through hpmanagerd", .harnessThreads, .serialized)
 struct LuxtronikDaikinModelTests {
     struct Vendor: Sendable, CustomTestStringConvertible {
         var model: String

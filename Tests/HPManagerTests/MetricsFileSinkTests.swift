@@ -5,7 +5,7 @@ import Logging
 import Testing
 import TestSupport
 
-@Suite("Metrics file rendering")
+@Suite("Metrics file rendering", .harnessThreads)
 struct MetricsFileSinkTests {
     func sink(_ dir: TemporaryDirectory) -> MetricsFileSink {
         MetricsFileSink(path: dir.file("out.prom"), interval: .seconds(1), version: "test", logger: Logger(label: "t"))
@@ -75,7 +75,7 @@ struct MetricsFileSinkTests {
     }
 }
 
-@Suite("SQLite store JSON rows")
+@Suite("SQLite store JSON rows", .harnessThreads)
 struct StoreJSONTests {
     @Test("readings JSON is valid and escapes labels")
     func json() throws {
@@ -91,7 +91,7 @@ struct StoreJSONTests {
     }
 }
 
-@Suite("Sink number text (formatted straight into bytes)")
+@Suite("Sink number text (formatted straight into bytes)", .harnessThreads)
 struct SinkNumberTextTests {
     static let values: [SampleValue] = [
         .int(0), .int(-1), .int(Int64.min), .int(Int64.max), .uint(UInt64.max), .uint(9), .uint(10),
@@ -231,7 +231,7 @@ struct SinkNumberTextTests {
     }
 }
 
-@Suite("SQLite reading history on and off")
+@Suite("SQLite reading history on and off", .harnessThreads)
 struct ReadingHistorySwitchTests {
     @Test("readings_retention 0 stores no readings; any other retention stores one row per poll")
     func retentionZero() async throws {

@@ -6,7 +6,7 @@ import TestSupport
 
 /// The link's in-place answer parsing (`MBAPAnswer`, `ModbusTCPResponseHandler`) against the
 /// reference parser (`ModbusRequest.parseResponse`) and against a peer that coalesces and splits frames.
-@Suite("Modbus answers parsed in place")
+@Suite("Modbus answers parsed in place", .harnessThreads)
 struct ModbusAnswerTests {
     /// The same reply, or the same error (code and message), from both parsers.
     static func same(_ request: ModbusRequest, _ pdu: [UInt8]) -> Bool {

@@ -10,7 +10,7 @@ import TestSupport
 /// A poll goes to the link as one batch: its requests leave back to back on a shared gateway (one
 /// resumption of the device per poll), priority requests still go first, and a dark unit's batch ends
 /// at its first deadline.
-@Suite("Modbus link batches")
+@Suite("Modbus link batches", .harnessThreads)
 struct ModbusLinkBatchTests {
     /// Three holding registers far apart: three requests per poll.
     static let registers = [0, 200, 400].map { RegisterDefinition(name: "r\($0)", address: $0) }

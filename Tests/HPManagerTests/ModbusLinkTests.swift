@@ -12,7 +12,7 @@ import TestSupport
 
 /// The event-driven TCP link against scripted peers: byte identity with libmodbus, and strictness
 /// about every answer (unit, protocol id, length, transaction id, one overall deadline).
-@Suite("Modbus TCP link")
+@Suite("Modbus TCP link", .harnessThreads)
 struct ModbusLinkTests {
     static let requests: [ModbusRequest] = [
         .readCoils(address: 7, count: 19),

@@ -8,7 +8,7 @@ import TestSupport
 /// A model's `max_gap` / `max_registers_per_request` narrow the collector's for that model's
 /// devices. The Luxtronik SHI fails a whole read that covers an address it does not implement, and
 /// hpsim's luxtronik profile refuses such reads the same way.
-@Suite("Model-level request limits (Luxtronik max_gap 0, IDM 40 registers)")
+@Suite("Model-level request limits (Luxtronik max_gap 0, IDM 40 registers)", .harnessThreads)
 struct ModelRequestLimitTests {
     static let loader = ConfigLoader(builtinModelFiles: BuiltinModels.files, environment: [:])
 

@@ -7,7 +7,7 @@ import TestSupport
 
 /// NIBE S-series: the full built-in map and its climate systems 1-4 (a template counting down:
 /// stride −1), decoded against hpsim's own NIBE table.
-@Suite("NIBE S-series map and climate systems", .serialized)
+@Suite("NIBE S-series map and climate systems", .harnessThreads, .serialized)
 struct NIBEModelTests {
     let loader = ConfigLoader(builtinModelFiles: BuiltinModels.files, environment: [:])
 

@@ -8,7 +8,7 @@ import TestSupport
 
 /// Built-in models drop the vendors' "not available" values: hpsim serves each vendor's sentinel
 /// (its own table, `absent POINT on`) and the register's series disappears while the rest arrives.
-@Suite("Not-available sentinels of the built-in models", .serialized)
+@Suite("Not-available sentinels of the built-in models", .harnessThreads, .serialized)
 struct NotAvailableSentinelTests {
     struct Vendor: Sendable, CustomStringConvertible {
         var profile: String

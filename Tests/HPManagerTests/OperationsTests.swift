@@ -5,7 +5,7 @@ import Testing
 import TestSupport
 
 /// SG Ready and PV surplus as vendor-neutral operations mapped in each model's `operations:`.
-@Suite("SG Ready and PV surplus operations", .serialized)
+@Suite("SG Ready and PV surplus operations", .harnessThreads, .serialized)
 struct OperationsTests {
     let loader = ConfigLoader(builtinModelFiles: [], environment: [:])
 

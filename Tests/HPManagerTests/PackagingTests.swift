@@ -4,7 +4,7 @@ import TestSupport
 
 /// The Debian package and the systemd unit, checked with Debian's own tools: the package is built
 /// from the binaries under test, unpacked into a throwaway root, and its binaries run there.
-@Suite("Debian package and systemd unit", .serialized)
+@Suite("Debian package and systemd unit", .harnessThreads, .serialized)
 struct PackagingTests {
     static let version = (try? DeployFiles.text("VERSION"))?.trimmingCharacters(in: .whitespacesAndNewlines) ?? "?"
 

@@ -3,7 +3,7 @@ import Testing
 
 /// deploy/prometheus: the scrape config, recording and alert rules pass Debian's promtool, and the
 /// rules' unit tests (deploy/prometheus/tests) pass `promtool test rules`.
-@Suite("Prometheus config and rules (promtool)")
+@Suite("Prometheus config and rules (promtool)", .harnessThreads)
 struct PrometheusRulesTests {
     static let promtool = "/usr/bin/promtool"
     static let directory = DeployFiles.path("deploy/prometheus")

@@ -2,7 +2,7 @@ import Drivers
 import HPCore
 import Testing
 
-@Suite("Read-group planning")
+@Suite("Read-group planning", .harnessThreads)
 struct ReadPlannerTests {
     func reg(_ address: Int, _ type: DataType = .int16, _ table: RegisterType = .holding) -> RegisterDefinition {
         RegisterDefinition(name: "r\(address)\(table.rawValue)", address: address, registerType: table, dataType: type)

@@ -2,7 +2,7 @@ import Drivers
 import HPCore
 import Testing
 
-@Suite("Register decoding")
+@Suite("Register decoding", .harnessThreads)
 struct RegisterDecoderTests {
     struct OrderCase: Sendable, CustomStringConvertible {
         var order: ByteOrder

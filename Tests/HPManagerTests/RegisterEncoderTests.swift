@@ -2,7 +2,7 @@ import Drivers
 import HPCore
 import Testing
 
-@Suite("Register encoding for writes")
+@Suite("Register encoding for writes", .harnessThreads)
 struct RegisterEncoderTests {
     struct Case: Sendable, CustomStringConvertible {
         var type: DataType

@@ -7,7 +7,7 @@ import TestSupport
 
 /// Register groups: a model declares `groups:`, registers name one with `group:`, and a device polls a
 /// group only when its `config: {groups: [...]}` selects it. Unpolled registers still read and write by name.
-@Suite("Register groups: declared per model, selected per device, polled only when selected", .serialized)
+@Suite("Register groups: declared per model, selected per device, polled only when selected", .harnessThreads, .serialized)
 struct RegisterGroupTests {
     let loader = ConfigLoader(builtinModelFiles: BuiltinModels.files, environment: [:])
 

@@ -4,7 +4,7 @@ import Testing
 
 /// The poll loop decodes plain registers from a flat read table instead of their definitions; both
 /// paths must produce identical samples for every type, byte order, scale and offset.
-@Suite("Register read table")
+@Suite("Register read table", .harnessThreads)
 struct RegisterReadTableTests {
     static let numberTypes = DataType.allCases.filter { $0 != .string }
 

@@ -8,7 +8,7 @@ import TestSupport
 
 /// Unit level for `string`, `bit` and `float16`: decoding rules, write refusals, and how each sink
 /// exports text (Influx string field, `heatpump_<name>_info{value="…"} 1`, readings JSON).
-@Suite("String, bit and float16 decoding, encoding and export")
+@Suite("String, bit and float16 decoding, encoding and export", .harnessThreads)
 struct RegisterTypeCodecTests {
     static func text(_ length: Int, order: ByteOrder = .abcd) -> RegisterDefinition {
         var r = RegisterDefinition(name: "firmware", address: 0, dataType: .string, byteOrder: order)

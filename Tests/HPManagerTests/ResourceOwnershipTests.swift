@@ -7,7 +7,7 @@ import Testing
 /// a failing initializer and again in `deinit`; hpsim's RTU session freed its libmodbus context
 /// the same way): a class initializer that throws after every stored property is set runs
 /// `deinit`. Resources are therefore stored only once nothing can fail any more.
-@Suite("resource ownership in throwing initializers")
+@Suite("resource ownership in throwing initializers", .harnessThreads)
 struct ResourceOwnershipTests {
     final class Probe {
         static let deinits = Mutex(0)

@@ -8,7 +8,7 @@ import Testing
 import TestSupport
 
 /// A real SQLite file made to fail (a full database: `max_page_count` at its current size).
-@Suite("SQLite store faults")
+@Suite("SQLite store faults", .harnessThreads)
 struct SQLiteStoreFaultTests {
     @Test("each failure episode is logged once when it starts and once when writes succeed again")
     func failureEpisodes() async throws {
@@ -116,7 +116,7 @@ struct SQLiteStoreFaultTests {
         let store = SQLiteStore(path: dir.file("store.db"), retention: 86400, logger: capture.logger)
         try await store.open()
         // This connection refuses values over 10,000 bytes (SQLITE_TOOBIG at bind).
-        try await store.onStore { db in db.limit(SQLITE_LIMIT_LENGTH, 10_000) }
+        _ = try await store.onStore { db in db.limit(SQLITE_LIMIT_LENGTH, 10_000) }
         store.recordEvent(kind: "small", message: "before")
         store.recordEvent(kind: "huge", message: String(repeating: "z", count: 20_000))
         store.recordEvent(kind: "small", message: "after")

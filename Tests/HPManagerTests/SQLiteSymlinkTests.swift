@@ -5,7 +5,7 @@ import Testing
 import TestSupport
 
 /// The store and spool paths: sqlite3_open_v2 follows a symlink and creates or writes its target.
-@Suite("SQLite: symlinks at the store and spool paths")
+@Suite("SQLite: symlinks at the store and spool paths", .harnessThreads)
 struct SQLiteSymlinkTests {
     @Test("a symlink at the database path or its -wal/-shm is refused with a clear error, and its target is never created",
           arguments: ["", "-wal", "-shm"])

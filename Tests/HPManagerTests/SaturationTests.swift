@@ -3,7 +3,7 @@ import Foundation
 import Testing
 import TestSupport
 
-@Suite("Saturated links")
+@Suite("Saturated links", .harnessThreads)
 struct SaturationTests {
     @Test("link load: cycle, hysteresis, even slots (pure)")
     func load() {

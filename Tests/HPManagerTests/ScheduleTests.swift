@@ -3,7 +3,7 @@ import HPCore
 import Supervisor
 import Testing
 
-@Suite("Poll schedule, backoff and restart policy (pure)")
+@Suite("Poll schedule, backoff and restart policy (pure)", .harnessThreads)
 struct ScheduleTests {
     let t0 = ContinuousClock.now
 

@@ -9,7 +9,7 @@ import TestSupport
 
 /// Scheduled writes (idm_logger's jobs): stored in SQLite, fired through the validated write path,
 /// audited; runs missed while the daemon was down are recorded, not replayed.
-@Suite("Scheduled writes", .serialized)
+@Suite("Scheduled writes", .harnessThreads, .serialized)
 struct ScheduledWriteTests {
     @Test("injected clock: a job fires at its time through the write path, audited; validated when added; a missed run is recorded, not replayed")
     func jobs() async throws {

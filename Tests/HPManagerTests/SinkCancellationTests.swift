@@ -10,7 +10,7 @@ import TestSupport
 /// A sink whose task is cancelled (the service group's hard stop, not a graceful shutdown) still
 /// keeps what it holds: the Influx inbox reaches the spool, the store's inbox reaches the database,
 /// and a transfer in flight is aborted instead of running to its timeout.
-@Suite("Sinks under cancellation", .serialized)
+@Suite("Sinks under cancellation", .harnessThreads, .serialized)
 struct SinkCancellationTests {
     static let device = DeviceLabels(id: "c1", name: "c1", location: "Lab", model: "m", manufacturer: "ACME")
 

@@ -6,7 +6,7 @@ import Testing
 import TestSupport
 
 /// The sinks' hot-path shortcuts must write exactly what the general code wrote before them.
-@Suite("Sink text fast paths")
+@Suite("Sink text fast paths", .harnessThreads)
 struct SinkTextFastPathTests {
     /// What `ByteText.append(Double)` wrote before the few-decimals fast path existed.
     static func reference(_ value: Double) -> String {

@@ -7,7 +7,7 @@ import TestSupport
 
 /// The fifth built-in model, Stiebel Eltron WPM via ISG: 1-based ISG numbers with address_offset −1,
 /// decoded against hpsim's `stiebel` profile, and HPManager's own Stiebel config still loading.
-@Suite("Stiebel Eltron WPM via ISG", .serialized)
+@Suite("Stiebel Eltron WPM via ISG", .harnessThreads, .serialized)
 struct StiebelModelTests {
     let loader = ConfigLoader(builtinModelFiles: BuiltinModels.files, environment: [:])
 

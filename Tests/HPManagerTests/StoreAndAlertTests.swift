@@ -5,7 +5,7 @@ import Testing
 import TestSupport
 
 /// The daemon's SQLite store and alerts, checked in the database file and the metrics file.
-@Suite("SQLite store and alerts end to end", .serialized)
+@Suite("SQLite store and alerts end to end", .harnessThreads, .serialized)
 struct StoreAndAlertTests {
     @Test("threshold and offline alerts raise and resolve against hpsim values; rows, metric and one log line each")
     func alerts() async throws {

@@ -4,7 +4,7 @@ import Synchronization
 import Testing
 import TestSupport
 
-@Suite("Supervisor (real actor, real tasks)")
+@Suite("Supervisor (real actor, real tasks)", .harnessThreads)
 struct SupervisorTests {
     final class Recorder: Sendable {
         let starts = Mutex<[String: [Date]]>([:])

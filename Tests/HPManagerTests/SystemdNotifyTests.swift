@@ -3,7 +3,7 @@ import Testing
 import TestSupport
 
 /// The daemon under `Type=notify`: the test plays systemd's side of `NOTIFY_SOCKET`.
-@Suite("systemd notify protocol")
+@Suite("systemd notify protocol", .harnessThreads)
 struct SystemdNotifyTests {
     @Test("READY after the first poll round, WATCHDOG at half WATCHDOG_USEC, RELOADING/READY on SIGHUP, STOPPING on SIGTERM")
     func notifyLifecycle() async throws {

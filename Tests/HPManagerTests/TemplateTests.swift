@@ -8,7 +8,7 @@ import Testing
 import TestSupport
 
 /// Circuits and zones: template registers expanded from a device's `config: {circuits: [A, B], zones: [0]}`.
-@Suite("Templates: IDM circuits A-G and zones 0-9", .serialized)
+@Suite("Templates: IDM circuits A-G and zones 0-9", .harnessThreads, .serialized)
 struct TemplateTests {
     let loader = ConfigLoader(builtinModelFiles: BuiltinModels.files, environment: [:])
 

@@ -9,7 +9,7 @@ import TestSupport
 
 /// A user's registers.yml with string, bit and float16 registers, polled from hpsim's matrix profile:
 /// by the real daemon into the metrics file, and by the real poller into a real influxd.
-@Suite("String, bit and float16 registers end to end", .serialized)
+@Suite("String, bit and float16 registers end to end", .harnessThreads, .serialized)
 struct TypedRegistersEndToEndTests {
     /// Addresses of hpsim's matrix profile (Sources/hpsim/SimProfiles.swift), declared as a user would.
     static let registersYAML = """

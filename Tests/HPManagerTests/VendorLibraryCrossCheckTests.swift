@@ -7,7 +7,7 @@ import Testing
 /// register: address, function codes, width, signedness, scale, word order, access (and for IDM
 /// write class, range, "not available" values and enum keys). The tables are fact files exported by
 /// scripts/vendor-facts/export_*.py from the pinned PyPI packages (Tests/Fixtures/vendor-facts/).
-@Suite("Built-in maps cross-checked with idm-heatpump-api and nibe")
+@Suite("Built-in maps cross-checked with idm-heatpump-api and nibe", .harnessThreads)
 struct VendorLibraryCrossCheckTests {
     struct Facts: Decodable {
         var library: String

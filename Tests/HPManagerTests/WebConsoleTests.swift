@@ -6,7 +6,7 @@ import TestSupport
 
 /// The web console served by the real hpmanagerd, driven in real headless Chromium against hpsim.
 /// Screenshots of each page go to `.build/test-artifacts/web-console/`.
-@Suite("Web console: assets, fleet page, wizard, writes in headless Chromium", .serialized)
+@Suite("Web console: assets, fleet page, wizard, writes in headless Chromium", .harnessThreads, .serialized)
 struct WebConsoleTests {
     @Test("assets: content types, ETag revalidation (304), no-cache, CSP; public with tokens while the API needs one")
     func assetsAreServed() async throws {

@@ -4,7 +4,7 @@ import TestSupport
 
 /// Write classes through hpmanagerd against hpsim's IDM profile: the EEPROM budget (persisted across a
 /// restart), unchanged values skipped, and the write-only pulse.
-@Suite("Write classes end to end (IDM)", .serialized)
+@Suite("Write classes end to end (IDM)", .harnessThreads, .serialized)
 struct WriteClassEndToEndTests {
     @Test("EEPROM: unchanged skipped, second write refused [eeprom_budget] with nothing on the wire, still refused after a restart")
     func eepromBudget() async throws {

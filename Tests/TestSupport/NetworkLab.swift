@@ -41,7 +41,7 @@ public final class NetworkLab: @unchecked Sendable {
         let probe = "hpm-probe-\(getpid())"
         do {
             try run(ip, ["netns", "add", probe])
-            try? run(ip, ["netns", "delete", probe])
+            _ = try? run(ip, ["netns", "delete", probe])
             return nil
         } catch {
             return "cannot create a network namespace: \(error)"
@@ -85,7 +85,7 @@ public final class NetworkLab: @unchecked Sendable {
     public func close() {
         guard !closed else { return }
         closed = true
-        for site in sites { try? Self.run(Self.ip, ["netns", "delete", site.namespace]) }
+        for site in sites { _ = try? Self.run(Self.ip, ["netns", "delete", site.namespace]) }
     }
 
     /// Drops `percent` % of the packets in each direction of the site's uplink, at random.
@@ -139,7 +139,7 @@ public final class NetworkLab: @unchecked Sendable {
             let name = String(line.split(separator: " ").first ?? "")
             let parts = name.split(separator: "-")
             guard name.hasPrefix("hpm-wan-"), parts.count == 4, let pid = Int32(parts[2]), kill(pid, 0) != 0 else { continue }
-            try? run(ip, ["netns", "delete", name])
+            _ = try? run(ip, ["netns", "delete", name])
         }
     }
 

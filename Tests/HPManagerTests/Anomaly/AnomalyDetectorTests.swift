@@ -5,7 +5,7 @@ import Testing
 
 /// The anomaly detector's parts against hand-computed values: the robust baseline, the stuck
 /// tracker, bands, the alert's words, the score → alert state machine, and the stored state.
-@Suite("Anomaly detector")
+@Suite("Anomaly detector", .harnessThreads)
 struct AnomalyDetectorTests {
     static func close(_ a: Double, _ b: Double, _ tolerance: Double = 1e-5) -> Bool { abs(a - b) <= tolerance * max(1, abs(b)) }
 

@@ -8,7 +8,7 @@ import TestSupport
 /// alert in `hpmanagerctl alerts` that names it, the alert resolves when the mode moves again, and the
 /// learnt model is in SQLite and restored after a restart. (hpsim's sensors change too slowly at
 /// 0.1 resolution for a stuck-sensor test in seconds; `AnomalyTraceTests` covers stuck sensors.)
-@Suite("Anomaly detection end to end", .serialized)
+@Suite("Anomaly detection end to end", .harnessThreads, .serialized)
 struct AnomalyEndToEndTests {
     static let registers = """
         models:

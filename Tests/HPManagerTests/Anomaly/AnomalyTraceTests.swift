@@ -6,7 +6,7 @@ import Testing
 /// The detector on simulated heat-pump traces (`HeatPumpTrace`, polled every 10 s with the default
 /// settings: 24 h warm-up, threshold 0.5), faults injected after three days of normal operation.
 /// Detection times stated here are the ones docs/derived-metrics.md promises.
-@Suite("Anomaly detection on simulated traces")
+@Suite("Anomaly detection on simulated traces", .harnessThreads)
 struct AnomalyTraceTests {
     static let interval = 10.0
     static let learnt = 3 * 86_400.0

@@ -5,7 +5,7 @@ import Testing
 import TestSupport
 
 /// `bitmap_fields`: validation with file:line, and decoding into one boolean sample per named bit.
-@Suite("Bitmap fields")
+@Suite("Bitmap fields", .harnessThreads)
 struct BitmapFieldsTests {
     let loader = ConfigLoader(builtinModelFiles: [], environment: [:])
 

@@ -4,7 +4,7 @@ import HPCore
 import Testing
 
 /// `derived: comfort:` in a model: supply vs heating curve, hot water vs setpoint, degree-minutes.
-@Suite("Model derived: comfort section")
+@Suite("Model derived: comfort section", .harnessThreads)
 struct ComfortConfigTests {
     let loader = ConfigLoader(builtinModelFiles: [], environment: [:])
     static let model = """

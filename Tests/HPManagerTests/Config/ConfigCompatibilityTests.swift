@@ -4,7 +4,7 @@ import Testing
 import TestSupport
 
 /// HPManager's own files, unchanged, load with every register, named bit and display setting.
-@Suite("HPManager config compatibility")
+@Suite("HPManager config compatibility", .harnessThreads)
 struct ConfigCompatibilityTests {
     let loader = ConfigLoader(builtinModelFiles: BuiltinModels.files, environment: ["INFLUXDB_TOKEN": "t0ken"])
 

@@ -4,7 +4,7 @@ import HPCore
 import Testing
 
 /// `derived:` in a model: which registers feed COP, SCOP, compressor cycles and defrost, checked at load.
-@Suite("Model derived: section")
+@Suite("Model derived: section", .harnessThreads)
 struct DerivedConfigTests {
     let loader = ConfigLoader(builtinModelFiles: [], environment: [:])
     static let model = """

@@ -4,7 +4,7 @@ import Testing
 import TestSupport
 
 /// `display.yml`: HPManager's ranges and keys, fields checked against each heat pump's model.
-@Suite("display.yml")
+@Suite("display.yml", .harnessThreads)
 struct DisplaySettingsTests {
     let loader = ConfigLoader(builtinModelFiles: BuiltinModels.files, environment: [:])
     static let devices = "heatpumps:\n  - {id: hp1, model: nibe_s1155, modbus: {host: h}}\n"

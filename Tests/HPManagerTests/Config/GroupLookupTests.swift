@@ -3,7 +3,7 @@ import Foundation
 import Testing
 
 /// `control_socket.group` against the real group database (glibc's `getgrnam_r`).
-@Suite("Config: group lookup", .serialized)
+@Suite("Config: group lookup", .harnessThreads, .serialized)
 struct GroupLookupTests {
     @Test("a first buffer too small for the entry grows on ERANGE instead of reporting the group unknown")
     func growsOnERANGE() {

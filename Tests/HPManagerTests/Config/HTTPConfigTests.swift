@@ -2,7 +2,7 @@ import HPCore
 import Testing
 import TestSupport
 
-@Suite("collector.yml http: on by default on loopback; enabled: false turns it off")
+@Suite("collector.yml http: on by default on loopback; enabled: false turns it off", .harnessThreads)
 struct HTTPConfigTests {
     let loader = ConfigLoader(builtinModelFiles: [], environment: [:])
 

@@ -3,7 +3,7 @@ import Testing
 
 /// `data_type: string` + `length`, `bit`, and `float16` in registers.yml: accepted forms, and every
 /// misuse refused with the file, the line of the offending key and the reason.
-@Suite("String, bit and float16 registers in registers.yml")
+@Suite("String, bit and float16 registers in registers.yml", .harnessThreads)
 struct RegisterTypeConfigTests {
     let loader = ConfigLoader(builtinModelFiles: [], environment: [:])
 

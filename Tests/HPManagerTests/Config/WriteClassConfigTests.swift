@@ -3,7 +3,7 @@ import HPCore
 import Testing
 
 /// `write_class`, `refresh_interval`, `pulse_value` in registers.yml and `writes:` in collector.yml.
-@Suite("Write classes in registers.yml and collector.yml")
+@Suite("Write classes in registers.yml and collector.yml", .harnessThreads)
 struct WriteClassConfigTests {
     let loader = ConfigLoader(builtinModelFiles: [], environment: [:])
 

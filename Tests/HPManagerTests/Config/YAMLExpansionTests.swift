@@ -3,7 +3,7 @@ import Testing
 
 /// Aliases in YAML ("billion laughs"): refused before Yams composes (and hashes keys), in time
 /// linear in the text, wherever the alias hides (plain, flow-collection or explicit keys, values).
-@Suite("Config: YAML alias expansion")
+@Suite("Config: YAML alias expansion", .harnessThreads)
 struct YAMLExpansionTests {
     let loader = ConfigLoader(builtinModelFiles: [], environment: [:])
 

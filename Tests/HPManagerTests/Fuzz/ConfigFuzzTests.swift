@@ -5,7 +5,7 @@ import Testing
 
 /// The four config parsers against mutated valid files: every input loads or fails with located
 /// `ConfigErrors`, never a trap, another error type or a hang.
-@Suite("Fuzz: configuration parsers")
+@Suite("Fuzz: configuration parsers", .harnessThreads)
 struct ConfigFuzzTests {
     let loader = ConfigLoader(builtinModelFiles: BuiltinModels.files, environment: ["INFLUXDB_TOKEN": "t", "HPSIM_HOST": "127.0.0.1"])
     /// Without the built-in models a load takes ~5 ms instead of ~60 ms (debug build): the mutated

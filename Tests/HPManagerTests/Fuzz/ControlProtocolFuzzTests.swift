@@ -10,7 +10,7 @@ import TestSupport
 
 /// Control-socket lines (bytes as a client may send them) through the server's decoder and the
 /// command layer's argument validation: every line gets one well-formed JSON reply, nothing traps.
-@Suite("Fuzz: control protocol", .serialized)
+@Suite("Fuzz: control protocol", .harnessThreads, .serialized)
 struct ControlProtocolFuzzTests {
     static let seeds = [
         #"{"v":1,"id":"1","cmd":"ping"}"#, #"{"cmd":"list"}"#, #"{"cmd":"status","args":{"id":"hp1"}}"#,

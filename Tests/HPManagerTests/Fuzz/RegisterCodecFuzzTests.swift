@@ -5,7 +5,7 @@ import Testing
 
 /// RegisterEncoder/RegisterDecoder as properties: arbitrary words and texts never trap, and values
 /// within a register's declared range survive encode → decode for every type, byte order and scale.
-@Suite("Fuzz: register encoding and decoding")
+@Suite("Fuzz: register encoding and decoding", .harnessThreads)
 struct RegisterCodecFuzzTests {
     static let scales: [(Double, Double)] = [(1, 0), (0.1, 0), (0.5, 10), (0.01, -5), (10, 0), (1e-300, 0), (1e300, 1), (-1, 0)]
 

@@ -5,7 +5,7 @@ import Testing
 import TestSupport
 
 /// The outbox's rules without a broker: newest message per topic, kept until its own PUBACK, bounded, durable.
-@Suite("MQTT outbox")
+@Suite("MQTT outbox", .harnessThreads)
 struct MQTTOutboxTests {
     let table = MQTTTopicTable()
 

@@ -4,7 +4,7 @@ import TestSupport
 
 /// `protocol: 5`: the real hpmanagerd speaking MQTT 5 to a real mosquitto (which logs each client's
 /// protocol: `p5`), with the same state, availability and Last Will as under 3.1.1.
-@Suite("MQTT 5 against a real mosquitto", .serialized)
+@Suite("MQTT 5 against a real mosquitto", .harnessThreads, .serialized)
 struct MQTTProtocol5Tests {
     static func harness(_ sim: SimulatorProcess, broker: MosquittoServer, dir: TemporaryDirectory, extra: String = "") throws -> DaemonHarness {
         try DaemonHarness(devices: [.init(id: "hp1", port: sim.ports[0], name: "Cellar NIBE")], interval: 0.3, extraSections: """

@@ -6,7 +6,7 @@ import Testing
 import TestSupport
 
 /// `register_topics`: which polls publish the per-register topics, against a real `mosquitto`.
-@Suite("MQTT register topics: changed, always, off", .serialized)
+@Suite("MQTT register topics: changed, always, off", .harnessThreads, .serialized)
 struct MQTTRegisterTopicsTests {
     static func report(_ values: [Double], up: Bool = true) -> PollReport {
         PollReport(device: DeviceLabels(id: "hp1", name: "hp", location: "", model: "m", manufacturer: "x"), timestamp: Date().timeIntervalSince1970,

@@ -2,7 +2,7 @@ import HPCore
 import Testing
 
 /// `mqtt:` in collector.yml: defaults, URL forms and located errors.
-@Suite("mqtt settings")
+@Suite("mqtt settings", .harnessThreads)
 struct MQTTSettingsTests {
     @Test("defaults: QoS 1, retained, prefix hpmanager, discovery and writes off, MQTT 3.1.1; port from the scheme")
     func defaults() throws {

@@ -4,7 +4,7 @@ import Testing
 import TestSupport
 
 /// The real hpmanagerd publishing hpsim's values to a real `mosquitto`, read back with `mosquitto_sub`.
-@Suite("MQTT sink against a real mosquitto", .serialized)
+@Suite("MQTT sink against a real mosquitto", .harnessThreads, .serialized)
 struct MQTTSinkTests {
     static func harness(_ sim: SimulatorProcess, broker: MosquittoServer, extra: String = "") throws -> DaemonHarness {
         let dir = try TemporaryDirectory(prefix: "hpm-mqtt")

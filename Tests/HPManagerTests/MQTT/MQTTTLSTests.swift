@@ -4,7 +4,7 @@ import TestSupport
 
 /// `mqtts://`: the real hpmanagerd against a real mosquitto with a TLS listener whose CA and server
 /// certificate `openssl` made for this test.
-@Suite("MQTT over TLS against a real mosquitto", .serialized)
+@Suite("MQTT over TLS against a real mosquitto", .harnessThreads, .serialized)
 struct MQTTTLSTests {
     static func harness(_ sim: SimulatorProcess, url: String, tls: String, dir: TemporaryDirectory) throws -> DaemonHarness {
         try DaemonHarness(devices: [.init(id: "hp1", port: sim.ports[0], name: "Cellar NIBE")], interval: 0.3, extraSections: """

@@ -5,7 +5,7 @@ import TestSupport
 
 /// libmosquitto formats every line it could log while a log callback is set (one `vsnprintf` and
 /// `malloc` per packet), so the client keeps its log only while the connection is not up.
-@Suite("libmosquitto log capture only while disconnected")
+@Suite("libmosquitto log capture only while disconnected", .harnessThreads)
 struct MosquittoClientLogTests {
     /// Runs the client's loop until `done` says yes, or fails after 10 s.
     func loop(_ client: MosquittoClient, until done: ([MosquittoEvent], MosquittoError?) -> Bool) -> Bool {

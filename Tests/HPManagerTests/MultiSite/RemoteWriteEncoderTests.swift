@@ -6,7 +6,7 @@ import SwiftProtobuf
 import Testing
 
 /// The hand-written remote-write encoding against swift-protobuf's, on random requests.
-@Suite("remote write encoder against swift-protobuf")
+@Suite("remote write encoder against swift-protobuf", .harnessThreads)
 struct RemoteWriteEncoderTests {
     /// Label names and values that exercise the byte order around `__name__` (upper case and `_`
     /// sort before it), empty values (proto3 leaves them out), long values (2-byte lengths) and UTF-8.

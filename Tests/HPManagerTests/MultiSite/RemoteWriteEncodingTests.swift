@@ -6,7 +6,7 @@ import SwiftProtobuf
 import Testing
 
 /// The remote-write body and the spool's sample lines, without a receiver.
-@Suite("remote write encoding")
+@Suite("remote write encoding", .harnessThreads)
 struct RemoteWriteEncodingTests {
     static let device = DeviceLabels(id: "hp \"1\"", name: "Cellar\\north", location: "", model: "nibe_s1155", manufacturer: "NIBE")
 

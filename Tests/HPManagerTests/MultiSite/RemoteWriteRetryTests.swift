@@ -6,7 +6,7 @@ import Testing
 import TestSupport
 
 /// How the remote-write sink answers a receiver's status codes (a scripted HTTP endpoint).
-@Suite("remote write: retries and dead letters", .serialized)
+@Suite("remote write: retries and dead letters", .harnessThreads, .serialized)
 struct RemoteWriteRetryTests {
     static func sink(_ server: RecordingHTTPServer, _ dir: TemporaryDirectory) -> RemoteWriteSink {
         var settings = RemoteWriteSettings()

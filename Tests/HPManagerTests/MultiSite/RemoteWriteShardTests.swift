@@ -6,7 +6,7 @@ import Testing
 import TestSupport
 
 /// Several remote-write requests in flight (`queue.max_shards`), each series through one shard.
-@Suite("remote write: shards", .serialized)
+@Suite("remote write: shards", .harnessThreads, .serialized)
 struct RemoteWriteShardTests {
     /// `registers` numeric registers: `registers + 2` samples per poll (with `heatpump_up` and the poll duration).
     static func report(device: Int, poll: Int, registers: Int = 4) -> PollReport {

@@ -5,7 +5,7 @@ import TestSupport
 
 /// The daemon feeding real remote-write receivers — Debian's `prometheus` (remote-write receiver
 /// on) and `victoria-metrics` — queried afterwards for every sample.
-@Suite("Prometheus remote write against real receivers", .serialized)
+@Suite("Prometheus remote write against real receivers", .harnessThreads, .serialized)
 struct RemoteWriteTests {
     static let site = """
     site:

@@ -7,7 +7,7 @@ import TestSupport
 
 /// `site:` on every output: the metrics file (and so HTTP /metrics), InfluxDB points, and the
 /// same line protocol fed to VictoriaMetrics.
-@Suite("site labels on every output", .serialized)
+@Suite("site labels on every output", .harnessThreads, .serialized)
 struct SiteLabelsTests {
     static let site = SiteSettings(id: "zrh-01", name: "Zürich \"Seefeld\"", labels: [.init(name: "region", value: "eu central")])
     static let siteYAML = """

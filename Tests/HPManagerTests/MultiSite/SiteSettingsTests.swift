@@ -5,7 +5,7 @@ import Testing
 import TestSupport
 
 /// `site:` and `remote_write:` in collector.yml: values, defaults and located errors.
-@Suite("site and remote_write settings")
+@Suite("site and remote_write settings", .harnessThreads)
 struct SiteSettingsTests {
     static func load(_ collector: String, registers: String = "models: {}\n") throws -> CollectorConfig {
         let dir = try TemporaryDirectory(prefix: "hpm-site-settings")

@@ -11,7 +11,7 @@ import TestSupport
 /// cost no point while spool space remains: what arrives beyond the inbox while requests are in
 /// flight goes to the durable spool, in order, and only beyond the inbox's hard bound is dropped.
 /// Real receivers: a recording HTTP server on a free loopback port that holds every answer back.
-@Suite("slow receiver: overflow goes to the spool", .serialized)
+@Suite("slow receiver: overflow goes to the spool", .harnessThreads, .serialized)
 struct SlowReceiverTests {
     /// `registers` numeric registers; remote write makes `registers + 2` samples of it (with
     /// `heatpump_up` and the poll duration), Influx one point. No spaces in tags: lines split simply.

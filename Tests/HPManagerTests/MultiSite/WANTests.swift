@@ -7,7 +7,7 @@ import TestSupport
 /// central InfluxDB, Prometheus (remote-write receiver) and mosquitto over impaired uplinks: 150 ms each way
 /// (a delaying relay on the central side) and 5 % packet loss each way (iptables in the site's
 /// namespace). The central side is the test's own namespace; nothing leaves the machine.
-@Suite("Many buildings over a WAN (network namespaces)", .serialized,
+@Suite("Many buildings over a WAN (network namespaces)", .harnessThreads, .serialized,
        .enabled(if: NetworkLab.unavailable() == nil, "needs root, iproute2 and iptables to build network namespaces"))
 struct WANTests {
     /// How long one site's uplink is cut (the two minutes; HPM_WAN_OUTAGE shortens it while iterating).

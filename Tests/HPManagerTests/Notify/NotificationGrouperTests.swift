@@ -3,7 +3,7 @@ import HPCore
 import Sinks
 import Testing
 
-@Suite("AlertNotification routing and grouping: one message per building, group_interval, repeat, resolve, quiet hours (injected time)")
+@Suite("AlertNotification routing and grouping: one message per building, group_interval, repeat, resolve, quiet hours (injected time)", .harnessThreads)
 struct NotificationGrouperTests {
     static func notice(_ id: String, location: String = "Building A", rule: String = "offline", severity: String = "warning",
                        at: Double, resolved: Bool = false) -> AlertNotice {

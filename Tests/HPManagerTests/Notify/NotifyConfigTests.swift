@@ -1,7 +1,7 @@
 import HPCore
 import Testing
 
-@Suite("collector.yml notify: channels, routes, quiet hours; errors name file, line and field; secrets only from files or env")
+@Suite("collector.yml notify: channels, routes, quiet hours; errors name file, line and field; secrets only from files or env", .harnessThreads)
 struct NotifyConfigTests {
     let loader = ConfigLoader(builtinModelFiles: [], environment: ["SMTP_HOST": "mail.example.org"])
 

@@ -6,7 +6,7 @@ import TestSupport
 /// The daemon end to end: five devices of one building go dark while the webhook is down; the one
 /// grouped message waits in the outbox across a restart and is delivered (after the receiver's
 /// 503s) once it is back, with every attempt visible through `notifications`.
-@Suite("Notifications in the daemon: grouping, outbox across restarts, retries, notifications command, metrics")
+@Suite("Notifications in the daemon: grouping, outbox across restarts, retries, notifications command, metrics", .harnessThreads)
 struct NotifyDaemonTests {
     static func call(_ socket: String, _ line: String) throws -> [String: Any] {
         let client = try UnixSocketClient(path: socket)

@@ -6,7 +6,7 @@ import Testing
 import TestSupport
 
 /// Each channel against a real local receiver, through the sender the daemon uses.
-@Suite("AlertNotification channels against real receivers: aiosmtpd with STARTTLS, Alertmanager's /api/v2/alerts")
+@Suite("AlertNotification channels against real receivers: aiosmtpd with STARTTLS, Alertmanager's /api/v2/alerts", .harnessThreads)
 struct NotifyDeliveryTests {
     static func notification(resolved: Bool = false, at: Double = Date().timeIntervalSince1970) -> AlertNotification {
         let alert = AlertNotice(rule: "offline", severity: "critical", heatpumpID: "hp1", name: "Boiler room", location: "Building A", site: "north",

@@ -6,7 +6,7 @@ import TestSupport
 /// The notifier and alerts across a reload and a restart, through the real daemon. Not timing
 /// sensitive (every wait is a condition with a deadline), so it runs in make test's first pass,
 /// not beside the real-time suites.
-@Suite("Notifications and alerts across reloads and restarts")
+@Suite("Notifications and alerts across reloads and restarts", .harnessThreads)
 struct NotifyLifecycleTests {
     static func notifySection(url: String) -> String {
         """
