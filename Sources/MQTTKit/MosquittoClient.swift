@@ -175,6 +175,25 @@ public final class MosquittoClient {
         return mid
     }
 
+    /// Runs `body` with the connection's TCP socket corked (`TCP_CORK`), so that the publishes it
+    /// makes leave in full segments when it returns, instead of one segment (and one wake of the
+    /// broker) per message; uncorking sends what is left at once. libmosquitto still writes each
+    /// packet with its own `write(2)`, but into a corked socket that is a copy, not a transmit.
+    /// Without a TCP socket (not connected yet, a Unix socket) `body` just runs.
+    public func corked<T, E: Error>(_ body: () throws(E) -> T) throws(E) -> T {
+        let fd = mosquitto_socket(handle)
+        var on: Int32 = 1
+        let corked = fd >= 0 && setsockopt(fd, Int32(IPPROTO_TCP), TCP_CORK, &on, socklen_t(MemoryLayout<Int32>.size)) == 0
+        // `handle` (and so its socket) lives as long as `self`, which the caller holds through `body`.
+        defer {
+            if corked {
+                var off: Int32 = 0
+                _ = setsockopt(fd, Int32(IPPROTO_TCP), TCP_CORK, &off, socklen_t(MemoryLayout<Int32>.size))
+            }
+        }
+        return try body()
+    }
+
     public func subscribe(_ pattern: String, qos: Int32) throws(MosquittoError) {
         try MosquittoError.check(mosquitto_subscribe(handle, nil, pattern, qos), "subscribe")
     }

@@ -131,8 +131,14 @@ final class MQTTConnection {
         }
     }
 
+    /// Publishes what the in-flight window allows, corked: one burst leaves in full segments.
     private func sendReady() {
-        guard let client else { return }
+        guard let client, outbox.inflightCount < configuration.options.maxInflight, outbox.hasReady else { return }
+        // `client` is held until the burst ends, even if a failure in it drops the connection.
+        client.corked { publishBurst(client) }
+    }
+
+    private func publishBurst(_ client: MosquittoClient) {
         while outbox.inflightCount < configuration.options.maxInflight, let (topic, entry) = outbox.next() {
             do {
                 let mid = try client.publish(topic: outbox.name(topic), payload: entry.payload, qos: configuration.qos, retain: entry.retain)

@@ -87,6 +87,8 @@ final class MQTTOutbox {
     var count: Int { entryCount }
     var inflightCount: Int { inflight.count }
     var isEmpty: Bool { entryCount == 0 }
+    /// Whether `next()` may have a message (the queue can hold topics now in flight; they are skipped).
+    var hasReady: Bool { !ready.isEmpty }
 
     /// The topic string of an id.
     func name(_ id: MQTTTopicID) -> String {

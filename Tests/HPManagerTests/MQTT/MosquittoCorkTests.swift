@@ -1,0 +1,41 @@
+import Foundation
+import MQTTKit
+import Testing
+import TestSupport
+
+/// A burst of publishes goes out corked: in full TCP segments, and all of it as soon as the burst
+/// ends (uncorking pushes the rest; no wait for an ACK as Nagle's algorithm would, no 200 ms cork).
+@Suite("libmosquitto publishes corked", .harnessThreads, .serialized)
+struct MosquittoCorkTests {
+    /// `segs_out` and `bytes_sent` of the client's connection to `port` (`ss -ti`), or nil.
+    static func sent(toPort port: Int) throws -> (segments: Int, bytes: Int)? {
+        let (status, output) = try DeployFiles.run("/usr/bin/ss", ["-tinH", "state", "established", "( dport = :\(port) )"])
+        func field(_ name: String) -> Int? {
+            output.range(of: name + #":\d+"#, options: .regularExpression).flatMap { Int(output[$0].dropFirst(name.count + 1)) }
+        }
+        guard status == 0, let segments = field("segs_out"), let bytes = field("bytes_sent") else { return nil }
+        return (segments, bytes)
+    }
+
+    @Test("200 publishes in one corked burst are on the wire when it returns, in a handful of segments")
+    func corkedBurst() throws {
+        let broker = try MosquittoServer()
+        let client = try MosquittoClient(MosquittoClient.Options(clientID: "cork"))
+        try client.connect(host: "127.0.0.1", port: broker.port, keepalive: 5)
+        let deadline = Date().addingTimeInterval(10)
+        var connected = false
+        while !connected && Date() < deadline { connected = client.loop(timeoutMs: 100).events.contains(.connected(code: 0)) }
+        try #require(connected)
+        let before = try #require(try Self.sent(toPort: broker.port))
+        let topics = (0..<200).map { "hpm/cork/\($0)" }
+        let payload = Array("21.5".utf8)
+        // QoS 0 PUBLISH: fixed header (2 bytes below 128), topic length (2), topic, payload.
+        let bytes = topics.reduce(0) { $0 + 4 + $1.utf8.count + payload.count }
+        try client.corked {
+            for topic in topics { try client.publish(topic: topic, payload: payload, qos: 0, retain: false) }
+        }
+        let after = try #require(try Self.sent(toPort: broker.port))
+        #expect(after.bytes - before.bytes >= bytes, "every message sent when the burst returns: \(after.bytes - before.bytes) of \(bytes) bytes")
+        #expect(after.segments - before.segments <= 5, "\(after.segments - before.segments) segments for 200 messages")
+    }
+}
