@@ -20,7 +20,7 @@ struct APIRoutes: Sendable {
 
     func register(on router: Router<APIRequestContext>) {
         router.get("/health") { _, _ in try await health() }
-        router.get("/metrics") { _, _ in try metricsText() }
+        router.get("/metrics") { _, _ in try await metricsText() }
         router.get("/api/openapi.json") { _, _ in openAPI() }
 
         router.get("/api/heatpumps") { _, _ in try APIJSON.response(try await operations.heatpumps(detailed: false).heatpumps) }
@@ -99,11 +99,12 @@ struct APIRoutes: Sendable {
                                            enabled: enabled.count, up: enabled.filter(\.up).count))
     }
 
-    private func metricsText() throws -> Response {
+    private func metricsText() async throws -> Response {
         guard let metrics else { throw CommandError(.unavailable, "metrics_file is disabled; /metrics renders the same text") }
         var headers = HTTPFields()
         headers[.contentType] = "text/plain; version=0.0.4; charset=utf-8"
-        return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(string: metrics.render(now: Date().timeIntervalSince1970))))
+        let bytes = try await metrics.renderForScrape(now: Date().timeIntervalSince1970)
+        return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
     }
 
     private func openAPI() -> Response {

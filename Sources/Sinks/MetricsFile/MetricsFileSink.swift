@@ -72,6 +72,9 @@ public final class MetricsFileSink: TelemetrySink, Service {
     private let logger: Logger
     private let state = Mutex(State())
     private let sources = Mutex<[any DaemonMetricsSource]>([])
+    /// On-demand renders (`GET /metrics`): one at a time, on a thread of their own (started on the
+    /// first scrape), beside the file's rewrites.
+    private let scrapeStrand = IOStrand(pool: IOThreadPool(maxThreads: 1, name: "metrics-scrape"))
 
     public init(path: String, interval: Duration, version: String, commit: String = "unknown", site: SiteSettings = SiteSettings(),
                 logger: Logger) {
@@ -232,6 +235,13 @@ public final class MetricsFileSink: TelemetrySink, Service {
             }
             if started { logger.error("cannot write metrics file", metadata: ["path": "\(path)", "error": "\(error)"]) }
         }
+    }
+
+    /// The exposition for a scrape, rendered off the cooperative pool: at 10,000 devices it is
+    /// ~100 MB and seconds of CPU, which on the pool would stall every task of the process.
+    /// Concurrent scrapes wait for each other, so at most one such buffer exists at a time.
+    public func renderForScrape(now: Double) async throws -> [UInt8] {
+        try await scrapeStrand.run { self.renderBytes(now: now) }
     }
 
     /// The exposition text for the current state.

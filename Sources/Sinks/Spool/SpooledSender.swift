@@ -223,7 +223,12 @@ final class SpooledSender<Transport: SpoolTransport>: Sendable {
         }
         stopping.set()
         // Runs even in a cancelled task: the inbox must reach the spool before the process exits.
-        try await strand.runIgnoringCancellation { [self] in persistInbox() }
+        // The spool is closed there too (its last checkpoint and fsync), not by a deinit on
+        // whichever thread drops the sink last.
+        try await strand.runIgnoringCancellation { [self] in
+            persistInbox()
+            state.spool = nil
+        }
     }
 
     /// A live settings change: `change` runs on the sender's thread between two rounds (e.g. a new

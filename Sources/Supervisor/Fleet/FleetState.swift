@@ -24,7 +24,8 @@ final class FleetState {
     var base: Configuration
     /// Settings changed live (`PUT /api/settings`, `hpmanagerctl settings set`), over collector.yml.
     var settings = LiveSettings()
-    /// Blocking file checks of a settings change (token files), off the cooperative pool.
+    /// Blocking work of the command loop (a reload's config files, token-file checks of a settings
+    /// change), off the cooperative pool.
     let checkThreads = IOThreadPool(maxThreads: 1, name: "hpm-settings")
     lazy var checks = IOStrand(pool: checkThreads)
     private(set) var view: FleetView
@@ -89,7 +90,9 @@ final class FleetState {
         }
         let config: Configuration
         do {
-            config = try loader.load(directory: directory)
+            // File reads and, with control_socket.group, an NSS group lookup (sssd, LDAP can hang):
+            // on the checks thread, never on the cooperative pool or the command loop's thread.
+            config = try await checks.run { [loader, directory] in try loader.load(directory: directory) }
         } catch {
             let errors = error as? ConfigErrors ?? ConfigErrors([ConfigError(.invalidValue, file: directory, line: 0, field: "", message: "\(error)")])
             return rejected(ControlError("config_invalid", errors.description))
