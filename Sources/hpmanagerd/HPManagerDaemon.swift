@@ -64,7 +64,9 @@ struct HPManagerDaemon: AsyncParsableCommand {
             print("configuration OK: \(config.devices.count) heat pumps (\(enabled) enabled), \(config.models.count) models\(channels)")
             return
         }
-        let logger = try bootstrapLogging(config.collector.logging)
+        let (logger, logOutput) = try bootstrapLogging(config.collector.logging)
+        // Every way out of run() (return, a thrown exit code) writes the buffered log lines first.
+        defer { logOutput.flush(timeout: 5) }
         raiseFileLimit(logger: logger)
 
         // Modbus TCP runs on a few event loops (epoll): waiting for a device costs no thread.
@@ -305,7 +307,7 @@ struct HPManagerDaemon: AsyncParsableCommand {
         return directory.isEmpty ? "." : (directory as NSString).standardizingPath
     }
 
-    private func bootstrapLogging(_ settings: LoggingSettings) throws -> Logger {
+    private func bootstrapLogging(_ settings: LoggingSettings) throws -> (Logger, LineLogHandler.Destination) {
         let levelName = logLevel.flatMap { $0.isEmpty ? nil : $0.lowercased() } ?? settings.level
         let level = Logger.Level(rawValue: levelName == "warn" ? "warning" : levelName) ?? .info
         let destination = try LineLogHandler.Destination(path: settings.file.isEmpty ? nil : settings.file)
@@ -313,7 +315,7 @@ struct HPManagerDaemon: AsyncParsableCommand {
         LoggingSystem.bootstrap { label in
             LineLogHandler(label: label, format: format, destination: destination, logLevel: level)
         }
-        return Logger(label: "hpmanagerd")
+        return (Logger(label: "hpmanagerd"), destination)
     }
 
     /// Every TCP link needs a descriptor: lift the soft limit to the hard limit.

@@ -9,20 +9,32 @@ import Synchronization
 struct LineLogHandler: LogHandler {
     enum Format { case text, json }
 
-    /// Serialises writes from all handlers to one descriptor (the log file or stderr).
+    /// Writes the lines of all handlers to one descriptor (the log file or stderr) from a thread of
+    /// its own, so that logging never waits for the output.
     ///
-    /// A failed write (disk full, file system gone, stderr closed) drops the line and is counted;
-    /// it never traps (Foundation's `FileHandle.write(_:)` would), and the start of each failure
-    /// episode is reported once on stderr.
-    final class Destination: Sendable {
-        private struct State {
-            var failing = false
-            var droppedLines = 0
-        }
+    /// A logging thread only appends the line to a bounded buffer: device actors log on their
+    /// link's event loop, and a journald stream or pipe that stalls, or a log file on a hung file
+    /// system, must not stop polling. Lines beyond the buffer (`maxPendingBytes`) are dropped and
+    /// counted, and the writer says how many once it catches up. A failed write (disk full, file
+    /// system gone, stderr closed) drops its lines and is counted; it never traps (Foundation's
+    /// `FileHandle.write(_:)` would), and the start of each failure episode is reported once on
+    /// stderr. `flush` waits for what is buffered (the daemon calls it before it exits; a
+    /// `critical` record is flushed at once).
+    final class Destination: @unchecked Sendable {
+        // `@unchecked Sendable`: every mutable field is read and written only with `condition`
+        // locked; `fd` and `path` are set once in init.
+        static let maxPendingBytes = 4 << 20
 
         private let fd: Int32
         private let path: String?
-        private let state = Mutex(State())
+        private let condition = NSCondition()
+        private var pending: [UInt8] = []
+        /// The writer holds a batch it has not finished writing.
+        private var writing = false
+        private var lost = 0
+        /// Lines dropped because the buffer was full, not yet reported.
+        private var overflowed = 0
+        private var failing = false
 
         init(path: String?) throws {
             if let path, !path.isEmpty {
@@ -41,31 +53,77 @@ struct LineLogHandler: LogHandler {
                 fd = STDERR_FILENO
                 self.path = nil
             }
+            // The process's one destination: its writer runs until the process exits.
+            let thread = Thread { [self] in writeLoop() }
+            thread.name = "log-writer"
+            thread.start()
         }
 
-        deinit { if fd != STDERR_FILENO { close(fd) } }
+        /// Lines lost (buffer full, failed writes) since start.
+        var droppedLines: Int { condition.withLock { lost } }
 
-        /// Lines lost to failed writes since start.
-        var droppedLines: Int { state.withLock { $0.droppedLines } }
-
+        /// Queues `line` for the writer; never waits for the output.
         func write(_ line: String) {
-            state.withLock { state in
-                let code = Self.writeAll(fd, Array(line.utf8))
-                if code == 0 {
-                    if state.failing, let path {
-                        state.failing = false
-                        _ = Self.writeAll(STDERR_FILENO, Array("hpmanagerd: log file \(path) writable again (\(state.droppedLines) lines lost so far)\n".utf8))
+            var line = line
+            line.withUTF8 { bytes in
+                condition.withLock {
+                    guard pending.count + bytes.count <= Self.maxPendingBytes else {
+                        lost += 1
+                        overflowed += 1
+                        return
                     }
-                    return
-                }
-                state.droppedLines += 1
-                if !state.failing {
-                    state.failing = true
-                    if let path {
-                        _ = Self.writeAll(STDERR_FILENO, Array("hpmanagerd: cannot write log file \(path): \(String(cString: strerror(code))); dropping log lines\n".utf8))
-                    }
+                    pending.append(contentsOf: bytes)
+                    condition.signal()
                 }
             }
+        }
+
+        /// Waits until everything queued so far is written (or failed), at most `timeout` seconds.
+        func flush(timeout: Double) {
+            let deadline = Date().addingTimeInterval(timeout)
+            condition.withLock {
+                while !pending.isEmpty || writing {
+                    if !condition.wait(until: deadline) { break }
+                }
+            }
+        }
+
+        private func writeLoop() {
+            var batch: [UInt8] = []
+            while true {
+                let overflow: Int = condition.withLock {
+                    writing = false
+                    while pending.isEmpty {
+                        condition.broadcast()  // flushers
+                        condition.wait()
+                    }
+                    swap(&batch, &pending)
+                    writing = true
+                    defer { overflowed = 0 }
+                    return overflowed
+                }
+                if overflow > 0 {
+                    batch += Array("hpmanagerd: log output too slow: \(overflow) log lines dropped\n".utf8)
+                }
+                written(batch, code: Self.writeAll(fd, batch))
+                batch.removeAll(keepingCapacity: true)
+            }
+        }
+
+        /// Books the outcome of one batch; reports the start and end of a failure episode on stderr.
+        private func written(_ batch: [UInt8], code: Int32) {
+            let notice: String? = condition.withLock {
+                if code == 0 {
+                    guard failing, let path else { return nil }
+                    failing = false
+                    return "hpmanagerd: log file \(path) writable again (\(lost) lines lost so far)\n"
+                }
+                lost += batch.reduce(0) { $0 + ($1 == 0x0A ? 1 : 0) }
+                guard !failing else { return nil }
+                failing = true
+                return path.map { "hpmanagerd: cannot write log file \($0): \(String(cString: strerror(code))); dropping log lines\n" }
+            }
+            if let notice { _ = Self.writeAll(STDERR_FILENO, Array(notice.utf8)) }
         }
 
         /// Writes everything; returns 0 or the errno of the failure.
@@ -113,6 +171,8 @@ struct LineLogHandler: LogHandler {
                 destination.write(String(decoding: data, as: UTF8.self) + "\n")
             }
         }
+        // A critical record may be the last before the process ends: it is written before log returns.
+        if event.level == .critical { destination.flush(timeout: 2) }
     }
 
     private static func json(_ value: Logger.MetadataValue) -> Any {

@@ -194,4 +194,52 @@ struct DaemonFilesTests {
         #expect(daemon.process.isRunning)
         #expect(daemon.log.components(separatedBy: "cannot write log file /dev/full").count - 1 == 1, "\(daemon.log.suffix(2000))")
     }
+
+    @Test("a log output that stops taking lines (a pipe nobody reads) never stops polling: a failing device keeps logging on the event loop a healthy one shares, and the healthy one is polled on")
+    func stalledLogOutput() async throws {
+        let sim = try SimulatorProcess(["--tcp", "nibe:0"])
+        // Refused at once: "dark" fails and logs at every attempt, on the one event loop it shares with "a".
+        let harness = try DaemonHarness(devices: [.init(id: "a", port: sim.ports[0]), .init(id: "dark", port: try freeLoopbackPort())],
+                                        interval: 0.3, collectorKeys: "  io_threads: 1")
+        let fifo = harness.dir.file("log.fifo")
+        try #require(mkfifo(fifo, 0o600) == 0)
+        let reader = open(fifo, O_RDONLY | O_NONBLOCK)
+        try #require(reader >= 0)
+        var readerOpen = true
+        defer { if readerOpen { close(reader) } }
+        // Full before the daemon starts: its first log line would block on write(2).
+        let filler = open(fifo, O_WRONLY | O_NONBLOCK)
+        try #require(filler >= 0)
+        let chunk = [UInt8](repeating: UInt8(ascii: "-"), count: 4096)
+        var filled = 0
+        while true {
+            let n = write(filler, chunk, chunk.count)
+            if n <= 0 { break }
+            filled += n
+        }
+        close(filler)
+        #expect(filled >= 4096)
+        let collector = try String(contentsOfFile: harness.dir.file("collector.yml"), encoding: .utf8)
+            .replacingOccurrences(of: "  format: text\n", with: "  format: text\n  file: \(fifo)\n")
+        try harness.dir.write("collector.yml", collector)
+        let daemon = try harness.start()
+        let first = try await DaemonHarness.waitFor(daemon, "a up, dark down") { DaemonHarness.up($0, "a") == 1 && DaemonHarness.up($0, "dark") == 0 }
+        let before = try #require(DaemonHarness.lastSuccess(first, "a"))
+        let failures = first.value("heatpump_poll_errors_total", ["heatpump_id": "dark"]) ?? 0
+        _ = try await DaemonHarness.waitFor(daemon, "a polled for 2 s more and dark tried (and logged) again, with the log output stalled", timeout: 20) {
+            (DaemonHarness.lastSuccess($0, "a") ?? 0) > before + 2 && ($0.value("heatpump_poll_errors_total", ["heatpump_id": "dark"]) ?? 0) >= failures + 2
+        }
+        // Read on: the filler, then the daemon's lines, which were waiting in its buffer.
+        var text = ""
+        _ = try await eventually("the daemon's log lines behind the filler", timeout: 20) { () -> Bool? in
+            var buffer = [UInt8](repeating: 0, count: 65536)
+            let n = read(reader, &buffer, buffer.count)
+            if n > 0 { text += String(decoding: buffer.prefix(n), as: UTF8.self) }
+            return text.contains(" INFO ") ? true : nil
+        }
+        // With the reader gone writes fail (EPIPE, counted); shutdown does not wait for the output.
+        close(reader)
+        readerOpen = false
+        #expect(daemon.process.stop() == 0)
+    }
 }

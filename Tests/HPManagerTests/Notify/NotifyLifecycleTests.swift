@@ -102,6 +102,7 @@ struct NotifyLifecycleTests {
             let rows = try openRows()
             return rows.allSatisfy { $0[1].double != nil } ? rows : nil
         }
-        #expect(rows.count == 1, "one alert across the restart, not two: \(rows)")
+        let alertLog = daemon.log.components(separatedBy: "\n").filter { $0.contains("alert") || $0.contains("store") }.suffix(30)
+        #expect(rows.count == 1, "one alert across the restart, not two: \(rows); the second daemon's alert and store lines:\n\(alertLog.joined(separator: "\n"))")
     }
 }
