@@ -61,6 +61,9 @@ public final class CurlSMTPClient {
         hp_curl_setopt_long(handle, CURLOPT_NOSIGNAL, 1)
         hp_curl_setopt_long(handle, CURLOPT_TIMEOUT_MS, Int(options.timeout * 1000))
         hp_curl_setopt_long(handle, CURLOPT_CONNECTTIMEOUT_MS, Int(min(options.timeout, 10) * 1000))
+        // Bounds each wait for a server reply, also the QUIT libcurl sends when the handle is cleaned
+        // up (CURLOPT_TIMEOUT does not cover that one; the default is 120 s).
+        hp_curl_setopt_long(handle, CURLOPT_SERVER_RESPONSE_TIMEOUT, max(1, Int(min(options.timeout, 3600).rounded(.up))))
         hp_curl_setopt_string(handle, CURLOPT_MAIL_FROM, "<\(from)>")
         hp_curl_setopt_slist(handle, CURLOPT_MAIL_RCPT, recipients)
         hp_curl_setopt_long(handle, CURLOPT_UPLOAD, 1)

@@ -21,6 +21,13 @@ final class ChannelSender: @unchecked Sendable {
         self.shouldAbort = shouldAbort
     }
 
+    /// Releases the curl clients (an SMTP connection's QUIT waits for the server, up to the
+    /// channel's timeout): call it on the strand, not wherever the sender is released last.
+    func close() {
+        http = nil
+        smtp = nil
+    }
+
     /// One attempt; blocks up to the channel's timeout.
     func deliver(_ message: OutboxMessage, now: Double) -> DeliveryOutcome {
         let started = Date()

@@ -289,6 +289,8 @@ public final class Notifier: Service, DaemonMetricsSource {
                 await pause(seconds: delay, own: own)
             }
         }
+        // The curl clients go on the strand they were used on (an SMTP QUIT waits for the server).
+        try? await strand.runIgnoringCancellation { sender.close() }
     }
 
     /// Sleeps up to `seconds`, ending early on shutdown or when the channel's loop is stopped.

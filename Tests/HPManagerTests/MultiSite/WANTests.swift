@@ -127,7 +127,10 @@ struct WANTests {
         for id in ["s2", "s3"] {
             let state = try broker.retained("hpmanager/\(id)/hp/state", seconds: 2)["hpmanager/\(id)/hp/state"] ?? ""
             let at = (try? JSONSerialization.jsonObject(with: Data(state.utf8)) as? [String: Any])?["timestamp"] as? Double ?? 0
-            #expect(Date().timeIntervalSince1970 - at < 3, "site \(id)'s retained state is current (\(state.prefix(80)))")
+            // A poll interval (1 s), the uplink's 150 ms each way with 5 % loss (a lost segment costs
+            // a retransmission timeout, doubling when it is lost again) and a loaded machine's
+            // mosquitto_sub start: 3 s failed once at 3.8 s in make test's first pass.
+            #expect(Date().timeIntervalSince1970 - at < 6, "site \(id)'s retained state is current (\(state.prefix(80)))")
         }
         _ = try await eventually("site s1 drained its spool", timeout: 90, interval: 0.5) { back[0].spooled == 0 ? true : nil }
 
