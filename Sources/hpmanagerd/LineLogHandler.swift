@@ -73,7 +73,8 @@ struct LineLogHandler: LogHandler {
                         return
                     }
                     pending.append(contentsOf: bytes)
-                    condition.signal()
+                    // Not `signal()`: a flusher waits on the same condition and could take the only wake-up.
+                    condition.broadcast()
                 }
             }
         }

@@ -1,3 +1,4 @@
+import BlockingIO
 import HPCore
 import Logging
 import ServiceLifecycle
@@ -21,12 +22,17 @@ final class StateDirectoryMonitor: Service, DaemonMetricsSource {
         intact = Mutex(Array(repeating: true, count: locks.count))
     }
 
+    /// The checks `stat` the lock files: on a thread of their own, since a hung mount (NFS) can
+    /// block `stat` indefinitely, and on the cooperative pool that would stall every task.
     func run() async throws {
+        let pool = IOThreadPool(maxThreads: 1, name: "state-dir-check")
+        let strand = IOStrand(pool: pool)
+        defer { pool.shutdown() }
         do {
             try await cancelWhenGracefulShutdown {
                 while true {
                     try await Task.sleep(for: self.interval)
-                    self.check()
+                    try await strand.run { self.check() }
                 }
             }
         } catch is CancellationError {}

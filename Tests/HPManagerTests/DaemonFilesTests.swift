@@ -43,8 +43,11 @@ struct DaemonFilesTests {
         let daemon = try harness.start()
         let state = harness.dir.path + "/state"
         let databases = ["hpmanager.db", "hpmanager.db-wal", "hpmanager.db-shm", "influx-spool.db", "influx-spool.db-wal", "influx-spool.db-shm"]
-        _ = try await eventually("store, spool and their WAL files exist", timeout: 10) {
-            databases.allSatisfy { FileManager.default.fileExists(atPath: "\(state)/\($0)") } && daemon.metrics() != nil ? true : nil
+        // The control socket too: the metrics file can be written before the socket is bound, and
+        // the socket gets its mode just after (until then it is 0750 from the umask: stricter).
+        _ = try? await eventually("store, spool, their WAL files and the control socket exist", timeout: 10) {
+            databases.allSatisfy { FileManager.default.fileExists(atPath: "\(state)/\($0)") } && daemon.metrics() != nil
+                && Self.mode(harness.socketPath) == 0o660 ? true : nil
         }
         for name in databases + ["hpmanagerd.lock"] { #expect(Self.mode("\(state)/\(name)") == 0o640, "\(name): \(String(Self.mode("\(state)/\(name)") ?? -1, radix: 8))") }
         #expect(Self.mode(harness.dir.path + "/log/hpmanagerd.log") == 0o640)
