@@ -103,7 +103,7 @@ struct APIRoutes: Sendable {
         guard let metrics else { throw CommandError(.unavailable, "metrics_file is disabled; /metrics renders the same text") }
         var headers = HTTPFields()
         headers[.contentType] = "text/plain; version=0.0.4; charset=utf-8"
-        let bytes = try await metrics.renderForScrape(now: Date().timeIntervalSince1970)
+        let bytes = try await metrics.renderForScrape()
         return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
     }
 

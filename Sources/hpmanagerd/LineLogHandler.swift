@@ -3,7 +3,6 @@ import Foundation
 import Glibc
 #endif
 import Logging
-import Synchronization
 
 /// A swift-log handler writing one line per record as text or JSON, to stderr or an appended file.
 struct LineLogHandler: LogHandler {
@@ -18,8 +17,8 @@ struct LineLogHandler: LogHandler {
     /// counted, and the writer says how many once it catches up. A failed write (disk full, file
     /// system gone, stderr closed) drops its lines and is counted; it never traps (Foundation's
     /// `FileHandle.write(_:)` would), and the start of each failure episode is reported once on
-    /// stderr. `flush` waits for what is buffered (the daemon calls it before it exits; a
-    /// `critical` record is flushed at once).
+    /// stderr. `flush` waits for what was buffered before it (the daemon calls it on its way out;
+    /// a crash or SIGKILL loses what is still buffered).
     final class Destination: @unchecked Sendable {
         // `@unchecked Sendable`: every mutable field is read and written only with `condition`
         // locked; `fd` and `path` are set once in init.
@@ -29,8 +28,11 @@ struct LineLogHandler: LogHandler {
         private let path: String?
         private let condition = NSCondition()
         private var pending: [UInt8] = []
-        /// The writer holds a batch it has not finished writing.
-        private var writing = false
+        /// Bytes queued since start, and how many of them the writer has finished with (written or failed).
+        private var queued = 0
+        private var finished = 0
+        /// Threads waiting in `flush`.
+        private var flushers = 0
         private var lost = 0
         /// Lines dropped because the buffer was full, not yet reported.
         private var overflowed = 0
@@ -73,17 +75,22 @@ struct LineLogHandler: LogHandler {
                         return
                     }
                     pending.append(contentsOf: bytes)
-                    // Not `signal()`: a flusher waits on the same condition and could take the only wake-up.
-                    condition.broadcast()
+                    queued += bytes.count
+                    // With a flusher waiting on the same condition, `signal()` could wake it instead of the writer.
+                    if flushers > 0 { condition.broadcast() } else { condition.signal() }
                 }
             }
         }
 
-        /// Waits until everything queued so far is written (or failed), at most `timeout` seconds.
+        /// Waits until the lines queued before the call are written (or failed), at most `timeout`
+        /// seconds; lines other threads log meanwhile are not waited for.
         func flush(timeout: Double) {
             let deadline = Date().addingTimeInterval(timeout)
             condition.withLock {
-                while !pending.isEmpty || writing {
+                let target = queued
+                flushers += 1
+                defer { flushers -= 1 }
+                while finished < target {
                     if !condition.wait(until: deadline) { break }
                 }
             }
@@ -93,21 +100,21 @@ struct LineLogHandler: LogHandler {
             var batch: [UInt8] = []
             while true {
                 let overflow: Int = condition.withLock {
-                    writing = false
-                    while pending.isEmpty {
-                        condition.broadcast()  // flushers
-                        condition.wait()
-                    }
+                    while pending.isEmpty { condition.wait() }
                     swap(&batch, &pending)
-                    writing = true
                     defer { overflowed = 0 }
                     return overflowed
                 }
+                let taken = batch.count
                 if overflow > 0 {
                     batch += Array("hpmanagerd: log output too slow: \(overflow) log lines dropped\n".utf8)
                 }
                 written(batch, code: Self.writeAll(fd, batch))
                 batch.removeAll(keepingCapacity: true)
+                condition.withLock {
+                    finished += taken
+                    condition.broadcast()  // flushers
+                }
             }
         }
 
@@ -172,8 +179,6 @@ struct LineLogHandler: LogHandler {
                 destination.write(String(decoding: data, as: UTF8.self) + "\n")
             }
         }
-        // A critical record may be the last before the process ends: it is written before log returns.
-        if event.level == .critical { destination.flush(timeout: 2) }
     }
 
     private static func json(_ value: Logger.MetadataValue) -> Any {

@@ -8,8 +8,11 @@ import Testing
 /// completion. On the cooperative pool (one thread per core, two on CI) two such waits at once stall
 /// every other test in the process, and with it the in-process code under test: a cancelled device
 /// actor seen to stop 3.5 s late, many tests finishing together after a stall. So every suite runs
-/// its test functions here, where a blocked thread costs only its own test; the code under test
-/// (event loops, sink threads, its own unstructured tasks) keeps the cooperative pool to itself.
+/// its test functions here, where a blocked thread costs only its own test. What a test calls
+/// directly (default actors, nonisolated async code, its child tasks) runs here too; the code under
+/// test's own unstructured tasks, its event-loop actors and sink threads do not, and keep the pool.
+/// (So these tests cannot notice production code blocking the pool from a directly called async
+/// function; the daemon's own tests, which run it as a process, can.)
 ///
 /// Hand-written because neither the standard library nor NIO offers a plain thread-pool
 /// `TaskExecutor`; it is a locked job queue drained by a fixed set of threads.

@@ -239,9 +239,10 @@ public final class MetricsFileSink: TelemetrySink, Service {
 
     /// The exposition for a scrape, rendered off the cooperative pool: at 10,000 devices it is
     /// ~100 MB and seconds of CPU, which on the pool would stall every task of the process.
-    /// Concurrent scrapes wait for each other, so at most one such buffer exists at a time.
-    public func renderForScrape(now: Double) async throws -> [UInt8] {
-        try await scrapeStrand.run { self.renderBytes(now: now) }
+    /// Concurrent scrapes render one after the other (each as of when its render starts); a
+    /// response still being sent to a slow client holds its buffer meanwhile.
+    public func renderForScrape() async throws -> [UInt8] {
+        try await scrapeStrand.run { self.renderBytes(now: Date().timeIntervalSince1970) }
     }
 
     /// The exposition text for the current state.

@@ -93,6 +93,9 @@ final class FleetState {
             // File reads and, with control_socket.group, an NSS group lookup (sssd, LDAP can hang):
             // on the checks thread, never on the cooperative pool or the command loop's thread.
             config = try await checks.run { [loader, directory] in try loader.load(directory: directory) }
+        } catch is CancellationError {
+            // A reload still queued when shutdown cancels the command loop: not a config error.
+            return .failure(ControlError("shutting_down", "the daemon is shutting down"))
         } catch {
             let errors = error as? ConfigErrors ?? ConfigErrors([ConfigError(.invalidValue, file: directory, line: 0, field: "", message: "\(error)")])
             return rejected(ControlError("config_invalid", errors.description))
