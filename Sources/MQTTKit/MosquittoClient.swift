@@ -56,6 +56,8 @@ public final class MosquittoClient {
     private let box: EventBox
     /// Whether `logCallback` is set (only `loop`'s thread changes it).
     private var logging = true
+    /// `mosquitto_loop` refused this client's descriptors (numbered beyond `select()`'s limit): `poll()` serves it.
+    private var externalLoop = false
     /// 4 = MQTT 3.1.1, 5 = MQTT 5: how CONNACK codes read.
     public let protocolVersion: Int32
 
@@ -201,7 +203,7 @@ public final class MosquittoClient {
     /// Runs the network for up to `timeoutMs`: reads, writes, keepalive, callbacks. Returns what
     /// the callbacks reported and, when the connection is gone, why.
     public func loop(timeoutMs: Int32) -> (events: [MosquittoEvent], error: MosquittoError?) {
-        let rc = mosquitto_loop(handle, timeoutMs, 1)
+        let rc = network(timeoutMs: timeoutMs)
         var failure: MosquittoError?
         do throws(MosquittoError) { try MosquittoError.check(rc, "loop") } catch {
             failure = error
@@ -219,6 +221,38 @@ public final class MosquittoClient {
         }
         if failure != nil { setLogging(true) }
         return (events, failure)
+    }
+
+    /// One round of network work. `mosquitto_loop` waits in `select()`, which cannot take a descriptor
+    /// numbered 1024 or more: it answers MOSQ_ERR_INVAL (for the socket or for libmosquitto's own
+    /// wake-up pair). In a daemon with over a thousand Modbus connections a new MQTT client gets
+    /// such numbers, and the sink would never connect again. From the first such answer on, this
+    /// client is waited for with `poll()` and served by libmosquitto's `loop_read`, `loop_write` and
+    /// `loop_misc`, its documented interface for an external loop.
+    func network(timeoutMs: Int32) -> Int32 {
+        if !externalLoop {
+            let rc = mosquitto_loop(handle, timeoutMs, 1)
+            guard rc == MOSQ_ERR_INVAL.rawValue else { return rc }
+            externalLoop = true
+        }
+        let fd = mosquitto_socket(handle)
+        guard fd >= 0 else { return Int32(MOSQ_ERR_NO_CONN.rawValue) }
+        var events = Int16(POLLIN)
+        if mosquitto_want_write(handle) { events |= Int16(POLLOUT) }
+        var ready = pollfd(fd: fd, events: events, revents: 0)
+        let n = poll(&ready, 1, max(0, timeoutMs))
+        if n < 0 { return Glibc.errno == EINTR ? Int32(MOSQ_ERR_SUCCESS.rawValue) : Int32(MOSQ_ERR_ERRNO.rawValue) }
+        if n > 0 {
+            if ready.revents & Int16(POLLIN | POLLERR | POLLHUP) != 0 {
+                let rc = mosquitto_loop_read(handle, 1)
+                if rc != MOSQ_ERR_SUCCESS.rawValue || mosquitto_socket(handle) < 0 { return rc }
+            }
+            if mosquitto_want_write(handle) {
+                let rc = mosquitto_loop_write(handle, 1)
+                if rc != MOSQ_ERR_SUCCESS.rawValue || mosquitto_socket(handle) < 0 { return rc }
+            }
+        }
+        return mosquitto_loop_misc(handle)
     }
 
     /// Sends DISCONNECT (the broker then does not publish the Will).
