@@ -60,7 +60,30 @@ public final class ModbusClient {
         if isConnected { return }
         guard modbus_connect(context) == 0 else { throw ModbusError.last("modbus_connect") }
         isConnected = true
+        try keepDescriptorBelowSelectLimit()
     }
+
+    /// libmodbus waits for answers with `select()`, whose sets hold descriptors below 1024 only; a
+    /// higher one (a daemon with over a thousand TCP links reopening a serial port) would make
+    /// `FD_SET` write past the set, which the fortified C library answers by aborting the process.
+    /// Such a descriptor is moved to the lowest free number; with none below 1024 the connection is
+    /// refused with an error instead.
+    private func keepDescriptorBelowSelectLimit() throws {
+        let fd = modbus_get_socket(context)
+        guard fd >= Self.selectLimit else { return }
+        let low = fcntl(fd, F_DUPFD_CLOEXEC, Int32(0))
+        guard low >= 0, low < Self.selectLimit else {
+            if low >= 0 { Glibc.close(low) }
+            close()
+            throw ModbusError(operation: "modbus_connect", code: EMFILE,
+                              message: "descriptor \(fd) is beyond select()'s limit (1024) and none below it is free")
+        }
+        _ = modbus_set_socket(context, low)
+        Glibc.close(fd)
+    }
+
+    /// `select()`'s limit (FD_SETSIZE).
+    static let selectLimit: Int32 = 1024
 
     public func close() {
         guard isConnected else { return }
