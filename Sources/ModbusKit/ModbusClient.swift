@@ -82,8 +82,8 @@ public final class ModbusClient {
         Glibc.close(fd)
     }
 
-    /// `select()`'s limit (FD_SETSIZE).
-    static let selectLimit: Int32 = 1024
+    /// `select()`'s limit.
+    static let selectLimit = Int32(FD_SETSIZE)
 
     public func close() {
         guard isConnected else { return }
