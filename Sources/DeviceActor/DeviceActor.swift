@@ -50,9 +50,9 @@ public actor DeviceActor {
     /// Anomaly detector (`derived: anomaly:`) and where its learnt state persists (DeviceActor+Anomaly).
     var anomaly: AnomalyDetector?
     let anomalyStore: (any AnomalyModelStore)?
-    /// The sleeping poll (or retry) wait, its timer and its generation (see `sleep(until:)`).
+    /// The sleeping poll (or retry) wait, the instant it ends and its generation (see `sleep(until:)`).
     private var sleeper: UnsafeContinuation<Void, any Error>?
-    private var sleepTimer: NIOScheduledCallback?
+    private var sleepInstant: ContinuousClock.Instant?
     private var sleepGeneration: UInt64 = 0
 
     /// - Parameters:
@@ -122,21 +122,23 @@ public actor DeviceActor {
         }
     }
 
-    /// Waits on the link's event loop: one callback in the loop's timer heap (`PollTimer`), ended at
-    /// once when the actor's task is cancelled.
+    /// Waits on the link's event loop, with every device of the loop due at the same instant (one entry
+    /// in the loop's timer heap per instant, `LoopTimers`); ended at once when the actor's task is cancelled.
     private func sleep(until deadline: ContinuousClock.Instant) async throws {
         try Task.checkCancellation()
-        let delay = deadline - clock.now
-        guard delay > .zero else { return }
+        guard deadline > clock.now else { return }
         sleepGeneration &+= 1
         let generation = sleepGeneration
         let loop = link.loop
+        let timers = link.timers
         try await withTaskCancellationHandler { [self] in
             // Unchecked continuation: it is resumed exactly once, by whoever takes it out of `sleeper`
             // (the timer, a cancel or the loop's shutdown), all on this actor's loop.
             try await withUnsafeThrowingContinuation { (continuation: UnsafeContinuation<Void, any Error>) in
                 do {
-                    sleepTimer = try loop.scheduleCallback(in: TimeAmount(delay), handler: PollTimer(device: self, generation: generation))
+                    // The timers share this actor's executor (the link's loop): a synchronous call.
+                    try timers.assumeIsolated { try $0.add(LoopTimers.Waiter(device: self, generation: generation), at: deadline) }
+                    sleepInstant = deadline
                     sleeper = continuation
                 } catch {
                     continuation.resume(throwing: CancellationError())  // the loop is shutting down
@@ -150,17 +152,20 @@ public actor DeviceActor {
     func timerFired(_ generation: UInt64) {
         guard generation == sleepGeneration, let continuation = sleeper else { return }
         sleeper = nil
-        sleepTimer = nil
+        sleepInstant = nil
         continuation.resume()
     }
 
     func timerCancelled(_ generation: UInt64, cancelTimer: Bool = false) {
         guard generation == sleepGeneration, let continuation = sleeper else { return }
         sleeper = nil
-        // Cancelling calls `didCancelScheduledCallback` under the loop's lock: the sleep is already over
-        // then, and it must be, as resuming a task takes that lock too.
-        if cancelTimer { sleepTimer?.cancel() }
-        sleepTimer = nil
+        // Removing the last waiter of an instant cancels its callback, and cancelling calls
+        // `didCancelScheduledCallback` under the loop's lock: the sleep is already over then, and it
+        // must be, as resuming a task takes that lock too.
+        if cancelTimer, let instant = sleepInstant {
+            link.timers.assumeIsolated { $0.remove(device: self, generation: generation, at: instant) }
+        }
+        sleepInstant = nil
         continuation.resume(throwing: CancellationError())
     }
 

@@ -1,11 +1,11 @@
-import DeviceActor
+@testable import DeviceActor
 import Drivers
 import Foundation
 import HPCore
 import Testing
 import TestSupport
 
-/// The device actor's poll timer (one scheduled callback per wait on the link's loop) against hpsim.
+/// The device actor's poll timer (waits grouped by instant on the link's loop, `LoopTimers`) against hpsim.
 @Suite("Poll timer on the link's event loop", .harnessThreads, .serialized)
 struct PollTimerTests {
     static let registers = [RegisterDefinition(name: "r0", address: 0), RegisterDefinition(name: "r1", address: 1)]
@@ -49,5 +49,40 @@ struct PollTimerTests {
         // too (a 2 s bound once failed at 3.5 s in make test's realtime pass).
         #expect(ContinuousClock.now - started < .seconds(10), "cancelled in its wait, not at its slot")
         #expect(board.snapshot.pollsTotal == 0)
+    }
+
+    @Test("waits ending at the same instant share one timer entry; the last one leaving removes it")
+    func sharedInstants() async throws {
+        let loop = Fixtures.loops.next()
+        let link = ModbusLink(endpoint: .tcp(host: "127.0.0.1", port: 1), loop: loop)
+        defer { link.close() }
+        let devices = (0..<4).map { i in
+            DeviceActor(runtime: Fixtures.runtime(id: "shared\(i)", port: 1, registers: Self.registers, interval: 60), link: link,
+                        sink: RecordingSink(), board: DeviceStatusBoard(), logger: LogCapture().logger)
+        }
+        let soon = ContinuousClock.now + .milliseconds(300)
+        let later = ContinuousClock.now + .seconds(60)
+        let timers = link.timers
+        let counts = try await loop.submit {
+            try timers.assumeIsolated { t -> [Int] in
+                for device in devices.prefix(3) { try t.add(LoopTimers.Waiter(device: device, generation: 1), at: soon) }
+                try t.add(LoopTimers.Waiter(device: devices[3], generation: 1), at: later)
+                let shared = t.pendingInstants  // four waits, two instants
+                t.remove(device: devices[0], generation: 2, at: soon)  // another wait of that device: nothing
+                t.remove(device: devices[0], generation: 1, at: soon)
+                let oneLeft = t.pendingInstants  // two devices still wait for `soon`
+                t.remove(device: devices[3], generation: 1, at: later)
+                return [shared, oneLeft, t.pendingInstants]
+            }
+        }.get()
+        #expect(counts == [2, 2, 1])
+        // `soon` still fires for the two devices left, and takes its entry with it.
+        let deadline = ContinuousClock.now + .seconds(10)
+        var pending = 1
+        while pending > 0, ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(50))
+            pending = try await loop.submit { timers.assumeIsolated { $0.pendingInstants } }.get()
+        }
+        #expect(pending == 0, "the shared instant fired")
     }
 }

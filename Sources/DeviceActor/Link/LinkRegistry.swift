@@ -13,6 +13,9 @@ public final class LinkRegistry: Sendable, DaemonMetricsSource {
     public let group: any EventLoopGroup
     public let throttle: ConnectThrottle
     private let entries = Mutex<[String: Entry]>([:])
+    /// One `LoopTimers` per event loop, shared by every link on it (the loop is kept alive by its
+    /// entry, so its identifier is never reused while the entry exists).
+    private let timers = Mutex<[ObjectIdentifier: LoopTimers]>([:])
 
     public init(group: any EventLoopGroup, throttle: ConnectThrottle) {
         self.group = group
@@ -26,12 +29,21 @@ public final class LinkRegistry: Sendable, DaemonMetricsSource {
                 entries[endpoint.key] = entry
                 return entry.link
             }
-            let link = ModbusLink(endpoint: endpoint, loop: group.next(), throttle: throttle)
+            let link = ModbusLink(endpoint: endpoint, timers: timers(for: group.next()), throttle: throttle)
             entries[endpoint.key] = Entry(link: link, users: 1)
             return link
         }
         link.addUser(1)
         return link
+    }
+
+    private func timers(for loop: any EventLoop) -> LoopTimers {
+        timers.withLock { all in
+            if let known = all[ObjectIdentifier(loop)] { return known }
+            let made = LoopTimers(loop: loop)
+            all[ObjectIdentifier(loop)] = made
+            return made
+        }
     }
 
     public func release(_ endpoint: LinkEndpoint) {

@@ -98,7 +98,10 @@ public actor ModbusLink {
     private var nextTransaction: UInt16 = 0
     private var nextPending: UInt64 = 0
     private var timeoutUnits: [UInt8] = []
-    private var unitsSeen: Set<UInt8> = []
+    /// The first unit the link sent to, and whether a different one followed (a gateway in front of
+    /// several units). Two fields instead of a set of units: this is updated on every request.
+    private var firstUnit: UInt8?
+    private var severalUnits = false
     private var hasConnected = false
     /// The one deadline timer of the link, armed lazily: an answer does not cancel it (cancelling is a
     /// linear search of the loop's timer heap); when it fires it re-arms for the request in flight.
@@ -109,8 +112,19 @@ public actor ModbusLink {
     /// uniquely referenced again at the next request and `clear()` keeps its storage (no allocation).
     private var sendBuffer: ByteBuffer?
 
+    /// The poll and retry waits of the devices on this link, shared with every link on the same loop
+    /// when a `LinkRegistry` made it (see `LoopTimers`).
+    public nonisolated let timers: LoopTimers
+
     public init(endpoint: LinkEndpoint, loop: any EventLoop, throttle: ConnectThrottle = ConnectThrottle(rate: 100, burst: 100)) {
+        self.init(endpoint: endpoint, timers: LoopTimers(loop: loop), throttle: throttle)
+    }
+
+    /// A link on `timers`' event loop: its devices' waits share that loop's timer entries.
+    public init(endpoint: LinkEndpoint, timers: LoopTimers, throttle: ConnectThrottle = ConnectThrottle(rate: 100, burst: 100)) {
         self.endpoint = endpoint
+        self.timers = timers
+        let loop = timers.loop
         self.loop = loop
         taskExecutor = EventLoopTaskExecutor(loop)
         self.throttle = throttle
@@ -226,7 +240,9 @@ public actor ModbusLink {
         sendBuffer = buffer
         let deadline = NIODeadline.now() + TimeAmount.nanoseconds(Int64(pending.timeout * 1e9))
         inFlight = InFlight(pending: pending, transactionID: tid, deadline: deadline, sentAt: .now)
-        unitsSeen.insert(pending.unit)
+        if !severalUnits {
+            if let firstUnit { severalUnits = firstUnit != pending.unit } else { firstUnit = pending.unit }
+        }
         armDeadlineTimer(deadline)
     }
 
@@ -365,7 +381,7 @@ public actor ModbusLink {
 
     private var linkLooksDead: Bool {
         guard timeoutUnits.count >= Self.timeoutsBeforeReconnect else { return false }
-        return unitsSeen.count <= 1 || Set(timeoutUnits).count >= 2
+        return !severalUnits || Set(timeoutUnits).count >= 2
     }
 
     private func dropConnection() {
