@@ -273,81 +273,8 @@ public final class MetricsFileSink: TelemetrySink, Service {
                             summary: up ? entry.summary : .empty))
         }
         if r.spill == nil { r.out.reserveCapacity(4096 + rows.count * (400 + 160 * (rows.first?.samples.count ?? 0))) }
-        for family in Self.deviceFamilies where rows.contains(where: { family.value($0) != nil }) {
-            r.header(family.name, family.help, family.kind)
-            let name = Array(family.name.utf8)
-            for i in rows.indices { if let v = family.value(rows[i]) { r.line(name, rows[i].labels, nil, v) } }
-        }
-        if !rows.isEmpty {
-            r.header("heatpump_state", "Life-cycle state of the device actor (1 for the current state).", .gauge)
-            let name = Array("heatpump_state".utf8)
-            for i in rows.indices {
-                for (state, extra) in Self.stateLabels { r.line(name, rows[i].labels, extra, state == rows[i].status.state ? 1 : 0) }
-            }
-        }
-        // Register families: index (row, sample) by family, then stream each family.
-        var index = FamilyIndex()
-        for i in rows.indices { index.add(rows[i].samples, row: i, model: rows[i].model) }
-        for (name, members) in index.sortedFamilies() {
-            let metric = "heatpump_" + PrometheusText.sanitize(name)
-            // What the family needs beyond numbers; only devices with text, labels, bits or template
-            // instances (not `plain`) can add any of it.
-            var text = false, labelled = false, bits = false
-            for (ri, si) in members where !rows[ri].summary.plain {
-                let sample = rows[ri].samples[si]
-                text = text || sample.value.isText
-                labelled = labelled || sample.label != nil
-                bits = bits || !sample.bits.isEmpty
-            }
-            if text {
-                // Text registers: an info series with the text as a label, as node_exporter's *_info.
-                let infoMetric = metric + "_info"
-                r.header(infoMetric, snapshot.help[name] ?? "Heat pump register \(name) (text).", .gauge)
-                for (ri, si) in members {
-                    if case .string(let text) = rows[ri].samples[si].value {
-                        r.line(infoMetric, rows[ri].labels, Self.extra(rows[ri].samples[si], "value=\"\(PrometheusText.escapeLabel(text))\""), 1)
-                    }
-                }
-                continue
-            }
-            let kind: MetricFamily.Kind = snapshot.counters.contains(name) || name.hasSuffix("_total") ? .counter : .gauge
-            r.header(metric, snapshot.help[name] ?? "Heat pump register \(name)", kind)
-            let metricBytes = Array(metric.utf8)
-            for (ri, si) in members {
-                if rows[ri].summary.plain {
-                    // Numbers only: no Sample is copied.
-                    r.line(metricBytes, rows[ri].labels, nil, rows[ri].summary.numbers[si])
-                    continue
-                }
-                let sample = rows[ri].samples[si]
-                // Template instances (circuit="A") carry their labels; plain registers take the byte fast path.
-                r.line(metricBytes, rows[ri].labels, sample.instance == nil ? nil : Self.extra(sample, nil).map { Array($0.utf8) }, sample.value.doubleValue)
-            }
-            if labelled {
-                let stateMetric = metric + "_state"
-                r.header(stateMetric, "Label of \(name) (enum_values); 1 for the current state.", .gauge)
-                for (ri, si) in members {
-                    if let label = rows[ri].samples[si].label {
-                        r.line(stateMetric, rows[ri].labels, Self.extra(rows[ri].samples[si], "state=\"\(PrometheusText.escapeLabel(label))\""), 1)
-                    }
-                }
-            }
-            if bits {
-                let bitMetric = metric + "_bit"
-                r.header(bitMetric, "Set bits of \(name) (bitmap); one series per set bit.", .gauge)
-                let bitMetricBytes = Array(bitMetric.utf8)
-                for (ri, si) in members {
-                    for bit in rows[ri].samples[si].bits {
-                        let sample = rows[ri].samples[si]
-                        if sample.instance == nil {
-                            r.line(bitMetricBytes, rows[ri].labels, bit < Self.bitLabels.count ? Self.bitLabels[bit] : Array("bit=\"\(bit)\"".utf8), 1)
-                        } else {
-                            r.line(bitMetric, rows[ri].labels, Self.extra(sample, "bit=\"\(bit)\""), 1)
-                        }
-                    }
-                }
-            }
-        }
+        let columns = RowColumns(labels: rows.map(\.labels), numbers: rows.map { $0.summary.plain ? $0.summary.numbers : [] })
+        columns.withView { view in renderDevices(rows, view, help: snapshot.help, counters: snapshot.counters, into: &r) }
         var families = MetricFamilies(prefix: siteLabels)
         if site.isConfigured {
             // The prefix adds `site` and the extra labels; the name is only here.
@@ -375,6 +302,98 @@ public final class MetricsFileSink: TelemetrySink, Service {
         families.add("hpmanager_config_last_reload_successful", help: "Whether the last configuration reload succeeded.", labels: "", value: snapshot.lastReloadOK ? 1 : 0)
         families.add("hpmanager_config_last_reload_timestamp_seconds", help: "Unix time of the last (re)load attempt.", labels: "", value: snapshot.lastReloadAt.rounded())
         r.raw(families.render())
+    }
+
+    /// The device and register families: families outer, devices inner. Label bytes and numbers come
+    /// from `view` (no reference counting per line); only devices with text, labels, bits or template
+    /// instances read their `Sample`s.
+    private func renderDevices(_ rows: [Row], _ view: RowColumns.View, help: [String: String], counters: Set<String>, into r: inout MetricsRenderer) {
+        for family in Self.deviceFamilies where rows.contains(where: { family.value($0) != nil }) {
+            r.header(family.name, family.help, family.kind)
+            Array(family.name.utf8).withUnsafeBufferPointer { name in
+                for i in rows.indices { if let v = family.value(rows[i]) { r.line(name, view.labels(i), nil, v) } }
+            }
+        }
+        if !rows.isEmpty {
+            r.header("heatpump_state", "Life-cycle state of the device actor (1 for the current state).", .gauge)
+            Array("heatpump_state".utf8).withUnsafeBufferPointer { name in
+                for i in rows.indices {
+                    let current = rows[i].status.state
+                    for (state, extra) in Self.stateLabels {
+                        extra.withUnsafeBufferPointer { r.line(name, view.labels(i), $0, state == current ? 1 : 0) }
+                    }
+                }
+            }
+        }
+        // Register families: index (row, sample) by family, then stream each family.
+        var index = FamilyIndex()
+        for i in rows.indices { index.add(rows[i].samples, row: i, model: rows[i].model) }
+        for (name, members) in index.sortedFamilies() {
+            let metric = "heatpump_" + PrometheusText.sanitize(name)
+            // What the family needs beyond numbers; only devices with text, labels, bits or template
+            // instances (not `plain`) can add any of it.
+            var text = false, labelled = false, bits = false
+            for (ri, si) in members where !rows[ri].summary.plain {
+                let sample = rows[ri].samples[si]
+                text = text || sample.value.isText
+                labelled = labelled || sample.label != nil
+                bits = bits || !sample.bits.isEmpty
+            }
+            if text {
+                // Text registers: an info series with the text as a label, as node_exporter's *_info.
+                let infoMetric = metric + "_info"
+                r.header(infoMetric, help[name] ?? "Heat pump register \(name) (text).", .gauge)
+                for (ri, si) in members {
+                    if case .string(let text) = rows[ri].samples[si].value {
+                        r.line(infoMetric, view.labels(ri), Self.extra(rows[ri].samples[si], "value=\"\(PrometheusText.escapeLabel(text))\""), 1)
+                    }
+                }
+                continue
+            }
+            let kind: MetricFamily.Kind = counters.contains(name) || name.hasSuffix("_total") ? .counter : .gauge
+            r.header(metric, help[name] ?? "Heat pump register \(name)", kind)
+            Array(metric.utf8).withUnsafeBufferPointer { metricBytes in
+                for (ri, si) in members {
+                    if rows[ri].summary.plain {
+                        // Numbers only: no Sample is read.
+                        r.line(metricBytes, view.labels(ri), nil, view.number(ri, si))
+                        continue
+                    }
+                    let sample = rows[ri].samples[si]
+                    if sample.instance == nil {
+                        r.line(metricBytes, view.labels(ri), nil, sample.value.doubleValue)
+                    } else {
+                        // Template instances (circuit="A") carry their labels.
+                        r.line(metric, view.labels(ri), Self.extra(sample, nil), sample.value.doubleValue)
+                    }
+                }
+            }
+            if labelled {
+                let stateMetric = metric + "_state"
+                r.header(stateMetric, "Label of \(name) (enum_values); 1 for the current state.", .gauge)
+                for (ri, si) in members {
+                    if let label = rows[ri].samples[si].label {
+                        r.line(stateMetric, view.labels(ri), Self.extra(rows[ri].samples[si], "state=\"\(PrometheusText.escapeLabel(label))\""), 1)
+                    }
+                }
+            }
+            if bits {
+                let bitMetric = metric + "_bit"
+                r.header(bitMetric, "Set bits of \(name) (bitmap); one series per set bit.", .gauge)
+                Array(bitMetric.utf8).withUnsafeBufferPointer { bitMetricBytes in
+                    for (ri, si) in members {
+                        let sample = rows[ri].samples[si]
+                        for bit in sample.bits {
+                            if sample.instance == nil, bit < Self.bitLabels.count {
+                                Self.bitLabels[bit].withUnsafeBufferPointer { r.line(bitMetricBytes, view.labels(ri), $0, 1) }
+                            } else {
+                                r.line(bitMetric, view.labels(ri), Self.extra(sample, "bit=\"\(bit)\""), 1)
+                            }
+                        }
+                    }
+                }
+            }
+        }
     }
 
     /// `state="…"` per state and `bit="n"` per bit, built once instead of once per line.

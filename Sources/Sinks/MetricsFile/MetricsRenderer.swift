@@ -47,15 +47,23 @@ struct MetricsRenderer {
         spillIfFull()
     }
 
-    /// `name{labels[,extra]} value`, formatted straight into the buffer (this runs for every
-    /// register of every device on every rewrite).
-    mutating func line(_ name: String, _ labels: [UInt8], _ extra: String?, _ value: Double) {
-        line(Array(name.utf8), labels, extra.map { Array($0.utf8) }, value)
+    /// `name{labels[,extra]} value`, formatted straight into the buffer (the less frequent lines:
+    /// text, enum state and template-instance series).
+    mutating func line(_ name: String, _ labels: UnsafeBufferPointer<UInt8>, _ extra: String?, _ value: Double) {
+        let name = Array(name.utf8)
+        let extra = extra.map { Array($0.utf8) }
+        name.withUnsafeBufferPointer { name in
+            if let extra {
+                extra.withUnsafeBufferPointer { line(name, labels, $0, value) }
+            } else {
+                line(name, labels, nil, value)
+            }
+        }
     }
 
-    /// The same with the name and extra label already as bytes: the hot loops convert them once per
-    /// family, not once per line.
-    mutating func line(_ name: [UInt8], _ labels: [UInt8], _ extra: [UInt8]?, _ value: Double) {
+    /// The same from bytes the caller holds: the hot loops take the name and extra label once per
+    /// family and the labels from `RowColumns`, so a line touches no reference count.
+    mutating func line(_ name: UnsafeBufferPointer<UInt8>, _ labels: UnsafeBufferPointer<UInt8>, _ extra: UnsafeBufferPointer<UInt8>?, _ value: Double) {
         out.append(contentsOf: name)
         out.append(UInt8(ascii: "{"))
         out.append(contentsOf: labels)
@@ -63,7 +71,8 @@ struct MetricsRenderer {
             out.append(UInt8(ascii: ","))
             out.append(contentsOf: extra)
         }
-        out.append(contentsOf: "} ".utf8)
+        out.append(UInt8(ascii: "}"))
+        out.append(UInt8(ascii: " "))
         if value.isFinite {
             ByteText.append(value, to: &out)
         } else {
