@@ -21,8 +21,7 @@ struct FamilyIndex {
 
     mutating func add(_ samples: [Sample], row: Int, model: String) {
         var layout: Layout
-        if let known = layouts[model], known.names.count == samples.count,
-           zip(known.names, samples).allSatisfy({ $0 == $1.name }) {
+        if let known = layouts[model], Self.sameNames(known.names, samples) {
             layout = known
         } else {
             layout = Layout(names: samples.map(\.name), families: [])
@@ -31,6 +30,14 @@ struct FamilyIndex {
             layouts[model] = layout
         }
         for (position, family) in layout.families.enumerated() { members[family].append((row, position)) }
+    }
+
+    /// Whether `samples` carry `names`, in order. An index loop: reading each name in place, where a
+    /// `zip` of the two copied every `Sample` (perf: ~10 % of a rewrite in copies and their release).
+    private static func sameNames(_ names: [String], _ samples: [Sample]) -> Bool {
+        guard names.count == samples.count else { return false }
+        for i in names.indices where names[i] != samples[i].name { return false }
+        return true
     }
 
     private mutating func family(named name: String) -> Int {

@@ -273,7 +273,8 @@ public final class MetricsFileSink: TelemetrySink, Service {
                             summary: up ? entry.summary : .empty))
         }
         if r.spill == nil { r.out.reserveCapacity(4096 + rows.count * (400 + 160 * (rows.first?.samples.count ?? 0))) }
-        let columns = RowColumns(labels: rows.map(\.labels), numbers: rows.map { $0.summary.plain ? $0.summary.numbers : [] })
+        let columns = RowColumns(labels: rows.map(\.labels), numbers: rows.map { $0.summary.plain ? $0.summary.numbers : [] },
+                                 plain: rows.map(\.summary.plain))
         columns.withView { view in renderDevices(rows, view, help: snapshot.help, counters: snapshot.counters, into: &r) }
         var families = MetricFamilies(prefix: siteLabels)
         if site.isConfigured {
@@ -333,7 +334,7 @@ public final class MetricsFileSink: TelemetrySink, Service {
             // What the family needs beyond numbers; only devices with text, labels, bits or template
             // instances (not `plain`) can add any of it.
             var text = false, labelled = false, bits = false
-            for (ri, si) in members where !rows[ri].summary.plain {
+            for (ri, si) in members where !view.plain(ri) {
                 let sample = rows[ri].samples[si]
                 text = text || sample.value.isText
                 labelled = labelled || sample.label != nil
@@ -354,7 +355,7 @@ public final class MetricsFileSink: TelemetrySink, Service {
             r.header(metric, help[name] ?? "Heat pump register \(name)", kind)
             Array(metric.utf8).withUnsafeBufferPointer { metricBytes in
                 for (ri, si) in members {
-                    if rows[ri].summary.plain {
+                    if view.plain(ri) {
                         // Numbers only: no Sample is read.
                         r.line(metricBytes, view.labels(ri), nil, view.number(ri, si))
                         continue

@@ -13,8 +13,12 @@ struct RowColumns {
     private var numbers: [Double] = []
     /// Row `i`'s numbers (when it is `plain`) start at `numberStart[i]`.
     private var numberStart: [Int] = [0]
+    /// Whether row `i` has numbers only (no text, enum labels, bits or template instances).
+    private var plain: [Bool]
 
-    init(labels: [[UInt8]], numbers: [[Double]]) {
+    /// `numbers[i]` is read only where `plain[i]` holds.
+    init(labels: [[UInt8]], numbers: [[Double]], plain: [Bool]) {
+        self.plain = plain
         labelBytes.reserveCapacity(labels.reduce(0) { $0 + $1.count })
         labelStart.reserveCapacity(labels.count + 1)
         self.numbers.reserveCapacity(numbers.reduce(0) { $0 + $1.count })
@@ -35,6 +39,11 @@ struct RowColumns {
         fileprivate let labelStart: UnsafeBufferPointer<Int>
         fileprivate let numbers: UnsafeBufferPointer<Double>
         fileprivate let numberStart: UnsafeBufferPointer<Int>
+        fileprivate let plainRows: UnsafeBufferPointer<Bool>
+
+        /// Whether row `row` has numbers only (its lines come from `number`).
+        @inline(__always)
+        func plain(_ row: Int) -> Bool { plainRows[row] }
 
         /// Row `row`'s label bytes.
         @inline(__always)
@@ -54,7 +63,9 @@ struct RowColumns {
             try labelStart.withUnsafeBufferPointer { labelStart in
                 try numbers.withUnsafeBufferPointer { numbers in
                     try numberStart.withUnsafeBufferPointer { numberStart in
-                        try body(View(labelBytes: labelBytes, labelStart: labelStart, numbers: numbers, numberStart: numberStart))
+                        try plain.withUnsafeBufferPointer { plain in
+                            try body(View(labelBytes: labelBytes, labelStart: labelStart, numbers: numbers, numberStart: numberStart, plainRows: plain))
+                        }
                     }
                 }
             }
