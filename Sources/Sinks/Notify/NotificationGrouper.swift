@@ -113,6 +113,9 @@ public struct NotificationGrouper: Sendable {
         groups[id] = group
     }
 
+    /// No group open: nothing can become due until a notice arrives or the routes change.
+    public var isIdle: Bool { groups.isEmpty }
+
     /// The messages due at `now`; their groups are marked sent.
     public mutating func due(now: Double) -> [AlertNotification] {
         var out: [AlertNotification] = []

@@ -42,6 +42,14 @@ public final class Notifier: Service, DaemonMetricsSource {
     private let work: Mutex<Set<String>>
     private let stop = StopFlag()
     private let pool: IOThreadPool
+    /// The loops wait on these instead of polling: new alerts and reloads ring the routing loop,
+    /// reloads the channel supervisor, new outbox rows the channel loops, shutdown all of them.
+    private let routingBell = Doorbell()
+    private let supervisorBell = Doorbell()
+    private let shutdownBell = Doorbell()
+    private let channelBells = Mutex<[String: Doorbell]>([:])
+    /// How long an idle loop sleeps before it looks again anyway (outbox pruning, a missed ring).
+    static let idleWait = Duration.seconds(30)
 
     public init(settings: NotifySettings, site: String, store: SQLiteStore, version: String, logger: Logger,
                 localZone: TimeZone = .current, tick: Duration = .milliseconds(100)) {
@@ -68,9 +76,11 @@ public final class Notifier: Service, DaemonMetricsSource {
         settings.enabled ? (settings.channels, settings.routes) : ([], [])
     }
 
-    /// Applies a reloaded `notify:` section (never blocks; the loops pick it up within a tick).
+    /// Applies a reloaded `notify:` section (never blocks; it rings the loops, which pick it up at once).
     public func reconfigure(_ settings: NotifySettings) {
         current.withLock { $0 = (settings, $0.generation + 1) }
+        routingBell.ring()
+        supervisorBell.ring()
     }
 
     /// Called by the alert monitor for every raised or resolved alert (never blocks).
@@ -88,6 +98,21 @@ public final class Notifier: Service, DaemonMetricsSource {
                                  site: site, message: message, value: value, startsAt: since, restored: true)
         }
         incoming.withLock { $0.append(notice) }
+        routingBell.ring()
+    }
+
+    /// Stops every loop: sets the flag, then wakes whoever waits.
+    private func stopAll() {
+        stop.set()
+        routingBell.ring()
+        supervisorBell.ring()
+        shutdownBell.ring()
+        ringChannels()
+    }
+
+    /// Wakes the channel loops (all of them: a spurious wake-up only makes a loop look again).
+    private func ringChannels() {
+        for bell in channelBells.withLock({ Array($0.values) }) { bell.ring() }
     }
 
     public func run() async throws {
@@ -102,12 +127,12 @@ public final class Notifier: Service, DaemonMetricsSource {
             group.addTask { await self.routingLoop() }
             await withGracefulShutdownHandler {
                 while !Task.isCancelled && !self.stop.isSet {
-                    try? await Task.sleep(for: .seconds(1))
+                    await self.shutdownBell.wait(atMost: Self.idleWait)
                 }
             } onGracefulShutdown: {
-                self.stop.set()
+                self.stopAll()
             }
-            self.stop.set()
+            self.stopAll()
         }
     }
 
@@ -136,6 +161,7 @@ public final class Notifier: Service, DaemonMetricsSource {
                         "firing": "\(message.firing.count)", "resolved": "\(message.resolved.count)", "channels": "\(route.channels.joined(separator: ","))",
                     ])
                     work.withLock { $0.formUnion(route.channels) }
+                    ringChannels()
                     counters.withLock { c in for channel in route.channels { c[channel]?.pending += 1 } }
                 } catch {
                     logger.error("cannot store a notification in the outbox", metadata: ["route": "\(route.name)", "error": "\(error)"])
@@ -154,7 +180,9 @@ public final class Notifier: Service, DaemonMetricsSource {
                     logger.error("cannot prune the notification outbox", metadata: ["error": "\(error)"])
                 }
             }
-            try? await Task.sleep(for: tick)
+            // With groups open, due times (group_wait, repeats, quiet hours) are checked every tick;
+            // with none, only a new alert or a reload (both ring) can make anything due.
+            await routingBell.wait(atMost: grouper.isIdle && incoming.withLock({ $0.isEmpty }) ? Self.idleWait : tick)
         }
     }
 
@@ -178,6 +206,7 @@ public final class Notifier: Service, DaemonMetricsSource {
                 let wanted = Dictionary(Self.active(latest.settings).channels.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
                 for (name, loop) in running where wanted[name] != loop.channel {
                     loop.stop.set()
+                    ringChannels()
                     await loop.task.value
                     running[name] = nil
                     if wanted[name] == nil {
@@ -195,9 +224,10 @@ public final class Notifier: Service, DaemonMetricsSource {
                     do { try await refreshPending() } catch { logger.error("cannot read the notification outbox", metadata: ["error": "\(error)"]) }
                 }
             }
-            try? await Task.sleep(for: tick)
+            await supervisorBell.wait(atMost: Self.idleWait)
         }
         for loop in running.values { loop.stop.set() }
+        ringChannels()
         for loop in running.values { await loop.task.value }
     }
 
@@ -205,12 +235,15 @@ public final class Notifier: Service, DaemonMetricsSource {
         let strand = IOStrand(pool: pool)
         let stop = self.stop
         let sender = ChannelSender(channel: channel, version: version, shouldAbort: { stop.isSet || own.isSet })
+        let bell = Doorbell()
+        channelBells.withLock { $0[channel.name] = bell }
+        defer { channelBells.withLock { if $0[channel.name] === bell { $0[channel.name] = nil } } }
         var failures = 0
         let meta: Logger.Metadata = ["channel": "\(channel.name)", "type": "\(channel.kind.rawValue)"]
         while !stop.isSet && !own.isSet {
             let settings = self.settings
             guard work.withLock({ $0.contains(channel.name) }) else {
-                try? await Task.sleep(for: tick)
+                await bell.wait(atMost: Self.idleWait)
                 continue
             }
             let next: OutboxMessage?
@@ -218,7 +251,7 @@ public final class Notifier: Service, DaemonMetricsSource {
                 next = try await store.nextNotification(channel: channel.name)
             } catch {
                 logger.error("cannot read the notification outbox", metadata: meta.merging(["error": "\(error)"]) { a, _ in a })
-                await pause(seconds: settings.retryInitial, own: own)
+                await pause(seconds: settings.retryInitial, own: own, bell: bell)
                 continue
             }
             guard let message = next else {
@@ -286,18 +319,18 @@ public final class Notifier: Service, DaemonMetricsSource {
                     "notification_id": "\(message.id)", "attempt": "\(message.attempts + 1)", "error": "\(outcome.error)",
                     "retry_in_seconds": "\(String(format: "%.1f", delay))",
                 ]) { a, _ in a })
-                await pause(seconds: delay, own: own)
+                await pause(seconds: delay, own: own, bell: bell)
             }
         }
         // The curl clients go on the strand they were used on (an SMTP QUIT waits for the server).
         try? await strand.runIgnoringCancellation { sender.close() }
     }
 
-    /// Sleeps up to `seconds`, ending early on shutdown or when the channel's loop is stopped.
-    private func pause(seconds: Double, own: StopFlag) async {
+    /// Sleeps up to `seconds`, ending early on shutdown or when the channel's loop is stopped (both ring `bell`).
+    private func pause(seconds: Double, own: StopFlag, bell: Doorbell) async {
         let deadline = ContinuousClock.now + .milliseconds(Int64(seconds * 1000))
         while !stop.isSet && !own.isSet && ContinuousClock.now < deadline {
-            try? await Task.sleep(for: min(tick * 5, deadline - ContinuousClock.now))
+            await bell.wait(atMost: deadline - ContinuousClock.now)
         }
     }
 
