@@ -170,8 +170,15 @@ struct ModbusLinkTests {
         let link = Self.link(peer)
         let started = ContinuousClock.now
         let waiter = Task { try await link.transact(.readHoldingRegisters(address: 0, count: 1), unit: 1, timeout: 30) }
-        let queued = Task { try await link.transact(.readHoldingRegisters(address: 1, count: 1), unit: 1, timeout: 30) }
         _ = try await eventually("request sent", timeout: 2) { peer.requests.isEmpty ? nil : true }
+        // Started only once the first request is in flight, and cancelled only once this one queues
+        // behind it: two tasks started together may reach the link in either order (make test's
+        // realtime pass once sent this one first, and the cancel then freed nothing in flight).
+        let queued = Task { try await link.transact(.readHoldingRegisters(address: 1, count: 1), unit: 1, timeout: 30) }
+        let deadline = ContinuousClock.now + .seconds(2)
+        while await link.queuedRequests == 0, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(10)) }
+        #expect(await link.queuedRequests == 1, "the second request waits behind the first")
+        #expect(peer.requests.count == 1)
         waiter.cancel()
         await #expect(throws: CancellationError.self) { try await waiter.value }
         _ = try await eventually("queued request sent after the cancel", timeout: 2) { peer.requests.count >= 2 ? true : nil }

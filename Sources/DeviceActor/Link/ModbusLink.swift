@@ -192,6 +192,9 @@ public actor ModbusLink {
 
     public nonisolated var currentStatistics: LinkStatistics { statistics.withLock { $0 } }
 
+    /// Requests waiting behind the one in flight (tests of queueing and cancellation).
+    public var queuedRequests: Int { urgent.count + queue.count }
+
     /// Records a device's bus time and returns the link's load (shared by every device on it).
     public nonisolated func recordPoll(device: String, busTime: Double, interval: Double) -> LinkLoad.Report {
         load.withLock { $0.record(device: device, busTime: busTime, interval: interval) }
