@@ -273,8 +273,7 @@ public final class MetricsFileSink: TelemetrySink, Service {
                             summary: up ? entry.summary : .empty))
         }
         if r.spill == nil { r.out.reserveCapacity(4096 + rows.count * (400 + 160 * (rows.first?.samples.count ?? 0))) }
-        let columns = RowColumns(labels: rows.map(\.labels), numbers: rows.map { $0.summary.plain ? $0.summary.numbers : [] },
-                                 plain: rows.map(\.summary.plain))
+        let columns = RowColumns(labels: rows.map(\.labels), summaries: rows.map(\.summary))
         columns.withView { view in renderDevices(rows, view, help: snapshot.help, counters: snapshot.counters, into: &r) }
         var families = MetricFamilies(prefix: siteLabels)
         if site.isConfigured {

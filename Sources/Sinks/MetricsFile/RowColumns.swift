@@ -16,20 +16,21 @@ struct RowColumns {
     /// Whether row `i` has numbers only (no text, enum labels, bits or template instances).
     private var plain: [Bool]
 
-    /// `numbers[i]` is read only where `plain[i]` holds.
-    init(labels: [[UInt8]], numbers: [[Double]], plain: [Bool]) {
-        self.plain = plain
+    /// One row per label set and summary; a summary's numbers are copied only when it is `plain`
+    /// (the only rows whose lines read them).
+    init(labels: [[UInt8]], summaries: [SampleSummary]) {
+        plain = summaries.map(\.plain)
         labelBytes.reserveCapacity(labels.reduce(0) { $0 + $1.count })
         labelStart.reserveCapacity(labels.count + 1)
-        self.numbers.reserveCapacity(numbers.reduce(0) { $0 + $1.count })
-        numberStart.reserveCapacity(numbers.count + 1)
+        numbers.reserveCapacity(summaries.reduce(0) { $0 + ($1.plain ? $1.numbers.count : 0) })
+        numberStart.reserveCapacity(summaries.count + 1)
         for row in labels {
             labelBytes.append(contentsOf: row)
             labelStart.append(labelBytes.count)
         }
-        for row in numbers {
-            self.numbers.append(contentsOf: row)
-            numberStart.append(self.numbers.count)
+        for summary in summaries {
+            if summary.plain { numbers.append(contentsOf: summary.numbers) }
+            numberStart.append(numbers.count)
         }
     }
 
