@@ -14,7 +14,7 @@ struct SinkBenchmark {
     let registers: Int
     let interval: Double
     let seconds: Double
-    /// Rows to run besides the baseline (`sqlite`, `influx`, `remote-write`, `mqtt`); empty = all.
+    /// Rows to run besides the baseline (`sqlite`, `influx`, `remote-write` (both receivers), `remote-write-null`, `mqtt`); empty = all.
     var only: Set<String> = []
     /// Remote-write `queue:` for the remote-write row (defaults when nil), for A/B runs.
     var remoteQueue: RemoteWriteSettings.Queue?
@@ -88,6 +88,7 @@ struct SinkBenchmark {
         if wants("sqlite") { rows += try await sqliteRows(dir: dir, logger: logger) }
         if wants("influx") { rows.append(try await influxRow(dir: dir, logger: logger)) }
         if wants("remote-write") { rows.append(try await remoteWriteRow(dir: dir, logger: logger)) }
+        if wants("remote-write") || only.contains("remote-write-null") { rows.append(try await remoteWriteNullRow(dir: dir, logger: logger)) }
         if wants("mqtt") {
             rows.append(try await mqttRow(dir: dir, logger: logger, mode: .always))
             rows.append(try await mqttRow(dir: dir, logger: logger, mode: .changed, changing: registers / 5))
@@ -213,6 +214,32 @@ struct SinkBenchmark {
                      rwSeconds("hpmanager_remote_write_encode_seconds_total") / max(1, Double(rwValue("hpmanager_remote_write_samples_sent_total"))) * 1e6,
                      rwSeconds("hpmanager_remote_write_sent_bytes_total") / requests))
         victoria.stop()
+        return row
+    }
+
+    /// Remote write to `bench/null_receiver.py` (its own process, reads and answers 204): the sender's
+    /// direct path alone, as against a receiver on another machine. On two shared cores VictoriaMetrics
+    /// cannot take 50,000 samples/s, so the row above also measures the spool a slow receiver fills.
+    func remoteWriteNullRow(dir: TemporaryDirectory, logger: Logger) async throws -> Row {
+        let receiver = try NullReceiver()
+        var remote = RemoteWriteSettings()
+        remote.name = "bench-null"
+        remote.url = receiver.url
+        if let remoteQueue { remote.queue = remoteQueue }
+        let sink = RemoteWriteSink(settings: remote, spoolPath: dir.file("rw-null-spool.db"), version: "bench", logger: logger)
+        let task = Task { try await sink.run() }
+        let row = try await measure("remote write sink, null receiver") {
+            try await drive { batch in for r in batch { sink.publish(r) } }
+        }
+        task.cancel()
+        _ = try? await task.value
+        let stats = receiver.stop()
+        let metrics = sink.daemonMetrics()
+        func value(_ name: String) -> Int { Int(metrics.first { $0.name == name }?.value ?? 0) }
+        print("check: null receiver took \(stats.requests) requests (\(stats.bytes) bytes, \(stats.refused) refused); sender counted "
+              + "\(value("hpmanager_remote_write_samples_sent_total")) samples sent, \(sink.spooledSamples) spooled "
+              + "(overflow spilled \(value("hpmanager_remote_write_overflow_spilled_samples_total"))), failed requests \(value("hpmanager_remote_write_failures_total"))"
+              + (sink.lastError.isEmpty ? "" : ", last error: \(sink.lastError.prefix(200))"))
         return row
     }
 

@@ -109,7 +109,8 @@ public enum LineProtocol {
     /// A float that never reads back as an integer ("21.0", not "21").
     static func float(_ v: Double) -> String {
         let text = "\(v)"
-        return text.contains(".") || text.contains("e") || text.contains("n") ? text : text + ".0"
+        // Bytes, not Characters: the text is ASCII, and this runs for every field of every poll.
+        return text.utf8.contains { $0 == UInt8(ascii: ".") || $0 == UInt8(ascii: "e") || $0 == UInt8(ascii: "n") } ? text : text + ".0"
     }
 
     /// Tag keys, tag values and field keys: escape commas, equals signs and spaces.
@@ -119,7 +120,10 @@ public enum LineProtocol {
     /// every line of the device would be refused. Trailing backslashes are dropped; any other
     /// backslash is literal and kept. Empty results are for the caller to omit.
     public static func escapeTag(_ s: String) -> String {
-        guard s.contains(where: { $0 == "," || $0 == "=" || $0 == " " || $0 == "\n" || $0 == "\\" }) else { return s }
+        // A byte scan first (these are ASCII, and a Character equal to one contains its byte): most
+        // keys and values have none of them and are returned as they are, without walking Characters.
+        guard s.utf8.contains(where: { $0 == UInt8(ascii: ",") || $0 == UInt8(ascii: "=") || $0 == UInt8(ascii: " ") || $0 == UInt8(ascii: "\n") || $0 == UInt8(ascii: "\\") }),
+              s.contains(where: { $0 == "," || $0 == "=" || $0 == " " || $0 == "\n" || $0 == "\\" }) else { return s }
         var out = ""
         for ch in s {
             switch ch {

@@ -22,7 +22,14 @@ public enum PrometheusText {
 
     /// A metric name built from a register name: anything outside [a-zA-Z0-9_:] becomes '_'.
     public static func sanitize(_ name: String) -> String {
-        String(name.map { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "_" || $0 == ":") ? $0 : "_" })
+        // Most names are already valid: no Character (Unicode properties) work and no copy for them.
+        if name.utf8.allSatisfy(isNameByte) { return name }
+        return String(name.map { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "_" || $0 == ":") ? $0 : "_" })
+    }
+
+    private static func isNameByte(_ b: UInt8) -> Bool {
+        (b >= UInt8(ascii: "a") && b <= UInt8(ascii: "z")) || (b >= UInt8(ascii: "A") && b <= UInt8(ascii: "Z"))
+            || (b >= UInt8(ascii: "0") && b <= UInt8(ascii: "9")) || b == UInt8(ascii: "_") || b == UInt8(ascii: ":")
     }
 
     /// Go-parsable float text; integers without a fraction.

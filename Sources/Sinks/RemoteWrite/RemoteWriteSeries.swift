@@ -12,10 +12,11 @@ enum RemoteWriteSeries {
         samples(report, labels: RemoteWriteLabelCache(site: site))
     }
 
-    /// With the sink's cache: the device's labels are sorted and encoded once, not per poll.
+    /// With the sink's cache: the device's labels are sorted and encoded, and its metric names made, once, not per poll.
     static func samples(_ report: PollReport, labels cache: RemoteWriteLabelCache) -> [RemoteWriteSample] {
         guard let timestamp = milliseconds(report.timestamp) else { return [] }
-        let device = cache.labels(report.device)
+        let cached = cache.device(report.device)
+        let device = cached.set
         var out: [RemoteWriteSample] = []
         out.reserveCapacity(report.status.up ? report.samples.count + 2 : 2)
         out.append(RemoteWriteSample(name: "heatpump_up", series: device, value: report.status.up ? 1 : 0, timestamp: timestamp))
@@ -23,11 +24,10 @@ enum RemoteWriteSeries {
             out.append(RemoteWriteSample(name: "heatpump_poll_duration_seconds", series: device, value: report.status.pollDuration, timestamp: timestamp))
         }
         guard report.status.up else { return out }
-        for sample in report.samples where !sample.value.isText {
+        cached.forEachSeries(report.samples) { sample, metric, series in
             let value = sample.value.doubleValue
-            guard value.isFinite else { continue }
-            let series = sample.instance.map { RemoteWriteLabelSet(device.labels + $0.labels.filter { !$0.value.isEmpty }) } ?? device
-            out.append(RemoteWriteSample(name: "heatpump_" + PrometheusText.sanitize(sample.seriesName), series: series, value: value, timestamp: timestamp))
+            guard value.isFinite else { return }
+            out.append(RemoteWriteSample(name: metric, series: series, value: value, timestamp: timestamp))
         }
         return out
     }

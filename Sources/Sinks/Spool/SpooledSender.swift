@@ -92,6 +92,9 @@ final class SpooledSender<Transport: SpoolTransport>: Sendable {
         /// Items moved to the spool because more than the inbox's capacity arrived while requests
         /// were in flight (a receiver slower than the intake).
         var overflowSpilled = 0
+        /// Items written to the spool (failed requests, overflow, a receiver behind, shutdown): what
+        /// took the slower path of a text line written, read back and parsed.
+        var spoolAppended = 0
         /// Items lost because the spool could not be written (disk full, I/O error).
         var spoolWriteDropped = 0
         var sent = 0
@@ -375,7 +378,9 @@ final class SpooledSender<Transport: SpoolTransport>: Sendable {
     /// worth waits, so a long replay against a slow receiver does not make it overflow.
     private func replay(_ transport: Transport, spool: LineSpool, now: Date) {
         var replayed = 0
-        while replayed < Self.replayBatchesPerRound, now >= state.nextAttempt, !stopping.isSet {
+        // Only while the spool holds something: with it empty, the inbox is the direct path's (moving
+        // it to the spool here would send it anyway, at the cost of writing, reading and parsing it).
+        while replayed < Self.replayBatchesPerRound, !spool.isEmpty, now >= state.nextAttempt, !stopping.isSet {
             let batchSize = self.batchSize
             if inbox.count >= Self.fullBatch(batchSize: batchSize, capacity: inbox.capacity) {
                 spillInbox(spool)
@@ -442,6 +447,8 @@ final class SpooledSender<Transport: SpoolTransport>: Sendable {
         guard !batches.isEmpty || !deadLetters.isEmpty else { return }
         do {
             try spool.append(batches: batches.map { $0.map(Transport.spoolLine) }, deadLetters: deadLetters)
+            let count = batches.reduce(0) { $0 + $1.count }
+            counters.withLock { $0.spoolAppended += count }
         } catch {
             let count = batches.reduce(0) { $0 + $1.count }
             counters.withLock { $0.spoolWriteDropped += count }

@@ -34,6 +34,35 @@ struct RemoteWriteEncodingTests {
                 "a time no receiver can store is not a trap")
     }
 
+    @Test("a device's names are cached per sample position and rebuilt when its model changes what a position holds")
+    func cachedNamesFollowTheModel() throws {
+        let cache = RemoteWriteLabelCache(site: [])
+        let circuitA = SeriesInstance(series: "circuit_flow", labels: [.init(name: "circuit", value: "A")])
+        let circuitB = SeriesInstance(series: "circuit_flow", labels: [.init(name: "circuit", value: "B")])
+        func names(_ samples: [Sample]) -> [String] {
+            let report = PollReport(device: Self.device, timestamp: 1_700_000_000, samples: samples, status: DeviceStatus(state: .polling, up: true, pollDuration: 0.1))
+            return RemoteWriteSeries.samples(report, labels: cache).dropFirst(2).map { $0.name + "{" + $0.series.text + "}" }
+        }
+        let device = "heatpump_id=\"hp \\\"1\\\"\",manufacturer=\"NIBE\",model=\"nibe_s1155\",name=\"Cellar\\\\north\""
+        let first = names([Sample(register: 0, name: "supply temp", value: .double(1)), Sample(register: 1, name: "text", value: .string("x")),
+                           Sample(register: 2, name: "flow", value: .double(2), instance: circuitA)])
+        #expect(first == ["heatpump_supply_temp{\(device)}", "heatpump_circuit_flow{circuit=\"A\",\(device)}"])
+        #expect(names([Sample(register: 0, name: "supply temp", value: .double(3)), Sample(register: 1, name: "text", value: .string("y")),
+                       Sample(register: 2, name: "flow", value: .double(4), instance: circuitA)]) == first, "the same model: the same names")
+        // A reload that renames a register, makes the text one numeric and moves the instance to circuit B.
+        #expect(names([Sample(register: 0, name: "return_temp", value: .double(1)), Sample(register: 1, name: "text", value: .int(7)),
+                       Sample(register: 2, name: "flow", value: .double(2), instance: circuitB)])
+                == ["heatpump_return_temp{\(device)}", "heatpump_text{\(device)}", "heatpump_circuit_flow{circuit=\"B\",\(device)}"])
+        #expect(names([Sample(register: 0, name: "x-ä", value: .double(1))]) == ["heatpump_x__{\(device)}"], "fewer samples; sanitized")
+    }
+
+    @Test("metric names: valid ones are kept as they are, anything else becomes one underscore per character")
+    func sanitize() {
+        #expect(PrometheusText.sanitize("supply_temp:avg2") == "supply_temp:avg2")
+        #expect(PrometheusText.sanitize("supply temp-ä\r\né") == "supply_temp____")
+        #expect(PrometheusText.sanitize("") == "")
+    }
+
     @Test("spool lines parse back to the same sample (escapes, exact doubles)")
     func lineRoundTrip() throws {
         for sample in RemoteWriteSeries.samples(Self.report(), site: [.init(name: "site", value: "a,b=\"c\"\nd")]) {

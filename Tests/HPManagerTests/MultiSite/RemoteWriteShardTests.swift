@@ -56,6 +56,8 @@ struct RemoteWriteShardTests {
         #expect(sent, "sent \(sink.snapshot.sent) of \(total), dropped \(sink.snapshot.inboxDropped), spooled \(sink.spooledSamples), failures \(sink.snapshot.sendFailures) \(sink.snapshot.lastError)")
         #expect(sink.snapshot.inboxDropped == 0)
         #expect(sink.snapshot.sendFailures == 0)
+        // The shards keep up and the inbox never holds twice its capacity: nothing needed the spool.
+        #expect(sink.snapshot.spoolAppended == 0, "\(sink.snapshot.spoolAppended) samples went through the spool")
     }
 
     @Test("a round that ends with a full batch waiting is followed by the next at once: one shard at 80 % of what a 0.1 s receiver takes drops nothing with an inbox of 300")
