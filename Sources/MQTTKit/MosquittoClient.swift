@@ -56,8 +56,6 @@ public final class MosquittoClient {
     private let box: EventBox
     /// Whether `logCallback` is set (only `loop`'s thread changes it).
     private var logging = true
-    /// `mosquitto_loop` refused this client's descriptors (numbered beyond `select()`'s limit): `poll()` serves it.
-    private var externalLoop = false
     /// 4 = MQTT 3.1.1, 5 = MQTT 5: how CONNACK codes read.
     public let protocolVersion: Int32
 
@@ -223,18 +221,18 @@ public final class MosquittoClient {
         return (events, failure)
     }
 
-    /// One round of network work. `mosquitto_loop` waits in `select()`, which cannot take a descriptor
-    /// numbered 1024 or more: it answers MOSQ_ERR_INVAL (for the socket or for libmosquitto's own
-    /// wake-up pair). In a daemon with over a thousand Modbus connections a new MQTT client gets
-    /// such numbers, and the sink would never connect again. From the first such answer on, this
-    /// client is waited for with `poll()` and served by libmosquitto's `loop_read`, `loop_write` and
-    /// `loop_misc`, its documented interface for an external loop.
+    /// One round of network work: `poll()` on the connection's socket, then libmosquitto's
+    /// `loop_read`, `loop_write` and `loop_misc`, its documented interface for an external loop.
+    ///
+    /// Not `mosquitto_loop`, for two reasons. It waits in `select()`, which cannot take a descriptor
+    /// numbered 1024 or more and answers MOSQ_ERR_INVAL: in a daemon with over a thousand Modbus
+    /// connections a new MQTT client gets such numbers and would never connect. And it also waits on
+    /// libmosquitto's wake-up socket pair, into which every `mosquitto_publish` writes a byte (to
+    /// interrupt a loop on another thread; here the loop and the publishes share one thread), and
+    /// reads those bytes back: at fleet scale that was a third of this thread's system calls. The
+    /// pair is never read here; once its buffer is full those one-byte writes fail at once (it is
+    /// non-blocking) and nothing waits on them.
     func network(timeoutMs: Int32) -> Int32 {
-        if !externalLoop {
-            let rc = mosquitto_loop(handle, timeoutMs, 1)
-            guard rc == MOSQ_ERR_INVAL.rawValue else { return rc }
-            externalLoop = true
-        }
         let fd = mosquitto_socket(handle)
         guard fd >= 0 else { return Int32(MOSQ_ERR_NO_CONN.rawValue) }
         var events = Int16(POLLIN)

@@ -38,4 +38,30 @@ struct MosquittoCorkTests {
         #expect(after.bytes - before.bytes >= bytes, "every message sent when the burst returns: \(after.bytes - before.bytes) of \(bytes) bytes")
         #expect(after.segments - before.segments <= 5, "\(after.segments - before.segments) segments for 200 messages")
     }
+
+    @Test("the loop never reads libmosquitto's wake-up pair, and 4,000 QoS 1 publishes past its full buffer neither block nor fail; every PUBACK arrives")
+    func wakeUpPairFillsHarmlessly() throws {
+        let broker = try MosquittoServer()
+        let client = try MosquittoClient(MosquittoClient.Options(clientID: "pair"))
+        try client.connect(host: "127.0.0.1", port: broker.port, keepalive: 5)
+        let deadline = Date().addingTimeInterval(60)
+        var connected = false
+        while !connected && Date() < deadline { connected = client.loop(timeoutMs: 100).events.contains(.connected(code: 0)) }
+        try #require(connected)
+        // Each publish writes a byte into the pair; a few hundred fill it (each write is its own buffer
+        // entry). In windows of 100 in flight, as the sink publishes.
+        var acknowledged = 0
+        for window in 0..<40 {
+            var mids = Set<Int32>()
+            for i in 0..<100 {
+                mids.insert(try client.publish(topic: "hpm/pair/\(i)", payload: Array("\(window)".utf8), qos: 1, retain: false))
+            }
+            while !mids.isEmpty && Date() < deadline {
+                let (events, error) = client.loop(timeoutMs: 50)
+                try #require(error == nil, "\(String(describing: error))")
+                for case .published(let mid) in events where mids.remove(mid) != nil { acknowledged += 1 }
+            }
+        }
+        #expect(acknowledged == 4_000)
+    }
 }
