@@ -116,7 +116,7 @@ public final class InfluxSink: TelemetrySink, Service, DaemonMetricsSource, Spoo
     }
 
     static func spoolLine(_ line: String) -> String { line }
-    static func item(spoolLine: Substring) -> String? { String(spoolLine) }
+    func item(spoolLine: Substring) -> String? { String(spoolLine) }
 
     /// Sends one batch, salvaging what InfluxDB rejects.
     func deliver(_ batch: [String]) -> SpoolDelivery<String> {

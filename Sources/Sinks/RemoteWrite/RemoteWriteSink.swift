@@ -32,6 +32,7 @@ public final class RemoteWriteSink: TelemetrySink, Service, DaemonMetricsSource,
     public let spoolPath: String
     private let labels: RemoteWriteLabelCache
     private let timings = RemoteWriteTimings()
+    private let lineReader = RemoteWriteLineReader()
     private let version: String
     private let logger: Logger
     private let writerState = WriterState()
@@ -90,7 +91,7 @@ public final class RemoteWriteSink: TelemetrySink, Service, DaemonMetricsSource,
     static func shardKey(_ sample: RemoteWriteSample) -> Int { sample.series.hash }
 
     static func spoolLine(_ sample: RemoteWriteSample) -> String { sample.line }
-    static func item(spoolLine: Substring) -> RemoteWriteSample? { RemoteWriteSample(line: Array(spoolLine.utf8)) }
+    func item(spoolLine: Substring) -> RemoteWriteSample? { lineReader.sample(spoolLine) }
 
     func deliver(_ batch: [RemoteWriteSample]) -> SpoolDelivery<RemoteWriteSample> {
         deliver(batch, shard: 0)

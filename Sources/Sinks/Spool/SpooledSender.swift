@@ -32,7 +32,7 @@ protocol SpoolTransport: AnyObject, Sendable {
     /// The item as one spool line (no newline in it).
     static func spoolLine(_ item: Item) -> String
     /// The item a spool line holds; nil when it cannot be read back (it becomes a dead letter).
-    static func item(spoolLine: Substring) -> Item?
+    func item(spoolLine: Substring) -> Item?
 }
 
 extension SpoolTransport {
@@ -401,7 +401,7 @@ final class SpooledSender<Transport: SpoolTransport>: Sendable {
                 // would walk grapheme clusters.
                 for bytes in batch.lines.utf8.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: true) {
                     let line = Substring(bytes)
-                    if let item = Transport.item(spoolLine: line) {
+                    if let item = transport.item(spoolLine: line) {
                         items.append(item)
                     } else {
                         unreadable.append(.init(status: 0, message: "unreadable spool line", line: String(line)))
