@@ -187,15 +187,32 @@ struct SinkBenchmark {
     /// (VictoriaMetrics), with the default queue settings.
     func remoteWriteRow(dir: TemporaryDirectory, logger: Logger) async throws -> Row {
         let victoria = try VictoriaMetricsServer()
+        defer { victoria.stop() }
+        return try await remoteWriteRow("remote write sink (encode + send)", url: victoria.remoteWriteURL, spool: dir.file("rw-spool.db"), logger: logger)
+    }
+
+    /// Remote write to `bench/null_receiver.py` (its own process, reads and answers 204): the sender's
+    /// direct path alone, as against a receiver on another machine. On two shared cores VictoriaMetrics
+    /// cannot always take 50,000 samples/s, so the row above also measures the spool a slow receiver fills.
+    func remoteWriteNullRow(dir: TemporaryDirectory, logger: Logger) async throws -> Row {
+        let receiver = try NullReceiver()
+        let row = try await remoteWriteRow("remote write sink, null receiver", url: receiver.url, spool: dir.file("rw-null-spool.db"), logger: logger)
+        let stats = receiver.stop()
+        print("check: null receiver took \(stats.requests) requests (\(stats.bytes) bytes, \(stats.refused) refused)")
+        return row
+    }
+
+    /// One remote-write row against the receiver at `url`, then what the sink counted.
+    func remoteWriteRow(_ name: String, url: String, spool: String, logger: Logger) async throws -> Row {
         var remote = RemoteWriteSettings()
         remote.name = "bench"
-        remote.url = victoria.remoteWriteURL
+        remote.url = url
         if let remoteQueue { remote.queue = remoteQueue }
         let q = remote.queue
         print("remote write queue: capacity \(q.capacity), max_samples_per_send \(q.maxSamplesPerSend), max_shards \(q.maxShards)")
-        let remoteSink = RemoteWriteSink(settings: remote, spoolPath: dir.file("rw-spool.db"), version: "bench", logger: logger)
+        let remoteSink = RemoteWriteSink(settings: remote, spoolPath: spool, version: "bench", logger: logger)
         let remoteTask = Task { try await remoteSink.run() }
-        let row = try await measure("remote write sink (encode + send)") {
+        let row = try await measure(name) {
             try await drive { batch in for r in batch { remoteSink.publish(r) } }
         }
         remoteTask.cancel()
@@ -204,42 +221,15 @@ struct SinkBenchmark {
         func rwValue(_ name: String, _ label: String? = nil) -> Int {
             Int(rwStats.first { $0.name == name && (label == nil || $0.labels.contains { $0.1 == label }) }?.value ?? 0)
         }
-        print("check: remote write sent \(rwValue("hpmanager_remote_write_samples_sent_total")) samples, dropped \(rwValue("hpmanager_sink_dropped_total")) (inbox full \(rwValue("hpmanager_remote_write_dropped_samples_total", "inbox_full"))), spooled \(rwValue("hpmanager_remote_write_spooled_samples")) (overflow spilled \(rwValue("hpmanager_remote_write_overflow_spilled_samples_total"))), failed requests \(rwValue("hpmanager_remote_write_failures_total"))"
+        print("check: \(name): sent \(rwValue("hpmanager_remote_write_samples_sent_total")) samples, dropped \(rwValue("hpmanager_sink_dropped_total")) (inbox full \(rwValue("hpmanager_remote_write_dropped_samples_total", "inbox_full"))), spooled \(rwValue("hpmanager_remote_write_spooled_samples")) (overflow spilled \(rwValue("hpmanager_remote_write_overflow_spilled_samples_total"))), failed requests \(rwValue("hpmanager_remote_write_failures_total"))"
               + (remoteSink.lastError.isEmpty ? "" : ", last error: \(remoteSink.lastError.prefix(200))"))
         func rwSeconds(_ name: String) -> Double { rwStats.first { $0.name == name }?.value ?? 0 }
         let requests = max(1.0, rwSeconds("hpmanager_remote_write_requests_total"))
-        print(String(format: "check: remote write %.0f requests, %.0f samples each, encode %.1f ms and round trip %.1f ms per request (%.2f µs encode per sample), %.0f body bytes each",
+        print("check: \(name): " + String(format: "%.0f requests, %.0f samples each, encode %.1f ms and round trip %.1f ms per request (%.2f µs encode per sample), %.0f body bytes each",
                      requests, Double(rwValue("hpmanager_remote_write_samples_sent_total")) / requests, rwSeconds("hpmanager_remote_write_encode_seconds_total") / requests * 1000,
                      rwSeconds("hpmanager_remote_write_request_seconds_total") / requests * 1000,
                      rwSeconds("hpmanager_remote_write_encode_seconds_total") / max(1, Double(rwValue("hpmanager_remote_write_samples_sent_total"))) * 1e6,
                      rwSeconds("hpmanager_remote_write_sent_bytes_total") / requests))
-        victoria.stop()
-        return row
-    }
-
-    /// Remote write to `bench/null_receiver.py` (its own process, reads and answers 204): the sender's
-    /// direct path alone, as against a receiver on another machine. On two shared cores VictoriaMetrics
-    /// cannot take 50,000 samples/s, so the row above also measures the spool a slow receiver fills.
-    func remoteWriteNullRow(dir: TemporaryDirectory, logger: Logger) async throws -> Row {
-        let receiver = try NullReceiver()
-        var remote = RemoteWriteSettings()
-        remote.name = "bench-null"
-        remote.url = receiver.url
-        if let remoteQueue { remote.queue = remoteQueue }
-        let sink = RemoteWriteSink(settings: remote, spoolPath: dir.file("rw-null-spool.db"), version: "bench", logger: logger)
-        let task = Task { try await sink.run() }
-        let row = try await measure("remote write sink, null receiver") {
-            try await drive { batch in for r in batch { sink.publish(r) } }
-        }
-        task.cancel()
-        _ = try? await task.value
-        let stats = receiver.stop()
-        let metrics = sink.daemonMetrics()
-        func value(_ name: String) -> Int { Int(metrics.first { $0.name == name }?.value ?? 0) }
-        print("check: null receiver took \(stats.requests) requests (\(stats.bytes) bytes, \(stats.refused) refused); sender counted "
-              + "\(value("hpmanager_remote_write_samples_sent_total")) samples sent, \(sink.spooledSamples) spooled "
-              + "(overflow spilled \(value("hpmanager_remote_write_overflow_spilled_samples_total"))), failed requests \(value("hpmanager_remote_write_failures_total"))"
-              + (sink.lastError.isEmpty ? "" : ", last error: \(sink.lastError.prefix(200))"))
         return row
     }
 

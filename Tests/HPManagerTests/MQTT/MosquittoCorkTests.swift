@@ -17,15 +17,21 @@ struct MosquittoCorkTests {
         return (segments, bytes)
     }
 
-    @Test("200 publishes in one corked burst are on the wire when it returns, in a handful of segments")
-    func corkedBurst() throws {
-        let broker = try MosquittoServer()
-        let client = try MosquittoClient(MosquittoClient.Options(clientID: "cork"))
+    /// A client of `broker` whose CONNACK arrived (within 10 s).
+    static func connectedClient(_ id: String, broker: MosquittoServer) throws -> MosquittoClient {
+        let client = try MosquittoClient(MosquittoClient.Options(clientID: id))
         try client.connect(host: "127.0.0.1", port: broker.port, keepalive: 5)
         let deadline = Date().addingTimeInterval(10)
         var connected = false
         while !connected && Date() < deadline { connected = client.loop(timeoutMs: 100).events.contains(.connected(code: 0)) }
         try #require(connected)
+        return client
+    }
+
+    @Test("200 publishes in one corked burst are on the wire when it returns, in a handful of segments")
+    func corkedBurst() throws {
+        let broker = try MosquittoServer()
+        let client = try Self.connectedClient("cork", broker: broker)
         let before = try #require(try Self.sent(toPort: broker.port))
         let topics = (0..<200).map { "hpm/cork/\($0)" }
         let payload = Array("21.5".utf8)
@@ -42,12 +48,8 @@ struct MosquittoCorkTests {
     @Test("the loop never reads libmosquitto's wake-up pair, and 2,000 QoS 1 publishes past its full buffer neither block nor fail; every PUBACK arrives")
     func wakeUpPairFillsHarmlessly() throws {
         let broker = try MosquittoServer()
-        let client = try MosquittoClient(MosquittoClient.Options(clientID: "pair"))
-        try client.connect(host: "127.0.0.1", port: broker.port, keepalive: 5)
+        let client = try Self.connectedClient("pair", broker: broker)
         let deadline = Date().addingTimeInterval(60)
-        var connected = false
-        while !connected && Date() < deadline { connected = client.loop(timeoutMs: 100).events.contains(.connected(code: 0)) }
-        try #require(connected)
         // Each publish writes a byte into the pair; a few hundred fill it (each write is its own buffer
         // entry). In windows of 100 in flight, as the sink publishes.
         var acknowledged = 0
