@@ -209,12 +209,14 @@ struct LiveSettingsTests {
         // Stop polling, then every poll the store kept must be in InfluxDB, each once, nothing else.
         #expect(try api.call("POST", "/api/heatpumps/a/enable", json: #"{"enabled":false}"#).status == 200)
         let db = try SQLiteDatabase(path: harness.files.databasePath)
+        // Both in microseconds, rounded as the line protocol rounds a poll's time (whole µs, then × 1000
+        // ns): milliseconds rounded from each side differ by one when the µs rounding lands on .5 ms.
         func polled() throws -> [Int64] {
-            try db.query("SELECT at FROM readings WHERE heatpump_id = 'a' ORDER BY at").compactMap { $0[0].double }.map { Int64(($0 * 1000).rounded()) }
+            try db.query("SELECT at FROM readings WHERE heatpump_id = 'a' ORDER BY at").compactMap { $0[0].double }.map { Int64(($0 * 1_000_000).rounded()) }
         }
         func delivered() throws -> [Int64] {
             try influx.select("SELECT supply_temp FROM heatpump_metrics WHERE heat_pump_id = 'a'", db: "hpm")
-                .compactMap { ($0["time"] as? Int).map { Int64((Double($0) / 1e6).rounded()) } }.sorted()
+                .compactMap { ($0["time"] as? Int).map { Int64($0 / 1000) } }.sorted()
         }
         var last = ""
         let points: [Int64]
@@ -230,7 +232,7 @@ struct LiveSettingsTests {
             Issue.record("last seen: \(last)\ndaemon log:\n\(daemon.log.suffix(3000))")
             throw error
         }
-        let before = points.filter { Double($0) / 1000 < changedAt }
+        let before = points.filter { Double($0) / 1_000_000 < changedAt }
         #expect(before.count >= 10, "the spool from before the change arrived: \(before.count) of \(points.count)")
         #expect(Set(points).count == points.count && points.count > before.count, "each poll once, before and after the change")
         #expect(try InfluxTests.count(influx, "a", db: "old") == 0)
