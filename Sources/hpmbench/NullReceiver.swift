@@ -1,5 +1,4 @@
 import Foundation
-import TestSupport
 
 /// `bench/null_receiver.py`: a remote-write receiver in its own process that reads each request and
 /// answers 204, so the sender's direct path is measured without a receiver competing for the cores.

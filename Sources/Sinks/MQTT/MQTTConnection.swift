@@ -94,6 +94,8 @@ final class MQTTConnection {
     }
 
     private func handle(_ events: [MosquittoEvent]) {
+        var acknowledged = 0
+        defer { if acknowledged > 0 { mailbox.counters.withLock { $0.acknowledged += acknowledged } } }
         for event in events {
             switch event {
             case .connected(let code):
@@ -108,7 +110,7 @@ final class MQTTConnection {
             case .published(let mid):
                 if mid == statusMid { statusMid = nil; continue }
                 outbox.acknowledged(mid: mid)
-                mailbox.counters.withLock { $0.acknowledged += 1 }
+                acknowledged += 1
             case .message(let topic, let payload, let truncated):
                 incoming.yield(MQTTIncoming(topic: topic, payload: payload, truncated: truncated))
             }
