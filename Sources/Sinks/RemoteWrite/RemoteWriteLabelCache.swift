@@ -63,9 +63,6 @@ final class RemoteWriteLabelCache: Sendable {
         return entry
     }
 
-    /// The label set of a device's series without template instance labels.
-    func labels(_ device: DeviceLabels) -> RemoteWriteLabelSet { self.device(device).set }
-
     func remove(_ id: String) { _ = entries.withLock { $0.removeValue(forKey: id) } }
 
     var count: Int { entries.withLock { $0.count } }
