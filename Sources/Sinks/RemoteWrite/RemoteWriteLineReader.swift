@@ -25,12 +25,8 @@ final class RemoteWriteLineReader: Sendable {
             }
             return sample
         }
-        // `name{labels} value timestamp` as `line` writes it; anything else gets the full parse, so
-        // what a line reads as never depends on what was read before.
-        guard close + 1 < bytes.count, bytes[close + 1] == UInt8(ascii: " "),
-              let space = bytes[(close + 2)...].firstIndex(of: UInt8(ascii: " ")),
-              let value = Double(String(decoding: bytes[(close + 2)..<space], as: UTF8.self)),
-              let timestamp = Int64(String(decoding: bytes[(space + 1)...], as: UTF8.self)) else { return RemoteWriteSample(line: bytes) }
+        // A known label text parses as it did the first time; the rest of the line as the full parse reads it.
+        guard let (value, timestamp) = RemoteWriteSample.valueAndTimestamp(bytes[(close + 1)...]) else { return nil }
         return RemoteWriteSample(name: String(decoding: bytes[..<open], as: UTF8.self), series: series, value: value, timestamp: timestamp)
     }
 

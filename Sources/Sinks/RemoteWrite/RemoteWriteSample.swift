@@ -86,10 +86,15 @@ struct RemoteWriteSample: Sendable, Hashable {
             if j < bytes.count, bytes[j] == UInt8(ascii: ",") { j += 1 }
             i = j
         }
-        guard i < bytes.count else { return nil }
-        let rest = String(decoding: bytes[(i + 1)...], as: UTF8.self).split(separator: " ")
-        guard rest.count == 2, let value = Double(rest[0]), let timestamp = Int64(rest[1]) else { return nil }
+        guard i < bytes.count, let (value, timestamp) = Self.valueAndTimestamp(bytes[(i + 1)...]) else { return nil }
         // The text between the braces is what `line` wrote: the label set keeps it instead of escaping again.
         self.init(name: name, series: RemoteWriteLabelSet(labels, text: String(decoding: bytes[(open + 1)..<i], as: UTF8.self)), value: value, timestamp: timestamp)
+    }
+
+    /// What follows a spool line's `}`: ` value timestamp`.
+    static func valueAndTimestamp(_ rest: ArraySlice<UInt8>) -> (Double, Int64)? {
+        let parts = String(decoding: rest, as: UTF8.self).split(separator: " ")
+        guard parts.count == 2, let value = Double(parts[0]), let timestamp = Int64(parts[1]) else { return nil }
+        return (value, timestamp)
     }
 }

@@ -445,12 +445,11 @@ final class SpooledSender<Transport: SpoolTransport>: Sendable {
     /// Appends `batches` in order, with dead letters, in one transaction; on failure they are dropped and counted.
     private func spoolAppend(_ batches: [[Item]], deadLetters: [LineSpool.DeadLetter] = [], spool: LineSpool) {
         guard !batches.isEmpty || !deadLetters.isEmpty else { return }
+        let count = batches.reduce(0) { $0 + $1.count }
         do {
             try spool.append(batches: batches.map { $0.map(Transport.spoolLine) }, deadLetters: deadLetters)
-            let count = batches.reduce(0) { $0 + $1.count }
             counters.withLock { $0.spoolAppended += count }
         } catch {
-            let count = batches.reduce(0) { $0 + $1.count }
             counters.withLock { $0.spoolWriteDropped += count }
             logger.error("cannot spool \(wording.items); dropping them", metadata: [wording.items: "\(count)", "error": "\(error)"])
         }
