@@ -166,7 +166,7 @@ let package = Package(
         .executableTarget(
             name: "hpmbench",
             dependencies: [
-                "HPCore", "Sinks", "TestSupport", "SQLiteKit", "Drivers", "Insight",
+                "HPCore", "Sinks", "TestSupport", "SQLiteKit", "Drivers", "Insight", "ModbusKit",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]

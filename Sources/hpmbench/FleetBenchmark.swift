@@ -17,6 +17,8 @@ struct FleetBenchmark {
     var ioThreads: Int?
     /// Also run the naive one-request-per-register pymodbus poller on this many healthy devices.
     var naiveDevices = 0
+    /// Also run the minimal blocking libmodbus poller (`FloorPoller`) on this many healthy devices.
+    var floorDevices = 0
 
     static let naiveRequests = 50
 
@@ -33,6 +35,17 @@ struct FleetBenchmark {
         for _ in 0..<hung { simArgs += ["--tcp", "bench:0:1"] }
         let sim = try SimulatorProcess(simArgs)
         for port in sim.ports.suffix(hung) { try sim.command("hang \(port) * on") }
+
+        // The floor without pauses, before the daemon starts (it keeps one core busy).
+        let floorDevices = (0..<self.floorDevices).map { i in
+            (host: "127.0.0.1", port: sim.ports[i % max(gateways, 1)], unit: 1 + (i / max(gateways, 1)) % max(unitsPerGateway, 1))
+        }
+        var backToBack: FloorPoller.Totals?
+        if !floorDevices.isEmpty {
+            let burst = try FloorPoller(devices: floorDevices, interval: 0)
+            try await Task.sleep(for: .seconds(5))
+            backToBack = burst.stop()
+        }
 
         let dir = try TemporaryDirectory(prefix: "hpm-fleet")
         var text = "heatpumps:\n"
@@ -86,13 +99,15 @@ struct FleetBenchmark {
         }
         try await Task.sleep(for: .seconds(interval))  // settle
 
+        let naive = naiveDevices > 0 ? try NaivePoller(devices: (0..<naiveDevices).map { i in
+            ("127.0.0.1", sim.ports[i % max(gateways, 1)], 1 + i / max(gateways, 1))
+        }, interval: interval) : nil
+        let floor = floorDevices.isEmpty ? nil : try FloorPoller(devices: floorDevices, interval: interval)
+        // Polls are counted from here: the baselines above each take an interval to warm up.
         let firstRows = status(socket)
         let first = snapshot(firstRows, healthySet)
         let darkPorts = Set(darkEndpoints.ports.map { "127.0.0.1:\($0)" })
         let connects0 = darkConnects(daemon.metrics(), darkPorts)
-        let naive = naiveDevices > 0 ? try NaivePoller(devices: (0..<naiveDevices).map { i in
-            ("127.0.0.1", sim.ports[i % max(gateways, 1)], 1 + i / max(gateways, 1))
-        }, interval: interval) : nil
         let cpu0 = sampler.cpuSeconds()
         let wall0 = Date()
         var durations: [Double] = []
@@ -114,6 +129,7 @@ struct FleetBenchmark {
         let window = Date().timeIntervalSince(wall0)
         let cpu = cpuSeconds / window
         let naiveResult = naive?.stop()
+        let floorResult = floor?.stop()
         let lastRows = status(socket)
         let last = snapshot(lastRows, healthySet)
         let connects = darkConnects(daemon.metrics(), darkPorts) - connects0
@@ -150,6 +166,19 @@ struct FleetBenchmark {
             result["naive_cpu_us_per_poll"] = naivePerPoll * 1e6
             result["naive_polls"] = naiveResult.polls
             result["naive_ratio"] = ourPerPoll > 0 ? naivePerPoll / ourPerPoll : 0
+        }
+        if let floorResult, floorResult.polls > 0 {
+            let floorPerPoll = floorResult.cpuSeconds / floorResult.polls
+            result["floor_cpu_us_per_poll"] = floorPerPoll * 1e6
+            result["floor_polls"] = floorResult.polls
+            result["floor_failed_polls"] = floorResult.failed
+            result["floor_ratio"] = floorPerPoll > 0 ? ourPerPoll / floorPerPoll : 0
+        }
+        if let backToBack, backToBack.polls > 0 {
+            let perPoll = backToBack.cpuSeconds / backToBack.polls
+            result["floor_b2b_cpu_us_per_poll"] = perPoll * 1e6
+            result["floor_b2b_failed_polls"] = backToBack.failed
+            result["floor_b2b_ratio"] = perPoll > 0 ? ourPerPoll / perPoll : 0
         }
         return result
     }

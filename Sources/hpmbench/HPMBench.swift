@@ -11,6 +11,7 @@ struct HPMBench: AsyncParsableCommand {
     @Option(help: "Measured seconds per fleet scenario.") var duration = 60.0
     @Option(help: "collector.io_threads (event-loop threads) for fleet scenarios; empty = the daemon's default.") var ioThreads = ""
     @Option(help: "Healthy devices the naive pymodbus baseline polls in the fleet-1000 and blackout rows (0 = none).") var naive = 100
+    @Option(help: "Healthy devices the minimal blocking libmodbus poller (the CPU floor) polls in the fleet-100/1000/10000 rows (0 = none).") var floor = 100
     @Option(help: "Simulated heat pumps.") var devices = 10_000
     @Option(help: "Registers per heat pump.") var registers = 50
     @Option(help: "Poll interval, seconds.") var interval = 10.0
@@ -105,18 +106,19 @@ struct HPMBench: AsyncParsableCommand {
         var scenarios: [FleetBenchmark] = []
         let all = scenario == "fleet"
         let threads = ioThreads.isEmpty ? nil : Int(ioThreads)
-        func make(_ name: String, devices: Int, hung: Double = 0, refused: Double = 0, dark: Int = 0, units: Int = 100, naive: Int = 0) -> FleetBenchmark {
+        func make(_ name: String, devices: Int, hung: Double = 0, refused: Double = 0, dark: Int = 0, units: Int = 100, naive: Int = 0, floor: Int = 0) -> FleetBenchmark {
             var s = FleetBenchmark(name: name, devices: devices, interval: interval, duration: duration, unitsPerGateway: units,
                                    hungFraction: hung, refusedFraction: refused)
             s.dark = dark
             s.ioThreads = threads
             s.naiveDevices = naive
+            s.floorDevices = floor
             return s
         }
-        if all || scenario == "fleet-100" { scenarios.append(make("100 TCP", devices: 100)) }
-        if all || scenario == "fleet-1000" { scenarios.append(make("1,000 TCP", devices: 1000, naive: naive)) }
+        if all || scenario == "fleet-100" { scenarios.append(make("100 TCP", devices: 100, floor: floor)) }
+        if all || scenario == "fleet-1000" { scenarios.append(make("1,000 TCP", devices: 1000, naive: naive, floor: floor)) }
         if all || scenario == "fleet-broken" { scenarios.append(make("1,000: 5% hung, 5% refusing", devices: 1000, hung: 0.05, refused: 0.05)) }
-        if all || scenario == "fleet-10000" { scenarios.append(make("10,000 TCP", devices: 10_000)) }
+        if all || scenario == "fleet-10000" { scenarios.append(make("10,000 TCP", devices: 10_000, floor: floor)) }
         let blackout = scenario == "blackout"
         if blackout || scenario == "blackout-1000" {
             scenarios.append(make("blackout: 1,000 + 300 dark", devices: 1000, dark: 300, units: 200, naive: naive))
@@ -134,6 +136,8 @@ struct HPMBench: AsyncParsableCommand {
         let columns: [(String, String, String)] = [
             ("on time", "on_time_ratio", "%.4f"), ("never", "never_polled", "%.0f"), ("up", "healthy_up_ratio", "%.3f"),
             ("µs/poll", "cpu_us_per_poll", "%.0f"), ("naive µs", "naive_cpu_us_per_poll", "%.0f"), ("× naive", "naive_ratio", "%.1f"),
+            ("floor µs", "floor_cpu_us_per_poll", "%.0f"), ("× floor", "floor_ratio", "%.2f"),
+            ("b2b µs", "floor_b2b_cpu_us_per_poll", "%.0f"), ("× b2b", "floor_b2b_ratio", "%.2f"),
             ("dark c/s", "dark_connects_per_s", "%.1f"), ("p50 ms", "poll_p50", "ms"), ("p99 ms", "poll_p99", "ms"), ("max ms", "poll_max", "ms"),
             ("req/poll", "requests_per_poll", "%.1f"), ("CPU %", "cpu_share", "pct"),
             ("RSS MiB", "rss_mib", "%.0f"), ("threads", "threads", "%.0f"), ("queue", "queue_max", "%.0f"),
