@@ -65,6 +65,11 @@ struct StiebelModelTests {
         #expect(Set(model.registers.map(\.name)).intersection(samples.keys).count == model.registers.count - notConnected.count)
     }
 
+    @Test("every writable register (modes, setpoints, curves, hot water, SG Ready inputs) is written through hpmanagerd at its ISG number minus one and reads back; out of range is refused unsent")
+    func writeEveryParameter() async throws {
+        try await LuxtronikDaikinModelTests.writeEveryParameter(.init(model: "stiebel_eltron_wpm", profile: "stiebel", maxRequests: 0, minimumWritable: 16))
+    }
+
     @Test("HPManager's own Stiebel config loads beside the built-in (its model replaces it) and names the same registers at the same PDU addresses")
     func hpmanagerConfig() throws {
         let config = try loader.load(directory: HPManagerFixtures.directory)
