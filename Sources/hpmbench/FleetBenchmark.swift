@@ -112,6 +112,7 @@ struct FleetBenchmark {
         let wall0 = Date()
         var durations: [Double] = []
         var maxRSS = 0.0, maxThreads = 0, maxQueue = 0.0
+        var pollCounts: [(Date, Double)] = []
         while Date().timeIntervalSince(wall0) < duration {
             try await Task.sleep(for: .seconds(min(interval, 10)))
             let (rss, threads) = sampler.memoryAndThreads()
@@ -119,7 +120,15 @@ struct FleetBenchmark {
             maxThreads = max(maxThreads, threads)
             // Observed from the metrics file, not the control socket: the observer's own requests
             // (a 1,000-device status reply is ~0.5 MB of JSON) must not count as the daemon's CPU per poll.
+            let written = Self.modified(daemon.metricsPath)
             if let m = daemon.metrics() {
+                // The file's polls counters as of its rewrite: a rate that does not depend on when
+                // the (slow, at 10,000 devices) status replies read their counters.
+                if let written, written == Self.modified(daemon.metricsPath) {
+                    let total = m.samples.filter { $0.name == "heatpump_polls_total" && healthySet.contains($0.labels["heatpump_id"] ?? "") }
+                        .map(\.value).reduce(0, +)
+                    pollCounts.append((written, total))
+                }
                 maxQueue = max(maxQueue, m.values("hpmanager_sink_queue_depth").max() ?? 0)
                 durations += m.samples.filter { $0.name == "heatpump_poll_duration_seconds" && healthySet.contains($0.labels["heatpump_id"] ?? "") }
                     .map(\.value)
@@ -132,6 +141,12 @@ struct FleetBenchmark {
         let floorResult = floor?.stop()
         let lastRows = status(socket)
         let last = snapshot(lastRows, healthySet)
+        let rowsSeen = (firstRows.filter { healthySet.contains($0["id"] as? String ?? "") }.count,
+                        lastRows.filter { healthySet.contains($0["id"] as? String ?? "") }.count)
+        if rowsSeen.0 != healthy || rowsSeen.1 != healthy {
+            // A missing status reply would count every poll since start-up as the window's.
+            FileHandle.standardError.write(Data("warning: status replies held \(rowsSeen.0) and \(rowsSeen.1) of \(healthy) healthy devices; polls per window are not trustworthy\n".utf8))
+        }
         let connects = darkConnects(daemon.metrics(), darkPorts) - connects0
         let pollsBefore = Dictionary(firstRows.map { ($0["id"] as? String ?? "", $0["polls"] as? Double ?? 0) }, uniquingKeysWith: { a, _ in a })
         let neverPolled = lastRows.filter { row in
@@ -149,7 +164,15 @@ struct FleetBenchmark {
         func quantile(_ q: Double) -> Double { durations.isEmpty ? 0 : durations[min(durations.count - 1, Int(Double(durations.count) * q))] }
         let polls = last.polls - first.polls
         let late = last.late - first.late
-        let ourPerPoll = polls > 0 ? cpuSeconds / polls : 0
+        // Polls per second from the metrics file's counters at its first and last rewrite in the
+        // window; CPU per poll is the window's CPU share over that rate. The status replies' counts
+        // are only the fallback: at 10,000 devices the first reply takes seconds to build after
+        // reading its counters, which added those seconds' polls to the window (~25 % low per poll).
+        var pollRate = window > 0 ? polls / window : 0
+        if let a = pollCounts.first, let b = pollCounts.last, b.0.timeIntervalSince(a.0) > 0, b.1 > a.1 {
+            pollRate = (b.1 - a.1) / b.0.timeIntervalSince(a.0)
+        }
+        let ourPerPoll = pollRate > 0 ? cpu / pollRate : 0
         var result: [String: Double] = [
             "devices": Double(devices + dark), "healthy": Double(healthy), "hung": Double(hung), "refused": Double(refused), "dark": Double(dark),
             "never_polled": Double(neverPolled), "healthy_up_ratio": healthy > 0 ? Double(healthyUp) / Double(healthy) : 0,
@@ -160,6 +183,7 @@ struct FleetBenchmark {
             "cpu_share": cpu, "rss_mib": maxRSS / 1_048_576, "threads": Double(maxThreads), "queue_max": maxQueue,
             "startup_all_up_s": allUpAfter, "shutdown_s": shutdown,
             "broken_polls": last.brokenPolls - first.brokenPolls,
+            "window_s": window, "polls_per_s": pollRate, "status_rows_first": Double(rowsSeen.0), "status_rows_last": Double(rowsSeen.1),
         ]
         if let naiveResult, naiveResult.polls > 0 {
             let naivePerPoll = naiveResult.cpuSeconds / naiveResult.polls
@@ -181,6 +205,11 @@ struct FleetBenchmark {
             result["floor_b2b_ratio"] = perPoll > 0 ? ourPerPoll / perPoll : 0
         }
         return result
+    }
+
+    /// When the file at `path` was last replaced.
+    static func modified(_ path: String) -> Date? {
+        (try? FileManager.default.attributesOfItem(atPath: path))?[.modificationDate] as? Date
     }
 
     /// Connection attempts the daemon made to dark devices (summed `hpmanager_link_connects_total`).
