@@ -185,25 +185,20 @@ struct FleetBenchmark {
             "broken_polls": last.brokenPolls - first.brokenPolls,
             "window_s": window, "polls_per_s": pollRate, "status_rows_first": Double(rowsSeen.0), "status_rows_last": Double(rowsSeen.1),
         ]
-        if let naiveResult, naiveResult.polls > 0 {
-            let naivePerPoll = naiveResult.cpuSeconds / naiveResult.polls
-            result["naive_cpu_us_per_poll"] = naivePerPoll * 1e6
-            result["naive_polls"] = naiveResult.polls
-            result["naive_ratio"] = ourPerPoll > 0 ? naivePerPoll / ourPerPoll : 0
+        // Same-run baselines: CPU per poll, polls, and the ratio (the naive poller's as a multiple of
+        // ours, ours as a multiple of the floors').
+        func baseline(_ key: String, cpuSeconds: Double, polls: Double, failed: Double?, oursOverIt: Bool) {
+            guard polls > 0 else { return }
+            let perPoll = cpuSeconds / polls
+            result["\(key)_cpu_us_per_poll"] = perPoll * 1e6
+            result["\(key)_polls"] = polls
+            if let failed { result["\(key)_failed_polls"] = failed }
+            let ratio = oursOverIt ? ourPerPoll / perPoll : perPoll / ourPerPoll
+            result["\(key)_ratio"] = ratio.isFinite ? ratio : 0
         }
-        if let floorResult, floorResult.polls > 0 {
-            let floorPerPoll = floorResult.cpuSeconds / floorResult.polls
-            result["floor_cpu_us_per_poll"] = floorPerPoll * 1e6
-            result["floor_polls"] = floorResult.polls
-            result["floor_failed_polls"] = floorResult.failed
-            result["floor_ratio"] = floorPerPoll > 0 ? ourPerPoll / floorPerPoll : 0
-        }
-        if let backToBack, backToBack.polls > 0 {
-            let perPoll = backToBack.cpuSeconds / backToBack.polls
-            result["floor_b2b_cpu_us_per_poll"] = perPoll * 1e6
-            result["floor_b2b_failed_polls"] = backToBack.failed
-            result["floor_b2b_ratio"] = perPoll > 0 ? ourPerPoll / perPoll : 0
-        }
+        if let naiveResult { baseline("naive", cpuSeconds: naiveResult.cpuSeconds, polls: naiveResult.polls, failed: nil, oursOverIt: false) }
+        if let floorResult { baseline("floor", cpuSeconds: floorResult.cpuSeconds, polls: floorResult.polls, failed: floorResult.failed, oursOverIt: true) }
+        if let backToBack { baseline("floor_b2b", cpuSeconds: backToBack.cpuSeconds, polls: backToBack.polls, failed: backToBack.failed, oursOverIt: true) }
         return result
     }
 

@@ -34,7 +34,7 @@ struct NotifyDaemonTests {
           channels:
             - {name: hook, type: webhook, url: "http://127.0.0.1:\(hookPort)/hook", headers: {X-Team: heating}}
           routes:
-            - {name: buildings, channels: [hook], group_by: [location, alert], group_wait: 2s, group_interval: 1s}
+            - {name: buildings, channels: [hook], group_by: [location, alert], group_wait: 5s, group_interval: 1s}
         """)
         let out = harness.dir.file("received.jsonl")
 
