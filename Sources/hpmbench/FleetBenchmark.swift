@@ -120,11 +120,15 @@ struct FleetBenchmark {
             maxThreads = max(maxThreads, threads)
             // Observed from the metrics file, not the control socket: the observer's own requests
             // (a 1,000-device status reply is ~0.5 MB of JSON) must not count as the daemon's CPU per poll.
+            // The file's polls counters as of its rewrite: a rate that does not depend on when the
+            // (slow, at 10,000 devices) status replies read their counters. Only a read the file was
+            // not replaced during counts (the read takes well under a second; parsing takes seconds).
             let written = Self.modified(daemon.metricsPath)
-            if let m = daemon.metrics() {
-                // The file's polls counters as of its rewrite: a rate that does not depend on when
-                // the (slow, at 10,000 devices) status replies read their counters.
-                if let written, written == Self.modified(daemon.metricsPath) {
+            let text = try? String(contentsOfFile: daemon.metricsPath, encoding: .utf8)
+            let unchanged = written != nil && written == Self.modified(daemon.metricsPath)
+            if let text {
+                let m = PromMetrics(text)
+                if let written, unchanged {
                     let total = m.samples.filter { $0.name == "heatpump_polls_total" && healthySet.contains($0.labels["heatpump_id"] ?? "") }
                         .map(\.value).reduce(0, +)
                     pollCounts.append((written, total))
