@@ -165,9 +165,10 @@ public final class HeadlessBrowser: @unchecked Sendable {
         _ = try call("Input.dispatchKeyEvent", params.merging(["type": "keyUp"]) { $1 }, page: true)
     }
 
-    /// Saves a PNG of the whole page (beyond the viewport) to `path`.
+    /// Saves a PNG of the whole page (beyond the viewport) to `path`. A long page on a loaded 2-core
+    /// machine took over 20 s once (make test, first pass), so the bound is 60 s.
     public func screenshot(_ path: String) throws {
-        let reply = try call("Page.captureScreenshot", ["format": "png", "captureBeyondViewport": true], page: true, timeout: 20)
+        let reply = try call("Page.captureScreenshot", ["format": "png", "captureBeyondViewport": true], page: true, timeout: 60)
         guard let base64 = reply["data"] as? String, let png = Data(base64Encoded: base64) else { throw BrowserError("no screenshot data") }
         try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
         try png.write(to: URL(fileURLWithPath: path))
