@@ -36,10 +36,14 @@ struct FleetBenchmark {
         let sim = try SimulatorProcess(simArgs)
         for port in sim.ports.suffix(hung) { try sim.command("hang \(port) * on") }
 
-        // The floor without pauses, before the daemon starts (it keeps one core busy).
-        let floorDevices = (0..<self.floorDevices).map { i in
-            (host: "127.0.0.1", port: sim.ports[i % max(gateways, 1)], unit: 1 + (i / max(gateways, 1)) % max(unitsPerGateway, 1))
+        // The same-run baselines poll the first `count` healthy devices, one gateway after another.
+        func baselineDevices(_ count: Int) -> [(host: String, port: Int, unit: Int)] {
+            (0..<count).map { i in
+                (host: "127.0.0.1", port: sim.ports[i % max(gateways, 1)], unit: 1 + (i / max(gateways, 1)) % max(unitsPerGateway, 1))
+            }
         }
+        // The floor without pauses, before the daemon starts (it keeps one core busy).
+        let floorDevices = baselineDevices(self.floorDevices)
         var backToBack: FloorPoller.Totals?
         if !floorDevices.isEmpty {
             let burst = try FloorPoller(devices: floorDevices, interval: 0)
@@ -99,9 +103,7 @@ struct FleetBenchmark {
         }
         try await Task.sleep(for: .seconds(interval))  // settle
 
-        let naive = naiveDevices > 0 ? try NaivePoller(devices: (0..<naiveDevices).map { i in
-            ("127.0.0.1", sim.ports[i % max(gateways, 1)], 1 + i / max(gateways, 1))
-        }, interval: interval) : nil
+        let naive = naiveDevices > 0 ? try NaivePoller(devices: baselineDevices(naiveDevices), interval: interval) : nil
         let floor = floorDevices.isEmpty ? nil : try FloorPoller(devices: floorDevices, interval: interval)
         // Polls are counted from here: the baselines above each take an interval to warm up.
         let firstRows = status(socket)
@@ -120,15 +122,12 @@ struct FleetBenchmark {
             maxThreads = max(maxThreads, threads)
             // Observed from the metrics file, not the control socket: the observer's own requests
             // (a 1,000-device status reply is ~0.5 MB of JSON) must not count as the daemon's CPU per poll.
-            // The file's polls counters as of its rewrite: a rate that does not depend on when the
-            // (slow, at 10,000 devices) status replies read their counters. Only a read the file was
-            // not replaced during counts (the read takes well under a second; parsing takes seconds).
-            let written = Self.modified(daemon.metricsPath)
-            let text = try? String(contentsOfFile: daemon.metricsPath, encoding: .utf8)
-            let unchanged = written != nil && written == Self.modified(daemon.metricsPath)
-            if let text {
-                let m = PromMetrics(text)
-                if let written, unchanged {
+            if let snapshot = daemon.stampedMetrics() {
+                let m = snapshot.metrics
+                // The file's polls counters as of its rewrite: a rate that does not depend on when the
+                // (slow, at 10,000 devices) status replies read their counters. Only a read the file
+                // was not replaced during counts (the read takes well under a second; parsing takes seconds).
+                if let written = snapshot.written {
                     let total = m.samples.filter { $0.name == "heatpump_polls_total" && healthySet.contains($0.labels["heatpump_id"] ?? "") }
                         .map(\.value).reduce(0, +)
                     pollCounts.append((written, total))
@@ -204,11 +203,6 @@ struct FleetBenchmark {
         if let floorResult { baseline("floor", cpuSeconds: floorResult.cpuSeconds, polls: floorResult.polls, failed: floorResult.failed, oursOverIt: true) }
         if let backToBack { baseline("floor_b2b", cpuSeconds: backToBack.cpuSeconds, polls: backToBack.polls, failed: backToBack.failed, oursOverIt: true) }
         return result
-    }
-
-    /// When the file at `path` was last replaced.
-    static func modified(_ path: String) -> Date? {
-        (try? FileManager.default.attributesOfItem(atPath: path))?[.modificationDate] as? Date
     }
 
     /// Connection attempts the daemon made to dark devices (summed `hpmanager_link_connects_total`).

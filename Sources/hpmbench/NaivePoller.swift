@@ -17,10 +17,10 @@ final class NaivePoller {
         var cpuSeconds: Double
     }
 
-    init(devices: [(String, Int, Int)], interval: Double) throws {
+    init(devices: [(host: String, port: Int, unit: Int)], interval: Double) throws {
         listFile = NSTemporaryDirectory() + "hpm-naive-\(getpid()).txt"
         statsFile = NSTemporaryDirectory() + "hpm-naive-\(getpid()).json"
-        try devices.map { "\($0.0) \($0.1) \($0.2)" }.joined(separator: "\n").write(toFile: listFile, atomically: true, encoding: .utf8)
+        try devices.map { "\($0.host) \($0.port) \($0.unit)" }.joined(separator: "\n").write(toFile: listFile, atomically: true, encoding: .utf8)
         process = Process()
         process.executableURL = URL(fileURLWithPath: Self.python)
         process.arguments = ["bench/naive_poller.py", String(interval), listFile, statsFile]

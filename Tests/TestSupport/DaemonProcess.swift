@@ -18,8 +18,17 @@ public final class DaemonProcess: @unchecked Sendable {
 
     /// The parsed metrics file, or nil while it does not exist yet.
     public func metrics() -> PromMetrics? {
+        stampedMetrics()?.metrics
+    }
+
+    /// The parsed metrics file and when the daemon wrote it: `written` is the file's modification time,
+    /// or nil when the file was replaced while it was read (the values may then be newer than it).
+    public func stampedMetrics() -> (metrics: PromMetrics, written: Date?)? {
+        func modified() -> Date? { (try? FileManager.default.attributesOfItem(atPath: metricsPath))?[.modificationDate] as? Date }
+        let before = modified()
         guard let text = try? String(contentsOfFile: metricsPath, encoding: .utf8) else { return nil }
-        return PromMetrics(text)
+        let written = before != nil && before == modified() ? before : nil
+        return (PromMetrics(text), written)
     }
 
     public var log: String { process.stderr.transcript.joined(separator: "\n") }
